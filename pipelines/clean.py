@@ -1,0 +1,106 @@
+"""Stage 2, clean: an ordered list of named rules over the review text.
+
+A rule states only its decision:
+* a :class:`MapRule` rewrites the text (``Column -> Column``);
+* a :class:`FilterRule` says whether a row is kept (``Column -> boolean Column``).
+
+One shared mechanism, :func:`apply_rules`, runs them in the configured order and records, per
+row, which map rules changed the text (``changed_by``) and the first filter that dropped it
+(``filtered_by``); :func:`rule_counts` turns that into the per-rule numbers of the run report
+in a single aggregation. Everything is a Spark column expression or an Arrow pandas UDF.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import pandas as pd
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from pipelines.core.config import Config
+
+
+@dataclass(frozen=True)
+class MapRule:
+    name: str
+    fn: Callable[[Column], Column]
+
+
+@dataclass(frozen=True)
+class FilterRule:
+    name: str
+    keep: Callable[[Column], Column]
+
+
+Rule = MapRule | FilterRule
+
+
+@F.pandas_udf(T.StringType())
+def nfkc(text: pd.Series) -> pd.Series:
+    """Unicode NFKC: full-width letters, digits and punctuation to half-width."""
+    return text.map(lambda s: unicodedata.normalize("NFKC", s) if isinstance(s, str) else s)
+
+
+def _whitespace(c: Column) -> Column:
+    return F.trim(F.regexp_replace(c, r"[\s\u3000]+", " "))
+
+
+def build_rules(cfg: Config) -> list[Rule]:
+    """The rules named in ``clean.rules``, in that order."""
+    min_chars = int(cfg["clean.min_chars"])
+    max_chars = int(cfg["clean.max_chars"])
+    registry: dict[str, Rule] = {
+        "nfkc": MapRule("nfkc", nfkc),
+        "whitespace": MapRule("whitespace", _whitespace),
+        "empty": FilterRule("empty", lambda c: F.length(c) > 0),
+        "too_short": FilterRule("too_short", lambda c: F.length(c) >= min_chars),
+        "too_long": FilterRule("too_long", lambda c: F.length(c) <= max_chars),
+    }
+    unknown = [r for r in cfg["clean.rules"] if r not in registry]
+    if unknown:
+        raise ValueError(f"unknown clean rules {unknown}; known: {sorted(registry)}")
+    return [registry[name] for name in cfg["clean.rules"]]
+
+
+def apply_rules(df: DataFrame, rules: Sequence[Rule], source: str = "raw_text") -> DataFrame:
+    """Add ``text`` (cleaned), ``changed_by`` (array of map-rule names) and ``filtered_by``.
+
+    Filters see the text as cleaned by the rules before them; a filtered row keeps its text
+    for the ledger. Rows are never removed here (the caller splits on ``filtered_by``).
+    """
+    out = df.withColumn("text", F.coalesce(F.col(source), F.lit(""))) \
+            .withColumn("changed_by", F.array().cast("array<string>")) \
+            .withColumn("filtered_by", F.lit(None).cast("string"))
+    for rule in rules:
+        if isinstance(rule, MapRule):
+            out = out.withColumn("_prev", F.col("text")).withColumn("text", rule.fn(F.col("text")))
+            out = out.withColumn(
+                "changed_by",
+                F.when(F.col("text") != F.col("_prev"), F.array_append("changed_by", F.lit(rule.name)))
+                .otherwise(F.col("changed_by")),
+            ).drop("_prev")
+        else:
+            out = out.withColumn(
+                "filtered_by",
+                F.coalesce(F.col("filtered_by"), F.when(~rule.keep(F.col("text")), F.lit(rule.name))),
+            )
+    return out
+
+
+def rule_counts(cleaned: DataFrame, rules: Sequence[Rule]) -> tuple[int, dict[str, dict[str, int]]]:
+    """(rows, ``{rule: {"changed": n}}`` for map rules / ``{rule: {"removed": n}}`` for filters),
+    computed in one aggregation."""
+    aggs = [F.count(F.lit(1)).alias("_rows")]
+    for rule in rules:
+        if isinstance(rule, MapRule):
+            aggs.append(F.sum(F.array_contains("changed_by", rule.name).cast("long")).alias(rule.name))
+        else:
+            aggs.append(F.sum((F.col("filtered_by") == rule.name).cast("long")).alias(rule.name))
+    row = cleaned.agg(*aggs).first()
+    counts = {
+        r.name: {("changed" if isinstance(r, MapRule) else "removed"): int(row[r.name] or 0)} for r in rules
+    }
+    return int(row["_rows"]), counts

@@ -1,0 +1,30 @@
+"""Entry point: ``spark-submit pipelines/clean_reviews.py --input data/landing [--lakehouse URI]``.
+
+Ingest -> clean -> dedupe -> segment -> silver, every layer gated (see pipelines/silver_job.py).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run by path (spark-submit pipelines/x.py): make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines import silver_job
+    from pipelines.core import cli
+    from pipelines.core.spark import get_spark
+
+    p = cli.parser("Ingest landing files and build silver.reviews / silver.disposition.")
+    p.add_argument("--full", action="store_true", help="re-ingest every input file, ignoring the file log")
+
+    def job(args, cfg):
+        inputs = args.input or [s.strip() for s in str(cfg["ingest.input"]).split(",")]
+        silver_job.run(get_spark(cfg), cfg, inputs, full=args.full)
+
+    return cli.run("clean_reviews", job, p, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shared machinery of every reviewlake job: config, Spark session, Delta I/O, run report."""

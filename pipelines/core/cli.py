@@ -1,0 +1,81 @@
+"""The command-line contract shared by every job (DESIGN.md section 3).
+
+``--input`` (repeatable, files/folders/globs), ``--lakehouse URI``, ``--config FILE``,
+``--conf key=value`` (repeatable), ``--help``. Exit 0 on success; otherwise a one-line reason on
+stderr and: 2 for bad usage/config/input, 3 for a failed quality gate, 4 for a broken invariant,
+1 for anything else.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Callable
+
+from pipelines.core.config import Config, ConfigError, load_config
+
+EXIT_USAGE, EXIT_GATE, EXIT_INVARIANT, EXIT_ERROR = 2, 3, 4, 1
+
+
+class InputError(ValueError):
+    """The job's input cannot be used (no such path, nothing readable)."""
+
+
+class InvariantError(RuntimeError):
+    """An accounting/consistency invariant of DESIGN.md section 4 does not hold."""
+
+
+def parser(description: str, with_input: bool = True) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    if with_input:
+        p.add_argument("--input", action="append", default=[],
+                       help="landing files, folders or globs (repeatable; default: ingest.input)")
+    p.add_argument("--lakehouse", help="storage root URI of the Delta tables (default: lakehouse)")
+    p.add_argument("--config", help="YAML file merged over conf/reviewlake.yaml")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config key, e.g. features.max_len=80 (repeatable)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    for noisy in ("py4j", "great_expectations", "tensorflow", "absl", "h5py", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    overrides = list(args.conf)
+    if getattr(args, "lakehouse", None):
+        overrides.append(f"lakehouse={args.lakehouse}")
+    return load_config(args.config, overrides)
+
+
+def run(job: str, main: Callable[[argparse.Namespace, Config], None], p: argparse.ArgumentParser,
+        argv: list[str] | None = None) -> int:
+    """Parse, configure logging and config, run ``main``; map failures to exit codes."""
+    from quality.gate import QualityGateError
+
+    args = p.parse_args(argv)
+    setup_logging(args.verbose)
+    log = logging.getLogger(job)
+    try:
+        main(args, config_from_args(args))
+        return 0
+    except QualityGateError as exc:
+        code, reason = EXIT_GATE, f"quality gate failed, nothing published: {exc}"
+    except InvariantError as exc:
+        code, reason = EXIT_INVARIANT, f"invariant broken: {exc}"
+    except (ConfigError, InputError, FileNotFoundError) as exc:
+        code, reason = EXIT_USAGE, str(exc)
+    except Exception as exc:  # noqa: BLE001 - last resort: one line to stderr, traceback in the log
+        log.debug("failure", exc_info=True)
+        code, reason = EXIT_ERROR, f"{type(exc).__name__}: {exc}"
+    log.error("%s failed: %s", job, reason)
+    print(f"{job}: error: {reason}", file=sys.stderr)
+    return code

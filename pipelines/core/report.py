@@ -1,0 +1,74 @@
+"""The run report: per-stage rows in/out, per-rule counts and seconds; logged and written as JSON."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+log = logging.getLogger("reviewlake.report")
+
+
+def new_run_id() -> str:
+    """Sortable, unique run id: UTC timestamp plus a short random suffix."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+@dataclass
+class StageResult:
+    name: str
+    seconds: float = 0.0
+    rows_in: int | None = None
+    rows_out: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunReport:
+    job: str
+    run_id: str = field(default_factory=new_run_id)
+    started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    stages: list[StageResult] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[StageResult]:
+        """Time a stage; the body fills rows_in/rows_out/detail of the yielded result."""
+        result = StageResult(name)
+        start = time.perf_counter()
+        log.info("[%s] %s ...", self.job, name)
+        try:
+            yield result
+        finally:
+            result.seconds = round(time.perf_counter() - start, 3)
+            self.stages.append(result)
+            log.info("[%s] %s: in=%s out=%s %.1fs %s", self.job, name, result.rows_in,
+                     result.rows_out, result.seconds, _fmt(result.detail))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "seconds_total": round(sum(s.seconds for s in self.stages), 3),
+            "stages": [s.__dict__ for s in self.stages],
+            "summary": self.summary,
+        }
+
+    def write(self, reports_dir: Path) -> Path:
+        out = reports_dir / "runs" / self.job / f"{self.run_id}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        latest = out.parent / "latest.json"
+        latest.write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
+        log.info("[%s] report: %s", self.job, out)
+        return out
+
+
+def _fmt(detail: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in detail.items()) if detail else ""

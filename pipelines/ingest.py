@@ -1,0 +1,111 @@
+"""Stage 1, ingest: landing files -> parsed records (bronze) and quarantine, with lineage.
+
+Files are read through Spark's ``binaryFile`` source, so any Hadoop URI works (``file:``,
+``hdfs:``, ``s3a:``); each file is parsed in a Spark task by :mod:`pipelines.ingest_parse`
+(encoding detection, per-record quarantine), so one bad line never kills a batch.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from pipelines.ingest_parse import parse_files
+
+RECORD_SCHEMA = T.StructType([
+    T.StructField("review_id", T.StringType()),
+    T.StructField("source_file", T.StringType(), False),
+    T.StructField("record_offset", T.LongType(), False),
+    T.StructField("raw_text", T.StringType()),
+    T.StructField("rating", T.IntegerType()),
+    T.StructField("label_raw", T.StringType()),
+    T.StructField("product_id", T.StringType()),
+    T.StructField("user_id", T.StringType()),
+    T.StructField("created_at", T.TimestampType()),
+    T.StructField("extra", T.MapType(T.StringType(), T.StringType())),
+    T.StructField("quarantine_reason", T.StringType()),
+    T.StructField("raw_record", T.BinaryType()),
+])
+
+BRONZE_COLUMNS = (
+    "review_id", "batch_id", "source", "source_file", "record_offset", "ingested_at", "raw_text",
+    "rating", "label_raw", "product_id", "user_id", "created_at", "extra",
+)
+QUARANTINE_COLUMNS = ("batch_id", "source_file", "record_offset", "raw_record", "reason", "detected_at")
+
+
+def read_landing(spark: SparkSession, inputs: Sequence[str]) -> DataFrame:
+    """Landing files as rows (path, modificationTime, length, content); folders are recursed."""
+    return (
+        spark.read.format("binaryFile")
+        .option("recursiveFileLookup", "true")
+        .load(list(inputs))
+    )
+
+
+def file_inventory(landing: DataFrame) -> DataFrame:
+    """One row per file: ``source_file``, ``size``, ``mtime``, ``content_hash`` (sha-256)."""
+    return landing.select(
+        F.col("path").alias("source_file"),
+        F.col("length").alias("size"),
+        F.col("modificationTime").alias("mtime"),
+        F.sha2(F.col("content"), 256).alias("content_hash"),
+    )
+
+
+def unseen_files(inventory: DataFrame, file_log: DataFrame | None) -> DataFrame:
+    """Files whose (path, content hash) is not in the ingested-file log: new or changed files."""
+    if file_log is None:
+        return inventory
+    return inventory.join(file_log.select("source_file", "content_hash"), ["source_file", "content_hash"], "left_anti")
+
+
+def parse_records(landing: DataFrame, options: Mapping[str, Any]) -> DataFrame:
+    """Parse each file's bytes into records (good or quarantined) with :data:`RECORD_SCHEMA`."""
+    opts = dict(options)
+
+    def parse_partition(rows):
+        from pipelines.ingest_parse import RECORD_FIELDS
+
+        for record in parse_files(((r.path, r.content) for r in rows), opts):
+            yield tuple(record[f] for f in RECORD_FIELDS)
+
+    rdd = landing.select("path", "content").rdd.mapPartitions(parse_partition)
+    return landing.sparkSession.createDataFrame(rdd, RECORD_SCHEMA)
+
+
+def to_bronze(records: DataFrame, batch_id: str, source: str) -> DataFrame:
+    """The good records as ``bronze.reviews_raw`` rows (DESIGN.md section 3)."""
+    return (
+        records.where(F.col("quarantine_reason").isNull())
+        .withColumn("batch_id", F.lit(batch_id))
+        .withColumn("source", F.lit(source))
+        .withColumn("ingested_at", F.current_timestamp())
+        .select(*BRONZE_COLUMNS)
+    )
+
+
+def to_quarantine(records: DataFrame, batch_id: str) -> DataFrame:
+    """The bad records as ``bronze.quarantine`` rows, raw bytes and reason kept."""
+    return (
+        records.where(F.col("quarantine_reason").isNotNull())
+        .select(
+            F.lit(batch_id).alias("batch_id"), "source_file", "record_offset", "raw_record",
+            F.col("quarantine_reason").alias("reason"), F.current_timestamp().alias("detected_at"),
+        )
+    )
+
+
+def dedupe_ids_within_batch(bronze: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Split off records whose source ``review_id`` repeats inside one batch.
+
+    The first occurrence (by file, offset) stays; later ones are returned to be quarantined
+    as ``duplicate_review_id`` so that a keyed MERGE never sees two source rows for one key.
+    """
+    from pyspark.sql.window import Window
+
+    w = Window.partitionBy("review_id").orderBy("source_file", "record_offset")
+    ranked = bronze.withColumn("_n", F.row_number().over(w))
+    return ranked.where("_n = 1").drop("_n"), ranked.where("_n > 1").drop("_n")

