@@ -1,0 +1,51 @@
+# reviewlake — every target installs what it needs first (`setup` is idempotent and fast when done).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export PYSPARK_PYTHON := $(VENV)/bin/python
+export PYSPARK_DRIVER_PYTHON := $(VENV)/bin/python
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONUNBUFFERED := 1
+
+INPUT ?= data/landing
+LAKEHOUSE ?= lakehouse
+CONFIG ?=
+CONF ?=
+MODEL ?= latest
+SUBMIT := spark-submit --driver-memory 6g
+JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo clean-reviews features train score notebooks test test-slow clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+setup:  ## virtualenv + pinned stack + horovod + Delta jars + bundled corpus (idempotent)
+	@bash scripts/setup.sh
+
+demo: setup  ## setup, then the whole flow on the bundled corpus: silver -> gold -> train -> score
+	$(MAKE) --no-print-directory clean-reviews features train score
+	@$(VENV)/bin/python scripts/where.py --lakehouse $(LAKEHOUSE)
+
+clean-reviews: setup  ## ingest + clean + dedupe + segment -> bronze/silver (INPUT=..., LAKEHOUSE=...)
+	$(SUBMIT) pipelines/clean_reviews.py --input $(INPUT) $(JOB_ARGS)
+
+features: setup  ## silver -> gold.vocab / gold.labels / gold.features
+	$(SUBMIT) pipelines/build_features.py $(JOB_ARGS)
+
+train: setup  ## Horovod-on-Spark training, evaluation and SavedModel export -> models/<version>/
+	$(SUBMIT) pipelines/train_model.py $(JOB_ARGS)
+
+score: setup  ## batch scoring of silver rows -> gold.predictions (MODEL=<version>|latest)
+	$(SUBMIT) pipelines/score_reviews.py --model-version $(MODEL) $(JOB_ARGS)
+
+test: setup  ## the default test suite (no slow tests)
+	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: setup  ## only the slow tests (full corpus)
+	$(VENV)/bin/python -m pytest -m slow $(PYTEST_ARGS)
+
+clean:  ## remove run outputs (tables, models, reports); keeps .venv, jars and data
+	rm -rf lakehouse models reports spark-warehouse metastore_db derby.log

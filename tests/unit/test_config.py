@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from pipelines.core.config import ConfigError, load_config, to_uri
+
+
+def test_defaults_file_then_config_file_then_overrides(tmp_path):
+    extra = tmp_path / "my.yaml"
+    extra.write_text("features:\n  max_len: 50\ntrain:\n  epochs: 9\n", encoding="utf-8")
+    cfg = load_config(extra, ["train.epochs=2", "quality.enabled=false", "spark.conf.spark.sql.shuffle.partitions=3"])
+    assert cfg["features.max_len"] == 50          # from the file
+    assert cfg["train.epochs"] == 2               # override beats file
+    assert cfg["quality.enabled"] is False        # YAML-typed
+    assert cfg["spark.conf"]["spark.sql.shuffle.partitions"] == 3
+    assert cfg["features.min_df"] == 2            # untouched default
+
+
+def test_bad_override_and_missing_file_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError):
+        load_config(None, ["no-equals-sign"])
+    with pytest.raises(ConfigError):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_uris():
+    assert to_uri("s3a://bucket/lake") == "s3a://bucket/lake"
+    assert to_uri("hdfs://nn:8020/lake/") == "hdfs://nn:8020/lake"
+    assert to_uri("/tmp/x y").startswith("file:///tmp/x%20y")

@@ -1,0 +1,235 @@
+"""Data-parallel training of :func:`train.model.build_model` with ``horovod.spark.run`` (Gloo).
+
+``horovod.spark.run`` starts one Spark task per Horovod process; each task launches a Python
+process that runs :func:`_train_fn` with the arguments pickled on the driver. Inside it:
+``hvd.init()``, the GPU of the Spark task (``spark.task.resource.gpu.amount``, see
+pipelines/core/spark.py) or the CPU, one shard of the training rows per rank, Adam with the
+learning rate scaled by ``hvd.size()`` behind ``hvd.DistributedOptimizer``, a learning-rate warmup,
+gradient clipping, broadcast of rank 0's initial weights, metric averaging across ranks, and early
+stopping on the validation loss. Rank 0 returns the weights and the history to the driver, which
+rebuilds the model: nothing is written to executor-local disk, so this works the same on a
+cluster as in ``local[N]``.
+
+Data path: the driver collects the train/validation arrays and passes them to every rank
+(``args=``), which is right for corpora of this size (tens of thousands of rows x max_len ints:
+a few MB). A corpus that does not fit the driver should instead have each rank read its own
+shard of gold.features (e.g. Parquet files of the Delta snapshot, or Petastorm) by ``hvd.rank()``.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+log = logging.getLogger("train.horovod_spark")
+
+# Each Horovod process gets one Spark task slot, i.e. (by default) one core: keep TF to it.
+THREAD_ENV = {
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+
+
+class NotEnoughSlotsError(RuntimeError):
+    """Spark cannot run ``num_proc`` tasks at once, so the Horovod ranks could never all start."""
+
+
+@dataclass
+class TrainResult:
+    model: Any                      # tf.keras.Model on the driver, rank 0's final weights
+    history: dict[str, list[float]]
+    best_epoch: int | None          # 1-based epoch whose weights were kept (None: no validation)
+    epochs_run: int
+    world_size: int
+    train_rows_per_rank: int
+    devices: list[str] = field(default_factory=list)
+
+
+def task_slots(spark) -> int:
+    """How many tasks Spark can run at the same time right now (all executors, all slots)."""
+    sc = spark.sparkContext
+    try:
+        jsc = sc._jsc.sc()
+        profile = jsc.resourceProfileManager().defaultResourceProfile()
+        return int(jsc.maxNumConcurrentTasks(profile))
+    except Exception:  # noqa: BLE001 - private JVM API moved: fall back to the public estimate
+        return int(sc.defaultParallelism)
+
+
+def check_slots(spark, num_proc: int) -> int:
+    """Fail fast (instead of hanging until Horovod's start timeout) when ``num_proc`` ranks cannot
+    all be scheduled at once."""
+    if num_proc < 1:
+        raise ValueError(f"train.num_proc must be >= 1, got {num_proc}")
+    slots = task_slots(spark)
+    if slots < num_proc:
+        raise NotEnoughSlotsError(
+            f"train.num_proc={num_proc} Horovod processes need {num_proc} concurrent Spark task slots, "
+            f"but this Spark application has {slots} (master {spark.sparkContext.master}); "
+            f"lower train.num_proc or give Spark more cores/executors (e.g. --master local[{num_proc}])")
+    return slots
+
+
+def _assigned_gpus() -> list[str]:
+    """GPU addresses Spark assigned to the task that launched this rank.
+
+    ``_train_fn`` runs in a process started by the Spark task, where ``TaskContext.get()`` is None;
+    Horovod relays that task's ``TaskContext.resources()`` and exposes them here.
+    """
+    try:
+        from horovod.spark.task import get_available_devices
+
+        return [str(a) for a in get_available_devices()]
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        from pyspark import TaskContext
+
+        ctx = TaskContext.get()
+        if ctx is not None and "gpu" in ctx.resources():
+            return [str(a) for a in ctx.resources()["gpu"].addresses]
+    except Exception:  # noqa: BLE001
+        pass
+    return []
+
+
+def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One Horovod rank. Returns weights + history on rank 0, None elsewhere."""
+    os.environ.update(THREAD_ENV)
+    gpus = _assigned_gpus()
+    if gpus:  # before TensorFlow initialises CUDA: this rank sees only its Spark-assigned GPU(s)
+        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+
+    import horovod.tensorflow.keras as hvd
+    import tensorflow as tf
+
+    from train.model import build_model
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # context already initialised in this process
+        pass
+    physical = tf.config.list_physical_devices("GPU")
+    if gpus and physical:
+        for dev in physical:
+            tf.config.experimental.set_memory_growth(dev, True)
+        devices = [d.name for d in physical]
+    else:
+        if physical:
+            tf.config.set_visible_devices([], "GPU")
+        devices = ["CPU"]
+
+    hvd.init()
+    rank, size = hvd.rank(), hvd.size()
+    p = dict(spec["params"])
+    tf.keras.utils.set_random_seed(int(p["seed"]))
+
+    # Equal shards: every rank must run the same number of steps, or the allreduce deadlocks.
+    x_train, y_train = data["x_train"], data["y_train"]
+    per_rank = len(x_train) // size
+    if per_rank == 0:
+        raise ValueError(f"{len(x_train)} training rows cannot be split over {size} ranks")
+    idx = np.arange(len(x_train))[rank::size][:per_rank]
+    x, y = x_train[idx], y_train[idx]
+    batch_size = int(p["batch_size"])
+    steps_per_epoch = math.ceil(per_rank / batch_size)
+
+    model = build_model(int(spec["vocab_size"]), int(spec["max_len"]), int(spec["n_classes"]), p)
+    lr = float(p["learning_rate"]) * size
+    optimizer = hvd.DistributedOptimizer(
+        tf.keras.optimizers.legacy.Adam(learning_rate=lr, clipnorm=float(p["clip_norm"])))
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["sparse_categorical_accuracy"])
+
+    # Order matters: metrics are averaged across ranks before EarlyStopping reads them, so every
+    # rank takes the same stop decision.
+    callbacks: list = [
+        hvd.callbacks.BroadcastGlobalVariablesCallback(0),
+        hvd.callbacks.MetricAverageCallback(),
+    ]
+    warmup = float(p.get("warmup_epochs", 0) or 0)
+    if warmup > 0:
+        callbacks.append(hvd.callbacks.LearningRateWarmupCallback(
+            initial_lr=lr, warmup_epochs=warmup, momentum_correction=False,
+            steps_per_epoch=steps_per_epoch, verbose=0))
+    has_val = len(data["x_val"]) > 0
+    stopper = None
+    if has_val:
+        stopper = tf.keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=int(p.get("patience", 2)), restore_best_weights=True,
+            verbose=1 if rank == 0 else 0)
+        callbacks.append(stopper)
+
+    fit = model.fit(
+        x, y,
+        batch_size=batch_size,
+        epochs=int(p["epochs"]),
+        validation_data=(data["x_val"], data["y_val"]) if has_val else None,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=2 if rank == 0 else 0,
+    )
+    best_epoch = None
+    if stopper is not None and stopper.best_weights is not None:
+        # Keras restores the best weights only when it stopped early; do it in every case.
+        model.set_weights(stopper.best_weights)
+        best_epoch = int(stopper.best_epoch) + 1
+    if rank != 0:
+        return None
+    return {
+        "weights": model.get_weights(),
+        "history": {k: [float(v) for v in vals] for k, vals in fit.history.items()},
+        "best_epoch": best_epoch,
+        "world_size": size,
+        "train_rows_per_rank": per_rank,
+        "devices": devices,
+    }
+
+
+def train(spark, data: Mapping[str, np.ndarray], *, vocab_size: int, max_len: int, n_classes: int,
+          params: Mapping[str, Any], num_proc: int, start_timeout: int | None = None) -> TrainResult:
+    """Train on ``data`` (``x_train``/``y_train``/``x_val``/``y_val`` numpy arrays) with ``num_proc``
+    Horovod processes on Spark; returns the model rebuilt on the driver with rank 0's weights."""
+    import horovod.spark
+
+    from train.model import build_model
+
+    check_slots(spark, num_proc)
+    for key in ("x_train", "y_train", "x_val", "y_val"):
+        if key not in data:
+            raise ValueError(f"training data lacks {key}")
+    arrays = {
+        "x_train": np.ascontiguousarray(data["x_train"], dtype=np.int32),
+        "y_train": np.ascontiguousarray(data["y_train"], dtype=np.int32),
+        "x_val": np.ascontiguousarray(data["x_val"], dtype=np.int32).reshape(-1, max_len),
+        "y_val": np.ascontiguousarray(data["y_val"], dtype=np.int32),
+    }
+    spec = {"vocab_size": int(vocab_size), "max_len": int(max_len), "n_classes": int(n_classes),
+            "params": dict(params)}
+    env = dict(THREAD_ENV)
+    log.info("horovod.spark.run: %d processes, %d train / %d validation rows", num_proc,
+             len(arrays["x_train"]), len(arrays["x_val"]))
+    results = horovod.spark.run(_train_fn, args=(arrays, spec), num_proc=num_proc, env=env,
+                                start_timeout=start_timeout, use_gloo=True, verbose=1)
+    out = results[0]
+    if not out or "weights" not in out:
+        raise RuntimeError("Horovod rank 0 returned no weights")
+    model = build_model(int(vocab_size), int(max_len), int(n_classes), params)
+    model.set_weights(out["weights"])
+    history = out["history"]
+    return TrainResult(
+        model=model,
+        history=history,
+        best_epoch=out["best_epoch"],
+        epochs_run=len(history.get("loss", [])),
+        world_size=int(out["world_size"]),
+        train_rows_per_rank=int(out["train_rows_per_rank"]),
+        devices=list(out["devices"]),
+    )
