@@ -47,12 +47,19 @@ def make_cfg(tmp_path):
 
 @pytest.fixture(scope="session")
 def corpus_sample(tmp_path_factory) -> Path:
-    """A small real sample of the bundled corpus: the first 150 lines of pos.txt and neg.txt."""
+    """A small real sample of the bundled corpus: per file, the first 150 lines plus both
+    occurrences of the first 20 lines that the file repeats (so the sample has real duplicates)."""
     src = DATA / "landing"
     if not (src / "pos.txt").exists():
         pytest.fail("bundled corpus missing: run `make setup`")
     out = tmp_path_factory.mktemp("landing_sample")
     for name in ("pos.txt", "neg.txt"):
-        lines = (src / name).read_text(encoding="utf-8").splitlines()[:150]
+        all_lines = (src / name).read_text(encoding="utf-8").splitlines()
+        seen, repeated = set(), []
+        for line in all_lines[150:]:
+            if line in seen and line not in repeated:
+                repeated.append(line)
+            seen.add(line)
+        lines = all_lines[:150] + [line for line in repeated[:20] for _ in range(2)]
         (out / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out

@@ -1,0 +1,117 @@
+"""Integration tests of the clean_reviews and build_features jobs on a real corpus sample,
+through their command-line entry points (real Spark, Delta and Great Expectations)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from pipelines import build_features, clean_reviews
+from pipelines.core import delta_io
+from pipelines.core.config import load_config
+
+
+@pytest.fixture(scope="module")
+def lake(spark, corpus_sample, tmp_path_factory):
+    """Run clean_reviews then build_features once on the corpus sample; yield (args, cfg, root)."""
+    root = tmp_path_factory.mktemp("jobs")
+    args = ["--lakehouse", str(root / "lakehouse"), "--conf", f"reports_dir={root / 'reports'}"]
+    assert clean_reviews.main(["--input", str(corpus_sample), *args]) == 0
+    assert build_features.main(args) == 0
+    cfg = load_config(overrides=[f"lakehouse={root / 'lakehouse'}", f"reports_dir={root / 'reports'}"])
+    return args, cfg, root
+
+
+def table(spark, cfg, layer, name):
+    return delta_io.read(spark, delta_io.table_uri(cfg, layer, name))
+
+
+def test_every_record_is_accounted_for_exactly_once(spark, lake, corpus_sample):
+    _, cfg, _ = lake
+    lines = sum(1 for f in corpus_sample.iterdir() for line in f.read_text(encoding="utf-8").splitlines() if line.strip())
+    bronze = table(spark, cfg, "bronze", "reviews_raw")
+    quarantine = table(spark, cfg, "bronze", "quarantine")
+    disposition = table(spark, cfg, "silver", "disposition")
+    silver = table(spark, cfg, "silver", "reviews")
+    assert bronze.count() + quarantine.count() == lines
+    assert disposition.count() == bronze.count()
+    assert disposition.select("review_id").distinct().count() == bronze.count()
+    kept = disposition.where("outcome = 'kept'").select("review_id")
+    assert kept.exceptAll(silver.select("review_id")).count() == 0
+    assert silver.count() == kept.count()
+    # duplicates point at a survivor that is kept in silver
+    dups = disposition.where("outcome = 'exact_duplicate'")
+    assert dups.count() > 0  # the real corpus repeats itself
+    assert dups.join(silver, dups.survivor_id == silver.review_id, "left_anti").count() == 0
+
+
+def test_silver_rows_are_clean_and_segmented(spark, lake):
+    _, cfg, _ = lake
+    silver = table(spark, cfg, "silver", "reviews")
+    assert silver.where(F.col("text").rlike("[\uff01-\uff5e]")).count() == 0   # no full-width ASCII left
+    assert silver.where(F.size("tokens") == 0).count() == 0
+    assert set(r.label for r in silver.select("label").distinct().collect()) == {"positive", "negative"}
+    assert silver.select("text_hash").distinct().count() == silver.count()
+
+
+def test_run_report_holds_per_stage_and_per_rule_figures(lake):
+    _, _, root = lake
+    report = json.loads((root / "reports" / "runs" / "clean_reviews" / "latest.json").read_text(encoding="utf-8"))
+    names = [s["name"] for s in report["stages"]]
+    assert names[:2] == ["ingest", "clean"] and "publish" in names
+    assert set(report["summary"]["clean"]["rules"]) == {"nfkc", "whitespace", "empty", "too_short", "too_long"}
+    assert report["summary"]["ingest"]["records"] == report["summary"]["ingest"]["bronze_rows"] + \
+        report["summary"]["ingest"]["quarantined"]
+    assert (root / "reports" / "data_docs" / "index.html").exists()
+
+
+def test_tables_are_plain_delta_with_history(spark, lake):
+    _, cfg, _ = lake
+    from delta.tables import DeltaTable
+
+    uri = delta_io.table_uri(cfg, "silver", "reviews")
+    assert spark.read.format("delta").load(uri).count() > 0
+    assert DeltaTable.forPath(spark, uri).history().count() >= 1
+
+
+def test_rerun_with_nothing_new_changes_nothing(spark, lake, corpus_sample):
+    args, cfg, _ = lake
+    names = [("bronze", "reviews_raw"), ("silver", "reviews"), ("silver", "disposition"), ("gold", "features")]
+    before = {n: delta_io.version(spark, delta_io.table_uri(cfg, *n)) for n in names}
+    assert clean_reviews.main(["--input", str(corpus_sample), *args]) == 0
+    assert build_features.main(args) == 0
+    assert {n: delta_io.version(spark, delta_io.table_uri(cfg, *n)) for n in names} == before
+
+
+def test_gold_split_vocab_and_sequences(spark, lake):
+    _, cfg, _ = lake
+    features = table(spark, cfg, "gold", "features")
+    vocab = table(spark, cfg, "gold", "vocab")
+    max_len = cfg["features.max_len"]
+    assert features.where(F.size("token_ids") != max_len).count() == 0
+    assert {r.split for r in features.select("split").distinct().collect()} == {"train", "validation", "test"}
+    # no leakage: every vocabulary token occurs in the train split
+    silver = table(spark, cfg, "silver", "reviews")
+    train_tokens = features.where("split = 'train'").join(silver, "review_id") \
+        .select(F.explode("tokens").alias("token")).distinct()
+    assert vocab.select("token").exceptAll(train_tokens).count() == 0
+    assert vocab.agg(F.min("token_id")).first()[0] == 2
+
+
+def test_failing_gate_blocks_publication_and_exits_non_zero(spark, lake, capsys):
+    args, cfg, _ = lake
+    uri = delta_io.table_uri(cfg, "gold", "features")
+    version_before = delta_io.version(spark, uri)
+    code = build_features.main([*args, "--force", "--conf", "quality.gold.min_rows=100000000"])
+    assert code == 3
+    assert "expect_table_row_count_to_be_between" in capsys.readouterr().err
+    assert delta_io.version(spark, uri) == version_before
+
+
+def test_missing_input_is_a_usage_error(tmp_path, spark, capsys):
+    code = clean_reviews.main(["--input", str(tmp_path / "nope"), "--lakehouse", str(tmp_path / "lake"),
+                               "--conf", f"reports_dir={tmp_path / 'reports'}"])
+    assert code == 2
+    assert "input not found" in capsys.readouterr().err

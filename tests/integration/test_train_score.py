@@ -1,0 +1,193 @@
+"""Stage 7 end to end on tiny synthetic gold tables: real Spark + Delta, real Horovod (2 Gloo
+processes on local[2]), real TensorFlow. Train -> metrics/export -> batch scoring (twice)."""
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from train.text_to_ids import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
+
+MAX_LEN = 20
+VOCAB_SIZE = 50           # ids 0..49: 0 pad, 1 oov, 2..49 tokens
+CLASSES = ["negative", "neutral", "positive"]   # neutral never occurs, like the real corpus
+POS_TOKEN, NEG_TOKEN = 5, 6
+N_ROWS = 200
+
+
+def _token(token_id: int) -> str:
+    return f"词{token_id}"
+
+
+def _synthetic_rows(seed: int = 11) -> list[dict]:
+    """Learnable rows: positive reviews carry token 5 (three times), negative ones token 6; the rest
+    is noise from ids 7..49 plus an occasional OOV word. 55% positive."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(N_ROWS):
+        positive = rng.random() < 0.55
+        n = rng.randint(6, 26)                   # some longer than MAX_LEN: truncation
+        tokens = [_token(rng.randint(7, VOCAB_SIZE - 1)) for _ in range(n)]
+        for pos in rng.sample(range(min(n, MAX_LEN)), 3):
+            tokens[pos] = _token(POS_TOKEN if positive else NEG_TOKEN)
+        if rng.random() < 0.3:
+            tokens[rng.randrange(min(n, MAX_LEN))] = "没见过的词"     # out of vocabulary
+        split = "train" if i % 10 < 7 else ("validation" if i % 10 < 8 else "test")
+        rows.append({"review_id": f"r{i:04d}", "split": split, "label": "positive" if positive else "negative",
+                     "tokens": tokens})
+    return rows
+
+
+def _write_gold_and_silver(spark, cfg, rows) -> dict[str, int]:
+    from pyspark.ml.linalg import Vectors, VectorUDT
+    from pyspark.sql import types as T
+
+    from pipelines.core import delta_io
+
+    vocab = {_token(i): i for i in range(2, VOCAB_SIZE)}
+    label_id = {name: i for i, name in enumerate(CLASSES)}
+    feature_rows = []
+    for r in rows:
+        ids = tokens_to_ids(r["tokens"], vocab, MAX_LEN)
+        counts: dict[int, float] = {}
+        for t in ids:
+            if t >= 2:
+                counts[t] = counts.get(t, 0.0) + 1.0
+        feature_rows.append((r["review_id"], r["split"], label_id[r["label"]], ids,
+                             Vectors.sparse(VOCAB_SIZE, sorted(counts.items())), "v-test"))
+    features_schema = T.StructType([
+        T.StructField("review_id", T.StringType()), T.StructField("split", T.StringType()),
+        T.StructField("label_id", T.IntegerType()), T.StructField("token_ids", T.ArrayType(T.IntegerType())),
+        T.StructField("tfidf", VectorUDT()), T.StructField("vocab_version", T.StringType()),
+    ])
+    delta_io.overwrite(spark.createDataFrame(feature_rows, features_schema),
+                       delta_io.table_uri(cfg, "gold", "features"))
+    delta_io.overwrite(
+        spark.createDataFrame([(t, i, 3, "v-test") for t, i in vocab.items()],
+                              "token string, token_id int, doc_freq long, vocab_version string"),
+        delta_io.table_uri(cfg, "gold", "vocab"))
+    delta_io.overwrite(spark.createDataFrame(list(label_id.items()), "label string, label_id int"),
+                       delta_io.table_uri(cfg, "gold", "labels"))
+    delta_io.overwrite(
+        spark.createDataFrame([(r["review_id"], "".join(r["tokens"]), r["tokens"], r["label"]) for r in rows]
+                              + [("r-empty", "", None, None)],           # a row without tokens still scores
+                              "review_id string, text string, tokens array<string>, label string"),
+        delta_io.table_uri(cfg, "silver", "reviews"))
+    return vocab
+
+
+# --------------------------------------------------------------------------- pure: tokens -> ids
+def test_tokens_to_ids_pads_truncates_and_marks_oov():
+    vocab = {"好": 2, "差": 3}
+    assert tokens_to_ids(["好", "新词", "差"], vocab, 5) == [2, OOV_ID, 3, 0, 0]
+    assert tokens_to_ids(["好"] * 7, vocab, 4) == [2, 2, 2, 2]
+    assert tokens_to_ids(None, vocab, 3) == [0, 0, 0]
+    assert tokens_to_ids(np.array(["差"], dtype=object), vocab, 2) == [3, 0]
+
+
+def test_vocab_file_lines_round_trip(tmp_path):
+    lines = vocab_lines([("好", 2), ("差", 4)])
+    assert lines == ["<pad>", "<oov>", "好", "", "差"]
+    assert parse_vocab(lines) == {"好": 2, "差": 4}
+    (tmp_path / "vocab.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert load_vocab(tmp_path / "vocab.txt") == {"好": 2, "差": 4}
+    with pytest.raises(ValueError):
+        vocab_lines([("坏", 1)])
+
+
+def test_not_enough_task_slots_fails_fast(spark):
+    from train.horovod_spark import NotEnoughSlotsError, check_slots
+
+    with pytest.raises(NotEnoughSlotsError, match="num_proc=3"):
+        check_slots(spark, 3)
+
+
+# --------------------------------------------------------------------------- train + export + score
+def test_train_export_and_score(spark, make_cfg, tmp_path):
+    import tensorflow as tf
+
+    from pipelines import score_reviews
+    from pipelines.core import delta_io
+    from train import job, score
+
+    cfg = make_cfg("train.num_proc=2", "train.epochs=2", "train.batch_size=8", "train.learning_rate=0.01",
+                   f"features.max_len={MAX_LEN}", "train.logreg_max_iter=30")
+    rows = _synthetic_rows()
+    vocab = _write_gold_and_silver(spark, cfg, rows)
+
+    out = job.run(spark, cfg)
+
+    # ---- metrics.json
+    model_dir = out["model_dir"]
+    metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
+    for key in ("accuracy", "macro_f1", "per_class", "confusion_matrix", "baselines"):
+        assert key in metrics, key
+    assert set(metrics["per_class"]) == set(CLASSES)
+    assert metrics["confusion_matrix"]["labels"] == CLASSES
+    n_test = sum(r["split"] == "test" for r in rows)
+    assert np.sum(metrics["confusion_matrix"]["matrix"]) == n_test
+    majority = metrics["baselines"]["majority"]
+    assert majority["predicted_class"] == "positive"
+    assert metrics["accuracy"] > majority["accuracy"], (metrics["accuracy"], majority["accuracy"])
+    assert metrics["baselines"]["tfidf_logreg"]["accuracy"] > majority["accuracy"]
+    assert metrics["epochs_run"] == 2 and len(metrics["history"]["val_loss"]) == 2
+
+    # ---- the version folder and LATEST
+    version = out["version"]
+    assert model_dir.name == version
+    assert (model_dir.parent / "LATEST").read_text(encoding="utf-8").strip() == version
+    for name in ("vocab.txt", "labels.json", "params.json", "training_curves.png", "confusion_matrix.png"):
+        assert (model_dir / name).is_file(), name
+    lines = (model_dir / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    assert lines[:2] == ["<pad>", "<oov>"] and len(lines) == VOCAB_SIZE
+    assert lines[POS_TOKEN] == _token(POS_TOKEN)
+    assert load_vocab(model_dir / "vocab.txt") == vocab
+    assert json.loads((model_dir / "labels.json").read_text(encoding="utf-8")) == CLASSES
+    params = json.loads((model_dir / "params.json").read_text(encoding="utf-8"))
+    assert params["max_len"] == MAX_LEN and params["vocab_size"] == VOCAB_SIZE and params["num_proc"] == 2
+
+    # ---- the SavedModel loads, as Keras and through its serving signature
+    keras_model = tf.keras.models.load_model(str(model_dir / "saved_model"))
+    test_rows = [r for r in rows if r["split"] == "test"]
+    x_test = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in test_rows], dtype=np.int32)
+    keras_probs = keras_model.predict(x_test, verbose=0)
+    assert keras_probs.shape == (n_test, len(CLASSES))
+    signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
+    sig_probs = signature(token_ids=tf.constant(x_test))["probabilities"].numpy()
+    assert np.allclose(sig_probs, keras_probs, atol=1e-5)
+
+    # ---- batch scoring: probabilities equal model.predict on the same rows
+    scored = score.run(spark, cfg)
+    assert scored["model_version"] == version
+    pred_uri = delta_io.table_uri(cfg, "gold", "predictions")
+    preds = delta_io.read(spark, pred_uri)
+    assert preds.columns == ["review_id", "model_version", "probabilities", "predicted_label", "scored_at"]
+    assert preds.count() == N_ROWS + 1
+    got = {r["review_id"]: r for r in preds.collect()}
+    all_x = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in rows] + [[0] * MAX_LEN],
+                     dtype=np.int32)
+    expected = keras_model.predict(all_x, verbose=0)
+    ids = [r["review_id"] for r in rows] + ["r-empty"]
+    actual = np.array([got[i]["probabilities"] for i in ids], dtype=np.float32)
+    assert np.allclose(actual, expected, atol=1e-5)
+    assert [got[i]["predicted_label"] for i in ids] == [CLASSES[k] for k in expected.argmax(axis=1)]
+    assert {got[i]["model_version"] for i in ids} == {version}
+
+    # ---- rerun through the entry script: same keys, no duplicates, rows refreshed
+    rc = score_reviews.main([
+        "--lakehouse", str(tmp_path / "lakehouse"), "--model-version", version,
+        "--conf", f"models_dir={tmp_path / 'models'}", "--conf", f"reports_dir={tmp_path / 'reports'}",
+    ])
+    assert rc == 0
+    again = delta_io.read(spark, pred_uri)
+    assert again.count() == N_ROWS + 1
+    assert again.select("review_id", "model_version").distinct().count() == N_ROWS + 1
+    again_probs = {r["review_id"]: r["probabilities"] for r in again.collect()}
+    assert np.allclose(np.array([again_probs[i] for i in ids], dtype=np.float32), expected, atol=1e-5)
+
+    # ---- run reports
+    assert (tmp_path / "reports" / "runs" / "train_model" / "latest.json").is_file()
+    report = json.loads((tmp_path / "reports" / "runs" / "score_reviews" / "latest.json").read_text())
+    assert [s["name"] for s in report["stages"]] == ["resolve_model", "score", "merge"]
