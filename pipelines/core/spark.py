@@ -66,7 +66,12 @@ def get_spark(cfg: Config) -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    submitted = SparkConf()  # holds spark-submit's settings when launched through it
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # Launched by spark-submit: the JVM already runs; read its settings (--master, --jars).
+        from pyspark import SparkContext
+
+        SparkContext._ensure_initialized()
+    submitted = SparkConf()
     builder = SparkSession.builder
     if not submitted.contains("spark.master"):
         builder = builder.master(str(cfg.get("spark.master", "local[*]")))
