@@ -117,8 +117,7 @@ def run(spark: SparkSession, cfg: Config, force: bool = False) -> RunReport:
         with report.stage("publish"):
             meta = commit_metadata(silver_version=silver_version, run_id=report.run_id)
             for name in ("vocab", "labels", "features"):
-                staged[name].df.write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
-                    .option("userMetadata", meta).save(t[name])
+                delta_io.overwrite(staged[name].df, t[name], user_metadata=meta)
             stager.discard()
         report.summary["gold"] = {"silver_version": silver_version,
                                   "data_docs": [g.docs_page for g in stager.gates]}

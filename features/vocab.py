@@ -11,8 +11,6 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
-PAD_ID, OOV_ID = 0, 1
-PAD_TOKEN, OOV_TOKEN = "<pad>", "<oov>"
 
 
 def fit_vocab(train: DataFrame, vocab_size: int, min_df: int, tokens_col: str = "tokens") -> DataFrame:

@@ -196,8 +196,7 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport) -> bool:
     with report.stage("publish"):
         meta = commit_metadata(bronze_version=bronze_version, run_id=report.run_id)
         for staged, uri in ((staged_disp, t["disposition"]), (staged_silver, t["silver"])):
-            staged.df.write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
-                .option("userMetadata", meta).save(uri)
+            delta_io.overwrite(staged.df, uri, user_metadata=meta)
         stager.discard()
     report.summary["silver"] = {
         "bronze_version": bronze_version, "bronze_rows": n_bronze, "outcomes": outcomes, "silver_rows": n_silver,

@@ -98,6 +98,8 @@ def _figure(width: float, height: float):
 
 def plot_training_curves(history: Mapping[str, Sequence[float]], path: str | Path) -> Path:
     """Loss and accuracy per epoch (train and, when present, validation) as a PNG."""
+    from matplotlib.ticker import MaxNLocator
+
     path = Path(path)
     fig = _figure(10, 4)
     panels = [("loss", "loss"), ("sparse_categorical_accuracy", "accuracy")]
@@ -109,6 +111,7 @@ def plot_training_curves(history: Mapping[str, Sequence[float]], path: str | Pat
                 ax.plot(range(1, len(values) + 1), values, style, label=name.replace("sparse_categorical_", ""))
         ax.set_title(title)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
         if ax.lines:
             ax.legend()

@@ -91,6 +91,9 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
     if len(feature_versions) != 1 or (vocab_versions and feature_versions != vocab_versions):
         raise InvariantError(f"gold.features vocab_version {sorted(feature_versions)} does not match "
                              f"gold.vocab {sorted(vocab_versions)}")
+    for column in ("token_ids", "label_id", "split"):
+        if pdf[column].isna().any():
+            raise InvariantError(f"gold.features has {int(pdf[column].isna().sum())} rows with null {column}")
     lengths = {len(ids) for ids in pdf["token_ids"]}
     if len(lengths) != 1:
         raise InvariantError(f"gold.features token_ids have different lengths {sorted(lengths)}")

@@ -17,29 +17,11 @@ import unicodedata
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-PAD_ID = 0
-OOV_ID = 1
-PAD_TOKEN = "<pad>"
-OOV_TOKEN = "<oov>"
+from features.ids import OOV_ID, OOV_TOKEN, PAD_ID, PAD_TOKEN, tokens_to_ids  # noqa: F401  (re-exported)
 
 # The same characters as the `whitespace` clean rule (Java regex `[\s\u3000]+`, where Java's `\s`
 # is ASCII-only), replaced by one space, then trimmed of spaces.
 _WHITESPACE = re.compile(r"[ \t\n\x0b\f\r\u3000]+")
-
-
-def tokens_to_ids(tokens: Iterable[str] | None, vocab: Mapping[str, int], max_len: int) -> list[int]:
-    """Ids of ``tokens`` (unknown token -> 1), truncated to the first ``max_len`` and padded with 0
-    at the end: always exactly ``max_len`` ids."""
-    if max_len <= 0:
-        raise ValueError(f"max_len must be positive, got {max_len}")
-    ids: list[int] = []
-    if tokens is not None:
-        for token in tokens:
-            if len(ids) == max_len:
-                break
-            ids.append(int(vocab.get(token, OOV_ID)))
-    ids.extend([PAD_ID] * (max_len - len(ids)))
-    return ids
 
 
 def clean_text(text: str | None) -> str:

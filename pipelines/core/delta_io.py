@@ -36,9 +36,12 @@ def version(spark: SparkSession, uri: str) -> int | None:
     return int(row[0])
 
 
-def overwrite(df: DataFrame, uri: str, partition_by: Sequence[str] = ()) -> None:
-    """Replace the table's content in one atomic Delta commit (schema replaced too)."""
+def overwrite(df: DataFrame, uri: str, partition_by: Sequence[str] = (), user_metadata: str | None = None) -> None:
+    """Replace the table's content in one atomic Delta commit (schema replaced too);
+    ``user_metadata`` is stored in the commit (``userMetadata`` of the table history)."""
     writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    if user_metadata is not None:
+        writer = writer.option("userMetadata", user_metadata)
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(uri)

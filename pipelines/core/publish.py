@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
@@ -68,7 +67,3 @@ def read_commit_metadata(spark: SparkSession, uri: str) -> dict:
         return json.loads(row[0]) if row and row[0] else {}
     except ValueError:
         return {}
-
-
-def docs_path(cfg: Config) -> Path:
-    return local_path(to_uri(cfg["reports_dir"])) / "data_docs"

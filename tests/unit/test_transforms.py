@@ -4,7 +4,7 @@ from __future__ import annotations
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from features.sequences import tokens_to_ids
+from features.ids import tokens_to_ids
 from features.split import assign_split
 from features.vocab import fit_vocab, vocab_version
 from pipelines import clean, dedupe
