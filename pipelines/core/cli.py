@@ -47,6 +47,10 @@ def setup_logging(verbose: bool = False) -> None:
     )
     for noisy in ("py4j", "great_expectations", "tensorflow", "absl", "h5py", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Libraries that log straight to the root logger (Horovod's rendezvous, py4j's reconnects)
+    # would bury the stage summaries: keep only their warnings.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: record.name != "root" or record.levelno >= logging.WARNING)
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
