@@ -11,58 +11,23 @@ in a single aggregation. Everything is a Spark column expression or an Arrow pan
 """
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
-import pandas as pd
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
+from pipelines.clean_rules import FilterRule, MapRule, Rule, registry  # noqa: F401  (re-exported)
 from pipelines.core.config import Config
 
 
-@dataclass(frozen=True)
-class MapRule:
-    name: str
-    fn: Callable[[Column], Column]
-
-
-@dataclass(frozen=True)
-class FilterRule:
-    name: str
-    keep: Callable[[Column], Column]
-
-
-Rule = MapRule | FilterRule
-
-
-@F.pandas_udf(T.StringType())
-def nfkc(text: pd.Series) -> pd.Series:
-    """Unicode NFKC: full-width letters, digits and punctuation to half-width."""
-    return text.map(lambda s: unicodedata.normalize("NFKC", s) if isinstance(s, str) else s)
-
-
-def _whitespace(c: Column) -> Column:
-    return F.trim(F.regexp_replace(c, r"[\s\u3000]+", " "))
-
-
 def build_rules(cfg: Config) -> list[Rule]:
-    """The rules named in ``clean.rules``, in that order."""
-    min_chars = int(cfg["clean.min_chars"])
-    max_chars = int(cfg["clean.max_chars"])
-    registry: dict[str, Rule] = {
-        "nfkc": MapRule("nfkc", nfkc),
-        "whitespace": MapRule("whitespace", _whitespace),
-        "empty": FilterRule("empty", lambda c: F.length(c) > 0),
-        "too_short": FilterRule("too_short", lambda c: F.length(c) >= min_chars),
-        "too_long": FilterRule("too_long", lambda c: F.length(c) <= max_chars),
-    }
-    unknown = [r for r in cfg["clean.rules"] if r not in registry]
+    """The rules named in ``clean.rules``, in that order (see :mod:`pipelines.clean_rules`)."""
+    known = registry(cfg["clean"])
+    names = list(cfg["clean.rules"])
+    unknown = [r for r in names if r not in known]
     if unknown:
-        raise ValueError(f"unknown clean rules {unknown}; known: {sorted(registry)}")
-    return [registry[name] for name in cfg["clean.rules"]]
+        raise ValueError(f"unknown clean rules {unknown}; known: {sorted(known)}")
+    return [known[name] for name in names]
 
 
 def apply_rules(df: DataFrame, rules: Sequence[Rule], source: str = "raw_text") -> DataFrame:
