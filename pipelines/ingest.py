@@ -36,23 +36,55 @@ BRONZE_COLUMNS = (
 QUARANTINE_COLUMNS = ("batch_id", "source_file", "record_offset", "raw_record", "reason", "detected_at")
 
 
-def read_landing(spark: SparkSession, inputs: Sequence[str]) -> DataFrame:
-    """Landing files as rows (path, modificationTime, length, content); folders are recursed."""
-    return (
-        spark.read.format("binaryFile")
-        .option("recursiveFileLookup", "true")
-        .load(list(inputs))
-    )
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-def file_inventory(landing: DataFrame) -> DataFrame:
-    """One row per file: ``source_file``, ``size``, ``mtime``, ``content_hash`` (sha-256)."""
-    return landing.select(
-        F.col("path").alias("source_file"),
-        F.col("length").alias("size"),
-        F.col("modificationTime").alias("mtime"),
-        F.sha2(F.col("content"), 256).alias("content_hash"),
-    )
+def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(path URI, size, mtime ms) of every file under the inputs (files, folders, globs), through
+    Hadoop FileSystem so any URI scheme works. Hidden files (``.x``, ``_x``) are skipped, as Spark
+    does. Raises FileNotFoundError naming the inputs that match nothing."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    found: dict[str, tuple[str, int, int]] = {}
+    missing = []
+    for uri in inputs:
+        pattern = jvm.org.apache.hadoop.fs.Path(uri)
+        fs = pattern.getFileSystem(conf)
+        statuses = fs.globStatus(pattern) or []
+        if not statuses:
+            missing.append(uri)
+        for status in statuses:
+            if status.isDirectory():
+                it = fs.listFiles(status.getPath(), True)
+                while it.hasNext():
+                    f = it.next()
+                    found[f.getPath().toString()] = (f.getPath().toString(), f.getLen(), f.getModificationTime())
+            else:
+                found[status.getPath().toString()] = (status.getPath().toString(), status.getLen(),
+                                                      status.getModificationTime())
+    if missing:
+        raise FileNotFoundError(f"input not found: {', '.join(missing)}")
+    return sorted(v for k, v in found.items() if not k.rsplit("/", 1)[-1].startswith((".", "_")))
+
+
+def read_landing(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
+    """The given files as rows (path, modificationTime, length, content). Spark's binaryFile
+    source skips empty files; :func:`file_inventory` still accounts for them."""
+    return spark.read.format("binaryFile").load(list(paths))
+
+
+def file_inventory(spark: SparkSession, files: Sequence[tuple[str, int, int]]) -> DataFrame:
+    """One row per listed file: ``source_file``, ``size``, ``mtime``, ``content_hash`` (sha-256;
+    computed by Spark from the bytes, the constant hash of b"" for empty files)."""
+    listing = spark.createDataFrame(list(files), "source_file string, size long, mtime long") \
+        .withColumn("mtime", F.timestamp_millis("mtime"))
+    non_empty = [f[0] for f in files if f[1] > 0]
+    if not non_empty:
+        return listing.withColumn("content_hash", F.lit(EMPTY_SHA256))
+    hashes = read_landing(spark, non_empty).select(
+        F.col("path").alias("source_file"), F.sha2(F.col("content"), 256).alias("content_hash"))
+    return listing.join(hashes, "source_file", "left") \
+        .withColumn("content_hash", F.coalesce("content_hash", F.lit(EMPTY_SHA256)))
 
 
 def unseen_files(inventory: DataFrame, file_log: DataFrame | None) -> DataFrame:

@@ -58,23 +58,24 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
     uris = [to_uri(i) for i in inputs]
     with report.stage("ingest") as st:
         try:
-            landing = ingest.read_landing(spark, uris)
-        except Exception as exc:  # AnalysisException: path does not exist
-            if "PATH_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
-                raise InputError(f"input not found: {', '.join(inputs)}") from None
-            raise
-        inventory = ingest.file_inventory(landing)
+            listed = ingest.list_files(spark, uris)
+        except FileNotFoundError as exc:
+            raise InputError(str(exc)) from None
+        inventory = ingest.file_inventory(spark, listed)
         file_log = None if full or not delta_io.exists(spark, t["files"]) else delta_io.read(spark, t["files"])
         unseen = ingest.unseen_files(inventory, file_log).persist()
-        new_files = unseen.count()
+        unseen_rows = unseen.collect()
+        new_files = len(unseen_rows)
         st.detail["new_files"] = new_files
         if new_files == 0:
             log.info("no new or changed files under %s", ", ".join(inputs))
             unseen.unpersist()
             st.rows_in = st.rows_out = 0
             return 0
-        files = landing.join(unseen.select(F.col("source_file").alias("path")), "path", "left_semi")
-        records = ingest.parse_records(files, ingest_options(cfg)).persist(StorageLevel.MEMORY_AND_DISK)
+        to_parse = [r["source_file"] for r in unseen_rows if r["size"] > 0]
+        files = ingest.read_landing(spark, to_parse) if to_parse else None
+        records = (ingest.parse_records(files, ingest_options(cfg)) if files is not None
+                   else spark.createDataFrame([], ingest.RECORD_SCHEMA)).persist(StorageLevel.MEMORY_AND_DISK)
         batch_id = report.run_id
         good, repeated = ingest.dedupe_ids_within_batch(
             ingest.to_bronze(records, batch_id, str(cfg.get("ingest.source", "landing")))
@@ -91,7 +92,9 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
         staged_q = stager.stage("bronze.quarantine", quarantine)
         stager.audit(staged_bronze, bronze_suite.reviews_raw(cfg))
 
-        per_file = {r["source_file"]: r["n"] for r in records.groupBy("source_file").agg(F.count("*").alias("n")).collect()}
+        per_file = {r["source_file"]: r["n"] for r in unseen.select("source_file").join(
+            records.groupBy("source_file").agg(F.count("*").alias("n")), "source_file", "left"
+        ).fillna(0, ["n"]).collect()}  # files with no record (empty files) show as 0
         n_records = sum(per_file.values())
         n_bronze, n_quarantine = staged_bronze.df.count(), staged_q.df.count()
         reasons = {r["reason"]: r["n"] for r in staged_q.df.groupBy("reason").agg(F.count("*").alias("n")).collect()}

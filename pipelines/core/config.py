@@ -93,7 +93,8 @@ def to_uri(path_or_uri: str) -> str:
     """An absolute URI: ``hdfs://..``/``s3a://..``/``file:..`` unchanged, local paths as ``file:`` URIs."""
     if _SCHEME.match(path_or_uri) and not re.match(r"^[a-zA-Z]:[\\/]", path_or_uri):
         return path_or_uri.rstrip("/") if len(path_or_uri) > 8 else path_or_uri
-    return Path(path_or_uri).expanduser().resolve().as_uri()
+    # "file:" + absolute path, not Path.as_uri(): percent-encoding would break globs (* ? [ ])
+    return "file:" + str(Path(path_or_uri).expanduser().resolve())
 
 
 def local_path(uri: str) -> Path:

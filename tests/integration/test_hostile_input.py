@@ -1,0 +1,121 @@
+"""A landing folder of hostile inputs: the job succeeds, every record ends in exactly one place,
+each bad record is quarantined with the right reason, and no PII pattern reaches silver."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from pyspark.sql import functions as F
+
+from pipelines import clean_reviews
+from pipelines.core import delta_io
+from pipelines.core.config import load_config
+
+GOOD = "这本书的内容非常精彩，推荐大家购买"
+
+
+def write_landing(folder):
+    rows = [
+        {"id": "j1", "content": GOOD, "star": 5},
+        {"id": "j2", "content": "质量太差了，客服电话13912345678也打不通，邮箱 kefu@shop.cn 没人回", "star": 1},
+        {"id": "j3", "content": "身份证 110105194912310021 被要求登记，很不舒服", "star": 2},
+    ]
+    lines = [json.dumps(r, ensure_ascii=False) for r in rows] + [
+        '{"id": "bad1", "content": "缺一个括号"',                      # malformed_json
+        '{"id": "bad2", "star": 4}',                                   # missing_text
+        '{"id": "bad3", "content": "评分不是数字", "star": "five"}',    # bad_rating
+        '{"id": "bad4", "content": "评分超出范围", "star": 11}',        # rating_out_of_range
+        '{"id": "bad5", "content": 12345}',                            # bad_text_type
+        json.dumps({"id": "bad6", "content": "长" * (5 * 1024 * 1024 // 3)}, ensure_ascii=False),  # 5 MB
+        '{"id": "j1", "content": "重复的编号"}',                        # duplicate_review_id
+    ]
+    (folder / "reviews.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "shop.csv").write_text(
+        'review_id,comment,rating,created_at\n'
+        'c1,"物流很快,包装完好,五星好评",5,2024-01-02 10:00:00\n'
+        'c2,"第一行\n第二行：手机 +86 138-1234-5678",3,2024-01-03\n'
+        'c3,"多了一列",4,2024-01-04,oops\n'                            # malformed_csv
+        'c4,"时间不对",4,yesterday\n',                                  # bad_created_at
+        encoding="utf-8")
+    (folder / "neg.txt").write_bytes("房间很脏，服务态度恶劣\n空调坏了没人修\n".encode("gbk"))
+    (folder / "pos.txt").write_bytes("\ufeff早餐丰富，位置方便\n".encode("utf-8"))
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "blob.txt").write_bytes(bytes(range(256)) * 4)           # binary_file
+    (folder / "notes.xyz").write_bytes(b"what is this")                # unknown_format
+    return {
+        "malformed_json": 1, "missing_text": 1, "bad_rating": 1, "rating_out_of_range": 1,
+        "bad_text_type": 1, "record_too_large": 1, "duplicate_review_id": 1, "malformed_csv": 1,
+        "bad_created_at": 1, "binary_file": 1, "unknown_format": 1,
+    }, 3 + 2 + 2 + 1  # good records: jsonl 3, csv 2, gbk 2, bom 1
+
+
+@pytest.fixture(scope="module")
+def hostile(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    landing = root / "landing"
+    landing.mkdir()
+    expected, n_good = write_landing(landing)
+    args = ["--input", str(landing), "--lakehouse", str(root / "lake"), "--conf", f"reports_dir={root / 'reports'}"]
+    code = clean_reviews.main(args)
+    cfg = load_config(overrides=[f"lakehouse={root / 'lake'}"])
+    return code, cfg, root, expected, n_good
+
+
+def test_job_succeeds_despite_bad_records(hostile):
+    assert hostile[0] == 0
+
+
+def test_each_bad_record_is_quarantined_with_its_reason(spark, hostile):
+    _, cfg, _, expected, _ = hostile
+    quarantine = delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "quarantine"))
+    got = {r.reason: r.n for r in quarantine.groupBy("reason").agg(F.count("*").alias("n")).collect()}
+    assert got == expected
+    big = quarantine.where("reason = 'record_too_large'").first()
+    assert big.raw_record[:8] == b'{"id": "' and big.source_file.endswith("reviews.jsonl")
+    assert quarantine.where(F.col("raw_record").isNull()).count() == 0
+
+
+def test_every_record_is_accounted_for_once(spark, hostile):
+    _, cfg, root, expected, n_good = hostile
+    bronze = delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "reviews_raw"))
+    disposition = delta_io.read(spark, delta_io.table_uri(cfg, "silver", "disposition"))
+    assert bronze.count() == n_good
+    assert disposition.count() == n_good == disposition.select("review_id").distinct().count()
+    report = json.loads((root / "reports" / "runs" / "clean_reviews" / "latest.json").read_text(encoding="utf-8"))
+    ingest = report["summary"]["ingest"]
+    assert ingest["records"] == n_good + sum(expected.values())
+    assert ingest["quarantined_per_reason"] == expected
+    assert any(f.endswith("empty.txt") and n == 0 for f, n in ingest["records_per_file"].items())
+
+
+def test_encodings_are_decoded(spark, hostile):
+    _, cfg, _, _, _ = hostile
+    texts = {r.raw_text for r in delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "reviews_raw")).collect()}
+    assert {"房间很脏，服务态度恶劣", "空调坏了没人修", "早餐丰富，位置方便"} <= texts
+
+
+def test_no_pii_reaches_silver(spark, hostile):
+    _, cfg, _, _, _ = hostile
+    silver = delta_io.read(spark, delta_io.table_uri(cfg, "silver", "reviews"))
+    texts = [r.text for r in silver.select("text").collect()] + \
+        [" ".join(r.tokens) for r in silver.select("tokens").collect()]
+    pii = re.compile(r"1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|[\w.]+@[\w.]+|\d{17}[\dX]")
+    assert not [t for t in texts if pii.search(t)]
+    assert any("[PHONE]" in t for t in texts) and any("[EMAIL]" in t for t in texts) and any("[ID]" in t for t in texts)
+
+
+def test_inputs_may_be_files_folders_and_globs(spark, tmp_path):
+    from pipelines.core.config import to_uri
+    from pipelines.ingest import list_files
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.txt").write_text("好")
+    (tmp_path / "a" / "y.csv").write_text("text\n好")
+    (tmp_path / "a" / ".hidden.txt").write_text("no")
+    (tmp_path / "z.jsonl").write_text("{}")
+    names = lambda inputs: sorted(p.rsplit("/", 1)[-1] for p, _, _ in list_files(spark, [to_uri(i) for i in inputs]))
+    assert names([str(tmp_path / "a")]) == ["x.txt", "y.csv"]
+    assert names([str(tmp_path / "a" / "*.txt"), str(tmp_path / "z.jsonl")]) == ["x.txt", "z.jsonl"]
+    with pytest.raises(FileNotFoundError, match="nope"):
+        list_files(spark, [to_uri(str(tmp_path / "nope"))])
