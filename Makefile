@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score notebooks test test-slow clean
+.PHONY: help setup demo clean-reviews features train score test test-slow bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -46,6 +46,10 @@ test: setup  ## the default test suite (no slow tests)
 
 test-slow: setup  ## only the slow tests (full corpus)
 	$(VENV)/bin/python -m pytest -m slow $(PYTEST_ARGS)
+
+BENCH_FACTOR ?= 10
+bench: setup  ## benchmarks (not tests): results as JSON under bench/results/
+	$(VENV)/bin/python -m bench.bench_ingest_clean --factor $(BENCH_FACTOR)
 
 clean:  ## remove run outputs (tables, models, reports); keeps .venv, jars and data
 	rm -rf lakehouse models reports spark-warehouse metastore_db derby.log

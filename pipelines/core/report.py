@@ -60,13 +60,22 @@ class RunReport:
             "summary": self.summary,
         }
 
+    def table(self) -> str:
+        """The per-stage summary as an aligned text table (rows in/out, seconds, details)."""
+        lines = [f"{'stage':<16}{'rows in':>10}{'rows out':>10}{'seconds':>9}  detail"]
+        for s in self.stages:
+            fmt = lambda v: "-" if v is None else str(v)
+            lines.append(f"{s.name:<16}{fmt(s.rows_in):>10}{fmt(s.rows_out):>10}{s.seconds:>9.1f}  "
+                         + json.dumps(s.detail, ensure_ascii=False, default=str)[:300])
+        return "\n".join(lines)
+
     def write(self, reports_dir: Path) -> Path:
         out = reports_dir / "runs" / self.job / f"{self.run_id}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         latest = out.parent / "latest.json"
         latest.write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
-        log.info("[%s] report: %s", self.job, out)
+        log.info("[%s] summary\n%s\nreport: %s", self.job, self.table(), out)
         return out
 
 
