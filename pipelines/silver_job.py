@@ -22,6 +22,7 @@ from pipelines.core.config import Config, local_path, to_uri
 from pipelines.core.publish import Stager, commit_metadata, read_commit_metadata
 from pipelines.core.report import RunReport
 from pipelines.labels import label_column
+from pipelines.minhash import default_params
 from quality.suites import bronze as bronze_suite
 from quality.suites import silver as silver_suite
 
@@ -139,27 +140,45 @@ def build_silver(bronze: DataFrame, cfg: Config, report: RunReport) -> tuple[Dat
         "review_id", "batch_id", F.lit("filtered").alias("outcome"), F.col("filtered_by").alias("rule"),
         F.lit(None).cast("string").alias("survivor_id"), F.substring("text", 1, 80).alias("detail"),
     )
+    params = default_params(float(cfg["dedupe.threshold"]), int(cfg["dedupe.ngram"]), int(cfg["dedupe.max_perm"]),
+                            int(cfg["dedupe.seed"]), float(cfg["dedupe.min_recall"]))
+    report.summary["dedupe_params"] = {"bands": params.bands, "rows": params.rows, "ngram": params.ngram,
+                                       "p_candidate_at_threshold": round(params.p_candidate(float(cfg["dedupe.threshold"])), 4)}
     candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
-    marked = dedupe.mark_exact_duplicates(candidates)
-    duplicates = marked.where(~F.col("is_survivor")).select(
-        "review_id", "batch_id", F.lit("exact_duplicate").alias("outcome"), F.lit("exact").alias("rule"),
+    clustered = dedupe.resolve_labels(
+        dedupe.assign_clusters(candidates, params, float(cfg["dedupe.threshold"]),
+                               int(cfg["dedupe.near_min_chars"]), near=bool(cfg["dedupe.near"])),
+        str(cfg["dedupe.label_conflict_policy"]),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    dropped = (F.col("label_conflict") & F.lit(cfg["dedupe.label_conflict_policy"] == "drop"))
+    conflict_drops = clustered.where(dropped).select(
+        "review_id", "batch_id", F.lit("filtered").alias("outcome"), F.lit("label_conflict").alias("rule"),
+        F.lit(None).cast("string").alias("survivor_id"), F.col("dup_cluster_id").alias("detail"),
+    )
+    remaining = clustered.where(~dropped)
+    duplicates = remaining.where(F.col("outcome") != "kept").select(
+        "review_id", "batch_id", "outcome",
+        F.when(F.col("outcome") == "exact_duplicate", "exact").otherwise("near").alias("rule"),
         "survivor_id", F.lit(None).cast("string").alias("detail"),
     )
     spec = segment.SegmenterSpec.from_config(cfg)
     kept = (
-        marked.where(F.col("is_survivor"))
+        remaining.where(F.col("outcome") == "kept")
         .withColumn("tokens", segment.tokens_column(F.col("text"), spec))
         .withColumn("token_count", F.size("tokens"))
         .withColumn("char_len", F.length("text"))
-        .withColumn("dup_cluster_id", F.col("survivor_id"))
-        .withColumn("minhash_bands", F.lit(None).cast("array<bigint>"))
         .select(*SILVER_COLUMNS)
     )
     kept_ledger = kept.select(
         "review_id", "batch_id", F.lit("kept").alias("outcome"), F.lit(None).cast("string").alias("rule"),
         F.lit(None).cast("string").alias("survivor_id"), F.lit(None).cast("string").alias("detail"),
     )
-    disposition = filtered.unionByName(duplicates).unionByName(kept_ledger).select(*DISPOSITION_COLUMNS)
+    disposition = filtered.unionByName(conflict_drops).unionByName(duplicates).unionByName(kept_ledger) \
+        .select(*DISPOSITION_COLUMNS)
+    conflicts = clustered.where("label_conflict").agg(F.countDistinct("dup_cluster_id").alias("clusters"),
+                                                      F.count(F.lit(1)).alias("rows")).first()
+    report.summary["label_conflicts"] = {"policy": cfg["dedupe.label_conflict_policy"],
+                                         "clusters": int(conflicts["clusters"]), "rows": int(conflicts["rows"])}
     return kept, disposition
 
 

@@ -29,5 +29,5 @@ def disposition(cfg: Config) -> list:
         gxe.ExpectColumnValuesToBeUnique(column="review_id"),
         gxe.ExpectColumnValuesToBeInSet(column="outcome", value_set=OUTCOMES),
         # null for kept rows; otherwise the cleaning rule or the dedupe kind that removed the row
-        gxe.ExpectColumnValuesToBeInSet(column="rule", value_set=[*cfg["clean.rules"], "exact", "near"]),
+        gxe.ExpectColumnValuesToBeInSet(column="rule", value_set=[*cfg["clean.rules"], "exact", "near", "label_conflict"]),
     ]

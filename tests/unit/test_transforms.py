@@ -40,19 +40,6 @@ def test_unknown_rule_is_rejected(make_cfg):
         clean.build_rules(make_cfg("clean.rules=[nfkc, nonsense]"))
 
 
-def test_exact_duplicate_survivor_is_earliest_then_smallest_id_whatever_the_partitioning(spark):
-    rows = [("r3", "好", "2024-01-02"), ("r2", "好", "2024-01-01"), ("r1", "好", None),
-            ("r9", "差", None), ("r4", "差", None)]
-    df = spark.createDataFrame(rows, "review_id string, text string, created_at string") \
-        .withColumn("created_at", F.to_timestamp("created_at"))
-    results = []
-    for n in (1, 3, 8):
-        marked = dedupe.mark_exact_duplicates(dedupe.with_text_hash(df.repartition(n)))
-        results.append(sorted((r.review_id, r.survivor_id) for r in marked.collect()))
-    assert results[0] == results[1] == results[2]
-    assert dict(results[0]) == {"r1": "r2", "r2": "r2", "r3": "r2", "r4": "r4", "r9": "r4"}
-
-
 def test_labels_from_label_column_then_rating(spark):
     df = spark.createDataFrame([("pos", None), (" 差评 ", 5), (None, 2), (None, 3), ("???", None)],
                                "label_raw string, rating int")

@@ -1,0 +1,89 @@
+"""Exact and near-duplicate clustering: planted near-copies of each kind, survivor rule,
+determinism under repartitioning, connected components, label-conflict policies."""
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import functions as F
+
+from pipelines import clean, dedupe
+from pipelines.minhash import choose_bands, default_params, jaccard, shingle_codes
+
+PARAMS = default_params(0.8, 3, 128, 7, 0.985)
+BASE = "这家酒店的位置很好，离火车站很近，房间干净整洁，早餐品种丰富，服务员态度热情，下次出差还会再来住"
+NEAR = {  # kind -> (a copy of BASE, outcome: the dedupe key makes some of them exact)
+    "punctuation": (BASE.replace("，", "。") + "！！！", "exact_duplicate"),
+    "emoji": (BASE + "👍👍", "exact_duplicate"),
+    "traditional": ("這家酒店的位置很好，離火車站很近，房間乾淨整潔，早餐品種豐富，服務員態度熱情，下次出差還會再來住",
+                    "exact_duplicate"),
+    "changed_word": (BASE.replace("丰富", "很多"), "near_duplicate"),
+    "traditional_changed_word": ("這家酒店的位置很好，離火車站很近，房間乾淨整潔，早餐品種很多，服務員態度熱情，下次出差還會再來住",
+                                 "near_duplicate"),
+    "repeated_phrase": (BASE + "下次出差还会再来住下次出差还会再来住下次出差还会再来住", "near_duplicate"),
+    "added_sentence": (BASE + "，总体满意", "near_duplicate"),
+}
+OTHER = "这本书的印刷质量很差，纸张发黄，错别字很多，内容也和介绍不符，非常失望，不推荐购买"
+
+
+def cleaned_frame(spark, make_cfg, rows):
+    """rows: (review_id, raw_text, created_at, label) -> cleaned candidates with text_key/hash."""
+    df = spark.createDataFrame(rows, "review_id string, raw_text string, created_at string, label string") \
+        .withColumn("created_at", F.to_timestamp("created_at"))
+    return dedupe.with_text_hash(clean.apply_rules(df, clean.build_rules(make_cfg())))
+
+
+def test_banding_meets_the_recall_target_at_the_threshold():
+    bands, rows = choose_bands(0.8, 128, 0.98)
+    assert bands * rows <= 128
+    assert 1 - (1 - 0.8 ** rows) ** bands > 0.98
+    assert PARAMS.p_candidate(0.5) < 0.2   # few false candidates far below the threshold
+
+
+def test_shingles_are_character_ngrams_not_words():
+    assert len(shingle_codes("好评如潮", 3)) == 2
+    assert jaccard(shingle_codes("abcdef", 3), shingle_codes("abcdef", 3)) == 1.0
+    assert jaccard(shingle_codes("abcdef", 3), shingle_codes("uvwxyz", 3)) == 0.0
+
+
+def test_planted_near_duplicates_of_each_kind_are_found(spark, make_cfg):
+    rows = [("base", BASE, "2024-01-01 00:00:00", "positive"), ("other", OTHER, None, "negative"),
+            ("exact", BASE, "2024-03-01 00:00:00", "positive")]
+    rows += [(kind, text, None, "positive") for kind, (text, _) in NEAR.items()]
+    out = {r.review_id: r for r in dedupe.assign_clusters(cleaned_frame(spark, make_cfg, rows), PARAMS, 0.8, 10).collect()}
+    assert out["base"].outcome == "kept" and out["other"].outcome == "kept"
+    assert out["exact"].outcome == "exact_duplicate" and out["exact"].survivor_id == "base"
+    for kind, (_, outcome) in NEAR.items():
+        assert (out[kind].outcome, out[kind].survivor_id) == (outcome, "base"), kind
+    assert out["other"].dup_cluster_id == "other"
+    assert len(out["base"].minhash_bands) == PARAMS.bands
+
+
+def test_short_texts_are_exact_deduped_only(spark, make_cfg):
+    rows = [("a", "很好很好的", None, None), ("b", "很好很好吧", None, None), ("c", "很好很好的!", None, None)]
+    out = {r.review_id: r for r in dedupe.assign_clusters(cleaned_frame(spark, make_cfg, rows), PARAMS, 0.8, 10).collect()}
+    assert out["b"].outcome == "kept"                 # near-ish but too short to compare
+    assert out["c"].outcome == "exact_duplicate"      # same key as a
+    assert out["a"].minhash_bands is None
+
+
+def test_clusters_are_the_same_under_any_partitioning(spark, make_cfg):
+    rows = [(f"r{i:02d}", text, None, None) for i, text in enumerate([BASE, OTHER, *(t for t, _ in NEAR.values()), BASE, OTHER + "。"])]
+    df = cleaned_frame(spark, make_cfg, rows)
+    results = [sorted((r.review_id, r.survivor_id, r.outcome) for r in
+                      dedupe.assign_clusters(df.repartition(n), PARAMS, 0.8, 10).collect()) for n in (1, 2, 8)]
+    assert results[0] == results[1] == results[2]
+
+
+def test_connected_components_of_a_chain_and_a_pair(spark):
+    edges = spark.createDataFrame([("e", "d"), ("d", "c"), ("c", "b"), ("b", "a"), ("x", "y")], "a string, b string")
+    got = {r.node: r.component for r in dedupe.connected_components(edges).collect()}
+    assert got == {"a": "a", "b": "a", "c": "a", "d": "a", "e": "a", "x": "x", "y": "x"}
+
+
+@pytest.mark.parametrize("policy, expected, conflict", [
+    ("majority", "negative", True), ("survivor", "positive", True), ("drop", None, True)])
+def test_label_conflict_policies(spark, make_cfg, policy, expected, conflict):
+    rows = [("s", BASE, "2024-01-01 00:00:00", "positive"), ("d1", BASE, None, "negative"),
+            ("d2", NEAR["changed_word"][0], None, "negative")]
+    clustered = dedupe.assign_clusters(cleaned_frame(spark, make_cfg, rows), PARAMS, 0.8, 10)
+    out = dedupe.resolve_labels(clustered, policy).where("review_id = 's'").first()
+    assert (out.label, out.label_conflict) == (expected, conflict)
