@@ -50,6 +50,7 @@ test-slow: setup  ## only the slow tests (full corpus)
 BENCH_FACTOR ?= 10
 bench: setup  ## benchmarks (not tests): results as JSON under bench/results/
 	$(VENV)/bin/python -m bench.bench_ingest_clean --factor $(BENCH_FACTOR)
+	$(VENV)/bin/python -m bench.near_dup_quality
 
 clean:  ## remove run outputs (tables, models, reports); keeps .venv, jars and data
 	rm -rf lakehouse models reports spark-warehouse metastore_db derby.log
