@@ -140,27 +140,37 @@ def build_silver(bronze: DataFrame, cfg: Config, report: RunReport) -> tuple[Dat
         "review_id", "batch_id", F.lit("filtered").alias("outcome"), F.col("filtered_by").alias("rule"),
         F.lit(None).cast("string").alias("survivor_id"), F.substring("text", 1, 80).alias("detail"),
     )
-    params = default_params(float(cfg["dedupe.threshold"]), int(cfg["dedupe.ngram"]), int(cfg["dedupe.max_perm"]),
-                            int(cfg["dedupe.seed"]), float(cfg["dedupe.min_recall"]))
-    report.summary["dedupe_params"] = {"bands": params.bands, "rows": params.rows, "ngram": params.ngram,
-                                       "p_candidate_at_threshold": round(params.p_candidate(float(cfg["dedupe.threshold"])), 4)}
-    candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
-    clustered = dedupe.resolve_labels(
-        dedupe.assign_clusters(candidates, params, float(cfg["dedupe.threshold"]),
-                               int(cfg["dedupe.near_min_chars"]), near=bool(cfg["dedupe.near"])),
-        str(cfg["dedupe.label_conflict_policy"]),
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    dropped = (F.col("label_conflict") & F.lit(cfg["dedupe.label_conflict_policy"] == "drop"))
-    conflict_drops = clustered.where(dropped).select(
-        "review_id", "batch_id", F.lit("filtered").alias("outcome"), F.lit("label_conflict").alias("rule"),
-        F.lit(None).cast("string").alias("survivor_id"), F.col("dup_cluster_id").alias("detail"),
-    )
-    remaining = clustered.where(~dropped)
-    duplicates = remaining.where(F.col("outcome") != "kept").select(
-        "review_id", "batch_id", "outcome",
-        F.when(F.col("outcome") == "exact_duplicate", "exact").otherwise("near").alias("rule"),
-        "survivor_id", F.lit(None).cast("string").alias("detail"),
-    )
+    with report.stage("dedupe") as st:
+        params = default_params(float(cfg["dedupe.threshold"]), int(cfg["dedupe.ngram"]), int(cfg["dedupe.max_perm"]),
+                                int(cfg["dedupe.seed"]), float(cfg["dedupe.min_recall"]))
+        report.summary["dedupe_params"] = {"bands": params.bands, "rows": params.rows, "ngram": params.ngram,
+                                           "p_candidate_at_threshold": round(params.p_candidate(float(cfg["dedupe.threshold"])), 4)}
+        candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
+        clustered = dedupe.resolve_labels(
+            dedupe.assign_clusters(candidates, params, float(cfg["dedupe.threshold"]),
+                                   int(cfg["dedupe.near_min_chars"]), near=bool(cfg["dedupe.near"])),
+            str(cfg["dedupe.label_conflict_policy"]),
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        dropped = (F.col("label_conflict") & F.lit(cfg["dedupe.label_conflict_policy"] == "drop"))
+        conflict_drops = clustered.where(dropped).select(
+            "review_id", "batch_id", F.lit("filtered").alias("outcome"), F.lit("label_conflict").alias("rule"),
+            F.lit(None).cast("string").alias("survivor_id"), F.col("dup_cluster_id").alias("detail"),
+        )
+        remaining = clustered.where(~dropped)
+        duplicates = remaining.where(F.col("outcome") != "kept").select(
+            "review_id", "batch_id", "outcome",
+            F.when(F.col("outcome") == "exact_duplicate", "exact").otherwise("near").alias("rule"),
+            "survivor_id", F.lit(None).cast("string").alias("detail"),
+        )
+        conflicts = clustered.agg(  # one job: it also materialises the persisted clustering
+            F.countDistinct(F.when(F.col("label_conflict"), F.col("dup_cluster_id"))).alias("clusters"),
+            F.sum(F.col("label_conflict").cast("long")).alias("rows"),
+            F.sum(((F.col("outcome") == "kept") & ~dropped).cast("long")).alias("kept"),
+        ).first()
+        report.summary["label_conflicts"] = {"policy": cfg["dedupe.label_conflict_policy"],
+                                             "clusters": int(conflicts["clusters"]), "rows": int(conflicts["rows"] or 0)}
+        st.rows_in, st.rows_out = total - removed, int(conflicts["kept"] or 0)
+        st.detail = {"label_conflicts": report.summary["label_conflicts"], "lsh": report.summary["dedupe_params"]}
     spec = segment.SegmenterSpec.from_config(cfg)
     kept = (
         remaining.where(F.col("outcome") == "kept")
@@ -175,10 +185,6 @@ def build_silver(bronze: DataFrame, cfg: Config, report: RunReport) -> tuple[Dat
     )
     disposition = filtered.unionByName(conflict_drops).unionByName(duplicates).unionByName(kept_ledger) \
         .select(*DISPOSITION_COLUMNS)
-    conflicts = clustered.where("label_conflict").agg(F.countDistinct("dup_cluster_id").alias("clusters"),
-                                                      F.count(F.lit(1)).alias("rows")).first()
-    report.summary["label_conflicts"] = {"policy": cfg["dedupe.label_conflict_policy"],
-                                         "clusters": int(conflicts["clusters"]), "rows": int(conflicts["rows"])}
     return kept, disposition
 
 
@@ -196,13 +202,12 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport) -> bool:
     silver, disposition = build_silver(bronze, cfg, report)
 
     stager = Stager(spark, cfg, report.run_id)
-    with report.stage("dedupe+segment") as st:
+    with report.stage("segment+stage") as st:
         staged_disp = stager.stage("silver.disposition", disposition)
         staged_silver = stager.stage("silver.reviews", silver)
         outcomes = {r["outcome"]: r["n"] for r in staged_disp.df.groupBy("outcome").agg(F.count("*").alias("n")).collect()}
         n_silver = staged_silver.df.count()
-        st.rows_in = sum(outcomes.values()) - outcomes.get("filtered", 0)
-        st.rows_out = n_silver
+        st.rows_in, st.rows_out = n_silver, n_silver
         st.detail = {"outcomes": outcomes}
     with report.stage("quality") as st:
         stager.audit(staged_silver, silver_suite.reviews(cfg))
