@@ -47,10 +47,6 @@ def overwrite(df: DataFrame, uri: str, partition_by: Sequence[str] = (), user_me
     writer.save(uri)
 
 
-def append(df: DataFrame, uri: str) -> None:
-    df.write.format("delta").mode("append").save(uri)
-
-
 def merge(spark: SparkSession, df: DataFrame, uri: str, keys: Sequence[str]) -> None:
     """Upsert ``df`` into the table by ``keys`` (creating it if absent): a rerun changes nothing."""
     if not exists(spark, uri):
