@@ -3,18 +3,30 @@
 ``--input`` (repeatable, files/folders/globs), ``--lakehouse URI``, ``--config FILE``,
 ``--conf key=value`` (repeatable), ``--help``. Exit 0 on success; otherwise a one-line reason on
 stderr and: 2 for bad usage/config/input, 3 for a failed quality gate, 4 for a broken invariant,
-1 for anything else.
+5 when another run of the same job holds the lakehouse's run lock (nothing was done; see
+pipelines/core/lock.py), 1 for anything else. ``pipelines/run_all.py`` exits with the code of the
+step that failed.
+
+Every job run through :func:`run` holds its run lock (``<lakehouse>/_locks/<job>.lock``) from
+before its first read to its end, so two runs of one job on one lakehouse never overlap.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from contextlib import nullcontext
 from typing import Callable
 
 from pipelines.core.config import Config, ConfigError, load_config
 
-EXIT_USAGE, EXIT_GATE, EXIT_INVARIANT, EXIT_ERROR = 2, 3, 4, 1
+EXIT_USAGE, EXIT_GATE, EXIT_INVARIANT, EXIT_LOCKED, EXIT_ERROR = 2, 3, 4, 5, 1
+
+
+class JobExit(RuntimeError):
+    """A failure that carries its own exit code (``code``)."""
+
+    code = EXIT_ERROR
 
 
 class InputError(ValueError):
@@ -61,16 +73,23 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def run(job: str, main: Callable[[argparse.Namespace, Config], None], p: argparse.ArgumentParser,
-        argv: list[str] | None = None) -> int:
-    """Parse, configure logging and config, run ``main``; map failures to exit codes."""
+        argv: list[str] | None = None, lock: bool = True) -> int:
+    """Parse, configure logging and config, run ``main`` holding ``job``'s run lock (unless
+    ``lock`` is false); map failures to exit codes."""
+    from pipelines.core.lock import job_lock
+    from pipelines.core.report import new_run_id
     from quality.gate import QualityGateError
 
     args = p.parse_args(argv)
     setup_logging(args.verbose)
     log = logging.getLogger(job)
     try:
-        main(args, config_from_args(args))
+        cfg = config_from_args(args)
+        with job_lock(cfg, job, new_run_id(), lambda: _spark(cfg)) if lock else nullcontext():
+            main(args, cfg)
         return 0
+    except JobExit as exc:
+        code, reason = exc.code, str(exc)
     except QualityGateError as exc:
         code, reason = EXIT_GATE, f"quality gate failed, nothing published: {exc}"
     except InvariantError as exc:
@@ -83,3 +102,10 @@ def run(job: str, main: Callable[[argparse.Namespace, Config], None], p: argpars
     log.error("%s failed: %s", job, reason)
     print(f"{job}: error: {reason}", file=sys.stderr)
     return code
+
+
+def _spark(cfg: Config):
+    """The job's session, started early when the lock lives on a Hadoop filesystem."""
+    from pipelines.core.spark import get_spark
+
+    return get_spark(cfg)
