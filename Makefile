@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score test test-slow bench clean
+.PHONY: help setup demo clean-reviews features train score nightly test test-slow bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -40,6 +40,11 @@ train: setup  ## Horovod-on-Spark training, evaluation and SavedModel export -> 
 
 score: setup  ## batch scoring of silver rows -> gold.predictions (MODEL=<version>|latest)
 	$(SUBMIT) pipelines/score_reviews.py --model-version $(MODEL) $(JOB_ARGS)
+
+TRAIN ?=
+nightly: setup  ## the chain clean-reviews -> features -> [train: TRAIN=1] -> score; stops at the first failure
+	$(VENV)/bin/python pipelines/run_all.py --input $(INPUT) --model-version $(MODEL) --spark-submit "$(SUBMIT)" \
+	  $(JOB_ARGS) $(if $(filter 1 true yes,$(TRAIN)),--train,$(if $(TRAIN),--no-train))
 
 test: setup  ## the default test suite (no slow tests)
 	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
