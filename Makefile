@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score nightly test test-slow bench clean
+.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -45,6 +45,18 @@ TRAIN ?=
 nightly: setup  ## the chain clean-reviews -> features -> [train: TRAIN=1] -> score; stops at the first failure
 	$(VENV)/bin/python pipelines/run_all.py --input $(INPUT) --model-version $(MODEL) --spark-submit "$(SUBMIT)" \
 	  $(JOB_ARGS) $(if $(filter 1 true yes,$(TRAIN)),--train,$(if $(TRAIN),--no-train))
+
+TABLE ?=
+VERSION ?=
+maintain: setup  ## OPTIMIZE (compaction, Z-order) + VACUUM of every Delta table (or TABLE=layer/name)
+	$(SUBMIT) pipelines/maintain.py $(if $(TABLE),--table $(TABLE)) $(JOB_ARGS)
+
+history: setup  ## history of TABLE=layer/name (DESCRIBE HISTORY); without TABLE: every table's version
+	$(SUBMIT) pipelines/history.py $(if $(TABLE),--table $(TABLE)) $(JOB_ARGS)
+
+rollback: setup  ## RESTORE TABLE=layer/name to VERSION=n (prints its history first)
+	@[ -n "$(TABLE)" ] && [ -n "$(VERSION)" ] || { echo "usage: make rollback TABLE=silver/reviews VERSION=n" >&2; exit 2; }
+	$(SUBMIT) pipelines/rollback.py --table $(TABLE) --version $(VERSION) $(JOB_ARGS)
 
 test: setup  ## the default test suite (no slow tests)
 	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
