@@ -159,9 +159,8 @@ class HadoopStore:
             raise
         try:
             out.write(bytearray(data))
-            out.hsync()
         finally:
-            out.close()
+            out.close()  # HDFS: the file is complete once closed
         return True
 
     def read(self, uri: str) -> tuple[bytes, float] | None:
