@@ -191,8 +191,12 @@ class TableResult:
 
 
 def optimize(spark: SparkSession, uri: str, name: str, cols: Sequence[str], result: TableResult) -> None:
+    """Compaction, or Z-order by ``cols`` when the table has several files and changed since its
+    last Z-order (with one file there is nothing to skip between files)."""
     dt = DeltaTable.forPath(spark, uri)
-    if cols and zorder_is_current(history(spark, uri, 10), cols):
+    if cols and result.files_before <= 1:
+        cols = []
+    elif cols and zorder_is_current(history(spark, uri, 10), cols):
         result.detail["optimize"] = f"skipped: already Z-ordered by {', '.join(cols)} since its last change"
         return
     builder = dt.optimize()
@@ -257,9 +261,8 @@ def run(spark: SparkSession, cfg: Config, tables: Sequence[str] = (),
                     report.stage(name) as st:
                 r = maintain_table(spark, cfg, name)
                 st.rows_in, st.rows_out = r.files_before, r.files_after
-                st.detail = {"storage_files": f"{r.storage_before} -> {r.storage_after}", **r.detail}
-                log.info("%s: active files %d -> %d, data files on storage %d -> %d %s", name, r.files_before,
-                         r.files_after, r.storage_before, r.storage_after, r.detail.get("optimize", ""))
+                st.detail = {"active_files": f"{r.files_before} -> {r.files_after}",
+                             "files_on_storage": f"{r.storage_before} -> {r.storage_after}", **r.detail}
                 results.append(r)
         except LockHeldError as exc:
             log.warning("%s skipped: %s", name, exc)

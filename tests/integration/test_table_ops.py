@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 from chispa import assert_df_equality
 
 from pipelines import history, maintain, maintenance, rollback
 from pipelines.core import delta_io
-from pipelines.core.config import ConfigError
+from pipelines.core.config import ConfigError, local_path, to_uri
 from pipelines.core.lock import HadoopStore, LocalStore, LockHeldError, Owner, acquire, lock_uri, release
 
 SCHEMA = "review_id string, batch_id string, text string"
@@ -61,7 +62,7 @@ def test_maintain_compacts_keeps_rows_and_waits_for_busy_writers(spark, lake, ca
     silver_version = delta_io.version(spark, silver)
 
     # clean_reviews is "running": silver is skipped (exit 5), gold is maintained all the same
-    holder = Owner("clean_reviews", "elsewhere", 1, "nightly-7", __import__("time").time())
+    holder = Owner("clean_reviews", "elsewhere", 1, "nightly-7", time.time())
     LocalStore().create(lock_uri(cfg, "clean_reviews"), holder.to_bytes())
     assert maintain.main(args) == 5
     assert "skipped while their writer job runs: silver/reviews" in capsys.readouterr().err
@@ -77,19 +78,13 @@ def test_maintain_compacts_keeps_rows_and_waits_for_busy_writers(spark, lake, ca
                        ignore_row_order=True)
     last = maintenance.history(spark, silver, 1)[0]
     assert last["operation"] == "OPTIMIZE" and json.loads(last["operationParameters"]["zOrderBy"]) == ["batch_id"]
-    report = json.loads((cfg_reports(cfg) / "runs" / "maintain" / "latest.json").read_text())
+    report = json.loads((local_path(to_uri(cfg["reports_dir"])) / "runs" / "maintain" / "latest.json").read_text())
     assert {s["name"] for s in report["stages"]} == {"silver/reviews", "gold/predictions"}
 
     # nothing changed since: Z-order is not redone, no new version
     version = delta_io.version(spark, silver)
     assert maintain.main([*args, "--table", "silver/reviews"]) == 0
     assert delta_io.version(spark, silver) == version
-
-
-def cfg_reports(cfg):
-    from pipelines.core.config import local_path, to_uri
-
-    return local_path(to_uri(cfg["reports_dir"]))
 
 
 def test_vacuum_respects_retention(spark, make_cfg):
@@ -160,7 +155,7 @@ def test_rollback_restores_an_older_version(spark, make_cfg, tmp_path, capsys):
 def test_lock_on_a_hadoop_filesystem(spark, tmp_path):
     """The lock through Hadoop FileSystem (the store used for hdfs:/s3a: lakehouses)."""
     store, uri = HadoopStore(spark), "file:" + str(tmp_path / "_locks" / "score_reviews.lock")
-    first = Owner("score_reviews", "h1", os.getpid(), "first", __import__("time").time())
+    first = Owner("score_reviews", "h1", os.getpid(), "first", time.time())
     acquire(store, uri, first, 3600)
     assert store.read(uri)[0] == first.to_bytes()
     with pytest.raises(LockHeldError, match="run first"):
