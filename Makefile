@@ -65,9 +65,12 @@ test-slow: setup  ## only the slow tests (full corpus)
 	$(VENV)/bin/python -m pytest -m slow $(PYTEST_ARGS)
 
 BENCH_FACTOR ?= 10
+NEAR_DUP_FACTORS ?= 1 10 100
+NEAR_DUP_ARGS ?=
 bench: setup  ## benchmarks (not tests): results as JSON under bench/results/
 	$(VENV)/bin/python -m bench.bench_ingest_clean --factor $(BENCH_FACTOR)
 	$(VENV)/bin/python -m bench.near_dup_quality
+	$(VENV)/bin/python -m bench.near_dup_bench --factors $(NEAR_DUP_FACTORS) $(NEAR_DUP_ARGS)
 
 clean:  ## remove run outputs (tables, models, reports); keeps .venv, jars and data
 	rm -rf lakehouse models reports spark-warehouse metastore_db derby.log

@@ -1,0 +1,478 @@
+"""Benchmark: near-duplicate detection (``dedupe.near_edges`` + ``connected_components``) against
+Spark ML's ``MinHashLSH.approxSimilarityJoin`` on the same documents, at several corpus sizes.
+
+Corpus per factor N: :func:`bench.scale_corpus.scale_near` (copy 0 = the bundled corpus, further
+copies = distinct recombined documents plus 5% planted near-copies with known truth). Documents
+are the raw lines keyed by :func:`pipelines.dedupe.dedupe_key` (the cleaning rules are skipped:
+this measures near-dedupe, not cleaning). Exact duplicates of the key are collapsed first (the
+smallest line id represents its key) and only keys of at least ``dedupe.near_min_chars``
+characters take part: both methods get this same population.
+
+* **ours**: ``near_edges`` (MinHash in an Arrow UDF, bands x rows from ``dedupe.*``, candidate
+  self-join on band buckets, exact Jaccard verification) then ``connected_components``; timed
+  until the verified edges and the component of every node are materialised.
+* **MinHashLSH**: the same character n-gram shingles of the same keys (``transform`` /
+  ``substring`` in SQL, ``HashingTF(binary=True, numFeatures=2^30)``: set semantics, collisions
+  negligible), ``MinHashLSH(numHashTables=T)``, ``approxSimilarityJoin(v, v, 1 - threshold + 1e-9)``
+  (it keeps distance < threshold; the epsilon makes it Jaccard >= threshold as ours), pairs
+  a < b collected. ``MinHashLSH`` has OR-amplification only (one hash per table), so T is the
+  fewest tables that catch a pair at the threshold with probability >= ``dedupe.min_recall``:
+  ``1 - (1 - 0.8)^3 = 0.992`` (ours: 18 bands x 7 rows, 0.9855). Its run has a wall-clock cap
+  (``--mh-cap-s``): the job group is cancelled and "did not finish" recorded.
+
+Recall: planted pairs (by representative) whose keys differ, are long enough and have exact
+key Jaccard >= threshold; where the population is small enough (``--exact-truth-max``), also
+precision/recall against the exact all-pairs truth of :func:`bench.near_dup_quality.truth_pairs`.
+
+Writes ``bench/results/<UTC date>-near_dup_bench.json`` (after every factor). Not a test.
+
+    python -m bench.near_dup_bench --factors 1 10 100
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.scale_corpus import MANIFEST_FILE, ROOT, TRUTH_FILE, scale_near
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+def corpus(work: Path, factor: int, seed: int, near_fraction: float, min_chars: int, ngram: int) -> tuple[Path, dict, float | None]:
+    """The scaled folder for ``factor`` (reused when its manifest matches), its manifest and the
+    seconds spent generating it (None when reused)."""
+    folder = work / f"near_x{factor}"
+    manifest_path = folder / MANIFEST_FILE
+    if manifest_path.is_file():
+        m = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if (m.get("factor"), m.get("seed"), m.get("near_fraction"), m.get("min_chars"), m.get("ngram")) == \
+                (factor, seed, near_fraction, min_chars, ngram) and (folder / "docs.parquet").is_file():
+            return folder, m, None
+    start = time.perf_counter()
+    m = scale_near(ROOT / "data" / "landing", folder, factor, seed, near_fraction, min_chars, ngram)
+    write_docs_parquet(folder)
+    return folder, m, time.perf_counter() - start
+
+
+def write_docs_parquet(folder: Path) -> None:
+    """(id, text) of every line of the scaled folder as one Parquet file, ids as in the truth."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids, texts = [], []
+    for path in sorted(folder.glob("copy_*/*.txt")):
+        prefix = f"{path.parent.name}/{path.name}:"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            ids.append(prefix + str(n))
+            texts.append(line)
+    pq.write_table(pa.table({"id": ids, "text": texts}), folder / "docs.parquet", row_group_size=100_000)
+
+
+def mh_tables(threshold: float, min_recall: float) -> int:
+    """Fewest OR-amplified MinHash tables catching a pair at ``threshold`` with >= ``min_recall``."""
+    return max(1, math.ceil(math.log(1.0 - min_recall) / math.log(1.0 - threshold)))
+
+
+def run_capped(spark, fn, cap_s: float, group: str) -> tuple[object, float, str | None]:
+    """Run ``fn()`` in a thread whose Spark jobs form job group ``group``; after ``cap_s`` seconds
+    the group is cancelled. Returns (result or None, seconds, None or why it has no result)."""
+    from pyspark import InheritableThread
+
+    sc = spark.sparkContext
+    box: dict = {}
+
+    def target():
+        sc.setJobGroup(group, group, interruptOnCancel=True)
+        try:
+            box["value"] = fn()
+        except Exception as exc:  # noqa: BLE001 - reported in the result
+            box["error"] = exc
+
+    start = time.perf_counter()
+    thread = InheritableThread(target=target, daemon=True)
+    thread.start()
+    thread.join(cap_s)
+    if thread.is_alive():
+        sc.cancelJobGroup(group)
+        thread.join(300)
+        return None, time.perf_counter() - start, f"did not finish within {cap_s:.0f} s (job group cancelled)"
+    seconds = time.perf_counter() - start
+    if "error" in box:
+        return None, seconds, f"failed: {type(box['error']).__name__}: {str(box['error'])[:300]}"
+    return box["value"], seconds, None
+
+
+def population(spark, parquet: Path, min_chars: int):
+    """(population review_id, text_key: one row per distinct key of >= ``min_chars`` characters,
+    its id the smallest line id of the key (persisted, in ``spark.sql.shuffle.partitions``
+    partitions sized here); every line's id, rep (representative), text_key; counts)."""
+    from pyspark.sql import functions as F
+    from pyspark.storagelevel import StorageLevel
+
+    from pipelines import dedupe
+
+    docs = spark.read.parquet(str(parquet))
+    keyed = dedupe.with_text_hash(docs.withColumnRenamed("id", "review_id")).select("review_id", "text_key", "text_hash")
+    reps = keyed.groupBy("text_hash").agg(F.min("review_id").alias("rep"), F.first("text_key").alias("text_key"))
+    rep_of = keyed.join(reps.select("text_hash", "rep"), "text_hash").select("review_id", "rep", "text_key")
+    counts = {"lines": docs.count(), "distinct_keys": reps.count()}
+    partitions = max(8, min(400, counts["distinct_keys"] // 25_000))
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    pop = reps.where(F.length("text_key") >= min_chars) \
+              .select(F.col("rep").alias("review_id"), "text_key") \
+              .repartition(partitions).persist(StorageLevel.MEMORY_AND_DISK)
+    counts["population"] = pop.count()
+    counts["shuffle_partitions"] = partitions
+    return pop, rep_of, counts
+
+
+def run_ours(spark, pop, params, threshold: float, min_chars: int, cap_s: float):
+    from pyspark.storagelevel import StorageLevel
+
+    from pipelines import dedupe
+
+    def fn():
+        edges, bands = dedupe.near_edges(pop, params, threshold, min_chars)
+        edges = edges.persist(StorageLevel.MEMORY_AND_DISK)
+        n_edges = edges.count()
+        comps = dedupe.connected_components(edges).persist(StorageLevel.MEMORY_AND_DISK)
+        n_nodes = comps.count()
+        return edges, bands, comps, n_edges, n_nodes
+
+    return run_capped(spark, fn, cap_s, "near_dup_bench_ours")
+
+
+def bucket_collisions(exploded) -> int:
+    """Sum over (band/table, bucket) of size*(size-1)/2: pairs the LSH join meets before distinct."""
+    from pyspark.sql import functions as F
+
+    row = exploded.groupBy("band", "bucket").count() \
+                  .agg(F.sum(F.col("count") * (F.col("count") - 1) / 2).alias("n")).first()
+    return int(row["n"] or 0)
+
+
+def mh_features(pop, ngram: int):
+    from pyspark.ml.feature import HashingTF
+    from pyspark.sql import functions as F
+
+    grams = pop.select("review_id", F.expr(
+        f"transform(sequence(1, char_length(text_key) - {ngram - 1}), i -> substring(text_key, i, {ngram}))"
+    ).alias("grams"))
+    return HashingTF(inputCol="grams", outputCol="features", numFeatures=1 << 30, binary=True) \
+        .transform(grams).select("review_id", "features")
+
+
+def run_mh(spark, pop, ngram: int, tables: int, seed: int, threshold: float, cap_s: float):
+    from pyspark.ml.feature import MinHashLSH
+    from pyspark.sql import functions as F
+    from pyspark.storagelevel import StorageLevel
+
+    state: dict = {}
+
+    def fn():
+        vec = mh_features(pop, ngram).persist(StorageLevel.MEMORY_AND_DISK)
+        state["vec"] = vec
+        vec.count()
+        model = MinHashLSH(inputCol="features", outputCol="hashes", numHashTables=tables, seed=seed).fit(vec)
+        state["model"] = model
+        pairs = model.approxSimilarityJoin(vec, vec, 1.0 - threshold + 1e-9, distCol="dist") \
+            .select(F.col("datasetA.review_id").alias("a"), F.col("datasetB.review_id").alias("b"), "dist") \
+            .where(F.col("a") < F.col("b"))
+        return [(r.a, r.b) for r in pairs.collect()]
+
+    result, seconds, why = run_capped(spark, fn, cap_s, "near_dup_bench_minhashlsh")
+    return result, seconds, why, state
+
+
+def mh_model(pop, ngram: int, tables: int, seed: int) -> dict:
+    """The MinHashLSH model and feature vectors of ``pop`` without the join (untimed uses)."""
+    from pyspark.ml.feature import MinHashLSH
+
+    vec = mh_features(pop, ngram)
+    return {"vec": vec, "model": MinHashLSH(inputCol="features", outputCol="hashes", numHashTables=tables,
+                                            seed=seed).fit(vec)}
+
+
+def mh_exploded(model, vec):
+    """(band = hash table, bucket = its hash value) of every document."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    return model.transform(vec).select(F.posexplode("hashes").alias("band", "h")) \
+                .select("band", vector_to_array("h")[0].alias("bucket"))
+
+
+def mh_hash_found(spark, state: dict, pairs: set, threshold: float) -> set:
+    """The pairs of ``pairs`` that ``approxSimilarityJoin`` returns by construction: equal hash
+    in at least one table and Jaccard distance of the feature vectors < 1 - threshold + 1e-9."""
+    if not pairs:
+        return set()
+    ids = spark.createDataFrame([(i,) for i in {x for p in pairs for x in p}], "review_id string")
+    rows = state["model"].transform(state["vec"].join(ids, "review_id")).select("review_id", "features", "hashes").collect()
+    docs = {r.review_id: ([h[0] for h in r.hashes], set(r.features.indices.tolist())) for r in rows}
+    found = set()
+    for a, b in pairs:
+        (ha, fa), (hb, fb) = docs[a], docs[b]
+        inter = len(fa & fb)
+        if any(x == y for x, y in zip(ha, hb)) and 1 - inter / (len(fa) + len(fb) - inter) < 1 - threshold + 1e-9:
+            found.add((a, b))
+    return found
+
+
+def planted_truth(spark, folder: Path, rep_of, threshold: float, min_chars: int, ngram: int) -> dict:
+    """Planted pairs resolved to representatives: exact-key ones, too-short ones and the near
+    truth {(a, b): kind} with exact key Jaccard >= threshold."""
+    from pyspark.sql import functions as F
+
+    from pipelines.minhash import jaccard, shingle_codes
+
+    rows = [json.loads(line) for line in (folder / TRUTH_FILE).read_text(encoding="utf-8").splitlines()]
+    if not rows:
+        return {"planted": 0, "exact_key": 0, "too_short": 0, "below_threshold": 0, "near": {}}
+    truth = spark.createDataFrame([(r["source"], r["copy"], r["kind"]) for r in rows], "source string, copy string, kind string")
+    s = rep_of.select(F.col("review_id").alias("source"), F.col("rep").alias("rs"), F.col("text_key").alias("ks"))
+    c = rep_of.select(F.col("review_id").alias("copy"), F.col("rep").alias("rc"), F.col("text_key").alias("kc"))
+    resolved = truth.join(s, "source").join(c, "copy").collect()
+    out = {"planted": len(rows), "resolved": len(resolved), "exact_key": 0, "too_short": 0, "below_threshold": 0, "near": {}}
+    for r in resolved:
+        if r.rs == r.rc:
+            out["exact_key"] += 1
+        elif min(len(r.ks), len(r.kc)) < min_chars:
+            out["too_short"] += 1
+        elif jaccard(shingle_codes(r.ks, ngram), shingle_codes(r.kc, ngram)) >= threshold - 1e-12:
+            out["near"][tuple(sorted((r.rs, r.rc)))] = r.kind
+        else:
+            out["below_threshold"] += 1
+    return out
+
+
+def recall(found: set, truth: dict) -> dict:
+    if not truth:
+        return {"pairs": 0, "found": 0, "recall": None}
+    hit = [p for p in truth if p in found]
+    by_kind: dict = {}
+    for p, kind in truth.items():
+        k = by_kind.setdefault(kind, [0, 0])
+        k[0] += p in found
+        k[1] += 1
+    return {"pairs": len(truth), "found": len(hit), "recall": round(len(hit) / len(truth), 4),
+            "recall_by_kind": {k: round(v[0] / v[1], 4) for k, v in sorted(by_kind.items())}}
+
+
+def git_state() -> dict:
+    def run(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return {"commit": run("rev-parse", "--short", "HEAD"),
+            "uncommitted_in_measured_code": run("status", "--porcelain", "pipelines/dedupe.py", "pipelines/minhash.py").splitlines()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--factors", type=int, nargs="+", default=[1, 10, 100])
+    p.add_argument("--work", type=Path, default=None, help="scaled corpora (reused across runs); default: a temp dir")
+    p.add_argument("--seed", type=int, default=20261127)
+    p.add_argument("--near-fraction", type=float, default=0.05)
+    p.add_argument("--mh-cap-s", type=float, default=1800, help="wall-clock cap of one MinHashLSH run")
+    p.add_argument("--ours-cap-s", type=float, default=3600, help="wall-clock cap of one run of ours")
+    p.add_argument("--mh-tables", type=int, default=None, help="MinHashLSH numHashTables (default: from min_recall)")
+    p.add_argument("--mh-max-factor", type=int, default=None,
+                   help="skip MinHashLSH above this factor (default: skip only after it did not finish)")
+    p.add_argument("--exact-truth-max", type=int, default=40_000,
+                   help="all-pairs exact truth only for populations up to this many keys")
+    p.add_argument("--no-candidate-counts", action="store_true",
+                   help="skip the (untimed, extra) distinct candidate-pair count of ours")
+    p.add_argument("--driver-memory", default="6g")
+    p.add_argument("--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-near_dup_bench.json)")
+    args = p.parse_args()
+
+    from pyspark.sql import functions as F
+
+    from bench.near_dup_quality import truth_pairs
+    from pipelines import dedupe
+    from pipelines.core.config import load_config
+    from pipelines.core.spark import get_spark
+    from pipelines.minhash import default_params
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-neardup-bench-"))
+    cfg = load_config(overrides=[f"lakehouse={work / 'lake'}", f"reports_dir={work / 'reports'}",
+                                 f"spark.conf.spark.driver.memory={args.driver_memory}",
+                                 "spark.conf.spark.ui.showConsoleProgress=false"])
+    threshold, min_chars, ngram = float(cfg["dedupe.threshold"]), int(cfg["dedupe.near_min_chars"]), int(cfg["dedupe.ngram"])
+    min_recall, seed = float(cfg["dedupe.min_recall"]), int(cfg["dedupe.seed"])
+    params = default_params(threshold, ngram, int(cfg["dedupe.max_perm"]), seed, min_recall)
+    tables = args.mh_tables or mh_tables(threshold, min_recall)
+    spark = get_spark(cfg)
+    cores = os.cpu_count() or 1
+    result = {
+        "benchmark": "near_dup_bench",
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform(),
+                    "spark": spark.version, "master": spark.sparkContext.master, "driver_memory": args.driver_memory},
+        "code": git_state(),
+        "corpus": "bench.scale_corpus.scale_near of the bundled corpus (copy 0 = pos.txt + neg.txt; further copies: "
+                  f"recombined distinct documents + {args.near_fraction:.0%} planted near-copies), seed {args.seed}",
+        "documents": "raw lines keyed by dedupe.dedupe_key (cleaning rules skipped); exact keys collapsed first "
+                     f"(smallest line id represents its key); keys of >= {min_chars} characters take part",
+        "parameters": {
+            "threshold": threshold, "ngram": ngram, "near_min_chars": min_chars,
+            "ours": {"bands": params.bands, "rows": params.rows, "num_perm": params.num_perm,
+                     "p_candidate_at_threshold": round(params.p_candidate(threshold), 4)},
+            "minhashlsh": {"numHashTables": tables, "p_candidate_at_threshold": round(1 - (1 - threshold) ** tables, 4),
+                           "features": "HashingTF(binary=True, numFeatures=2^30) of the key's character n-grams",
+                           "join_threshold": 1.0 - threshold + 1e-9,
+                           "why": "MinHashLSH has one hash per table (OR-amplification only): the fewest tables "
+                                  f"reaching dedupe.min_recall={min_recall} at the threshold, as ours is banded to"},
+            "mh_cap_s": args.mh_cap_s, "ours_cap_s": args.ours_cap_s,
+        },
+        "runs": [],
+    }
+    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-near_dup_bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    mh_skip_reason = None
+
+    # Warm-up (untimed): start the Python workers, load classes and compile code for both methods
+    # on 2,000 documents, so that neither timed run pays the session's start-up.
+    start = time.perf_counter()
+    lines = (ROOT / "data" / "landing" / "pos.txt").read_text(encoding="utf-8").splitlines()[:3000]
+    warm = spark.createDataFrame([(f"w{i}", t) for i, t in enumerate(lines)], "review_id string, text string") \
+                .select("review_id", dedupe.dedupe_key(F.col("text")).alias("text_key")) \
+                .where(F.length("text_key") >= min_chars).limit(2000).persist()
+    warm.count()
+    run_ours(spark, warm, params, threshold, min_chars, args.ours_cap_s)
+    run_mh(spark, warm, ngram, tables, seed, threshold, args.mh_cap_s)
+    spark.catalog.clearCache()
+    result["warmup_seconds"] = round(time.perf_counter() - start, 1)
+
+    for factor in sorted(args.factors):
+        log(f"factor {factor}: corpus")
+        folder, manifest, gen_s = corpus(work, factor, args.seed, args.near_fraction, min_chars, ngram)
+        run: dict = {"factor": factor, "corpus_lines": manifest["lines"], "planted": manifest["planted"],
+                     "generate_seconds": round(gen_s, 1) if gen_s is not None else "reused",
+                     "load_before": os.getloadavg()}
+        start = time.perf_counter()
+        pop, rep_of, counts = population(spark, folder / "docs.parquet", min_chars)
+        run.update(counts, prepare_seconds=round(time.perf_counter() - start, 1))
+        n = counts["population"]
+        log(f"factor {factor}: {counts}; ours")
+
+        value, seconds, why = run_ours(spark, pop, params, threshold, min_chars, args.ours_cap_s)
+        ours: dict = {"seconds": round(seconds, 2)}
+        ours_pairs, comps = set(), {}
+        if why:
+            ours["result"] = why
+        else:
+            edges, bands, comps_df, n_edges, n_nodes = value
+            ours.update(docs_per_s=round(n / seconds, 1), verified_pairs=n_edges, clustered_nodes=n_nodes)
+            log(f"factor {factor}: ours {seconds:.1f} s; counting")
+            ours_pairs = {tuple(sorted((r.a, r.b))) for r in edges.select("a", "b").collect()}
+            comps = {r.node: r.component for r in comps_df.collect()}
+            ours["clusters"] = len(set(comps.values()))
+            exploded = bands.select(F.posexplode("minhash_bands").alias("band", "bucket"))
+            ours["bucket_collision_pairs"] = bucket_collisions(exploded)
+            if not args.no_candidate_counts:
+                t = time.perf_counter()
+                ours["candidate_pairs"] = dedupe.candidate_pairs(bands).count()
+                ours["candidate_count_seconds_untimed"] = round(time.perf_counter() - t, 1)
+            edges.unpersist()
+            comps_df.unpersist()
+        run["ours"] = ours
+
+        mh: dict = {}
+        mh_pairs: set = set()
+        if mh_skip_reason is None and args.mh_max_factor is not None and factor > args.mh_max_factor:
+            mh_skip_reason = f"join not run above factor {args.mh_max_factor} (--mh-max-factor)"
+        state: dict = {}
+        if mh_skip_reason:
+            mh["result"] = mh_skip_reason
+        else:
+            log(f"factor {factor}: MinHashLSH ({tables} tables, cap {args.mh_cap_s:.0f} s)")
+            pairs, seconds, why, state = run_mh(spark, pop, ngram, tables, seed, threshold, args.mh_cap_s)
+            mh["seconds"] = round(seconds, 2)
+            if why:
+                mh["result"] = why
+                mh_skip_reason = f"join not run: at factor {factor} MinHashLSH {why}"
+            else:
+                mh_pairs = {tuple(sorted(p)) for p in pairs}
+                mh.update(docs_per_s=round(n / seconds, 1), verified_pairs=len(mh_pairs))
+        mh_done = "docs_per_s" in mh
+        # MinHashLSH's own hashes, also where its join did not run or finish (untimed, linear):
+        # what its join meets, and which truth pairs it can find at all.
+        log(f"factor {factor}: MinHashLSH hash tables (untimed)")
+        if "model" not in state:
+            state = mh_model(pop, ngram, tables, seed)
+        mh["bucket_collision_pairs"] = bucket_collisions(mh_exploded(state["model"], state["vec"]))
+        run["minhashlsh"] = mh
+        if "docs_per_s" in ours and mh_done:
+            run["speedup"] = round(mh["seconds"] / ours["seconds"], 2)
+        elif "docs_per_s" in ours and str(mh.get("result", "")).startswith("did not finish"):
+            run["speedup_at_least"] = round(mh["seconds"] / ours["seconds"], 2)
+
+        log(f"factor {factor}: recall")
+        truth = planted_truth(spark, folder, rep_of, threshold, min_chars, ngram)
+        near = truth.pop("near")
+        exact = None
+        if n <= args.exact_truth_max:
+            rows = pop.collect()
+            t = time.perf_counter()
+            exact = truth_pairs([r.review_id for r in rows], [r.text_key for r in rows], ngram, threshold)
+            exact_seconds = round(time.perf_counter() - t, 1)
+        mh_hashed = mh_hash_found(spark, state, set(near) | (exact or set()), threshold)
+        if "vec" in state:
+            state["vec"].unpersist()
+        run["planted_truth"] = dict(truth, near_pairs=len(near))
+        run["recall_planted"] = {
+            "ours_pairs": recall(ours_pairs, near),
+            "ours_clusters": recall({p for p in near if comps.get(p[0]) is not None and comps.get(p[0]) == comps.get(p[1])}, near),
+            "minhashlsh_pairs": recall(mh_pairs, near) if mh_done else None,
+            "minhashlsh_by_its_hashes": recall(mh_hashed, near),
+        }
+        union = ours_pairs | mh_pairs | set(near)
+        run["pairs_found"] = {"ours_only": len(ours_pairs - mh_pairs), "minhashlsh_only": len(mh_pairs - ours_pairs),
+                              "both": len(ours_pairs & mh_pairs), "not_planted": len((ours_pairs | mh_pairs) - set(near)),
+                              "recall_vs_union_ours": round(len(ours_pairs) / len(union), 4) if union else None,
+                              "recall_vs_union_minhashlsh": round(len(mh_pairs) / len(union), 4)
+                              if union and mh_done else None}
+        if exact is not None:
+            ex = {"truth_pairs": len(exact), "seconds": exact_seconds}
+            for name, found, ok in (("ours", ours_pairs, "docs_per_s" in ours), ("minhashlsh", mh_pairs, mh_done),
+                                    ("minhashlsh_by_its_hashes", mh_hashed & exact, True)):
+                if ok:
+                    hit = len(found & exact)
+                    ex[name] = {"pairs": len(found), "in_truth": hit,
+                                "precision": round(hit / len(found), 4) if found else None,
+                                "recall": round(hit / len(exact), 4) if exact else None}
+            run["exact_all_pairs"] = ex
+        run["load_after"] = os.getloadavg()
+        spark.catalog.clearCache()
+        result["runs"].append(run)
+
+        runs = [r for r in result["runs"] if "docs_per_s" in r["ours"]]
+        result["growth"] = [
+            {"from_factor": a["factor"], "to_factor": b["factor"],
+             "docs_ratio": round(b["population"] / a["population"], 2),
+             "ours_seconds_ratio": round(b["ours"]["seconds"] / a["ours"]["seconds"], 2),
+             "ours_time_per_doc_ratio": round((b["ours"]["seconds"] / b["population"]) / (a["ours"]["seconds"] / a["population"]), 3),
+             **({"minhashlsh_seconds_ratio": round(b["minhashlsh"]["seconds"] / a["minhashlsh"]["seconds"], 2)}
+                if "docs_per_s" in a["minhashlsh"] and "docs_per_s" in b["minhashlsh"] else {})}
+            for a, b in zip(runs, runs[1:])]
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        log(f"factor {factor} done: {json.dumps(run, ensure_ascii=False)}")
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"written: {out}")
+
+
+if __name__ == "__main__":
+    main()
