@@ -93,7 +93,7 @@ def run(spark: SparkSession, cfg: Config, force: bool = False) -> RunReport:
     try:
         if not delta_io.exists(spark, t["silver"]):
             raise InputError("silver/reviews does not exist: run clean_reviews first")
-        silver_version = delta_io.version(spark, t["silver"])
+        silver_version, _ = delta_io.last_data_commit(spark, t["silver"])
         built_from = read_commit_metadata(spark, t["features"]).get("silver_version")
         if built_from == silver_version and not force:
             log.info("gold is up to date with silver version %s: nothing to do", silver_version)

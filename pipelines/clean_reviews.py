@@ -17,11 +17,15 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.core.spark import get_spark
 
     p = cli.parser("Ingest landing files and build silver.reviews / silver.disposition.")
-    p.add_argument("--full", action="store_true", help="re-ingest every input file, ignoring the file log")
+    p.add_argument("--full", action="store_true", help="re-ingest every input file (ignoring the file log) and rebuild silver from all of bronze")
+    p.add_argument("--batch", action="append", default=[], metavar="BATCH_ID",
+                   help="redo a batch: re-ingest the input files that batch ingested (repeatable)")
+    p.add_argument("--since", metavar="TIMESTAMP",
+                   help="backfill: re-ingest the input files ingested at or after this time (e.g. 2026-11-01)")
 
     def job(args, cfg):
         inputs = args.input or [s.strip() for s in str(cfg["ingest.input"]).split(",")]
-        silver_job.run(get_spark(cfg), cfg, inputs, full=args.full)
+        silver_job.run(get_spark(cfg), cfg, inputs, full=args.full, redo_batches=args.batch, since=args.since)
 
     return cli.run("clean_reviews", job, p, argv)
 

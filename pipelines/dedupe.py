@@ -126,22 +126,24 @@ def connected_components(edges: DataFrame, max_iterations: int = 50) -> DataFram
 
 
 def near_edges(reps: DataFrame, params: LshParams, threshold: float, near_min_chars: int) -> tuple[DataFrame, DataFrame]:
-    """(verified near-duplicate edges a, b, jaccard; review_id, minhash_bands) among ``reps``
-    (review_id, text_key) whose key has at least ``near_min_chars`` characters."""
+    """(verified near-duplicate edges a, b, jaccard; the band hashes of the eligible reps) among
+    ``reps`` (review_id, text_key[, text_hash]) whose key has at least ``near_min_chars``
+    characters. The band frame holds review_id, minhash_bands and text_hash when given."""
+    keep = [c for c in ("review_id", "text_hash") if c in reps.columns]
     eligible = reps.where(F.length("text_key") >= near_min_chars) \
                    .withColumn("_s", signature_column(F.col("text_key"), params)) \
-                   .select("review_id", F.col("_s.shingles").alias("shingles"),
+                   .select(*keep, F.col("_s.shingles").alias("shingles"),
                            band_hashes(F.col("_s.sig"), params).alias("minhash_bands")) \
                    .persist(StorageLevel.MEMORY_AND_DISK)
     edges = verify_pairs(candidate_pairs(eligible), eligible, threshold)
-    return edges, eligible.select("review_id", "minhash_bands")
+    return edges, eligible.select(*keep, "minhash_bands")
 
 
 def assign_clusters(df: DataFrame, params: LshParams, threshold: float, near_min_chars: int,
                     near: bool = True) -> DataFrame:
     """Add ``dup_cluster_id`` (= survivor's review_id), ``survivor_id``, ``outcome``
-    (kept / exact_duplicate / near_duplicate) and ``minhash_bands`` (null for rows that take
-    no part in near matching). ``df`` needs review_id, created_at, text_key, text_hash."""
+    (kept / exact_duplicate / near_duplicate) and ``minhash_bands`` (the bands of the row's key;
+    null for keys too short to take part in near matching). ``df`` needs review_id, created_at, text_key, text_hash."""
     ranked = df.withColumn("_rank", F.row_number().over(Window.partitionBy("text_hash").orderBy(order_key())))
     reps = ranked.where("_rank = 1").select("review_id", "text_hash", "text_key", "created_at")
     if near:
@@ -149,7 +151,7 @@ def assign_clusters(df: DataFrame, params: LshParams, threshold: float, near_min
         comps = connected_components(edges)
     else:
         comps = df.sparkSession.createDataFrame([], "node string, component string")
-        bands = df.sparkSession.createDataFrame([], "review_id string, minhash_bands array<bigint>")
+        bands = df.sparkSession.createDataFrame([], "review_id string, text_hash string, minhash_bands array<bigint>")
     rep_comp = reps.join(comps.withColumnRenamed("node", "review_id"), "review_id", "left") \
                    .withColumn("component", F.coalesce("component", "review_id"))
     survivors = rep_comp.groupBy("component").agg(F.min(order_key()).alias("_best")) \
@@ -158,7 +160,7 @@ def assign_clusters(df: DataFrame, params: LshParams, threshold: float, near_min
     surv_hash = rep_comp.select(F.col("review_id").alias("survivor_id"), F.col("text_hash").alias("_surv_hash"))
     return (
         ranked.drop("_rank").join(rep_map, "text_hash").join(surv_hash, "survivor_id")
-        .join(bands, "review_id", "left")
+        .join(bands.drop("review_id"), "text_hash", "left")
         .withColumn("dup_cluster_id", F.col("survivor_id"))
         .withColumn("outcome", F.when(F.col("review_id") == F.col("survivor_id"), "kept")
                     .when(F.col("text_hash") == F.col("_surv_hash"), "exact_duplicate")

@@ -88,10 +88,16 @@ def file_inventory(spark: SparkSession, files: Sequence[tuple[str, int, int]]) -
 
 
 def unseen_files(inventory: DataFrame, file_log: DataFrame | None) -> DataFrame:
-    """Files whose (path, content hash) is not in the ingested-file log: new or changed files."""
+    """Files whose content hash differs from the last one the ingested-file log holds for their
+    path: new or changed files (a file changed back to an earlier content is changed too)."""
     if file_log is None:
         return inventory
-    return inventory.join(file_log.select("source_file", "content_hash"), ["source_file", "content_hash"], "left_anti")
+    from pyspark.sql.window import Window
+
+    latest = file_log.withColumn("_n", F.row_number().over(
+        Window.partitionBy("source_file").orderBy(F.col("ingested_at").desc(), F.col("batch_id").desc()))
+    ).where("_n = 1").select("source_file", "content_hash")
+    return inventory.join(latest, ["source_file", "content_hash"], "left_anti")
 
 
 def parse_records(landing: DataFrame, options: Mapping[str, Any]) -> DataFrame:

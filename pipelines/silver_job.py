@@ -9,13 +9,13 @@ repaired by the next one and a rerun with nothing new changes nothing.
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from typing import Callable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
-from pipelines import clean, dedupe, ingest, segment
+from pipelines import clean, dedupe, incremental, ingest, segment
 from pipelines.core import delta_io
 from pipelines.core.cli import InputError, InvariantError
 from pipelines.core.config import Config, local_path, to_uri
@@ -42,6 +42,7 @@ def tables(cfg: Config) -> dict[str, str]:
         "files": delta_io.table_uri(cfg, "bronze", "files"),
         "silver": delta_io.table_uri(cfg, "silver", "reviews"),
         "disposition": delta_io.table_uri(cfg, "silver", "disposition"),
+        "index": delta_io.table_uri(cfg, "silver", "dedupe_index"),
     }
 
 
@@ -53,8 +54,10 @@ def ingest_options(cfg: Config) -> dict:
 
 # --------------------------------------------------------------------------- ingest (stage 1)
 def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: RunReport,
-               full: bool = False) -> int:
-    """Ingest unseen landing files into bronze; returns the number of new files."""
+               full: bool = False, redo_batches: Sequence[str] = (), since: str | None = None) -> int:
+    """Ingest unseen landing files into bronze; returns the number of new files. Files the log
+    records for ``redo_batches`` or at/after ``since`` count as unseen (their records are
+    re-ingested as a new batch and replace the old ones by review_id)."""
     t = tables(cfg)
     uris = [to_uri(i) for i in inputs]
     with report.stage("ingest") as st:
@@ -64,6 +67,14 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
             raise InputError(str(exc)) from None
         inventory = ingest.file_inventory(spark, listed)
         file_log = None if full or not delta_io.exists(spark, t["files"]) else delta_io.read(spark, t["files"])
+        known = set() if file_log is None else {r[0] for r in file_log.select("source_file").distinct().collect()}
+        if file_log is not None and (redo_batches or since):
+            redo = F.col("batch_id").isin(list(redo_batches))
+            if since:
+                redo = redo | (F.col("ingested_at") >= F.to_timestamp(F.lit(since)))
+            redo_files = file_log.where(redo).select("source_file").distinct()
+            st.detail["redo_files"] = redo_files.count()
+            file_log = file_log.join(redo_files, "source_file", "left_anti")
         unseen = ingest.unseen_files(inventory, file_log).persist()
         unseen_rows = unseen.collect()
         new_files = len(unseen_rows)
@@ -102,8 +113,18 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
         if n_records != n_bronze + n_quarantine:
             raise InvariantError(f"ingest: {n_records} records read but {n_bronze} bronze + {n_quarantine} quarantined")
 
-        delta_io.merge(spark, staged_bronze.df, t["bronze"], ["review_id"])
-        delta_io.merge(spark, staged_q.df, t["quarantine"], ["source_file", "record_offset", "batch_id"])
+        # a changed file's records replace its old ones: those it no longer has are deleted
+        # (with --full: of every listed file)
+        changed = sorted({r["source_file"] for r in unseen_rows} if full else known & {r["source_file"] for r in unseen_rows})
+        st.detail["changed_files"] = len(changed)
+        delta_io.merge(spark, staged_bronze.df, t["bronze"], ["review_id"],
+                       delete_unmatched=F.col("t.source_file").isin(changed) if changed else None)
+        log.info("published %s", t["bronze"])
+        # keyed like bronze (one row per record of the file's current version): a rerun after a
+        # crash before the file log commit re-quarantines the same records, never twice
+        delta_io.merge(spark, staged_q.df, t["quarantine"], ["source_file", "record_offset"],
+                       delete_unmatched=F.col("t.source_file").isin(changed) if changed else None)
+        log.info("published %s", t["quarantine"])
         file_rows = unseen.withColumn("batch_id", F.lit(batch_id)).withColumn("ingested_at", F.current_timestamp())
         delta_io.merge(spark, file_rows, t["files"], ["source_file", "content_hash"])
         stager.discard()
@@ -120,124 +141,211 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
 
 
 # ------------------------------------------------------------------ clean/dedupe/segment (2-4)
-def build_silver(bronze: DataFrame, cfg: Config, report: RunReport) -> tuple[DataFrame, DataFrame]:
-    """Pure transformation of the whole of bronze into (silver rows, disposition rows).
-
-    Records per-rule counts in ``report``; the cleaned frame is persisted because it feeds the
-    counts, the ledger and the dedupe step.
-    """
+def clean_rows(rows: DataFrame, cfg: Config, report: RunReport) -> DataFrame:
+    """Clean ``rows`` (bronze rows) and derive labels; persisted (it feeds counts, the ledger and
+    dedupe). Per-rule counts go to ``report``."""
     rules = clean.build_rules(cfg)
     with report.stage("clean") as st:
-        cleaned = clean.apply_rules(bronze, rules).withColumn(
+        cleaned = clean.apply_rules(rows, rules).withColumn(
             "label", label_column(F.col("label_raw"), F.col("rating"), cfg["labels.from_rating"])
         ).persist(StorageLevel.MEMORY_AND_DISK)
         total, counts = clean.rule_counts(cleaned, rules)
         removed = sum(c.get("removed", 0) for c in counts.values())
         st.rows_in, st.rows_out, st.detail = total, total - removed, {"rules": counts}
         report.summary["clean"] = {"rows_in": total, "rows_out": total - removed, "rules": counts}
+    return cleaned
 
-    filtered = cleaned.where(F.col("filtered_by").isNotNull()).select(
-        "review_id", "batch_id", F.lit("filtered").alias("outcome"), F.col("filtered_by").alias("rule"),
-        F.lit(None).cast("string").alias("survivor_id"), F.substring("text", 1, 80).alias("detail"),
+
+def lsh_params(cfg: Config):
+    return default_params(float(cfg["dedupe.threshold"]), int(cfg["dedupe.ngram"]), int(cfg["dedupe.max_perm"]),
+                          int(cfg["dedupe.seed"]), float(cfg["dedupe.min_recall"]))
+
+
+def cluster(population: DataFrame, cfg: Config) -> DataFrame:
+    """Exact + near clusters, survivors and label resolution over ``population`` (see
+    :mod:`pipelines.dedupe`); adds ``source_label`` (the row's label before resolution) and
+    ``dropped`` (the row's cluster is removed by the ``drop`` label policy)."""
+    policy = str(cfg["dedupe.label_conflict_policy"])
+    clustered = dedupe.assign_clusters(
+        population.withColumn("source_label", F.col("label")), lsh_params(cfg), float(cfg["dedupe.threshold"]),
+        int(cfg["dedupe.near_min_chars"]), near=bool(cfg["dedupe.near"]),
     )
-    with report.stage("dedupe") as st:
-        params = default_params(float(cfg["dedupe.threshold"]), int(cfg["dedupe.ngram"]), int(cfg["dedupe.max_perm"]),
-                                int(cfg["dedupe.seed"]), float(cfg["dedupe.min_recall"]))
-        report.summary["dedupe_params"] = {"bands": params.bands, "rows": params.rows, "ngram": params.ngram,
-                                           "p_candidate_at_threshold": round(params.p_candidate(float(cfg["dedupe.threshold"])), 4)}
-        candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
-        clustered = dedupe.resolve_labels(
-            dedupe.assign_clusters(candidates, params, float(cfg["dedupe.threshold"]),
-                                   int(cfg["dedupe.near_min_chars"]), near=bool(cfg["dedupe.near"])),
-            str(cfg["dedupe.label_conflict_policy"]),
-        ).persist(StorageLevel.MEMORY_AND_DISK)
-        dropped = (F.col("label_conflict") & F.lit(cfg["dedupe.label_conflict_policy"] == "drop"))
-        conflict_drops = clustered.where(dropped).select(
-            "review_id", "batch_id", F.lit("filtered").alias("outcome"), F.lit("label_conflict").alias("rule"),
-            F.lit(None).cast("string").alias("survivor_id"), F.col("dup_cluster_id").alias("detail"),
-        )
-        remaining = clustered.where(~dropped)
-        duplicates = remaining.where(F.col("outcome") != "kept").select(
-            "review_id", "batch_id", "outcome",
-            F.when(F.col("outcome") == "exact_duplicate", "exact").otherwise("near").alias("rule"),
-            "survivor_id", F.lit(None).cast("string").alias("detail"),
-        )
-        conflicts = clustered.agg(  # one job: it also materialises the persisted clustering
-            F.countDistinct(F.when(F.col("label_conflict"), F.col("dup_cluster_id"))).alias("clusters"),
-            F.sum(F.col("label_conflict").cast("long")).alias("rows"),
-            F.sum(((F.col("outcome") == "kept") & ~dropped).cast("long")).alias("kept"),
-        ).first()
-        report.summary["label_conflicts"] = {"policy": cfg["dedupe.label_conflict_policy"],
-                                             "clusters": int(conflicts["clusters"]), "rows": int(conflicts["rows"] or 0)}
-        st.rows_in, st.rows_out = total - removed, int(conflicts["kept"] or 0)
-        st.detail = {"label_conflicts": report.summary["label_conflicts"], "lsh": report.summary["dedupe_params"]}
+    return dedupe.resolve_labels(clustered, policy).withColumn(
+        "dropped", F.col("label_conflict") & F.lit(policy == "drop"))
+
+
+def ledger_rows(clustered: DataFrame, filtered: DataFrame) -> DataFrame:
+    """One ``silver.disposition`` row per clustered or filtered review."""
+    return (
+        filtered.select(
+            "review_id", "batch_id", F.lit("filtered").alias("outcome"), F.col("filtered_by").alias("rule"),
+            F.lit(None).cast("string").alias("survivor_id"), F.substring("text", 1, 80).alias("detail"))
+        .unionByName(clustered.select(
+            "review_id", "batch_id",
+            F.when(F.col("dropped"), "filtered").otherwise(F.col("outcome")).alias("outcome"),
+            F.when(F.col("dropped"), "label_conflict").when(F.col("outcome") == "exact_duplicate", "exact")
+             .when(F.col("outcome") == "near_duplicate", "near").alias("rule"),
+            F.when(~F.col("dropped") & (F.col("outcome") != "kept"), F.col("survivor_id")).alias("survivor_id"),
+            F.when(F.col("dropped"), F.col("dup_cluster_id")).alias("detail")))
+        .select(*DISPOSITION_COLUMNS)
+    )
+
+
+def silver_rows(clustered: DataFrame, cfg: Config) -> DataFrame:
+    """The kept reviews, segmented, as ``silver.reviews`` rows."""
     spec = segment.SegmenterSpec.from_config(cfg)
-    kept = (
-        remaining.where(F.col("outcome") == "kept")
+    return (
+        clustered.where((F.col("outcome") == "kept") & ~F.col("dropped"))
         .withColumn("tokens", segment.tokens_column(F.col("text"), spec))
         .withColumn("token_count", F.size("tokens"))
         .withColumn("char_len", F.length("text"))
         .select(*SILVER_COLUMNS)
     )
-    kept_ledger = kept.select(
-        "review_id", "batch_id", F.lit("kept").alias("outcome"), F.lit(None).cast("string").alias("rule"),
-        F.lit(None).cast("string").alias("survivor_id"), F.lit(None).cast("string").alias("detail"),
-    )
-    disposition = filtered.unionByName(conflict_drops).unionByName(duplicates).unionByName(kept_ledger) \
-        .select(*DISPOSITION_COLUMNS)
-    return kept, disposition
 
 
-def run_silver(spark: SparkSession, cfg: Config, report: RunReport) -> bool:
-    """Rebuild silver from bronze if bronze moved since silver was built; returns whether it did."""
+def with_deletes(upserts: DataFrame, ids: DataFrame) -> DataFrame:
+    """A change set for :func:`delta_io.apply_changes`: ``upserts`` plus a delete for every id
+    of ``ids`` that is not upserted."""
+    deletes = ids.join(upserts.select("review_id"), "review_id", "left_anti")
+    for field in upserts.schema.fields:
+        if field.name != "review_id":
+            deletes = deletes.withColumn(field.name, F.lit(None).cast(field.dataType))
+    return upserts.withColumn(delta_io.DELETE_FLAG, F.lit(False)) \
+                  .unionByName(deletes.withColumn(delta_io.DELETE_FLAG, F.lit(True)))
+
+
+def prospective(published: DataFrame | None, changes: DataFrame, columns: Sequence[str]) -> DataFrame:
+    """The table as it will be once ``changes`` are applied (what the quality gate audits)."""
+    upserts = changes.where(~F.col(delta_io.DELETE_FLAG)).select(*columns)
+    if published is None:
+        return upserts
+    return published.join(changes.select("review_id"), "review_id", "left_anti").select(*columns).unionByName(upserts)
+
+
+def plan_silver(bronze: DataFrame, published: dict[str, DataFrame | None], cfg: Config, report: RunReport,
+                materialize: Callable[[str, DataFrame], DataFrame]) -> dict[str, DataFrame]:
+    """The change sets of silver, the ledger and the dedupe index that bring them up to date with
+    ``bronze`` (``published``: their current content, None where absent or rebuilt).
+
+    ``materialize(name, df)`` writes ``df`` once and returns it re-read (the clustering is used by
+    three change sets; re-reading it also cuts a query plan that would otherwise grow too large
+    for the analyser)."""
+    fresh = incremental.new_rows(bronze, published["disposition"])
+    gone = incremental.gone_ids(bronze, published["disposition"], published["index"], published["silver"])
+    touched = fresh.select("review_id").unionByName(gone).distinct()
+    cleaned = clean_rows(fresh, cfg, report)
+    candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
+    filtered = cleaned.where(F.col("filtered_by").isNotNull())
+    with report.stage("dedupe") as st:
+        params = lsh_params(cfg)
+        report.summary["dedupe_params"] = {"bands": params.bands, "rows": params.rows, "ngram": params.ngram,
+                                           "p_candidate_at_threshold": round(params.p_candidate(float(cfg["dedupe.threshold"])), 4)}
+        index = published["index"]
+        if index is None:
+            pop = candidates.select(*incremental.POPULATION_COLUMNS)
+        else:
+            affected = incremental.affected_clusters(index, touched, candidates, params,
+                                                     int(cfg["dedupe.near_min_chars"]), near=bool(cfg["dedupe.near"]))
+            pop = incremental.population(index, touched, affected, candidates)
+        clustered = materialize("silver.clustered", cluster(pop, cfg))
+        figures = clustered.agg(
+            F.count("*").alias("population"),
+            F.countDistinct(F.when(F.col("label_conflict"), F.col("dup_cluster_id"))).alias("clusters"),
+            F.sum(F.col("label_conflict").cast("long")).alias("rows"),
+            F.sum(((F.col("outcome") == "kept") & ~F.col("dropped")).cast("long")).alias("kept"),
+        ).first()
+        report.summary["label_conflicts"] = {"policy": cfg["dedupe.label_conflict_policy"],
+                                             "clusters": int(figures["clusters"]), "rows": int(figures["rows"] or 0)}
+        st.rows_in, st.rows_out = int(figures["population"]), int(figures["kept"] or 0)
+        st.detail = {"label_conflicts": report.summary["label_conflicts"], "lsh": report.summary["dedupe_params"],
+                     "population": int(figures["population"])}
+    ids = touched.unionByName(clustered.select("review_id")).distinct()
+    return {
+        "silver": with_deletes(silver_rows(clustered, cfg), ids),
+        "disposition": with_deletes(ledger_rows(clustered, filtered), ids),
+        "index": with_deletes(clustered.select(*incremental.INDEX_COLUMNS), ids),
+    }
+
+
+SILVER_TABLES = ("silver", "index", "disposition")   # publish order: the ledger commits last
+TABLE_COLUMNS = {"silver": SILVER_COLUMNS, "index": incremental.INDEX_COLUMNS, "disposition": DISPOSITION_COLUMNS}
+
+
+def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool = False) -> bool:
+    """Bring silver, the ledger and the dedupe index up to date with bronze; returns whether
+    anything was published.
+
+    Incremental (see :mod:`pipelines.incremental`); ``full`` rebuilds all three from bronze. The
+    ledger is published last with the bronze version it reflects, so a run killed between the
+    three commits is redone by the next run (each change set is an idempotent MERGE).
+    """
     t = tables(cfg)
     if not delta_io.exists(spark, t["bronze"]):
         raise InputError("bronze/reviews_raw does not exist: nothing was ever ingested")
-    bronze_version = delta_io.version(spark, t["bronze"])
-    built_from = read_commit_metadata(spark, t["silver"]).get("bronze_version")
-    if built_from == bronze_version and delta_io.exists(spark, t["disposition"]):
+    bronze_version, _ = delta_io.last_data_commit(spark, t["bronze"])
+    built_from = read_commit_metadata(spark, t["disposition"]).get("bronze_version")
+    if built_from == bronze_version and not full:
         log.info("silver is up to date with bronze version %s: nothing to do", bronze_version)
         return False
     bronze = delta_io.read(spark, t["bronze"], version=bronze_version)
-    silver, disposition = build_silver(bronze, cfg, report)
-
+    rebuild = full or not all(delta_io.exists(spark, t[name]) for name in SILVER_TABLES)
+    published = {name: None if rebuild else delta_io.read(spark, t[name]) for name in SILVER_TABLES}
     stager = Stager(spark, cfg, report.run_id)
+    changes = plan_silver(bronze, published, cfg, report, lambda name, df: stager.stage(name, df).df)
+
     with report.stage("segment+stage") as st:
-        staged_disp = stager.stage("silver.disposition", disposition)
-        staged_silver = stager.stage("silver.reviews", silver)
-        outcomes = {r["outcome"]: r["n"] for r in staged_disp.df.groupBy("outcome").agg(F.count("*").alias("n")).collect()}
-        n_silver = staged_silver.df.count()
-        st.rows_in, st.rows_out = n_silver, n_silver
-        st.detail = {"outcomes": outcomes}
+        staged = {name: stager.stage(f"silver.{name}_changes", changes[name]) for name in SILVER_TABLES}
+        after = {name: prospective(published[name], staged[name].df, TABLE_COLUMNS[name]) for name in SILVER_TABLES}
+        counts = {r["outcome"]: r["n"] for r in staged["disposition"].df.where(~F.col(delta_io.DELETE_FLAG))
+                  .groupBy("outcome").agg(F.count("*").alias("n")).collect()}
+        deletes = staged["disposition"].df.where(F.col(delta_io.DELETE_FLAG)).count()
+        st.rows_in = st.rows_out = counts.get("kept", 0)
+        st.detail = {"ledger_upserts": counts, "ledger_deletes": deletes}
+    if not counts and not deletes:
+        log.info("bronze version %s brings no change to silver", bronze_version)
+        stager.discard()
+        return False
     with report.stage("quality") as st:
-        stager.audit(staged_silver, silver_suite.reviews(cfg))
-        stager.audit(staged_disp, silver_suite.disposition(cfg))
+        stager.audit(staged["silver"], silver_suite.reviews(cfg), view=lambda _: after["silver"])
+        stager.audit(staged["disposition"], silver_suite.disposition(cfg), view=lambda _: after["disposition"])
         st.detail = {"suites": [g.suite for g in stager.gates]}
 
     n_bronze = bronze.count()
+    outcomes = {r["outcome"]: r["n"] for r in after["disposition"].groupBy("outcome").agg(F.count("*").alias("n")).collect()}
+    n_silver = after["silver"].count()
     if sum(outcomes.values()) != n_bronze:
         raise InvariantError(f"{n_bronze} bronze reviews but {sum(outcomes.values())} disposition rows")
     if outcomes.get("kept", 0) != n_silver:
         raise InvariantError(f"{outcomes.get('kept', 0)} kept dispositions but {n_silver} silver rows")
 
+    # Frames cached while planning (cleaned rows, MinHash inputs) read the published tables: a
+    # MERGE into those would re-cache (recompute) them, for nothing. The job owns its session.
+    spark.catalog.clearCache()
     with report.stage("publish"):
         meta = commit_metadata(bronze_version=bronze_version, run_id=report.run_id)
-        for staged, uri in ((staged_disp, t["disposition"]), (staged_silver, t["silver"])):
-            delta_io.overwrite(staged.df, uri, user_metadata=meta)
+        for name in SILVER_TABLES:
+            source = staged[name].df
+            if published[name] is None:
+                delta_io.overwrite(source.where(~F.col(delta_io.DELETE_FLAG)).select(*TABLE_COLUMNS[name]),
+                                   t[name], user_metadata=meta)
+            else:
+                delta_io.apply_changes(spark, source, t[name], ["review_id"], TABLE_COLUMNS[name], user_metadata=meta)
+            log.info("published %s", t[name])
         stager.discard()
     report.summary["silver"] = {
-        "bronze_version": bronze_version, "bronze_rows": n_bronze, "outcomes": outcomes, "silver_rows": n_silver,
-        "data_docs": [g.docs_page for g in stager.gates],
+        "bronze_version": bronze_version, "bronze_rows": n_bronze, "changes": counts, "deleted": deletes,
+        "outcomes": outcomes, "silver_rows": n_silver, "data_docs": [g.docs_page for g in stager.gates],
     }
     return True
 
 
-def run(spark: SparkSession, cfg: Config, inputs: Sequence[str], full: bool = False) -> RunReport:
+def run(spark: SparkSession, cfg: Config, inputs: Sequence[str], full: bool = False,
+        redo_batches: Sequence[str] = (), since: str | None = None) -> RunReport:
     """The whole job; returns its report (also written under ``reports_dir``)."""
     report = RunReport("clean_reviews")
     try:
-        run_ingest(spark, cfg, inputs, report, full=full)
-        run_silver(spark, cfg, report)
+        run_ingest(spark, cfg, inputs, report, full=full, redo_batches=redo_batches, since=since)
+        run_silver(spark, cfg, report, full=full)
     finally:
         report.write(local_path(to_uri(cfg["reports_dir"])))
     return report

@@ -103,6 +103,10 @@ def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: P
     # The suite's object is reused across calls in this process: drop it so that a later
     # validation of the same name starts from its own expectations only.
     source.delete_asset(suite_name)
+    # GX persists the validated frame (SparkDFExecutionEngine persist=True). Left cached, its
+    # plan would be re-cached by every later Delta MERGE into a table it reads, and fail once
+    # its staging table is gone (DELTA_SCHEMA_CHANGE_SINCE_ANALYSIS in a long-lived session).
+    df.unpersist()
     result = GateResult(suite_name, bool(run.success), failed, evaluated, docs_page)
     (log.info if result.success else log.error)(result.summary())
     return result

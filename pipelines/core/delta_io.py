@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from pipelines.core.config import Config, to_uri
 
@@ -36,6 +38,22 @@ def version(spark: SparkSession, uri: str) -> int | None:
     return int(row[0])
 
 
+# commits that reorganise files without changing rows (table maintenance, rollbacks keep theirs)
+MAINTENANCE_OPERATIONS = ("OPTIMIZE", "VACUUM START", "VACUUM END")
+
+
+def last_data_commit(spark: SparkSession, uri: str) -> tuple[int | None, str | None]:
+    """(version, userMetadata) of the table's latest commit that changed its rows, skipping
+    OPTIMIZE/VACUUM; (None, None) if the table does not exist. Jobs record and compare these
+    versions, so compacting or vacuuming a table does not make the next run recompute."""
+    if not exists(spark, uri):
+        return None, None
+    row = (DeltaTable.forPath(spark, uri).history()
+           .where(~F.col("operation").isin(*MAINTENANCE_OPERATIONS))
+           .orderBy(F.col("version").desc()).select("version", "userMetadata").first())
+    return (int(row[0]), row[1]) if row else (version(spark, uri), None)
+
+
 def overwrite(df: DataFrame, uri: str, partition_by: Sequence[str] = (), user_metadata: str | None = None) -> None:
     """Replace the table's content in one atomic Delta commit (schema replaced too);
     ``user_metadata`` is stored in the commit (``userMetadata`` of the table history)."""
@@ -47,20 +65,69 @@ def overwrite(df: DataFrame, uri: str, partition_by: Sequence[str] = (), user_me
     writer.save(uri)
 
 
-def merge(spark: SparkSession, df: DataFrame, uri: str, keys: Sequence[str]) -> None:
-    """Upsert ``df`` into the table by ``keys`` (creating it if absent): a rerun changes nothing."""
+def _key_condition(keys: Sequence[str]) -> str:
+    return " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+
+
+def merge(spark: SparkSession, df: DataFrame, uri: str, keys: Sequence[str],
+          delete_unmatched: Column | None = None) -> None:
+    """Upsert ``df`` into the table by ``keys`` (creating it if absent): a rerun changes nothing.
+
+    ``delete_unmatched`` (a condition on the target, alias ``t``) also deletes, in the same
+    commit, target rows that match it but no source row: e.g. the stale records of a changed file.
+    """
     if not exists(spark, uri):
         df.write.format("delta").mode("errorifexists").save(uri)
         return
-    cond = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-    (
-        DeltaTable.forPath(spark, uri)
-        .alias("t")
-        .merge(df.alias("s"), cond)
+    builder = (
+        DeltaTable.forPath(spark, uri).alias("t")
+        .merge(df.alias("s"), _key_condition(keys))
         .whenMatchedUpdateAll()
         .whenNotMatchedInsertAll()
-        .execute()
     )
+    if delete_unmatched is not None:
+        builder = builder.whenNotMatchedBySourceDelete(delete_unmatched)
+    builder.execute()
+
+
+DELETE_FLAG = "_delete"
+
+
+def apply_changes(spark: SparkSession, changes: DataFrame, uri: str, keys: Sequence[str],
+                  columns: Sequence[str], user_metadata: str | None = None) -> None:
+    """Apply a change set in one MERGE commit: rows with ``_delete`` true delete the target row
+    of their key (if any), the others upsert ``columns``. Creates the table if absent. Applying
+    the same change set twice gives the same table (the second time nothing is rewritten but
+    rows that differ)."""
+    upserts = changes.where(~F.col(DELETE_FLAG))
+    with _commit_message(spark, user_metadata):
+        if not exists(spark, uri):
+            upserts.select(*columns).write.format("delta").mode("errorifexists").save(uri)
+            return
+        values = {c: F.col(f"s.`{c}`") for c in columns}
+        differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in columns if c not in keys)
+        (
+            DeltaTable.forPath(spark, uri).alias("t")
+            .merge(changes.alias("s"), _key_condition(keys))
+            .whenMatchedDelete(F.col(f"s.{DELETE_FLAG}"))
+            .whenMatchedUpdate(differs or None, set=values)
+            .whenNotMatchedInsert(~F.col(f"s.{DELETE_FLAG}"), values=values)
+            .execute()
+        )
+
+
+@contextmanager
+def _commit_message(spark: SparkSession, user_metadata: str | None) -> Iterator[None]:
+    """Set Delta's commit ``userMetadata`` for the writes inside the block."""
+    key = "spark.databricks.delta.commitInfo.userMetadata"
+    if user_metadata is None:
+        yield
+        return
+    spark.conf.set(key, user_metadata)
+    try:
+        yield
+    finally:
+        spark.conf.unset(key)
 
 
 def delete_path(spark: SparkSession, uri: str) -> None:

@@ -57,13 +57,10 @@ def commit_metadata(**values) -> str:
 
 
 def read_commit_metadata(spark: SparkSession, uri: str) -> dict:
-    """``userMetadata`` of the table's latest commit as a dict ({} if absent)."""
-    from delta.tables import DeltaTable
-
-    if not delta_io.exists(spark, uri):
-        return {}
-    row = DeltaTable.forPath(spark, uri).history(1).select("userMetadata").first()
+    """``userMetadata`` of the table's latest data-changing commit as a dict ({} if absent):
+    maintenance commits (OPTIMIZE, VACUUM) are skipped."""
+    _, meta = delta_io.last_data_commit(spark, uri)
     try:
-        return json.loads(row[0]) if row and row[0] else {}
+        return json.loads(meta) if meta else {}
     except ValueError:
         return {}
