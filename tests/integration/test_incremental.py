@@ -43,6 +43,10 @@ def write_batches(corpus_sample: Path, root: Path) -> list[Path]:
 def snapshot(spark, lake: Path, layer: str, name: str, drop=("batch_id",)):
     cfg = load_config(overrides=[f"lakehouse={lake}"])
     df = delta_io.read(spark, delta_io.table_uri(cfg, layer, name))
+    if "tfidf" in df.columns:  # ml Vector as an array: rows are sorted for comparison
+        from pyspark.ml.functions import vector_to_array
+
+        df = df.withColumn("tfidf", vector_to_array("tfidf"))
     return df.drop(*[c for c in drop if c in df.columns])
 
 
