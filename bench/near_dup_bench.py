@@ -86,9 +86,34 @@ def mh_tables(threshold: float, min_recall: float) -> int:
     return max(1, math.ceil(math.log(1.0 - min_recall) / math.log(1.0 - threshold)))
 
 
-def run_capped(spark, fn, cap_s: float, group: str) -> tuple[object, float, str | None]:
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants, each with its reaped children
+    (Linux ``/proc``): here the driver, its Spark JVM and the Python workers. Unlike wall time it
+    hardly moves when other work shares the cores."""
+    ticks: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks[int(entry)] = sum(int(x) for x in fields[11:15])   # utime stime cutime cstime
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += ticks.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_capped(spark, fn, cap_s: float, group: str) -> tuple[object, float, str | None, float]:
     """Run ``fn()`` in a thread whose Spark jobs form job group ``group``; after ``cap_s`` seconds
-    the group is cancelled. Returns (result or None, seconds, None or why it has no result)."""
+    the group is cancelled. Returns (result or None, seconds, None or why it has no result,
+    CPU seconds of this process tree meanwhile)."""
     from pyspark import InheritableThread
 
     sc = spark.sparkContext
@@ -101,18 +126,22 @@ def run_capped(spark, fn, cap_s: float, group: str) -> tuple[object, float, str 
         except Exception as exc:  # noqa: BLE001 - reported in the result
             box["error"] = exc
 
+    cpu0 = tree_cpu_seconds(os.getpid())
     start = time.perf_counter()
     thread = InheritableThread(target=target, daemon=True)
     thread.start()
     thread.join(cap_s)
     if thread.is_alive():
         sc.cancelJobGroup(group)
+        seconds = time.perf_counter() - start
+        cpu = tree_cpu_seconds(os.getpid()) - cpu0
         thread.join(300)
-        return None, time.perf_counter() - start, f"did not finish within {cap_s:.0f} s (job group cancelled)"
+        return None, seconds, f"did not finish within {cap_s:.0f} s (job group cancelled)", cpu
     seconds = time.perf_counter() - start
+    cpu = tree_cpu_seconds(os.getpid()) - cpu0
     if "error" in box:
-        return None, seconds, f"failed: {type(box['error']).__name__}: {str(box['error'])[:300]}"
-    return box["value"], seconds, None
+        return None, seconds, f"failed: {type(box['error']).__name__}: {str(box['error'])[:300]}", cpu
+    return box["value"], seconds, None, cpu
 
 
 def population(spark, parquet: Path, min_chars: int):
@@ -193,8 +222,8 @@ def run_mh(spark, pop, ngram: int, tables: int, seed: int, threshold: float, cap
             .where(F.col("a") < F.col("b"))
         return [(r.a, r.b) for r in pairs.collect()]
 
-    result, seconds, why = run_capped(spark, fn, cap_s, "near_dup_bench_minhashlsh")
-    return result, seconds, why, state
+    result, seconds, why, cpu = run_capped(spark, fn, cap_s, "near_dup_bench_minhashlsh")
+    return result, seconds, why, cpu, state
 
 
 def mh_model(pop, ngram: int, tables: int, seed: int) -> dict:
@@ -368,8 +397,8 @@ def main() -> None:
         n = counts["population"]
         log(f"factor {factor}: {counts}; ours")
 
-        value, seconds, why = run_ours(spark, pop, params, threshold, min_chars, args.ours_cap_s)
-        ours: dict = {"seconds": round(seconds, 2)}
+        value, seconds, why, cpu = run_ours(spark, pop, params, threshold, min_chars, args.ours_cap_s)
+        ours: dict = {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1)}
         ours_pairs, comps = set(), {}
         if why:
             ours["result"] = why
@@ -399,8 +428,8 @@ def main() -> None:
             mh["result"] = mh_skip_reason
         else:
             log(f"factor {factor}: MinHashLSH ({tables} tables, cap {args.mh_cap_s:.0f} s)")
-            pairs, seconds, why, state = run_mh(spark, pop, ngram, tables, seed, threshold, args.mh_cap_s)
-            mh["seconds"] = round(seconds, 2)
+            pairs, seconds, why, cpu, state = run_mh(spark, pop, ngram, tables, seed, threshold, args.mh_cap_s)
+            mh.update(seconds=round(seconds, 2), cpu_seconds=round(cpu, 1))
             if why:
                 mh["result"] = why
                 mh_skip_reason = f"join not run: at factor {factor} MinHashLSH {why}"
@@ -465,6 +494,8 @@ def main() -> None:
              "docs_ratio": round(b["population"] / a["population"], 2),
              "ours_seconds_ratio": round(b["ours"]["seconds"] / a["ours"]["seconds"], 2),
              "ours_time_per_doc_ratio": round((b["ours"]["seconds"] / b["population"]) / (a["ours"]["seconds"] / a["population"]), 3),
+             "ours_cpu_seconds_ratio": round(b["ours"]["cpu_seconds"] / a["ours"]["cpu_seconds"], 2),
+             "ours_cpu_per_doc_ratio": round((b["ours"]["cpu_seconds"] / b["population"]) / (a["ours"]["cpu_seconds"] / a["population"]), 3),
              **({"minhashlsh_seconds_ratio": round(b["minhashlsh"]["seconds"] / a["minhashlsh"]["seconds"], 2)}
                 if "docs_per_s" in a["minhashlsh"] and "docs_per_s" in b["minhashlsh"] else {})}
             for a, b in zip(runs, runs[1:])]
