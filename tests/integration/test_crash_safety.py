@@ -40,11 +40,12 @@ def submit(landing: Path, lake: Path, kill_at: str | None) -> int:
            "PYSPARK_DRIVER_PYTHON": sys.executable}
     cmd = [str(venv_bin / "spark-submit"), "--driver-memory", "2g", str(ROOT / "pipelines" / "clean_reviews.py"),
            "--input", str(landing), "--lakehouse", str(lake), "--conf", f"reports_dir={lake.parent / 'reports'}"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+    # spark-submit merges the Python driver's stderr into its own stdout: read both
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     pattern = re.compile(kill_at) if kill_at else None
     seen = []
-    for line in proc.stderr:
+    for line in proc.stdout:
         seen.append(line)
         if pattern and pattern.search(line.rstrip()):
             os.killpg(proc.pid, signal.SIGKILL)
