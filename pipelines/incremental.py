@@ -40,10 +40,15 @@ POPULATION_COLUMNS = (
 
 
 def new_rows(bronze: DataFrame, ledger: DataFrame | None) -> DataFrame:
-    """Bronze rows the ledger has not recorded with their current batch (new or re-ingested)."""
+    """Bronze rows the ledger has not recorded with their current batch (new or re-ingested).
+
+    By batch: the ledger gets a row for every bronze row of a batch in one commit, and a
+    re-ingested record gets a new batch id, so a bronze row is new exactly when its batch is not
+    in the ledger (a filter on a short list of ids instead of a join of two full tables)."""
     if ledger is None:
         return bronze
-    return bronze.join(ledger.select("review_id", "batch_id"), ["review_id", "batch_id"], "left_anti")
+    seen = sorted(r[0] for r in ledger.select("batch_id").distinct().collect())
+    return bronze.where(~F.col("batch_id").isin(seen)) if seen else bronze
 
 
 def gone_ids(bronze: DataFrame, *published: DataFrame | None) -> DataFrame:
@@ -72,7 +77,9 @@ def affected_clusters(index: DataFrame, touched_ids: DataFrame, candidates: Data
             .select(F.posexplode(dedupe.band_hashes(F.col("_s.sig"), params)).alias("band", "bucket"))
             .distinct()
         )
-        old_bands = index.where(F.col("minhash_bands").isNotNull()).select(
+        # one row per key is enough (rows of a key share its bands), and every key has a row
+        # that is not an exact duplicate: its cluster's survivor or, in another key, all rows
+        old_bands = index.where(F.col("minhash_bands").isNotNull() & (F.col("outcome") != "exact_duplicate")).select(
             "dup_cluster_id", F.posexplode("minhash_bands").alias("band", "bucket"))
         found = found.unionByName(old_bands.join(new_bands, ["band", "bucket"], "left_semi").select("dup_cluster_id"))
     return found.distinct()

@@ -87,17 +87,32 @@ def file_inventory(spark: SparkSession, files: Sequence[tuple[str, int, int]]) -
         .withColumn("content_hash", F.coalesce("content_hash", F.lit(EMPTY_SHA256)))
 
 
-def unseen_files(inventory: DataFrame, file_log: DataFrame | None) -> DataFrame:
-    """Files whose content hash differs from the last one the ingested-file log holds for their
-    path: new or changed files (a file changed back to an earlier content is changed too)."""
-    if file_log is None:
-        return inventory
+def latest_files(file_log: DataFrame) -> DataFrame:
+    """The file log's last entry per path: ``source_file``, ``size``, ``mtime``, ``content_hash``."""
     from pyspark.sql.window import Window
 
-    latest = file_log.withColumn("_n", F.row_number().over(
+    return file_log.withColumn("_n", F.row_number().over(
         Window.partitionBy("source_file").orderBy(F.col("ingested_at").desc(), F.col("batch_id").desc()))
-    ).where("_n = 1").select("source_file", "content_hash")
-    return inventory.join(latest, ["source_file", "content_hash"], "left_anti")
+    ).where("_n = 1").select("source_file", "size", "mtime", "content_hash")
+
+
+def stat_changed(files: Sequence[tuple[str, int, int]], latest: DataFrame | None) -> list[tuple[str, int, int]]:
+    """The listed files whose (size, mtime) differ from their last log entry, or that have none:
+    only these need hashing (as make and rsync do, a rewrite that keeps size and mtime goes
+    unnoticed; ``--full`` re-reads everything)."""
+    if latest is None:
+        return list(files)
+    seen = {(r[0], r[1], r[2]) for r in latest.select("source_file", "size", F.unix_millis("mtime")).collect()}
+    return [f for f in files if (f[0], f[1], f[2]) not in seen]
+
+
+def unseen_files(inventory: DataFrame, latest: DataFrame | None) -> DataFrame:
+    """Files whose content hash differs from the last one the ingested-file log holds for their
+    path (``latest``, see :func:`latest_files`): new or changed files (a file changed back to an
+    earlier content is changed too)."""
+    if latest is None:
+        return inventory
+    return inventory.join(latest.select("source_file", "content_hash"), ["source_file", "content_hash"], "left_anti")
 
 
 def parse_records(landing: DataFrame, options: Mapping[str, Any]) -> DataFrame:

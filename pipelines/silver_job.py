@@ -65,7 +65,6 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
             listed = ingest.list_files(spark, uris)
         except FileNotFoundError as exc:
             raise InputError(str(exc)) from None
-        inventory = ingest.file_inventory(spark, listed)
         file_log = None if full or not delta_io.exists(spark, t["files"]) else delta_io.read(spark, t["files"])
         known = set() if file_log is None else {r[0] for r in file_log.select("source_file").distinct().collect()}
         if file_log is not None and (redo_batches or since):
@@ -75,8 +74,13 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
             redo_files = file_log.where(redo).select("source_file").distinct()
             st.detail["redo_files"] = redo_files.count()
             file_log = file_log.join(redo_files, "source_file", "left_anti")
-        unseen = ingest.unseen_files(inventory, file_log).persist()
+        latest = None if file_log is None else ingest.latest_files(file_log).persist()
+        to_hash = ingest.stat_changed(listed, latest)
+        st.detail["hashed_files"] = len(to_hash)
+        unseen = ingest.unseen_files(ingest.file_inventory(spark, to_hash), latest).persist()
         unseen_rows = unseen.collect()
+        if latest is not None:
+            latest.unpersist()
         new_files = len(unseen_rows)
         st.detail["new_files"] = new_files
         if new_files == 0:
@@ -223,15 +227,18 @@ def prospective(published: DataFrame | None, changes: DataFrame, columns: Sequen
 
 
 def plan_silver(bronze: DataFrame, published: dict[str, DataFrame | None], cfg: Config, report: RunReport,
-                materialize: Callable[[str, DataFrame], DataFrame]) -> dict[str, DataFrame]:
+                materialize: Callable[[str, DataFrame], DataFrame], may_have_gone: bool = True) -> dict[str, DataFrame]:
     """The change sets of silver, the ledger and the dedupe index that bring them up to date with
     ``bronze`` (``published``: their current content, None where absent or rebuilt).
+    ``may_have_gone=False`` says bronze lost no row since they were built (no search for
+    published reviews bronze no longer holds).
 
     ``materialize(name, df)`` writes ``df`` once and returns it re-read (the clustering is used by
     three change sets; re-reading it also cuts a query plan that would otherwise grow too large
     for the analyser)."""
     fresh = incremental.new_rows(bronze, published["disposition"])
-    gone = incremental.gone_ids(bronze, published["disposition"], published["index"], published["silver"])
+    gone = (incremental.gone_ids(bronze, published["disposition"], published["index"], published["silver"])
+            if may_have_gone else bronze.sparkSession.createDataFrame([], "review_id string"))
     touched = fresh.select("review_id").unionByName(gone).distinct()
     cleaned = clean_rows(fresh, cfg, report)
     candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
@@ -294,7 +301,10 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
     rebuild = full or not all(delta_io.exists(spark, t[name]) for name in SILVER_TABLES)
     published = {name: None if rebuild else delta_io.read(spark, t[name]) for name in SILVER_TABLES}
     stager = Stager(spark, cfg, report.run_id)
-    changes = plan_silver(bronze, published, cfg, report, lambda name, df: stager.stage(name, df).df)
+    # rows can only be gone if a bronze commit since the last build removed some (a changed file)
+    may_have_gone = not rebuild and (built_from is None or delta_io.removed_rows_since(spark, t["bronze"], int(built_from)))
+    changes = plan_silver(bronze, published, cfg, report, lambda name, df: stager.stage(name, df).df,
+                          may_have_gone=may_have_gone)
 
     with report.stage("segment+stage") as st:
         staged = {name: stager.stage(f"silver.{name}_changes", changes[name]) for name in SILVER_TABLES}

@@ -54,6 +54,24 @@ def last_data_commit(spark: SparkSession, uri: str) -> tuple[int | None, str | N
     return (int(row[0]), row[1]) if row else (version(spark, uri), None)
 
 
+def removed_rows_since(spark: SparkSession, uri: str, since: int) -> bool:
+    """Whether a commit after version ``since`` may have removed rows from the table: anything
+    but appends, MERGEs that deleted nothing and maintenance counts (conservative: an unknown
+    operation counts as removing)."""
+    commits = (DeltaTable.forPath(spark, uri).history().where(F.col("version") > since)
+               .select("operation", "operationParameters", "operationMetrics").collect())
+    for op, params, metrics in commits:
+        if op in MAINTENANCE_OPERATIONS:
+            continue
+        deleted = [int(v) for k, v in (metrics or {}).items() if k.startswith("numTargetRows") and "Deleted" in k]
+        if op == "MERGE" and deleted and not any(deleted):
+            continue
+        if op == "WRITE" and (params or {}).get("mode") == "Append":
+            continue
+        return True
+    return False
+
+
 def overwrite(df: DataFrame, uri: str, partition_by: Sequence[str] = (), user_metadata: str | None = None) -> None:
     """Replace the table's content in one atomic Delta commit (schema replaced too);
     ``user_metadata`` is stored in the commit (``userMetadata`` of the table history)."""

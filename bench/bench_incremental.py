@@ -1,0 +1,313 @@
+"""Benchmark (issue #5): an incremental run of ``clean_reviews`` that adds 1% new landing files,
+and a no-op rerun, against the full run, on the bundled corpus scaled ``--factor`` times.
+
+Landing folder: :func:`bench.scale_corpus.scale` (``--factor`` shuffled copies of ``pos.txt`` /
+``neg.txt``), each copy's files cut into ``--files-per-copy`` files in all
+(``copy_<k>/part_<j>/pos.txt``: the name keeps the label), deterministic by ``--seed``. A
+``--new-fraction`` (1%) of the files, drawn by the seed, is held back; it must be a whole number
+of files (1,000 files and 10 new ones at ``--factor 10``).
+
+Each run is a real ``spark-submit pipelines/clean_reviews.py --input <landing> --lakehouse <lake>
+--conf reports_dir=<dir>`` subprocess, as users run it (JVM start included), timed by wall clock:
+
+a. ``full``: the held-in 99% into a fresh lakehouse;
+b. ``incremental``: after the held-back files are copied into the landing folder;
+c. ``noop``: again, nothing new.
+
+Recorded per run: wall seconds, CPU seconds of the process tree, the load average before it,
+its exit code, the stage seconds / rows / details of its run report, and the Delta version of
+every table after it (a no-op run should commit nothing). Ratios incremental/full and noop/full
+are set against the targets 0.10 and 0.05. Optional (``--no-verify`` skips it): a fresh full run
+over all files into a second lakehouse, whose silver and ledger must equal those of (b) row for
+row (batch ids aside).
+
+The jobs run a snapshot of ``pipelines/``, ``quality/`` and ``conf/`` taken at the start (a long
+benchmark in a shared working tree must not mix code versions between its runs); the git commit,
+whether the working tree had uncommitted changes, and a digest of the snapshot are recorded.
+``--live-code`` runs the working tree instead.
+
+Writes ``bench/results/<UTC date>-incremental.json``. Not a test: it asserts nothing about speed.
+
+    python -m bench.bench_incremental --factor 10
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import random
+import resource
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.scale_corpus import ROOT, scale
+from pipelines.nightly import exit_code, submit_command
+
+RESULTS = ROOT / "bench" / "results"
+TARGETS = {"incremental_over_full": 0.10, "noop_over_full": 0.05}
+CODE_DIRS = ("pipelines", "quality", "conf")
+TABLES = ("bronze/reviews_raw", "bronze/quarantine", "bronze/files",
+          "silver/reviews", "silver/dedupe_index", "silver/disposition")
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------- the corpus
+def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: float, seed: int) -> dict:
+    """Write ``work/landing`` (the held-in files) and ``work/new`` (the held-back files, same
+    relative paths); returns the numbers."""
+    sources = sorted((ROOT / "data" / "landing").glob("*.txt"))
+    if files_per_copy % len(sources):
+        raise SystemExit(f"--files-per-copy must be a multiple of {len(sources)} (one part per source file)")
+    parts = files_per_copy // len(sources)
+    total = factor * files_per_copy
+    n_new = round(total * new_fraction)
+    if n_new < 1 or abs(n_new - total * new_fraction) > 1e-9:
+        raise SystemExit(f"{new_fraction:.2%} of {total} files is not a whole number of files")
+    scaled, landing, new = work / "scaled", work / "landing", work / "new"
+    for d in (landing, new):
+        if d.exists():
+            shutil.rmtree(d)
+    lines = scale(ROOT / "data" / "landing", scaled, factor, seed)
+    files = []
+    for copy in sorted(scaled.iterdir()):
+        for source in sorted(copy.glob("*.txt")):
+            rows = source.read_text(encoding="utf-8").splitlines()
+            for j in range(parts):
+                rel = Path(copy.name) / f"part_{j:03d}" / source.name
+                target = landing / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                chunk = rows[j * len(rows) // parts:(j + 1) * len(rows) // parts]
+                target.write_text("\n".join(chunk) + "\n", encoding="utf-8")
+                files.append((rel, len(chunk)))
+    shutil.rmtree(scaled)
+    held = sorted(random.Random(seed).sample(files, n_new))
+    for rel, _ in held:
+        (new / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(landing / rel), str(new / rel))
+    return {"factor": factor, "seed": seed, "lines": lines, "files": total, "files_per_copy": files_per_copy,
+            "new_files": n_new, "new_fraction": new_fraction, "new_lines": sum(n for _, n in held),
+            "new_file_list": [str(rel) for rel, _ in held]}
+
+
+# --------------------------------------------------------------------------- code and git
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.rstrip()
+
+
+def snapshot_code(target: Path) -> str:
+    """Copy the code the job runs into ``target`` (the jobs then run with it as working directory:
+    Python workers put their working directory first on ``sys.path``, and the config's relative
+    paths resolve there; ``jars`` links to the fetched jars); returns a digest of what was copied."""
+    digest = hashlib.sha256()
+    for name in CODE_DIRS:
+        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for path in sorted(p for p in target.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(target)).encode() + b"\0" + path.read_bytes())
+    (target / "jars").symlink_to(ROOT / "jars")
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------------------- the runs
+def table_versions(lake: Path) -> dict[str, int | None]:
+    """Latest Delta version of each table, from its ``_delta_log`` (no Spark needed)."""
+    out = {}
+    for table in TABLES:
+        commits = [int(p.stem) for p in (lake / table / "_delta_log").glob("*.json") if p.stem.isdigit()]
+        out[table] = max(commits) if commits else None
+    return out
+
+
+def timed_run(name: str, cmd: list[str], cwd: Path, env: dict, lake: Path, reports: Path, logs: Path) -> dict:
+    """One spark-submit of the job, timed; its report's figures."""
+    load = [round(x, 2) for x in os.getloadavg()]
+    log(f"{name}: load {load}; {shlex.join(cmd)}")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with open(logs / f"{name}.log", "w", encoding="utf-8") as out:
+        code = exit_code(subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT).returncode)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = {"exit_code": code, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 1),
+              "load_average_before": dict(zip(("1m", "5m", "15m"), load))}
+    report_path = reports / "runs" / "clean_reviews" / "latest.json"
+    if report_path.is_file():
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        result["report_seconds_total"] = report["seconds_total"]
+        result["outside_stages_seconds"] = round(wall - report["seconds_total"], 2)
+        result["stage_seconds"] = {s["name"]: s["seconds"] for s in report["stages"]}
+        result["stages"] = [{k: s[k] for k in ("name", "seconds", "rows_in", "rows_out")}
+                            | {"detail": {k: v for k, v in s["detail"].items() if k != "rules"}}
+                            for s in report["stages"]]
+        silver = report["summary"].get("silver")
+        if silver:
+            result["silver"] = {k: silver[k] for k in ("bronze_rows", "silver_rows", "outcomes", "changes", "deleted")}
+    result["table_versions"] = table_versions(lake)
+    log(f"{name}: exit {code}, {wall:.1f} s wall, stages {result.get('stage_seconds')}")
+    if code != 0:
+        tail = (logs / f"{name}.log").read_text(encoding="utf-8", errors="replace")[-3000:]
+        result["log_tail"] = tail
+        log(f"{name} failed:\n{tail}")
+    return result
+
+
+def compare(lake_a: Path, lake_b: Path, reports: Path) -> dict:
+    """Row-for-row differences of silver and the ledger of two lakehouses (batch ids aside)."""
+    from pipelines.core.config import load_config
+    from pipelines.core.spark import get_spark
+
+    spark = get_spark(load_config(overrides=[f"lakehouse={lake_b}", f"reports_dir={reports}",
+                                          f"spark.jars_dir={ROOT / 'jars'}"]))
+    columns = {"silver/reviews": ["review_id", "text", "text_hash", "label", "tokens", "dup_cluster_id", "minhash_bands"],
+               "silver/disposition": ["review_id", "outcome", "rule", "survivor_id", "detail"],
+               "silver/dedupe_index": ["review_id", "text_hash", "source_label", "label", "dup_cluster_id", "outcome"]}
+    out = {}
+    for table, cols in columns.items():
+        a = spark.read.format("delta").load(str(lake_a / table)).select(*cols)
+        b = spark.read.format("delta").load(str(lake_b / table)).select(*cols)
+        out[table] = {"rows_incremental": a.count(), "rows_full": b.count(),
+                      "only_in_incremental": a.exceptAll(b).count(), "only_in_full": b.exceptAll(a).count()}
+    spark.stop()
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--factor", type=int, default=10)
+    p.add_argument("--files-per-copy", type=int, default=100)
+    p.add_argument("--new-fraction", type=float, default=0.01)
+    p.add_argument("--seed", type=int, default=20261127)
+    p.add_argument("--spark-submit", default="spark-submit --driver-memory 6g", help="command that runs the job")
+    p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir, removed at the end)")
+    p.add_argument("--no-verify", action="store_true", help="skip the optional fresh full run over all files")
+    p.add_argument("--live-code", action="store_true", help="run the working tree's code, not a snapshot")
+    p.add_argument("--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-incremental.json)")
+    p.add_argument("--reuse-full", action="store_true",
+                   help="with --work of an earlier run: start from the lakehouse and figures its full run left "
+                        "(work/after_full) instead of running it again (for iterating on the incremental path)")
+    args = p.parse_args()
+
+    submit = submit_command(args.spark_submit)
+    work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-inc-"))
+    work.mkdir(parents=True, exist_ok=True)
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+    started = datetime.now(timezone.utc)
+    code_root, digest = ROOT, None
+    code = {"git_commit": git("rev-parse", "HEAD"),
+            "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "uncommitted_code_paths": git("status", "--porcelain", "--", *CODE_DIRS).splitlines()}
+    if not args.live_code:
+        code_root = work / "code"
+        if code_root.exists():
+            shutil.rmtree(code_root)
+        digest = snapshot_code(code_root)
+    code |= {"ran": "snapshot taken at start" if digest else "live working tree", "snapshot_sha256": digest}
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(code_root), os.environ.get("PYTHONPATH")])))
+    env.setdefault("PYSPARK_PYTHON", sys.executable)
+    env.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+
+    after_full = work / "after_full"
+    reuse = args.reuse_full and (after_full / "full.json").is_file()
+    if reuse:
+        saved = json.loads((after_full / "full.json").read_text(encoding="utf-8"))
+        corpus, landing, new = saved["corpus"], work / "landing", work / "new"
+        for rel in corpus["new_file_list"]:  # the landing folder as it was for the full run
+            (landing / rel).unlink(missing_ok=True)
+        log(f"reusing the full run of {saved['measured_at']} (corpus x{corpus['factor']}) from {after_full}")
+    else:
+        log(f"scaling the corpus x{args.factor} into {work}")
+        corpus = make_landing(work, args.factor, args.files_per_copy, args.new_fraction, args.seed)
+        landing, new = work / "landing", work / "new"
+
+    def job(name: str, lake: Path) -> dict:
+        reports = work / "reports" / name
+        cmd = [*submit, str(code_root / "pipelines" / "clean_reviews.py"), "--input", str(landing),
+               "--lakehouse", str(lake), "--conf", f"reports_dir={reports}"]
+        return timed_run(name, cmd, code_root, env, lake, reports, logs)
+
+    lake = work / "lake"
+    for d in (lake, work / "lake_all", work / "reports"):
+        if d.exists():
+            shutil.rmtree(d)
+    if reuse:
+        shutil.copytree(after_full / "lake", lake)
+        runs = {"full": saved["full"] | {"reused_from": saved["measured_at"]}}
+    else:
+        runs = {"full": job("full", lake)}
+        if runs["full"]["exit_code"] == 0:
+            if after_full.exists():
+                shutil.rmtree(after_full)
+            shutil.copytree(lake, after_full / "lake")
+            (after_full / "full.json").write_text(json.dumps(
+                {"measured_at": started.isoformat(timespec="seconds"), "corpus": corpus, "full": runs["full"]},
+                ensure_ascii=False), encoding="utf-8")
+    if runs["full"]["exit_code"] == 0:
+        shutil.copytree(new, landing, dirs_exist_ok=True)
+        runs["incremental"] = job("incremental", lake)
+        if runs["incremental"]["exit_code"] == 0:
+            runs["noop"] = job("noop", lake)
+
+    result = {
+        "benchmark": "incremental",
+        "issue": 5,
+        "measured_at": started.isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "note": "shared machine: other jobs ran on the same cores (see load_average_before)"},
+        "code": code,
+        "command": shlex.join([*submit, "pipelines/clean_reviews.py", "--input", "<landing>", "--lakehouse", "<lake>",
+                               "--conf", "reports_dir=<dir>"]),
+        "corpus": corpus,
+        "runs": runs,
+        "targets": TARGETS,
+    }
+    full_s = runs["full"]["seconds"]
+    for key, name in (("incremental_over_full", "incremental"), ("noop_over_full", "noop")):
+        if name in runs and runs[name]["exit_code"] == 0:
+            ratio = runs[name]["seconds"] / full_s
+            cpu_ratio = runs[name]["cpu_seconds"] / max(runs["full"]["cpu_seconds"], 1e-9)
+            result.setdefault("ratios", {})[key] = {"wall": round(ratio, 4), "cpu": round(cpu_ratio, 4),
+                                                    "target": TARGETS[key], "met": ratio <= TARGETS[key]}
+
+    if not args.no_verify and "noop" in runs:
+        lake_all = work / "lake_all"
+        ref = job("full_all_files", lake_all)
+        verify = {"optional": True, "what": "fresh full run over all files into a second lakehouse; silver, "
+                  "dedupe index and ledger compared row for row with the lakehouse after the incremental run",
+                  "run": ref}
+        if ref["exit_code"] == 0:
+            verify["tables"] = compare(lake, lake_all, work / "reports" / "compare")
+            verify["equal"] = all(t["only_in_incremental"] == 0 and t["only_in_full"] == 0
+                                  and t["rows_incremental"] == t["rows_full"] for t in verify["tables"].values())
+        result["verify"] = verify
+    else:
+        result["verify"] = {"optional": True, "skipped": True}
+
+    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-incremental.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps({k: result[k] for k in ("corpus", "ratios") if k in result}
+                     | {"seconds": {n: r["seconds"] for n, r in runs.items()}}, indent=2))
+    print(f"written: {out}")
+    failed = any(r["exit_code"] != 0 for r in runs.values()) or \
+        result["verify"].get("run", {}).get("exit_code", 0) != 0
+    if failed:
+        log(f"a run failed: logs kept under {logs}")
+        sys.exit(1)
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
