@@ -66,26 +66,25 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
         except FileNotFoundError as exc:
             raise InputError(str(exc)) from None
         file_log = None if full or not delta_io.exists(spark, t["files"]) else delta_io.read(spark, t["files"])
-        known = set() if file_log is None else {r[0] for r in file_log.select("source_file").distinct().collect()}
+        logged = [] if file_log is None else ingest.log_rows(file_log)
+        known = {r[0] for r in logged}
+        redo_files: set[str] = set()
         if file_log is not None and (redo_batches or since):
             redo = F.col("batch_id").isin(list(redo_batches))
             if since:
                 redo = redo | (F.col("ingested_at") >= F.to_timestamp(F.lit(since)))
-            redo_files = file_log.where(redo).select("source_file").distinct()
-            st.detail["redo_files"] = redo_files.count()
-            file_log = file_log.join(redo_files, "source_file", "left_anti")
-        latest = None if file_log is None else ingest.latest_files(file_log).persist()
+            redo_files = {r[0] for r in file_log.where(redo).select("source_file").distinct().collect()}
+            st.detail["redo_files"] = len(redo_files)
+        latest = ingest.latest_entries(logged, exclude=redo_files)
         to_hash = ingest.stat_changed(listed, latest)
         st.detail["hashed_files"] = len(to_hash)
-        unseen = ingest.unseen_files(ingest.file_inventory(spark, to_hash), latest).persist()
-        unseen_rows = unseen.collect()
-        if latest is not None:
-            latest.unpersist()
+        inventory = ingest.file_inventory(spark, to_hash)
+        unseen_rows = ingest.unseen(inventory.collect() if to_hash else [], latest)
+        unseen = spark.createDataFrame(unseen_rows, inventory.schema)
         new_files = len(unseen_rows)
         st.detail["new_files"] = new_files
         if new_files == 0:
             log.info("no new or changed files under %s", ", ".join(inputs))
-            unseen.unpersist()
             st.rows_in = st.rows_out = 0
             return 0
         to_parse = [r["source_file"] for r in unseen_rows if r["size"] > 0]
@@ -133,7 +132,6 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
         delta_io.merge(spark, file_rows, t["files"], ["source_file", "content_hash"])
         stager.discard()
         records.unpersist()
-        unseen.unpersist()
         st.rows_in, st.rows_out = n_records, n_bronze
         st.detail.update(quarantined=n_quarantine)
         report.summary["ingest"] = {

@@ -1,12 +1,12 @@
 """Suite for ``bronze.reviews_raw`` (the rows a run is about to add)."""
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
-
 from pipelines.core.config import Config
 
 
 def reviews_raw(cfg: Config) -> list:
+    import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
+
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=int(cfg["quality.bronze.min_rows"])),
         gxe.ExpectColumnValuesToNotBeNull(column="review_id"),

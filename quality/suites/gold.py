@@ -1,12 +1,12 @@
 """Suites for ``gold.vocab`` and ``gold.features`` (features validated with ``n_token_ids``)."""
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
-
 from pipelines.core.config import Config
 
 
 def vocab(cfg: Config) -> list:
+    import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
+
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=1, max_value=int(cfg["features.vocab_size"])),
         gxe.ExpectColumnValuesToBeUnique(column="token"),
@@ -17,6 +17,8 @@ def vocab(cfg: Config) -> list:
 
 
 def features(cfg: Config, n_classes: int) -> list:
+    import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
+
     max_len = int(cfg["features.max_len"])
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=int(cfg["quality.gold.min_rows"])),

@@ -1,14 +1,14 @@
 """Suites for ``silver.reviews`` and ``silver.disposition``."""
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
-
 from pipelines.core.config import Config
 
 OUTCOMES = ["kept", "exact_duplicate", "near_duplicate", "filtered"]
 
 
 def reviews(cfg: Config) -> list:
+    import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
+
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=int(cfg["quality.silver.min_rows"])),
         gxe.ExpectColumnValuesToNotBeNull(column="review_id"),
@@ -24,6 +24,8 @@ def reviews(cfg: Config) -> list:
 
 
 def disposition(cfg: Config) -> list:
+    import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
+
     return [
         gxe.ExpectColumnValuesToNotBeNull(column="review_id"),
         gxe.ExpectColumnValuesToBeUnique(column="review_id"),

@@ -119,3 +119,21 @@ def test_inputs_may_be_files_folders_and_globs(spark, tmp_path):
     assert names([str(tmp_path / "a" / "*.txt"), str(tmp_path / "z.jsonl")]) == ["x.txt", "z.jsonl"]
     with pytest.raises(FileNotFoundError, match="nope"):
         list_files(spark, [to_uri(str(tmp_path / "nope"))])
+
+
+def test_local_listing_equals_hadoops(spark, tmp_path):
+    """The os.walk fast path for plain local folders lists what Hadoop FileSystem lists."""
+    from pipelines import ingest
+    from pipelines.core.config import to_uri
+
+    (tmp_path / "d e" / "子目录").mkdir(parents=True)
+    (tmp_path / "d e" / "评论 1.txt").write_text("好")
+    (tmp_path / "d e" / "子目录" / "b.jsonl").write_text("{}\n")
+    (tmp_path / "d e" / "子目录" / "empty.csv").write_bytes(b"")
+    (tmp_path / "d e" / "_skip.txt").write_text("x")
+    root = to_uri(str(tmp_path / "d e"))
+    fast = ingest.list_files(spark, [root, to_uri(str(tmp_path / "d e" / "评论 1.txt"))])
+    # a trailing glob character sends the same folder through Hadoop
+    slow = ingest.list_files(spark, [root + "/*", root + "/子目录/*"])
+    assert ingest._PLAIN_LOCAL.match(root) and not ingest._PLAIN_LOCAL.match(root + "/*")
+    assert fast == slow and len(fast) == 3
