@@ -8,9 +8,6 @@ so no later rule (HTML, emote, repetition) rewrites them and cleaning stays idem
 """
 from __future__ import annotations
 
-import html
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -18,6 +15,10 @@ import pandas as pd
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from pipelines.clean_text import (  # noqa: F401  (the pure-Python side, re-exported)
+    CJK, EMAIL, EMOJI, EMOTE, ID_NUMBER, PHONE, URL, decode_hz, nfkc, strip_html, to_simplified,
+)
 
 
 @dataclass(frozen=True)
@@ -34,60 +35,6 @@ class FilterRule:
 
 Rule = MapRule | FilterRule
 
-CJK = r"\x{4E00}-\x{9FFF}\x{3400}-\x{4DBF}\x{F900}-\x{FAFF}"
-
-# ------------------------------------------------------------------ pure-Python text functions
-# Used by the pandas UDFs below (one vectorised call per Arrow batch).
-_HZ_SPAN = re.compile(r"~\{([\x21-\x7e]*?)~\}")
-
-
-def decode_hz(text: str) -> str:
-    """Decode HZ-encoded GB2312 spans (``~{...~}``, RFC 1843), seen in the bundled hotel reviews."""
-    if "~{" not in text:
-        return text
-
-    def _one(m: re.Match) -> str:
-        try:
-            return m.group(0).encode("ascii").decode("hz")
-        except UnicodeError:
-            return m.group(0)
-
-    return _HZ_SPAN.sub(_one, text)
-
-
-def nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
-
-
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.S)
-
-
-def strip_html(text: str) -> str:
-    """Drop HTML tags and comments, unescape entities (``&amp;``, ``&#x4E2D;``), NFKC the result
-    (an entity can stand for a full-width character). Block tags become spaces."""
-    if "<" not in text and "&" not in text:
-        return text
-    out = _TAG.sub(" ", text)
-    for _ in range(3):  # double-escaped input (&amp;lt;) unescapes in rounds; stop at a fixpoint
-        unescaped = html.unescape(out)
-        if unescaped == out:
-            break
-        out = _TAG.sub(" ", unescaped)
-    return nfkc(out)
-
-
-_opencc = {}
-
-
-def to_simplified(text: str, config: str = "t2s") -> str:
-    """Traditional to simplified Chinese with OpenCC (the converter is built once per worker)."""
-    conv = _opencc.get(config)
-    if conv is None:
-        import opencc
-
-        conv = _opencc[config] = opencc.OpenCC(config)
-    return conv.convert(text)
-
 
 def _series_udf(fn: Callable[[str], str]) -> Callable[[Column], Column]:
     """Wrap a str -> str function as a vectorised pandas UDF over a string column."""
@@ -100,24 +47,6 @@ def _series_udf(fn: Callable[[str], str]) -> Callable[[Column], Column]:
 
 
 # ------------------------------------------------------------------ Spark-expression rules
-# (JDK 17's \b counts CJK letters as word characters, so ASCII look-arounds mark the edges.)
-URL = r"(?i)(?<![A-Za-z0-9])(?:https?://|ftp://|www\.)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+|(?<![A-Za-z0-9.\-])[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.(?:com|cn|net|org|edu|gov|info|io|cc|tv)(?![A-Za-z0-9])(?:/[A-Za-z0-9\-._~/?#=&%]*)?"
-EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
-# PRC resident ID: 6-digit region, birth date 18xx-20xx, 3-digit sequence, check digit/X (18 chars);
-# the old 15-digit form. Not preceded/followed by a digit.
-ID_NUMBER = r"(?<!\d)(?:[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![\dXx])"
-# Mobile (optionally +86 / 86, spaced or dashed 3-4-4) and landline (0xx[x]-xxxxxxx[x]).
-PHONE = r"(?<!\d)(?:(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}|0\d{2,3}[\s\-]?\d{7,8}|400[\s\-]?\d{3}[\s\-]?\d{4})(?!\d)"
-EMOJI = (
-    r"[\x{1F000}-\x{1FAFF}\x{2600}-\x{27BF}\x{2B00}-\x{2BFF}\x{2300}-\x{23FF}\x{2190}-\x{21FF}"
-    r"\x{25A0}-\x{25FF}\x{2900}-\x{297F}\x{3030}\x{303D}\x{3297}\x{3299}\x{00A9}\x{00AE}\x{2122}"
-    r"\x{203C}\x{2049}\x{2139}\x{2194}-\x{2199}\x{24C2}\x{FE0E}\x{FE0F}\x{200D}\x{20E3}"
-    r"\x{E0020}-\x{E007F}]+"
-)
-# Bracketed platform emotes: [哈哈], 【赞】 after NFKC is still 【】, so both bracket kinds.
-EMOTE = r"[\[【]([" + CJK + r"]{1,8})[\]】]"
-
-
 def _emote(mode: str) -> Callable[[Column], Column]:
     """``unwrap``: [哈哈] -> 哈哈 (keeps the sentiment word); ``drop``: removed."""
     return lambda c: F.regexp_replace(c, EMOTE, " " if mode == "drop" else " $1 ")

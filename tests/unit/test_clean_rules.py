@@ -100,3 +100,27 @@ review_like = st.lists(st.sampled_from(
 def test_cleaning_is_idempotent_and_never_raises(spark, make_cfg, texts):
     for first, second in clean_twice(spark, make_cfg(), texts):
         assert first == second
+
+
+# ------------------------------------- the Python twin (serving) must clean exactly like Spark
+def spark_vs_python(spark, cfg, texts):
+    from pipelines.clean_text import python_cleaner
+
+    df = spark.createDataFrame([(t,) for t in texts], "raw_text string")
+    got = [r.text for r in clean.apply_rules(df, clean.build_rules(cfg)).select("raw_text", "text").collect()]
+    py = python_cleaner(cfg["clean"], list(cfg["clean.rules"]))
+    return [(t, s, py(t)) for t, s in zip(texts, got) if s != py(t)]
+
+
+def test_python_cleaner_equals_spark_on_cases_and_the_corpus(spark, make_cfg, corpus_sample):
+    texts = [i for _, i, _ in MAP_CASES] + [None, "", "a\rb\u2028c\u0085d", "好\r\r\r\r\r", "！\u00a0！\u200b！",
+             "\U0001F600\U0001F600x", "ＷＷＷ．ＴＥＳＴ．ＣＯＭ看看", "電話：０１０－６２３４５６７８"]
+    for name in ("pos.txt", "neg.txt"):
+        texts += (corpus_sample / name).read_text(encoding="utf-8").splitlines()
+    assert spark_vs_python(spark, make_cfg(), texts) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(unicode_text, review_like), min_size=1, max_size=40))
+def test_python_cleaner_equals_spark_on_arbitrary_text(spark, make_cfg, texts):
+    assert spark_vs_python(spark, make_cfg("clean.emotes=drop"), texts) == []
