@@ -8,7 +8,10 @@ A version folder holds:
 * ``labels.json``   class names in id order;
 * ``params.json``   model shape, training parameters and data lineage;
 * ``metrics.json``  test metrics and baselines (see train/evaluate.py);
-* ``training_curves.png``, ``confusion_matrix.png``.
+* ``training_curves.png``, ``confusion_matrix.png``;
+* ``README.md``     the model card (train/model_card.py);
+* ``preprocessing.json``  clean rules, user dictionary, stopwords: raw text -> ids for serving
+  (``train.text_to_ids.TextToIds.from_model_dir``).
 
 The folder is assembled under a temporary name and renamed into place, then ``LATEST`` is replaced
 atomically, so a reader never sees a half-written version. ``models_dir`` is a local (or
@@ -26,6 +29,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from train import evaluate
+from train.model_card import model_card
+from train.text_to_ids import PREPROCESSING_FILE
 
 LATEST = "LATEST"
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -70,8 +75,11 @@ def _write_json(path: Path, value: Any) -> None:
 
 def export_model(model, models_dir: Path, version: str, *, max_len: int, vocab_lines: Sequence[str],
                  class_names: Sequence[str], params: Mapping[str, Any], metrics: Mapping[str, Any],
-                 history: Mapping[str, Sequence[float]], update_latest: bool = True) -> Path:
-    """Write the version folder (atomically renamed into place) and point ``LATEST`` at it."""
+                 history: Mapping[str, Sequence[float]], preprocessing: Mapping[str, Any] | None = None,
+                 update_latest: bool = True) -> Path:
+    """Write the version folder (atomically renamed into place) and point ``LATEST`` at it:
+    SavedModel, vocabulary, labels, params, metrics, plots, model card (``README.md``) and, with
+    ``preprocessing``, what serving needs to turn raw text into ids (:mod:`train.text_to_ids`)."""
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / version
     if final.exists():
@@ -84,6 +92,9 @@ def export_model(model, models_dir: Path, version: str, *, max_len: int, vocab_l
         _write_json(tmp / "labels.json", list(class_names))
         _write_json(tmp / "params.json", dict(params))
         _write_json(tmp / "metrics.json", dict(metrics))
+        if preprocessing is not None:
+            _write_json(tmp / PREPROCESSING_FILE, dict(preprocessing))
+        (tmp / "README.md").write_text(model_card(params, metrics), encoding="utf-8")
         evaluate.plot_training_curves(history, tmp / "training_curves.png")
         cm = metrics["confusion_matrix"]
         evaluate.plot_confusion_matrix(cm["matrix"], cm["labels"], tmp / "confusion_matrix.png")

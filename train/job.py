@@ -8,9 +8,13 @@ split), ``baselines`` (majority class; TF-IDF + Spark ML logistic regression on 
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,13 +26,14 @@ from pipelines.core.cli import InputError, InvariantError
 from pipelines.core.config import Config, local_path, to_uri
 from pipelines.core.report import RunReport
 from train import evaluate, export, horovod_spark
-from train.text_to_ids import vocab_lines
+from train.text_to_ids import preprocessing, vocab_lines
 
 log = logging.getLogger("train_model")
 
 SPLITS = ("train", "validation", "test")
-PARAM_KEYS = ("epochs", "batch_size", "learning_rate", "warmup_epochs", "clip_norm", "embedding_dim",
-              "lstm_units", "dropout", "seed", "patience")
+PARAM_KEYS = ("architecture", "epochs", "batch_size", "learning_rate", "warmup_epochs", "clip_norm",
+              "embedding_dim", "lstm_units", "cnn_filters", "cnn_widths", "dropout", "class_weight", "seed",
+              "patience", "fail_after_epoch")
 
 
 def tables(cfg: Config) -> dict[str, str]:
@@ -126,9 +131,20 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
 
 
 def training_params(cfg: Config) -> dict[str, Any]:
-    defaults = {"warmup_epochs": 0, "clip_norm": 1.0, "embedding_dim": 128, "lstm_units": 64,
-                "dropout": 0.2, "seed": 7, "patience": 2}
+    defaults = {"architecture": "lstm", "warmup_epochs": 0, "clip_norm": 1.0, "embedding_dim": 128,
+                "lstm_units": 64, "cnn_filters": 128, "cnn_widths": [2, 3, 4], "dropout": 0.2,
+                "class_weight": "balanced", "seed": 7, "patience": 2, "fail_after_epoch": None}
     return {k: cfg.get(f"train.{k}", defaults.get(k)) for k in PARAM_KEYS}
+
+
+def checkpoint_dir(models_dir: Path, gold: "GoldData", params: dict[str, Any], num_proc: int) -> Path:
+    """Where a training run checkpoints: keyed by the gold table versions, vocabulary, parameters
+    and world size, so a rerun of the same training after a failure resumes, and any other
+    training starts afresh. Removed when the model is exported."""
+    key = json.dumps({"tables": gold.table_versions, "vocab": gold.vocab_version, "num_proc": num_proc,
+                      "params": {k: v for k, v in params.items() if k != "fail_after_epoch"}},
+                     sort_keys=True, default=str)
+    return models_dir / "_checkpoints" / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def tfidf_logreg_baseline(spark: SparkSession, cfg: Config, class_names: list[str]) -> dict[str, Any]:
@@ -163,16 +179,22 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
         params = training_params(cfg)
         num_proc = int(cfg["train.num_proc"])
         with report.stage("train") as st:
+            ckpt = checkpoint_dir(models_dir, gold, params, num_proc)
             result = horovod_spark.train(
                 spark,
                 {"x_train": gold.x["train"], "y_train": gold.y["train"],
                  "x_val": gold.x["validation"], "y_val": gold.y["validation"]},
                 vocab_size=gold.vocab_size, max_len=gold.max_len, n_classes=len(gold.class_names),
-                params=params, num_proc=num_proc, start_timeout=cfg.get("train.start_timeout"))
+                params=params, num_proc=num_proc, start_timeout=cfg.get("train.start_timeout"),
+                checkpoint_dir=str(ckpt))
+            if result.resumed_from_epoch:
+                log.info("resumed from the checkpoint of epoch %d in %s", result.resumed_from_epoch, ckpt)
             st.rows_in = int(len(gold.y["train"]))
             st.detail = {"num_proc": result.world_size, "epochs_run": result.epochs_run,
                          "best_epoch": result.best_epoch, "devices": ",".join(result.devices),
-                         "final_loss": round(result.history["loss"][-1], 4)}
+                         "resumed_from_epoch": result.resumed_from_epoch,
+                         "final_loss": round(result.history["loss"][-1], 4),
+                         "samples_per_s": round(result.samples_per_s, 1)}
 
         with report.stage("evaluate") as st:
             probs = result.model.predict(gold.x["test"], batch_size=int(cfg.get("score.batch_size", 512)), verbose=0)
@@ -217,6 +239,8 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 "num_proc": result.world_size,
                 "train_rows_per_rank": result.train_rows_per_rank,
                 "devices": result.devices,
+                "resumed_from_epoch": result.resumed_from_epoch,
+                "samples_per_s": result.samples_per_s,
                 "rows": gold.rows(),
                 "vocab_version": gold.vocab_version,
                 "tables": tables(cfg),
@@ -226,7 +250,8 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
             model_dir = export.export_model(
                 result.model, models_dir, version, max_len=gold.max_len, vocab_lines=gold.vocab_lines,
                 class_names=gold.class_names, params=full_params, metrics=full_metrics,
-                history=result.history)
+                history=result.history, preprocessing=preprocessing(cfg))
+            shutil.rmtree(ckpt, ignore_errors=True)
             st.detail = {"version": version, "path": str(model_dir)}
 
         report.summary["train"] = {

@@ -8,37 +8,66 @@ padded with 0 at the end, so it is always exactly ``max_len`` long.
 ``vocab.txt`` (written by :mod:`train.export`) holds one token per line, line i = token id i;
 lines 0 and 1 are ``<pad>`` and ``<oov>``; an id with no token is an empty line.
 
-Pure Python (no Spark, no TensorFlow): importable anywhere, including inside UDFs.
+No TensorFlow and no Spark session (pyspark is imported for the segmenter's module only):
+importable anywhere, including inside UDFs.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
+import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from features.ids import OOV_ID, OOV_TOKEN, PAD_ID, PAD_TOKEN, tokens_to_ids  # noqa: F401  (re-exported)
 
-# The same characters as the `whitespace` clean rule (Java regex `[\s\u3000]+`, where Java's `\s`
-# is ASCII-only), replaced by one space, then trimmed of spaces.
-_WHITESPACE = re.compile(r"[ \t\n\x0b\f\r\u3000]+")
+PREPROCESSING_FILE = "preprocessing.json"
 
 
-def clean_text(text: str | None) -> str:
-    """The text-rewriting part of the default clean rules (``nfkc`` then ``whitespace``) in plain
-    Python, so that serving sees text the way silver does."""
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFKC", text)
-    return _WHITESPACE.sub(" ", text).strip(" ")
+def preprocessing(cfg) -> dict[str, Any]:
+    """What turns raw text into tokens, self-contained (the user dictionary and stopwords inline):
+    the ``clean`` config section (rule order and options) and the segmenter settings. Written next
+    to each exported model, so serving cleans and segments as the training data was."""
+    from pipelines.segment import SegmenterSpec
+
+    spec = SegmenterSpec.from_config(cfg)
+    return {"clean": dict(cfg["clean"]),
+            "segment": {"user_dict": spec.user_dict, "stopwords": sorted(spec.stopwords), "hmm": spec.hmm}}
 
 
-def text_to_ids(text: str | None, vocab: Mapping[str, int], max_len: int, spec) -> list[int]:
-    """Raw review text -> ids, for serving: clean like silver, segment with jieba like silver
-    (``spec`` is a :class:`pipelines.segment.SegmenterSpec`), then :func:`tokens_to_ids`."""
-    from pipelines.segment import segment_text
+@dataclass
+class TextToIds:
+    """Raw review text -> the model's ids, as the pipeline does it: the clean map rules
+    (:func:`pipelines.clean_text.python_cleaner`, held equal to the Spark rules by a test), jieba
+    with the same user dictionary and stopwords, the vocabulary, padding to ``max_len``."""
+    clean: Callable[[str | None], str]
+    spec: Any               # pipelines.segment.SegmenterSpec
+    vocab: Mapping[str, int]
+    max_len: int
 
-    return tokens_to_ids(segment_text(clean_text(text), spec), vocab, max_len)
+    @classmethod
+    def from_preprocessing(cls, prep: Mapping[str, Any], vocab: Mapping[str, int], max_len: int) -> "TextToIds":
+        from pipelines.clean_text import python_cleaner
+        from pipelines.segment import SegmenterSpec
+
+        seg = prep["segment"]
+        spec = SegmenterSpec(seg.get("user_dict", ""), frozenset(seg.get("stopwords", ())), bool(seg.get("hmm", True)))
+        return cls(python_cleaner(prep["clean"], list(prep["clean"]["rules"])), spec, vocab, int(max_len))
+
+    @classmethod
+    def from_model_dir(cls, model_dir: str | Path) -> "TextToIds":
+        """The helper of an exported model version (``models/<version>/``)."""
+        model_dir = Path(model_dir)
+        params = json.loads((model_dir / "params.json").read_text(encoding="utf-8"))
+        prep = json.loads((model_dir / PREPROCESSING_FILE).read_text(encoding="utf-8"))
+        return cls.from_preprocessing(prep, load_vocab(model_dir / "vocab.txt"), int(params["max_len"]))
+
+    def tokens(self, text: str | None) -> list[str]:
+        from pipelines.segment import segment_text
+
+        return segment_text(self.clean(text), self.spec)
+
+    def __call__(self, text: str | None) -> list[int]:
+        return tokens_to_ids(self.tokens(text), self.vocab, self.max_len)
 
 
 def vocab_lines(pairs: Iterable[tuple[str, int]]) -> list[str]:

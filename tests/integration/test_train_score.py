@@ -138,8 +138,12 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     version = out["version"]
     assert model_dir.name == version
     assert (model_dir.parent / "LATEST").read_text(encoding="utf-8").strip() == version
-    for name in ("vocab.txt", "labels.json", "params.json", "training_curves.png", "confusion_matrix.png"):
+    for name in ("vocab.txt", "labels.json", "params.json", "training_curves.png", "confusion_matrix.png",
+                 "README.md", "preprocessing.json"):
         assert (model_dir / name).is_file(), name
+    card = (model_dir / "README.md").read_text(encoding="utf-8")
+    assert f"{100 * metrics['accuracy']:.1f}%" in card and "tfidf_logreg" in card
+    assert not any((tmp_path / "models" / "_checkpoints").glob("*")), "checkpoints outlive the export"
     lines = (model_dir / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
     assert lines[:2] == ["<pad>", "<oov>"] and len(lines) == VOCAB_SIZE
     assert lines[POS_TOKEN] == _token(POS_TOKEN)
@@ -191,3 +195,32 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert (tmp_path / "reports" / "runs" / "train_model" / "latest.json").is_file()
     report = json.loads((tmp_path / "reports" / "runs" / "score_reviews" / "latest.json").read_text())
     assert [s["name"] for s in report["stages"]] == ["resolve_model", "score", "merge"]
+
+
+def test_training_resumes_from_the_last_checkpoint_after_a_failure(spark, tmp_path):
+    """A run that fails after epoch 1 leaves a checkpoint; the rerun starts at epoch 2 from it."""
+    from train import horovod_spark
+
+    rows = _synthetic_rows()
+    vocab = {_token(i): i for i in range(2, VOCAB_SIZE)}
+    arrays = {}
+    for split, key in (("train", "train"), ("validation", "val")):
+        part = [r for r in rows if r["split"] == split]
+        arrays[f"x_{key}"] = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in part], dtype=np.int32)
+        arrays[f"y_{key}"] = np.array([0 if r["label"] == "negative" else 2 for r in part], dtype=np.int32)
+    params = {"epochs": 2, "batch_size": 8, "learning_rate": 0.01, "warmup_epochs": 0, "clip_norm": 1.0,
+              "embedding_dim": 16, "lstm_units": 8, "dropout": 0.0, "seed": 3, "patience": 5,
+              "class_weight": "balanced"}
+    ckpt = str(tmp_path / "ckpt")
+    shape = {"vocab_size": VOCAB_SIZE, "max_len": MAX_LEN, "n_classes": len(CLASSES), "num_proc": 2}
+
+    with pytest.raises(Exception):  # the rank's error reaches the driver as a failed Horovod job
+        horovod_spark.train(spark, arrays, params={**params, "fail_after_epoch": 1}, checkpoint_dir=ckpt, **shape)
+    state = horovod_spark.read_checkpoint_state(ckpt)
+    assert state["epoch"] == 1 and len(state["history"]["loss"]) == 1
+
+    result = horovod_spark.train(spark, arrays, params=params, checkpoint_dir=ckpt, **shape)
+    assert result.resumed_from_epoch == 1
+    assert result.epochs_run == 2
+    assert result.history["loss"][0] == state["history"]["loss"][0]      # epoch 1 is not redone
+    assert horovod_spark.read_checkpoint_state(ckpt)["epoch"] == 2
