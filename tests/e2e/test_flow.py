@@ -53,6 +53,8 @@ def test_whole_flow_on_a_corpus_sample(spark, corpus_sample, tmp_path):
     assert predictions.count() == silver.count()
     assert predictions.select("review_id").distinct().count() == silver.count()
     execute_notebook("explore_corpus.ipynb", {"REVIEWLAKE_LAKEHOUSE": str(tmp_path / "lakehouse")})
+    execute_notebook("model_report.ipynb", {"REVIEWLAKE_LAKEHOUSE": str(tmp_path / "lakehouse"),
+                                            "REVIEWLAKE_MODELS": str(tmp_path / "models")})
 
 
 @pytest.mark.slow
