@@ -45,6 +45,30 @@ def label_ids(classes: list[str], present: set[str]) -> dict[str, int]:
     return {label: i for i, label in enumerate(c for c in classes if c in present)}
 
 
+PERCENTILES = (50, 90, 95, 99)
+
+
+def length_distribution(train: DataFrame) -> dict[str, int]:
+    """Token counts of the train split: percentiles ``p50``.. ``p99`` (approximate) and ``max``."""
+    n = F.size(F.coalesce(F.col("tokens"), F.array()))
+    row = train.agg(F.percentile_approx(n, [p / 100 for p in PERCENTILES], 10_000).alias("p"),
+                    F.max(n).alias("max")).first()
+    out = {f"p{p}": int(v) for p, v in zip(PERCENTILES, row["p"] or [0] * len(PERCENTILES))}
+    return {**out, "max": int(row["max"] or 0)}
+
+
+def choose_max_len(cfg: Config, lengths: dict[str, int]) -> int:
+    """``features.max_len``, or with ``auto`` the ``features.max_len_percentile`` of the train
+    lengths, at most ``features.max_len_cap`` and at least 1."""
+    value = cfg["features.max_len"]
+    if str(value).lower() != "auto":
+        return int(value)
+    pct = int(cfg.get("features.max_len_percentile", 95))
+    if f"p{pct}" not in lengths:
+        raise ValueError(f"features.max_len_percentile must be one of {PERCENTILES}, not {pct}")
+    return max(1, min(int(cfg.get("features.max_len_cap", 200)), lengths[f"p{pct}"]))
+
+
 def build_features(silver: DataFrame, cfg: Config, report: RunReport) -> tuple[DataFrame, DataFrame, DataFrame]:
     """(vocab, labels, features) from the labelled rows of silver; pure apart from small collects
     (label set, vocabulary) that the next steps need on the driver."""
@@ -68,7 +92,10 @@ def build_features(silver: DataFrame, cfg: Config, report: RunReport) -> tuple[D
     mapping = label_ids(list(cfg["labels.classes"]), {lab for _, lab in counts})
     labels = spark.createDataFrame(sorted(mapping.items(), key=lambda kv: kv[1]), "label string, label_id int")
 
-    max_len = int(cfg["features.max_len"])
+    lengths = length_distribution(train)
+    max_len = choose_max_len(cfg, lengths)
+    report.summary["token_lengths_train"] = lengths
+    log.info("train token lengths %s -> max_len %d", lengths, max_len)
     ids = {t: i for t, i, _ in vocab_rows}
     label_map = F.create_map(*[F.lit(x) for kv in mapping.items() for x in kv])
     tokens_sorted = [t for t, _, _ in sorted(vocab_rows, key=lambda r: r[1])]
@@ -112,7 +139,7 @@ def run(spark: SparkSession, cfg: Config, force: bool = False) -> RunReport:
             st.rows_out = staged["features"].df.count()
         with report.stage("quality"):
             stager.audit(staged["vocab"], gold_suite.vocab(cfg))
-            stager.audit(staged["features"], gold_suite.features(cfg, n_classes),
+            stager.audit(staged["features"], gold_suite.features(cfg, n_classes, report.summary["features"]["max_len"]),
                          view=lambda df: df.withColumn("n_token_ids", F.size("token_ids")).drop("tfidf"))
         with report.stage("publish"):
             meta = commit_metadata(silver_version=silver_version, run_id=report.run_id)

@@ -16,10 +16,9 @@ def vocab(cfg: Config) -> list:
     ]
 
 
-def features(cfg: Config, n_classes: int) -> list:
+def features(cfg: Config, n_classes: int, max_len: int) -> list:
     import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
 
-    max_len = int(cfg["features.max_len"])
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=int(cfg["quality.gold.min_rows"])),
         gxe.ExpectColumnValuesToNotBeNull(column="review_id"),

@@ -89,7 +89,11 @@ def test_gold_split_vocab_and_sequences(spark, lake):
     _, cfg, _ = lake
     features = table(spark, cfg, "gold", "features")
     vocab = table(spark, cfg, "gold", "vocab")
-    max_len = cfg["features.max_len"]
+    # max_len auto: the 95th percentile of the train split's token counts
+    train_lengths = features.where("split = 'train'").join(table(spark, cfg, "silver", "reviews"), "review_id") \
+        .select(F.size("tokens").alias("n")).toPandas()["n"]
+    max_len = features.select(F.size("token_ids")).first()[0]
+    assert abs(max_len - train_lengths.quantile(0.95)) <= 2, (max_len, train_lengths.quantile(0.95))
     assert features.where(F.size("token_ids") != max_len).count() == 0
     assert {r.split for r in features.select("split").distinct().collect()} == {"train", "validation", "test"}
     # no leakage: every vocabulary token occurs in the train split
