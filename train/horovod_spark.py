@@ -229,12 +229,11 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
     if rank == 0:
         state = read_checkpoint_state(checkpoint_dir)
         if state is not None:
-            model.load_weights(f"{checkpoint_dir}/{LAST_WEIGHTS}")
-            best = model.get_weights()
+            best = None  # no best epoch yet (validation loss never finite)
             if state.get("best_epoch") and tf.io.gfile.exists(f"{checkpoint_dir}/{BEST_WEIGHTS}"):
                 model.load_weights(f"{checkpoint_dir}/{BEST_WEIGHTS}")
                 best = model.get_weights()
-                model.load_weights(f"{checkpoint_dir}/{LAST_WEIGHTS}")
+            model.load_weights(f"{checkpoint_dir}/{LAST_WEIGHTS}")
             resume = {"state": state, "weights": model.get_weights(), "best": best}
     import horovod.tensorflow as hvd_tf
 
@@ -284,7 +283,7 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
     fit_seconds = time.perf_counter() - started
     trained = (len(tracker.history.get("loss", [])) - epochs_before) * per_rank * size
     best_epoch = None
-    if has_val and tracker.best_weights is not None:
+    if has_val and tracker.best_weights is not None and tracker.best_epoch is not None:
         model.set_weights(tracker.best_weights)
         best_epoch = int(tracker.best_epoch)
     if rank != 0:
