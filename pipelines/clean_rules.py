@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from pipelines.clean_text import (  # noqa: F401  (the pure-Python side, re-exported)
-    CJK, EMAIL, EMOJI, EMOTE, ID_NUMBER, PHONE, URL, decode_hz, nfkc, strip_html, to_simplified,
+    CJK, EMAIL, EMOJI, EMOTE, ID_NUMBER, PHONE, URL, any_of, decode_hz, nfkc, strip_html, to_simplified,
 )
 
 
@@ -72,7 +72,7 @@ def _whitespace(c: Column) -> Column:
 
 
 def _strip_patterns(patterns: list[str]) -> Callable[[Column], Column]:
-    joined = "|".join(f"(?:{p})" for p in patterns) if patterns else "(?!)"
+    joined = any_of(patterns)
     return lambda c: F.regexp_replace(c, joined, " ")
 
 
@@ -83,7 +83,7 @@ def _cjk_ratio(c: Column) -> Column:
 
 
 def _matches_any(patterns: list[str]) -> Callable[[Column], Column]:
-    joined = "|".join(f"(?:{p})" for p in patterns) if patterns else "(?!)"
+    joined = any_of(patterns)
     return lambda c: ~c.rlike(joined)
 
 

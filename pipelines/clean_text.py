@@ -115,7 +115,8 @@ def collapse_punct_runs(text: str) -> str:
     return "".join(out)
 
 
-def _joined(patterns: Sequence[str]) -> str:
+def any_of(patterns: Sequence[str]) -> str:
+    """One regex matching any of ``patterns`` (one that matches nothing when there are none)."""
     return "|".join(f"(?:{p})" for p in patterns) if patterns else "(?!)"
 
 
@@ -143,7 +144,7 @@ def python_rules(options: Mapping) -> dict[str, Callable[[str], str]]:
         "emoji": sub(EMOJI, " "),
         "emote": (lambda s: emote.sub(" ", s)) if options.get("emotes", "unwrap") == "drop"
                  else (lambda s: emote.sub(r" \1 ", s)),
-        "boilerplate_prefix": sub(_joined(list(options.get("strip_patterns") or [])), " "),
+        "boilerplate_prefix": sub(any_of(list(options.get("strip_patterns") or [])), " "),
         "punct_runs": collapse_punct_runs,
         "repeat_phrase": lambda s: phrases.sub(lambda m: m.group(1) * phrase_rep, s),
         "repeat_char": lambda s: chars.sub(lambda m: m.group(1) * char_run, s),
