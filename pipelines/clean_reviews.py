@@ -14,6 +14,7 @@ if __package__ in (None, ""):  # run by path (spark-submit pipelines/x.py): make
 def main(argv: list[str] | None = None) -> int:
     from pipelines import silver_job
     from pipelines.core import cli
+    from pipelines.core.run_state import RunState
     from pipelines.core.spark import get_spark
 
     p = cli.parser("Ingest landing files and build silver.reviews / silver.disposition.")
@@ -25,7 +26,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def job(args, cfg):
         inputs = args.input or [s.strip() for s in str(cfg["ingest.input"]).split(",")]
-        silver_job.run(get_spark(cfg), cfg, inputs, full=args.full, redo_batches=args.batch, since=args.since)
+        state = RunState(cfg, "clean_reviews", inputs, silver_job.tables(cfg))
+        if not (args.full or args.batch or args.since):
+            last = state.unchanged()
+            if last is not None:
+                silver_job.report_unchanged(cfg, last)
+                return
+        report = silver_job.run(get_spark(cfg), cfg, inputs, full=args.full, redo_batches=args.batch, since=args.since)
+        state.record(report.run_id)
 
     return cli.run("clean_reviews", job, p, argv)
 

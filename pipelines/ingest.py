@@ -6,14 +6,13 @@ Files are read through Spark's ``binaryFile`` source, so any Hadoop URI works (`
 """
 from __future__ import annotations
 
-import os
-import re
 from typing import Any, Iterable, Mapping, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from pipelines.core import listing
 from pipelines.ingest_parse import parse_files
 
 RECORD_SCHEMA = T.StructType([
@@ -41,38 +40,18 @@ QUARANTINE_COLUMNS = ("batch_id", "source_file", "record_offset", "raw_record", 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-_PLAIN_LOCAL = re.compile(r"^file:(/[^/][^*?\[\]{}\\%]*|/)$")
-
-
-def _list_local(path: str, found: dict[str, tuple[str, int, int]]) -> bool:
-    """Hadoop's listing of a plain local file or folder (same URIs, sizes and ms mtimes), by
-    os.walk: the py4j round trips of the generic path cost ~12 ms a file (12 s for 1,000 files,
-    every run). Returns whether ``path`` exists."""
-    if os.path.isfile(path):
-        paths = [path]
-    elif os.path.isdir(path):
-        paths = [os.path.join(d, f) for d, _, files in os.walk(path, followlinks=True) for f in files]
-    else:
-        return False
-    for p in paths:
-        st = os.stat(p)
-        uri = "file:" + os.path.normpath(p)
-        found[uri] = (uri, st.st_size, st.st_mtime_ns // 1_000_000)
-    return True
-
-
 def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, int, int]]:
     """(path URI, size, mtime ms) of every file under the inputs (files, folders, globs), through
     Hadoop FileSystem so any URI scheme works (plain local files and folders: see
-    :func:`_list_local`). Hidden files (``.x``, ``_x``) are skipped, as Spark does. Raises
+    :mod:`pipelines.core.listing`). Hidden files (``.x``, ``_x``) are skipped, as Spark does. Raises
     FileNotFoundError naming the inputs that match nothing."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     found: dict[str, tuple[str, int, int]] = {}
     missing = []
     for uri in inputs:
-        if _PLAIN_LOCAL.match(uri):
-            if not _list_local(uri[len("file:"):], found):
+        if listing.is_plain_local(uri):
+            if not listing.list_local(uri[len("file:"):], found):
                 missing.append(uri)
             continue
         pattern = jvm.org.apache.hadoop.fs.Path(uri)
@@ -91,7 +70,7 @@ def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, in
                                                       status.getModificationTime())
     if missing:
         raise FileNotFoundError(f"input not found: {', '.join(missing)}")
-    return sorted(v for k, v in found.items() if not k.rsplit("/", 1)[-1].startswith((".", "_")))
+    return listing.visible(found)
 
 
 def read_landing(spark: SparkSession, paths: Sequence[str]) -> DataFrame:

@@ -350,6 +350,19 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
     return True
 
 
+def report_unchanged(cfg: Config, last: dict) -> RunReport:
+    """The report of a run that found nothing changed since run ``last["run_id"]`` (see
+    pipelines/core/run_state.py): no file new, no table written, so nothing to do."""
+    report = RunReport("clean_reviews")
+    with report.stage("ingest") as st:
+        st.rows_in = st.rows_out = 0
+        st.detail.update(new_files=0, skipped="landing, tables and config unchanged", since_run=last.get("run_id"))
+    log.info("nothing changed since run %s (landing listing, table versions %s, config): nothing to do",
+             last.get("run_id"), last.get("tables"))
+    report.write(local_path(to_uri(cfg["reports_dir"])))
+    return report
+
+
 def run(spark: SparkSession, cfg: Config, inputs: Sequence[str], full: bool = False,
         redo_batches: Sequence[str] = (), since: str | None = None) -> RunReport:
     """The whole job; returns its report (also written under ``reports_dir``)."""

@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from pipelines import clean_reviews
-from pipelines.core import delta_io
+from pipelines.core import delta_io, listing
 from pipelines.core.config import load_config
 
 GOOD = "这本书的内容非常精彩，推荐大家购买"
@@ -135,5 +135,8 @@ def test_local_listing_equals_hadoops(spark, tmp_path):
     fast = ingest.list_files(spark, [root, to_uri(str(tmp_path / "d e" / "评论 1.txt"))])
     # a trailing glob character sends the same folder through Hadoop
     slow = ingest.list_files(spark, [root + "/*", root + "/子目录/*"])
-    assert ingest._PLAIN_LOCAL.match(root) and not ingest._PLAIN_LOCAL.match(root + "/*")
+    assert listing.is_plain_local(root) and not listing.is_plain_local(root + "/*")
     assert fast == slow and len(fast) == 3
+    # the Spark-free listing of the no-op check (pipelines/core/run_state.py) is the same
+    assert listing.list_plain_local([root, to_uri(str(tmp_path / "d e" / "评论 1.txt"))]) == fast
+    assert listing.list_plain_local([root + "/*"]) is None

@@ -4,6 +4,7 @@ later but written earlier becomes the survivor exactly as a rebuild would make i
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -95,11 +96,29 @@ def test_three_batches_over_three_runs_equal_one_run(spark, runs):
                        ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
 
 
+def last_report(root: Path) -> dict:
+    return json.loads((root / "r" / "runs" / "clean_reviews" / "latest.json").read_text(encoding="utf-8"))
+
+
 def test_rerun_is_a_no_op(spark, runs):
     root, landing = runs
     before = versions(spark, root / "inc")
+    # nothing changed since the last run's recorded state: decided without Spark
     assert clean_reviews.main(job_args(landing, root / "inc", root / "r")) == 0
     assert versions(spark, root / "inc") == before
+    assert last_report(root)["stages"][0]["detail"]["skipped"]
+    # the full path decides the same: without the state file, and with a file touched (its mtime
+    # moved, its bytes did not: hashed again, found known)
+    (root / "inc" / "_state" / "clean_reviews.json").unlink()
+    assert clean_reviews.main(job_args(landing, root / "inc", root / "r")) == 0
+    assert versions(spark, root / "inc") == before
+    assert "skipped" not in last_report(root)["stages"][0]["detail"]
+    touched = landing / "day3" / "neg.txt"
+    os.utime(touched, (touched.stat().st_atime, touched.stat().st_mtime + 60))
+    assert clean_reviews.main(job_args(landing, root / "inc", root / "r")) == 0
+    assert versions(spark, root / "inc") == before
+    detail = last_report(root)["stages"][0]["detail"]
+    assert detail["hashed_files"] == 1 and detail["new_files"] == 0
 
 
 def test_changed_file_replaces_its_records(spark, runs):
