@@ -103,7 +103,8 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
     if len(lengths) != 1:
         raise InvariantError(f"gold.features token_ids have different lengths {sorted(lengths)}")
     max_len = lengths.pop()
-    if max_len != int(cfg["features.max_len"]):
+    configured = str(cfg["features.max_len"])
+    if configured != "auto" and max_len != int(configured):  # auto: the features run chose it from the data
         log.warning("gold.features sequences are %d long, features.max_len is %s: the model follows the data",
                     max_len, cfg["features.max_len"])
 
