@@ -1,0 +1,34 @@
+"""Build ``dist/reviewlake.zip``: the project's Python packages (and the default config) for
+``spark-submit --py-files`` on a cluster, whose executors then import the same code as the driver.
+
+    python scripts/make_dist.py [OUT.zip]
+
+Only tracked-style sources go in (``*.py``, ``*.yaml``); no caches, no compiled extensions (a
+zip cannot load them: on a cluster the ``jieba_c`` backend needs the package installed on the
+nodes; ``segment.backend: jieba`` needs nothing but jieba).
+"""
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("pipelines", "features", "quality", "train")
+
+
+def build(out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        for package in PACKAGES:
+            for path in sorted((ROOT / package).rglob("*")):
+                if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+                    z.write(path, path.relative_to(ROOT).as_posix())
+        z.write(ROOT / "conf" / "reviewlake.yaml", "conf/reviewlake.yaml")
+    tmp.replace(out)
+    return out
+
+
+if __name__ == "__main__":
+    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist" / "reviewlake.zip"))
