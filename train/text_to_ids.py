@@ -31,7 +31,8 @@ def preprocessing(cfg) -> dict[str, Any]:
 
     spec = SegmenterSpec.from_config(cfg)
     return {"clean": dict(cfg["clean"]),
-            "segment": {"user_dict": spec.user_dict, "stopwords": sorted(spec.stopwords), "hmm": spec.hmm}}
+            "segment": {"user_dict": spec.user_dict, "stopwords": sorted(spec.stopwords), "hmm": spec.hmm,
+                        "backend": spec.backend}}
 
 
 @dataclass
@@ -47,10 +48,14 @@ class TextToIds:
     @classmethod
     def from_preprocessing(cls, prep: Mapping[str, Any], vocab: Mapping[str, int], max_len: int) -> "TextToIds":
         from pipelines.clean_text import python_cleaner
-        from pipelines.segment import SegmenterSpec
+        from pipelines.segment import SegmenterSpec, available_backends
 
         seg = prep["segment"]
-        spec = SegmenterSpec(seg.get("user_dict", ""), frozenset(seg.get("stopwords", ())), bool(seg.get("hmm", True)))
+        # jieba_c gives jieba's tokens (tests/unit/test_segment_backends.py): a serving host
+        # without the compiled extension uses plain jieba
+        backend = seg.get("backend", "jieba")
+        spec = SegmenterSpec(seg.get("user_dict", ""), frozenset(seg.get("stopwords", ())), bool(seg.get("hmm", True)),
+                             backend if backend in available_backends() else "jieba")
         return cls(python_cleaner(prep["clean"], list(prep["clean"]["rules"])), spec, vocab, int(max_len))
 
     @classmethod
