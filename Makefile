@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench clean
+.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench bench-ingest bench-near-dup bench-incremental bench-stages bench-seg bench-train dist clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -67,10 +67,31 @@ test-slow: setup  ## only the slow tests (full corpus)
 BENCH_FACTOR ?= 10
 NEAR_DUP_FACTORS ?= 1 10 100
 NEAR_DUP_ARGS ?=
-bench: setup  ## benchmarks (not tests): results as JSON under bench/results/
+STAGE_FACTORS ?= 1 10
+bench: bench-ingest bench-near-dup bench-incremental bench-stages bench-seg bench-train  ## every benchmark (hours; not tests): JSON under bench/results/
+
+bench-ingest: setup  ## ingest+clean: Spark against one pandas process, corpus x BENCH_FACTOR
 	$(VENV)/bin/python -m bench.bench_ingest_clean --factor $(BENCH_FACTOR)
+
+bench-near-dup: setup  ## near-duplicate quality (exact ground truth) and speed against Spark ML MinHashLSH
 	$(VENV)/bin/python -m bench.near_dup_quality
 	$(VENV)/bin/python -m bench.near_dup_bench --factors $(NEAR_DUP_FACTORS) $(NEAR_DUP_ARGS)
+
+bench-incremental: setup  ## full run, +1% files, no-op rerun: exact copies (worst case) and distinct documents
+	$(VENV)/bin/python -m bench.bench_incremental --factor $(BENCH_FACTOR) --no-verify
+	$(VENV)/bin/python -m bench.bench_incremental --factor $(BENCH_FACTOR) --no-verify --near
+
+bench-stages: setup  ## whole job and stages at STAGE_FACTORS (add 100 for the growth figure), segmenter limit, plot
+	$(VENV)/bin/python -m bench.bench_stages --factors $(STAGE_FACTORS)
+
+bench-seg: setup  ## segmentation quality against People's Daily gold, each backend and setting
+	$(VENV)/bin/python -m bench.seg_quality
+
+bench-train: clean-reviews features  ## Horovod training with 1 and 2 processes: samples/s and test accuracy
+	$(VENV)/bin/python -m bench.train_bench --lakehouse lakehouse --procs 1 2
+
+dist: setup  ## dist/reviewlake.zip: the packages for spark-submit --py-files on a cluster (README "Cluster")
+	$(VENV)/bin/python scripts/make_dist.py dist/reviewlake.zip
 
 clean:  ## remove run outputs (tables, models, reports); keeps .venv, jars and data
 	rm -rf lakehouse models reports spark-warehouse metastore_db derby.log

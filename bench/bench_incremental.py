@@ -5,7 +5,11 @@ Landing folder: :func:`bench.scale_corpus.scale` (``--factor`` shuffled copies o
 ``neg.txt``), each copy's files cut into ``--files-per-copy`` files in all
 (``copy_<k>/part_<j>/pos.txt``: the name keeps the label), deterministic by ``--seed``. A
 ``--new-fraction`` (1%) of the files, drawn by the seed, is held back; it must be a whole number
-of files (1,000 files and 10 new ones at ``--factor 10``).
+of files (1,000 files and 10 new ones at ``--factor 10``). With ``--near`` the copies come from
+:func:`bench.scale_corpus.scale_near` instead: copy 0 is the bundled corpus, further copies are
+distinct documents recombined from sentences of its reviews with 5% planted near-copies, so new
+files bring mostly new reviews (the common nightly case) rather than exact copies of ten old ones
+(the worst case for incremental dedupe: every new row reopens a cluster).
 
 Each run is a real ``spark-submit pipelines/clean_reviews.py --input <landing> --lakehouse <lake>
 --conf reports_dir=<dir>`` subprocess, as users run it (JVM start included), timed by wall clock:
@@ -48,7 +52,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.scale_corpus import ROOT, scale
+from bench.scale_corpus import ROOT, scale, scale_near
 from pipelines.nightly import exit_code, submit_command
 
 RESULTS = ROOT / "bench" / "results"
@@ -63,7 +67,8 @@ def log(msg: str) -> None:
 
 
 # ------------------------------------------------------------------------------- the corpus
-def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: float, seed: int) -> dict:
+def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: float, seed: int,
+                 near: bool = False) -> dict:
     """Write ``work/landing`` (the held-in files) and ``work/new`` (the held-back files, same
     relative paths); returns the numbers."""
     sources = sorted((ROOT / "data" / "landing").glob("*.txt"))
@@ -78,7 +83,12 @@ def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: flo
     for d in (landing, new):
         if d.exists():
             shutil.rmtree(d)
-    lines = scale(ROOT / "data" / "landing", scaled, factor, seed)
+    if near:
+        lines = scale_near(ROOT / "data" / "landing", scaled, factor, seed)["lines"]
+        for extra in scaled.glob("*.json*"):  # truth and manifest: not landing data
+            extra.unlink()
+    else:
+        lines = scale(ROOT / "data" / "landing", scaled, factor, seed)
     files = []
     for copy in sorted(scaled.iterdir()):
         for source in sorted(copy.glob("*.txt")):
@@ -95,7 +105,7 @@ def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: flo
     for rel, _ in held:
         (new / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(landing / rel), str(new / rel))
-    return {"factor": factor, "seed": seed, "lines": lines, "files": total, "files_per_copy": files_per_copy,
+    return {"factor": factor, "seed": seed, "generator": "scale_near" if near else "scale", "lines": lines, "files": total, "files_per_copy": files_per_copy,
             "new_files": n_new, "new_fraction": new_fraction, "new_lines": sum(n for _, n in held),
             "new_file_list": [str(rel) for rel, _ in held]}
 
@@ -188,6 +198,7 @@ def main() -> None:
     p.add_argument("--files-per-copy", type=int, default=100)
     p.add_argument("--new-fraction", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=20261127)
+    p.add_argument("--near", action="store_true", help="distinct recombined documents (scale_near), not exact copies")
     p.add_argument("--spark-submit", default="spark-submit --driver-memory 6g", help="command that runs the job")
     p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir, removed at the end)")
     p.add_argument("--no-verify", action="store_true", help="skip the optional fresh full run over all files")
@@ -228,7 +239,7 @@ def main() -> None:
         log(f"reusing the full run of {saved['measured_at']} (corpus x{corpus['factor']}) from {after_full}")
     else:
         log(f"scaling the corpus x{args.factor} into {work}")
-        corpus = make_landing(work, args.factor, args.files_per_copy, args.new_fraction, args.seed)
+        corpus = make_landing(work, args.factor, args.files_per_copy, args.new_fraction, args.seed, args.near)
         landing, new = work / "landing", work / "new"
 
     def job(name: str, lake: Path) -> dict:
@@ -294,7 +305,7 @@ def main() -> None:
     else:
         result["verify"] = {"optional": True, "skipped": True}
 
-    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-incremental.json"
+    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-incremental{'_near' if args.near else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: result[k] for k in ("corpus", "ratios") if k in result}

@@ -1,0 +1,233 @@
+"""Benchmark (issue #7): the whole ``clean_reviews`` job, each of its stages and ``build_features``
+at several scales of the bundled corpus, against the segmenter limit.
+
+Corpus: :func:`bench.scale_corpus.scale_near` (copy 0 = the bundled corpus; further copies are
+distinct documents recombined from sentences of real reviews, with 5% planted near-copies), so
+every scale has about ``factor`` times as many distinct reviews to clean, dedupe and segment.
+Each job is one ``spark-submit`` (``local[*]``), timed, its per-stage seconds and rows taken from
+its run report, with the peak resident memory of the driver (JVM + Python) and of the Python
+workers sampled every 0.5 s. The limit: a single-process loop of the configured segmenter over
+a sample of the same texts (rows/s per core); ``fraction_of_segmenter_limit`` = job rows/s at
+10x / (that rate x cores); ``time_growth_10x_to_100x`` = job seconds at 100x / at 10x (linear is
+10; null unless both ran).
+
+Writes ``bench/results/<UTC date>-stages.json`` and ``-stages.png``. Not a test.
+
+    python -m bench.bench_stages --factors 1 10 [100] [--conf segment.backend=jieba_c]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psutil
+
+from bench.scale_corpus import ROOT, scale_near
+from pipelines.nightly import exit_code, submit_command
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+class PeakMemory:
+    """Samples the resident memory of a process tree: driver (the spark-submit JVM and the Python
+    driver) and Python workers (``pyspark.daemon`` and its forks), peaks in MiB."""
+
+    def __init__(self, pid: int, every_s: float = 0.5):
+        self.pid, self.every_s = pid, every_s
+        self.peak = {"driver_mib": 0.0, "python_workers_mib": 0.0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            driver = workers = 0
+            for p in procs:
+                try:
+                    rss, cmd = p.memory_info().rss, " ".join(p.cmdline())
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
+                    workers += rss
+                else:
+                    driver += rss
+            self.peak["driver_mib"] = max(self.peak["driver_mib"], round(driver / 2**20, 1))
+            self.peak["python_workers_mib"] = max(self.peak["python_workers_mib"], round(workers / 2**20, 1))
+            self._stop.wait(self.every_s)
+
+
+def run_job(name: str, script: str, args: list[str], submit: list[str], env: dict, reports: Path, logs: Path) -> dict:
+    cmd = [*submit, str(ROOT / "pipelines" / script), *args, "--conf", f"reports_dir={reports}"]
+    log(f"{name}: load {[round(x, 2) for x in os.getloadavg()]}")
+    start = time.perf_counter()
+    with open(logs / f"{name}.log", "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        with PeakMemory(proc.pid) as mem:
+            code = exit_code(proc.wait())
+    wall = time.perf_counter() - start
+    result = {"exit_code": code, "seconds": round(wall, 2), "peak_memory": mem.peak}
+    job = script.removesuffix(".py")
+    report = reports / "runs" / job / "latest.json"
+    if report.is_file():
+        r = json.loads(report.read_text(encoding="utf-8"))
+        result["outside_stages_seconds"] = round(wall - r["seconds_total"], 2)
+        result["stages"] = {s["name"]: {"seconds": s["seconds"], "rows_in": s["rows_in"], "rows_out": s["rows_out"]}
+                            for s in r["stages"]}
+    log(f"{name}: exit {code}, {wall:.1f} s, {result.get('stages')}")
+    if code != 0:
+        result["log_tail"] = (logs / f"{name}.log").read_text(encoding="utf-8", errors="replace")[-3000:]
+    return result
+
+
+def segmenter_limit(landing: Path, sample: int, seed: int, conf: list[str]) -> dict:
+    """Rows/s of one process segmenting a sample of the landing lines with the configured
+    segmenter (user dictionary, HMM, backend), the tokenizer loaded before the clock starts."""
+    from pipelines.core.config import load_config
+    from pipelines.segment import SegmenterSpec, segment_text, tokenizer
+
+    lines = [line for p in sorted(landing.rglob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    texts = random.Random(seed).sample(lines, min(sample, len(lines)))
+    spec = SegmenterSpec.from_config(load_config(overrides=conf))
+    tokenizer(spec)
+    start = time.perf_counter()
+    for t in texts:
+        segment_text(t, spec)
+    seconds = time.perf_counter() - start
+    return {"backend": spec.backend, "hmm": spec.hmm, "rows": len(texts), "seconds": round(seconds, 2),
+            "rows_per_s_per_core": round(len(texts) / seconds, 1)}
+
+
+def plot(runs: dict, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    factors = sorted(int(f) for f in runs)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(factors, [runs[str(f)]["clean_reviews"]["seconds"] for f in factors], "o-", lw=2, label="clean_reviews (whole job)")
+    stages = sorted({s for f in factors for s in runs[str(f)]["clean_reviews"].get("stages", {})})
+    for s in stages:
+        ax.plot(factors, [runs[str(f)]["clean_reviews"].get("stages", {}).get(s, {}).get("seconds", float("nan"))
+                          for f in factors], ".--", label=s)
+    if all("build_features" in runs[str(f)] for f in factors):
+        ax.plot(factors, [runs[str(f)]["build_features"]["seconds"] for f in factors], "s-", label="build_features (whole job)")
+    lo = runs[str(factors[0])]["clean_reviews"]["seconds"]
+    ax.plot(factors, [lo * f / factors[0] for f in factors], ":", color="grey", label="linear from the first point")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("corpus scale (x bundled corpus)")
+    ax.set_ylabel("seconds")
+    ax.set_title("reviewlake on 2 cores: time against scale")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--factors", type=int, nargs="+", default=[1, 10])
+    p.add_argument("--seed", type=int, default=20261127)
+    p.add_argument("--sample", type=int, default=20_000, help="texts in the segmenter-limit loop")
+    p.add_argument("--conf", action="append", default=[], help="config override for every job, KEY=VALUE")
+    p.add_argument("--spark-submit", default="spark-submit --driver-memory 6g")
+    p.add_argument("--work", type=Path, default=None)
+    p.add_argument("--no-features", action="store_true")
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args()
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-stages-"))
+    work.mkdir(parents=True, exist_ok=True)
+    submit = submit_command(args.spark_submit)
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
+    conf = [x for c in args.conf for x in ("--conf", c)]
+    cores = os.cpu_count() or 1
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    started = datetime.now(timezone.utc)
+    runs: dict[str, dict] = {}
+    for factor in args.factors:
+        base = work / f"x{factor}"
+        if base.exists():
+            shutil.rmtree(base)
+        landing, lake, reports, logs = base / "landing", base / "lake", base / "reports", base / "logs"
+        logs.mkdir(parents=True)
+        log(f"x{factor}: scaling the corpus")
+        manifest = scale_near(ROOT / "data" / "landing", landing, factor, args.seed)
+        for extra in ("near_truth.jsonl", "manifest.json"):  # not landing data
+            (landing / extra).rename(base / extra)
+        rows = manifest.get("lines") or sum(1 for f in landing.rglob("*.txt")
+                                            for _ in f.open(encoding="utf-8"))
+        run = {"rows": rows, "clean_reviews": run_job(f"x{factor}_clean_reviews", "clean_reviews.py",
+                                                      ["--input", str(landing), "--lakehouse", str(lake), *conf],
+                                                      submit, env, reports, logs)}
+        job = run["clean_reviews"]
+        job["rows_per_s"] = round(rows / job["seconds"], 1)
+        job["rows_per_s_per_core"] = round(rows / job["seconds"] / cores, 1)
+        for name, st in job.get("stages", {}).items():
+            if st["rows_in"] and st["seconds"]:
+                st["rows_in_per_s"] = round(st["rows_in"] / st["seconds"], 1)
+        if not args.no_features and job["exit_code"] == 0:
+            run["build_features"] = run_job(f"x{factor}_build_features", "build_features.py",
+                                            ["--lakehouse", str(lake), *conf], submit, env, reports, logs)
+        log(f"x{factor}: segmenter limit on {args.sample} texts")
+        run["segmenter_limit"] = segmenter_limit(landing, args.sample, args.seed, args.conf)
+        runs[str(factor)] = run
+        shutil.rmtree(lake, ignore_errors=True)
+        shutil.rmtree(landing, ignore_errors=True)
+
+    result = {
+        "benchmark": "stages", "issue": 7,
+        "measured_at": started.isoformat(timespec="seconds"),
+        "machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+                    "python": platform.python_version(), "platform": platform.platform()},
+        "code": {"git_commit": git("rev-parse", "HEAD"), "uncommitted": git("status", "--porcelain", "--", "pipelines",
+                                                                            "quality", "features", "conf").splitlines()},
+        "command": " ".join([*submit, "pipelines/<job>.py", "…", *conf]),
+        "corpus": "bench.scale_corpus.scale_near of the bundled corpus, seed %d" % args.seed,
+        "runs": runs,
+    }
+    if "10" in runs and runs["10"]["clean_reviews"]["exit_code"] == 0:
+        limit = runs["10"]["segmenter_limit"]["rows_per_s_per_core"] * cores
+        result["fraction_of_segmenter_limit"] = round(runs["10"]["clean_reviews"]["rows_per_s"] / limit, 4)
+        result["fraction_target"] = 0.85
+    result["time_growth_10x_to_100x"] = (
+        round(runs["100"]["clean_reviews"]["seconds"] / runs["10"]["clean_reviews"]["seconds"], 2)
+        if "10" in runs and "100" in runs else None)
+    stem = args.out or RESULTS / f"{started:%Y-%m-%d}-stages"
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    Path(f"{stem}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    plot(runs, Path(f"{stem}.png"))
+    print(json.dumps({k: result.get(k) for k in ("fraction_of_segmenter_limit", "time_growth_10x_to_100x")}))
+    log(f"wrote {stem}.json and .png")
+
+
+if __name__ == "__main__":
+    main()

