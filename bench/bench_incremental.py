@@ -53,6 +53,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.scale_corpus import ROOT, scale, scale_near
+from pipelines.core.run_state import delta_version
 from pipelines.nightly import exit_code, submit_command
 
 RESULTS = ROOT / "bench" / "results"
@@ -131,11 +132,7 @@ def snapshot_code(target: Path) -> str:
 # ------------------------------------------------------------------------------- the runs
 def table_versions(lake: Path) -> dict[str, int | None]:
     """Latest Delta version of each table, from its ``_delta_log`` (no Spark needed)."""
-    out = {}
-    for table in TABLES:
-        commits = [int(p.stem) for p in (lake / table / "_delta_log").glob("*.json") if p.stem.isdigit()]
-        out[table] = max(commits) if commits else None
-    return out
+    return {table: delta_version(f"file:{lake / table}") for table in TABLES}
 
 
 def timed_run(name: str, cmd: list[str], cwd: Path, env: dict, lake: Path, reports: Path, logs: Path) -> dict:
