@@ -40,6 +40,16 @@ for art in io.delta:delta-spark_2.13:4.0.1 io.delta:delta-storage:4.0.1; do
     mvn -q dependency:copy -Dartifact="$art" -DoutputDirectory="$ROOT/jars"
   fi
 done
+# test-only jars (never on Spark's classpath): an in-process HDFS (MiniDFSCluster) for the
+# storage-URI test, tests/integration/test_hdfs_storage.py
+mkdir -p jars/test
+for art in org.apache.hadoop:hadoop-client-minicluster:3.4.1 junit:junit:4.13.2 org.hamcrest:hamcrest-core:1.3; do
+  a=${art#*:}; jar="jars/test/${a%%:*}-${a##*:}.jar"
+  if [ ! -s "$jar" ]; then
+    say "fetching $art (tests only)"
+    mvn -q dependency:copy -Dartifact="$art" -DoutputDirectory="$ROOT/jars/test"
+  fi
+done
 # spark-submit of an entry script must load Delta into the driver JVM before Python runs:
 # pyspark's own spark-defaults.conf carries the jars for every spark-submit of this venv.
 spark_home=$("$VENV/bin/python" -c "import pyspark, os; print(os.path.dirname(pyspark.__file__))")

@@ -19,8 +19,7 @@ import pytest
 from chispa import assert_df_equality
 
 from pipelines import build_features, clean_reviews
-from pipelines.core import delta_io
-from pipelines.core.config import load_config
+from tests.integration.lake_tables import comparable
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -101,15 +100,6 @@ def submit(url: str, dist_zip: Path, script: str, *args: str) -> str:
     return proc.stdout
 
 
-def table(spark, lake: Path, layer: str, name: str):
-    df = delta_io.read(spark, delta_io.table_uri(load_config(overrides=[f"lakehouse={lake}"]), layer, name))
-    if "tfidf" in df.columns:
-        from pyspark.ml.functions import vector_to_array
-
-        df = df.withColumn("tfidf", vector_to_array("tfidf"))
-    return df.drop(*[c for c in ("batch_id", "ingested_at", "detected_at") if c in df.columns])
-
-
 def test_executors_import_the_shipped_package(cluster, dist_zip):
     url, work = cluster
     out = submit(url, dist_zip, "tests/integration/cluster_probe.py")
@@ -134,7 +124,7 @@ def test_cluster_tables_equal_local_tables(spark, cluster, dist_zip, corpus_samp
     assert build_features.main(["--lakehouse", str(local), *common]) == 0
     for layer, name in (("silver", "reviews"), ("silver", "disposition"), ("gold", "vocab"),
                         ("gold", "features"), ("gold", "labels")):
-        assert_df_equality(table(spark, remote, layer, name), table(spark, local, layer, name),
+        assert_df_equality(comparable(spark, remote, layer, name), comparable(spark, local, layer, name),
                            ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
 
     # Horovod on Spark over the two workers: two ranks, one per executor slot
