@@ -54,6 +54,7 @@ def hdfs(tmp_path_factory):
          "org.apache.hadoop.test.MiniDFSClusterManager", "-format", "-datanodes", "1", "-nnport", str(port),
          "-writeDetails", str(details), "-D", "dfs.replication=1"],
         stdout=log, stderr=subprocess.STDOUT, cwd=work, start_new_session=True)
+    log.close()  # the child holds its own copy
     try:
         deadline = time.time() + 120
         while not (details.exists() and details.stat().st_size):
