@@ -32,23 +32,19 @@ if ! "$VENV/bin/python" -c "import horovod.tensorflow.keras, horovod.spark" 2>/d
 fi
 
 # 2. Delta jars, fetched once from Maven Central, used offline afterwards
-mkdir -p jars
-for art in io.delta:delta-spark_2.13:4.0.1 io.delta:delta-storage:4.0.1; do
-  a=${art#*:}; jar="jars/${a%%:*}-${a##*:}.jar"
+fetch_jar() {  # fetch_jar FOLDER GROUP:ARTIFACT:VERSION (skipped when present)
+  local a=${2#*:}; local jar="$1/${a%%:*}-${a##*:}.jar"
+  mkdir -p "$1"
   if [ ! -s "$jar" ]; then
-    say "fetching $art"
-    mvn -q dependency:copy -Dartifact="$art" -DoutputDirectory="$ROOT/jars"
+    say "fetching $2"
+    mvn -q dependency:copy -Dartifact="$2" -DoutputDirectory="$ROOT/$1"
   fi
-done
+}
+for art in io.delta:delta-spark_2.13:4.0.1 io.delta:delta-storage:4.0.1; do fetch_jar jars "$art"; done
 # test-only jars (never on Spark's classpath): an in-process HDFS (MiniDFSCluster) for the
 # storage-URI test, tests/integration/test_hdfs_storage.py
-mkdir -p jars/test
 for art in org.apache.hadoop:hadoop-client-minicluster:3.4.1 junit:junit:4.13.2 org.hamcrest:hamcrest-core:1.3; do
-  a=${art#*:}; jar="jars/test/${a%%:*}-${a##*:}.jar"
-  if [ ! -s "$jar" ]; then
-    say "fetching $art (tests only)"
-    mvn -q dependency:copy -Dartifact="$art" -DoutputDirectory="$ROOT/jars/test"
-  fi
+  fetch_jar jars/test "$art"
 done
 # spark-submit of an entry script must load Delta into the driver JVM before Python runs:
 # pyspark's own spark-defaults.conf carries the jars for every spark-submit of this venv.

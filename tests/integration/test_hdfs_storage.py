@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -21,18 +20,10 @@ import pytest
 from chispa import assert_df_equality
 
 from pipelines import build_features, clean_reviews
-from pipelines.core import delta_io
-from pipelines.core.config import load_config
-from tests.integration.lake_tables import comparable
+from tests.integration.helpers import comparable, free_port, versions
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_JARS = ROOT / "jars" / "test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def java() -> str:
@@ -96,12 +87,6 @@ def write_landing(corpus_sample: Path, folder: Path) -> None:
                                      "created_at": f"2024-01-01 00:{i // 60 % 60:02d}:{i % 60:02d}"},
                                     ensure_ascii=False))
     (folder / "reviews.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def versions(spark, lake: str) -> dict:
-    cfg = load_config(overrides=[f"lakehouse={lake}"])
-    return {f"{layer}/{name}": delta_io.version(spark, delta_io.table_uri(cfg, layer, name))
-            for layer, name in (("bronze", "reviews_raw"), ("silver", "reviews"), ("silver", "disposition"))}
 
 
 def test_jobs_on_hdfs_equal_jobs_on_local_files(spark, hdfs, corpus_sample, tmp_path):

@@ -13,8 +13,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from pipelines import build_features, clean_reviews
-from pipelines.core import delta_io
-from pipelines.core.config import load_config
+from tests.integration.helpers import comparable, versions
 
 OLD = "这家酒店的位置很好，离火车站很近，房间干净整洁，早餐品种丰富，服务员态度热情，下次出差还会再来住"
 NEAR = OLD.replace("丰富", "很多") + "！"
@@ -42,20 +41,7 @@ def write_batches(corpus_sample: Path, root: Path) -> list[Path]:
 
 
 def snapshot(spark, lake: Path, layer: str, name: str, drop=("batch_id",)):
-    cfg = load_config(overrides=[f"lakehouse={lake}"])
-    df = delta_io.read(spark, delta_io.table_uri(cfg, layer, name))
-    if "tfidf" in df.columns:  # ml Vector as an array: rows are sorted for comparison
-        from pyspark.ml.functions import vector_to_array
-
-        df = df.withColumn("tfidf", vector_to_array("tfidf"))
-    return df.drop(*[c for c in drop if c in df.columns])
-
-
-def versions(spark, lake: Path) -> dict:
-    cfg = load_config(overrides=[f"lakehouse={lake}"])
-    names = [("bronze", "reviews_raw"), ("bronze", "files"), ("silver", "reviews"), ("silver", "disposition"),
-             ("silver", "dedupe_index")]
-    return {n: delta_io.version(spark, delta_io.table_uri(cfg, *n)) for n in names}
+    return comparable(spark, lake, layer, name, drop)
 
 
 def job_args(landing: Path, lake: Path, reports: Path) -> list[str]:
