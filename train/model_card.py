@@ -35,7 +35,8 @@ def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         f"| this model | {_pct(metrics.get('accuracy'))} | {_pct(metrics.get('macro_f1'))} |",
     ]
     for name, b in (metrics.get("baselines") or {}).items():
-        lines.append(f"| baseline `{name}` | {_pct(b.get('accuracy'))} | {_pct(b.get('macro_f1'))} |")
+        chosen = f" (regParam {b['reg_param']:g}, chosen on validation)" if "reg_param" in b else ""
+        lines.append(f"| baseline `{name}`{chosen} | {_pct(b.get('accuracy'))} | {_pct(b.get('macro_f1'))} |")
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for name, c in (metrics.get("per_class") or {}).items():
         lines.append(f"| {name} | {_pct(c.get('precision'))} | {_pct(c.get('recall'))} | {_pct(c.get('f1'))} "

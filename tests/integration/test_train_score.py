@@ -131,7 +131,9 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     majority = metrics["baselines"]["majority"]
     assert majority["predicted_class"] == "positive"
     assert metrics["accuracy"] > majority["accuracy"], (metrics["accuracy"], majority["accuracy"])
-    assert metrics["baselines"]["tfidf_logreg"]["accuracy"] > majority["accuracy"]
+    tfidf = metrics["baselines"]["tfidf_logreg"]
+    assert tfidf["accuracy"] > majority["accuracy"]
+    assert tfidf["reg_param"] in cfg["train.logreg_reg_params"] and 0 < tfidf["validation_accuracy"] <= 1
     assert metrics["epochs_run"] == 2 and len(metrics["history"]["val_loss"]) == 2
 
     # ---- the version folder and LATEST
@@ -143,6 +145,7 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
         assert (model_dir / name).is_file(), name
     card = (model_dir / "README.md").read_text(encoding="utf-8")
     assert f"{100 * metrics['accuracy']:.1f}%" in card and "tfidf_logreg" in card
+    assert f"regParam {tfidf['reg_param']:g}, chosen on validation" in card
     assert not any((tmp_path / "models" / "_checkpoints").glob("*")), "checkpoints outlive the export"
     lines = (model_dir / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
     assert lines[:2] == ["<pad>", "<oov>"] and len(lines) == VOCAB_SIZE
