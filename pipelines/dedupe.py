@@ -152,8 +152,10 @@ def assign_clusters(df: DataFrame, params: LshParams, threshold: float, near_min
     else:
         comps = df.sparkSession.createDataFrame([], "node string, component string")
         bands = df.sparkSession.createDataFrame([], "review_id string, text_hash string, minhash_bands array<bigint>")
+    # persisted: read three times below (survivors, their hashes, the rep -> survivor map)
     rep_comp = reps.join(comps.withColumnRenamed("node", "review_id"), "review_id", "left") \
-                   .withColumn("component", F.coalesce("component", "review_id"))
+                   .withColumn("component", F.coalesce("component", "review_id")) \
+                   .persist(StorageLevel.MEMORY_AND_DISK)
     survivors = rep_comp.groupBy("component").agg(F.min(order_key()).alias("_best")) \
                         .select("component", F.col("_best.id").alias("survivor_id"))
     rep_map = rep_comp.join(survivors, "component").select("text_hash", "survivor_id")

@@ -168,10 +168,11 @@ def cluster(population: DataFrame, cfg: Config) -> DataFrame:
     :mod:`pipelines.dedupe`); adds ``source_label`` (the row's label before resolution) and
     ``dropped`` (the row's cluster is removed by the ``drop`` label policy)."""
     policy = str(cfg["dedupe.label_conflict_policy"])
+    # persisted: label resolution reads the clusters three times (counts, survivors, rows)
     clustered = dedupe.assign_clusters(
         population.withColumn("source_label", F.col("label")), lsh_params(cfg), float(cfg["dedupe.threshold"]),
         int(cfg["dedupe.near_min_chars"]), near=bool(cfg["dedupe.near"]),
-    )
+    ).persist(StorageLevel.MEMORY_AND_DISK)
     return dedupe.resolve_labels(clustered, policy).withColumn(
         "dropped", F.col("label_conflict") & F.lit(policy == "drop"))
 
