@@ -42,29 +42,24 @@ import json
 import os
 import platform
 import random
-import resource
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.scale_corpus import ROOT, scale, scale_near
 from pipelines.core.run_state import delta_version
-from pipelines.nightly import exit_code, submit_command
+from bench.timing import log, timed_submit
+from pipelines.nightly import submit_command
 
 RESULTS = ROOT / "bench" / "results"
 TARGETS = {"incremental_over_full": 0.10, "noop_over_full": 0.05}
 CODE_DIRS = ("pipelines", "quality", "conf")
 TABLES = ("bronze/reviews_raw", "bronze/quarantine", "bronze/files",
           "silver/reviews", "silver/dedupe_index", "silver/disposition")
-
-
-def log(msg: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------------------- the corpus
@@ -136,23 +131,10 @@ def table_versions(lake: Path) -> dict[str, int | None]:
 
 
 def timed_run(name: str, cmd: list[str], cwd: Path, env: dict, lake: Path, reports: Path, logs: Path) -> dict:
-    """One spark-submit of the job, timed; its report's figures."""
-    load = [round(x, 2) for x in os.getloadavg()]
-    log(f"{name}: load {load}; {shlex.join(cmd)}")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    with open(logs / f"{name}.log", "w", encoding="utf-8") as out:
-        code = exit_code(subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT).returncode)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    result = {"exit_code": code, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 1),
-              "load_average_before": dict(zip(("1m", "5m", "15m"), load))}
-    report_path = reports / "runs" / "clean_reviews" / "latest.json"
-    if report_path.is_file():
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+    """One spark-submit of the job, timed; its report's figures and the table versions after it."""
+    result, report = timed_submit(name, cmd, cwd, env, "clean_reviews", reports, logs)
+    if report:
         result["report_seconds_total"] = report["seconds_total"]
-        result["outside_stages_seconds"] = round(wall - report["seconds_total"], 2)
         result["stage_seconds"] = {s["name"]: s["seconds"] for s in report["stages"]}
         result["stages"] = [{k: s[k] for k in ("name", "seconds", "rows_in", "rows_out")}
                             | {"detail": {k: v for k, v in s["detail"].items() if k != "rules"}}
@@ -161,11 +143,6 @@ def timed_run(name: str, cmd: list[str], cwd: Path, env: dict, lake: Path, repor
         if silver:
             result["silver"] = {k: silver[k] for k in ("bronze_rows", "silver_rows", "outcomes", "changes", "deleted")}
     result["table_versions"] = table_versions(lake)
-    log(f"{name}: exit {code}, {wall:.1f} s wall, stages {result.get('stage_seconds')}")
-    if code != 0:
-        tail = (logs / f"{name}.log").read_text(encoding="utf-8", errors="replace")[-3000:]
-        result["log_tail"] = tail
-        log(f"{name} failed:\n{tail}")
     return result
 
 

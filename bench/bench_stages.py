@@ -1,5 +1,6 @@
-"""Benchmark (issue #7): the whole ``clean_reviews`` job, each of its stages and ``build_features``
-at several scales of the bundled corpus, against the segmenter limit.
+"""Benchmark (issue #7): the whole ``clean_reviews`` job, each of its stages, ``build_features``,
+one training epoch (``train_model``) and batch scoring (``score_reviews``) at several scales of the
+bundled corpus, against the segmenter limit.
 
 Corpus: :func:`bench.scale_corpus.scale_near` (copy 0 = the bundled corpus; further copies are
 distinct documents recombined from sentences of real reviews, with 5% planted near-copies), so
@@ -9,11 +10,12 @@ its run report, with the peak resident memory of the driver (JVM + Python) and o
 workers sampled every 0.5 s. The limit: a single-process loop of the configured segmenter over
 a sample of the same texts (rows/s per core); ``fraction_of_segmenter_limit`` = job rows/s at
 10x / (that rate x cores); ``time_growth_10x_to_100x`` = job seconds at 100x / at 10x (linear is
-10; null unless both ran).
+10; null unless both ran). Training and scoring run up to ``--train-max-factor`` (one epoch,
+2 Horovod processes, no TF-IDF baseline; its ``train`` stage includes the Horovod start).
 
 Writes ``bench/results/<UTC date>-stages.json`` and ``-stages.png``. Not a test.
 
-    python -m bench.bench_stages --factors 1 10 [100] [--conf segment.backend=jieba_c]
+    python -m bench.bench_stages --factors 1 10 [100] [--conf segment.backend=jieba_c] [--train-max-factor 1]
 """
 from __future__ import annotations
 
@@ -26,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,76 +35,26 @@ from pathlib import Path
 import psutil
 
 from bench.scale_corpus import ROOT, scale_near
-from pipelines.nightly import exit_code, submit_command
+from bench.timing import log, timed_submit
+from pipelines.nightly import submit_command
 
 RESULTS = ROOT / "bench" / "results"
 
 
-def log(msg: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
-
-
-class PeakMemory:
-    """Samples the resident memory of a process tree: driver (the spark-submit JVM and the Python
-    driver) and Python workers (``pyspark.daemon`` and its forks), peaks in MiB."""
-
-    def __init__(self, pid: int, every_s: float = 0.5):
-        self.pid, self.every_s = pid, every_s
-        self.peak = {"driver_mib": 0.0, "python_workers_mib": 0.0}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "PeakMemory":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                root = psutil.Process(self.pid)
-                procs = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                return
-            driver = workers = 0
-            for p in procs:
-                try:
-                    rss, cmd = p.memory_info().rss, " ".join(p.cmdline())
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    continue
-                if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
-                    workers += rss
-                else:
-                    driver += rss
-            self.peak["driver_mib"] = max(self.peak["driver_mib"], round(driver / 2**20, 1))
-            self.peak["python_workers_mib"] = max(self.peak["python_workers_mib"], round(workers / 2**20, 1))
-            self._stop.wait(self.every_s)
-
-
 def run_job(name: str, script: str, args: list[str], submit: list[str], env: dict, reports: Path, logs: Path) -> dict:
-    cmd = [*submit, str(ROOT / "pipelines" / script), *args, "--conf", f"reports_dir={reports}"]
-    log(f"{name}: load {[round(x, 2) for x in os.getloadavg()]}")
-    start = time.perf_counter()
-    with open(logs / f"{name}.log", "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        with PeakMemory(proc.pid) as mem:
-            code = exit_code(proc.wait())
-    wall = time.perf_counter() - start
-    result = {"exit_code": code, "seconds": round(wall, 2), "peak_memory": mem.peak}
     job = script.removesuffix(".py")
-    report = reports / "runs" / job / "latest.json"
-    if report.is_file():
-        r = json.loads(report.read_text(encoding="utf-8"))
-        result["outside_stages_seconds"] = round(wall - r["seconds_total"], 2)
-        result["stages"] = {s["name"]: {"seconds": s["seconds"], "rows_in": s["rows_in"], "rows_out": s["rows_out"]}
-                            for s in r["stages"]}
-    log(f"{name}: exit {code}, {wall:.1f} s, {result.get('stages')}")
-    if code != 0:
-        result["log_tail"] = (logs / f"{name}.log").read_text(encoding="utf-8", errors="replace")[-3000:]
+    cmd = [*submit, str(ROOT / "pipelines" / script), *args, "--conf", f"reports_dir={reports}"]
+    result, report = timed_submit(name, cmd, ROOT, env, job, reports, logs)
+    if report:
+        result["stages"] = {s["name"]: {"seconds": s["seconds"], "rows_in": s["rows_in"], "rows_out": s["rows_out"],
+                                        **({"detail": s["detail"]} if name_has_detail(job, s["name"]) else {})}
+                            for s in report["stages"]}
     return result
+
+
+def name_has_detail(job: str, stage: str) -> bool:
+    """Stages whose report detail the results keep (samples/s, epochs, devices of training)."""
+    return (job, stage) == ("train_model", "train")
 
 
 def segmenter_limit(landing: Path, sample: int, seed: int, conf: list[str]) -> dict:
@@ -138,8 +89,9 @@ def plot(runs: dict, out: Path) -> None:
     for s in stages:
         ax.plot(factors, [runs[str(f)]["clean_reviews"].get("stages", {}).get(s, {}).get("seconds", float("nan"))
                           for f in factors], ".--", label=s)
-    if all("build_features" in runs[str(f)] for f in factors):
-        ax.plot(factors, [runs[str(f)]["build_features"]["seconds"] for f in factors], "s-", label="build_features (whole job)")
+    for job, marker in (("build_features", "s-"), ("train_model", "^-"), ("score_reviews", "v-")):
+        if all(job in runs[str(f)] for f in factors):
+            ax.plot(factors, [runs[str(f)][job]["seconds"] for f in factors], marker, label=f"{job} (whole job)")
     lo = runs[str(factors[0])]["clean_reviews"]["seconds"]
     ax.plot(factors, [lo * f / factors[0] for f in factors], ":", color="grey", label="linear from the first point")
     ax.set_xscale("log")
@@ -161,6 +113,8 @@ def main() -> None:
     p.add_argument("--spark-submit", default="spark-submit --driver-memory 6g")
     p.add_argument("--work", type=Path, default=None)
     p.add_argument("--no-features", action="store_true")
+    p.add_argument("--train-max-factor", type=int, default=10,
+                   help="train one epoch and score at factors up to this (0: never)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
 
@@ -197,11 +151,26 @@ def main() -> None:
         if not args.no_features and job["exit_code"] == 0:
             run["build_features"] = run_job(f"x{factor}_build_features", "build_features.py",
                                             ["--lakehouse", str(lake), *conf], submit, env, reports, logs)
+        if factor <= args.train_max_factor and run.get("build_features", {}).get("exit_code") == 0:
+            models = ["--conf", f"models_dir={base / 'models'}"]
+            run["train_model"] = run_job(f"x{factor}_train_model", "train_model.py",
+                                         ["--lakehouse", str(lake), *models, "--conf", "train.epochs=1",
+                                          "--conf", "train.tfidf_baseline=false", *conf], submit, env, reports, logs)
+            if run["train_model"]["exit_code"] == 0:
+                run["score_reviews"] = run_job(f"x{factor}_score_reviews", "score_reviews.py",
+                                               ["--lakehouse", str(lake), *models, *conf], submit, env, reports, logs)
+            for job in ("train_model", "score_reviews"):
+                stages = run.get(job, {}).get("stages", {})
+                main = stages.get("train" if job == "train_model" else "score", {})
+                rows_done = main.get("rows_in") or main.get("rows_out")   # scoring reports rows out
+                if rows_done and main.get("seconds"):
+                    main["rows_per_s"] = round(rows_done / main["seconds"], 1)
         log(f"x{factor}: segmenter limit on {args.sample} texts")
         run["segmenter_limit"] = segmenter_limit(landing, args.sample, args.seed, args.conf)
         runs[str(factor)] = run
         shutil.rmtree(lake, ignore_errors=True)
         shutil.rmtree(landing, ignore_errors=True)
+        shutil.rmtree(base / "models", ignore_errors=True)
 
     result = {
         "benchmark": "stages", "issue": 7,

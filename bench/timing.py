@@ -1,0 +1,95 @@
+"""Timing one ``spark-submit`` of a job for the benchmarks: wall and CPU seconds of the process
+tree, the load average before it, peak resident memory of driver and Python workers, its exit
+code and its run report (``<reports>/runs/<job>/latest.json``). Shared by ``bench_stages`` and
+``bench_incremental``, which pick from the report what they publish."""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import psutil
+
+from pipelines.nightly import exit_code
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+class PeakMemory:
+    """Samples the resident memory of a process tree: driver (the spark-submit JVM and the Python
+    driver) and Python workers (``pyspark.daemon`` and its forks), peaks in MiB."""
+
+    def __init__(self, pid: int, every_s: float = 0.5):
+        self.pid, self.every_s = pid, every_s
+        self.peak = {"driver_mib": 0.0, "python_workers_mib": 0.0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            driver = workers = 0
+            for p in procs:
+                try:
+                    rss, cmd = p.memory_info().rss, " ".join(p.cmdline())
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
+                    workers += rss
+                else:
+                    driver += rss
+            self.peak["driver_mib"] = max(self.peak["driver_mib"], round(driver / 2**20, 1))
+            self.peak["python_workers_mib"] = max(self.peak["python_workers_mib"], round(workers / 2**20, 1))
+            self._stop.wait(self.every_s)
+
+
+def timed_submit(name: str, cmd: list[str], cwd: Path, env: dict, job: str, reports: Path,
+                 logs: Path) -> tuple[dict, dict | None]:
+    """Run ``cmd`` (a spark-submit of ``job``), its output in ``logs/<name>.log``; returns the
+    timing figures and the job's run report (None when it wrote none). A failed run's figures
+    carry the tail of its log."""
+    load = [round(x, 2) for x in os.getloadavg()]
+    log(f"{name}: load {load}; {shlex.join(cmd)}")
+    report_path = reports / "runs" / job / "latest.json"
+    report_path.unlink(missing_ok=True)            # a report left by an earlier run is not this run's
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with open(logs / f"{name}.log", "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        with PeakMemory(proc.pid) as mem:
+            code = exit_code(proc.wait())
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    figures = {"exit_code": code, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 1),
+               "load_average_before": dict(zip(("1m", "5m", "15m"), load)), "peak_memory": mem.peak}
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
+    if report:
+        figures["outside_stages_seconds"] = round(wall - report["seconds_total"], 2)
+    log(f"{name}: exit {code}, {wall:.1f} s wall, stages "
+        f"{ {s['name']: s['seconds'] for s in report['stages']} if report else None}")
+    if code != 0:
+        figures["log_tail"] = (logs / f"{name}.log").read_text(encoding="utf-8", errors="replace")[-3000:]
+        log(f"{name} failed:\n{figures['log_tail']}")
+    return figures, report
