@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench bench-ingest bench-near-dup bench-incremental bench-stages bench-seg bench-train dist clean
+.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench bench-ingest bench-near-dup bench-incremental bench-stages bench-seg bench-train bench-ceiling dist clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -68,7 +68,7 @@ BENCH_FACTOR ?= 10
 NEAR_DUP_FACTORS ?= 1 10 100
 NEAR_DUP_ARGS ?=
 STAGE_FACTORS ?= 1 10
-bench: bench-ingest bench-near-dup bench-incremental bench-stages bench-seg bench-train  ## every benchmark (hours; not tests): JSON under bench/results/
+bench: bench-ingest bench-near-dup bench-incremental bench-stages bench-seg bench-train bench-ceiling  ## every benchmark (hours; not tests): JSON under bench/results/
 
 bench-ingest: setup  ## ingest+clean: Spark against one pandas process, corpus x BENCH_FACTOR
 	$(VENV)/bin/python -m bench.bench_ingest_clean --factor $(BENCH_FACTOR)
@@ -89,6 +89,9 @@ bench-seg: setup  ## segmentation quality against People's Daily gold, each back
 
 bench-train: clean-reviews features  ## Horovod training with 1 and 2 processes: samples/s and test accuracy
 	$(VENV)/bin/python -m bench.train_bench --lakehouse lakehouse --procs 1 2
+
+bench-ceiling: clean-reviews features  ## strong linear classifiers on the pipeline's split, and what a leaky random split reports
+	$(VENV)/bin/python -m bench.model_ceiling --lakehouse lakehouse
 
 dist: setup  ## dist/reviewlake.zip: the packages for spark-submit --py-files on a cluster (README "Cluster")
 	$(VENV)/bin/python scripts/make_dist.py dist/reviewlake.zip
