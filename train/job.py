@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 
 from pipelines.core import delta_io
 from pipelines.core.cli import InputError, InvariantError
-from pipelines.core.config import Config, local_path, to_uri
+from pipelines.core.config import Config, ConfigError, local_path, to_uri
 from pipelines.core.report import RunReport
 from train import evaluate, export, horovod_spark
 from train.text_to_ids import preprocessing, vocab_lines
@@ -148,6 +148,19 @@ def checkpoint_dir(models_dir: Path, gold: "GoldData", params: dict[str, Any], n
     return models_dir / "_checkpoints" / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def reg_param_grid(cfg: Config) -> list[float]:
+    """The baseline's regParam values: ``train.logreg_reg_params`` (a list, or one value); the older
+    single-value key ``train.logreg_reg_param`` wins where a user config still sets it."""
+    grid = cfg.get("train.logreg_reg_params", [0.0])
+    if cfg.get("train.logreg_reg_param") is not None:
+        grid = cfg.get("train.logreg_reg_param")
+        log.warning("train.logreg_reg_param is deprecated: use train.logreg_reg_params (a list)")
+    values = [float(v) for v in (grid if isinstance(grid, (list, tuple)) else [grid])]
+    if not values:
+        raise ConfigError("train.logreg_reg_params holds no value")
+    return values
+
+
 def tfidf_logreg_baseline(spark: SparkSession, cfg: Config, class_names: list[str]) -> dict[str, Any]:
     """Spark ML multinomial logistic regression on gold.features ``tfidf``: one fit per
     ``train.logreg_reg_params`` value on train, the value with the best validation accuracy kept
@@ -165,7 +178,7 @@ def tfidf_logreg_baseline(spark: SparkSession, cfg: Config, class_names: list[st
 
     try:
         best = None
-        for reg in [float(v) for v in cfg.get("train.logreg_reg_params", [0.0])]:
+        for reg in reg_param_grid(cfg):
             model = LogisticRegression(featuresCol="tfidf", labelCol="label", family="multinomial",
                                        maxIter=int(cfg.get("train.logreg_max_iter", 100)),
                                        regParam=reg).fit(split["train"])

@@ -27,3 +27,14 @@ def test_uris():
     assert to_uri("s3a://bucket/lake") == "s3a://bucket/lake"
     assert to_uri("hdfs://nn:8020/lake/") == "hdfs://nn:8020/lake"
     assert to_uri("/tmp/x y/*.txt") == "file:/tmp/x y/*.txt"   # globs stay globs
+
+
+def test_baseline_reg_param_grid_list_single_value_and_old_key():
+    from train.job import reg_param_grid
+
+    assert reg_param_grid(load_config()) == [0.0, 0.01, 0.1, 0.3, 1.0, 3.0]      # conf/reviewlake.yaml
+    assert reg_param_grid(load_config(None, ["train.logreg_reg_params=[0.5, 2]"])) == [0.5, 2.0]
+    assert reg_param_grid(load_config(None, ["train.logreg_reg_params=0.3"])) == [0.3]
+    assert reg_param_grid(load_config(None, ["train.logreg_reg_param=0.05"])) == [0.05]   # older key wins
+    with pytest.raises(ConfigError):
+        reg_param_grid(load_config(None, ["train.logreg_reg_params=[]"]))
