@@ -47,12 +47,12 @@ def run_job(name: str, script: str, args: list[str], submit: list[str], env: dic
     result, report = timed_submit(name, cmd, ROOT, env, job, reports, logs)
     if report:
         result["stages"] = {s["name"]: {"seconds": s["seconds"], "rows_in": s["rows_in"], "rows_out": s["rows_out"],
-                                        **({"detail": s["detail"]} if name_has_detail(job, s["name"]) else {})}
+                                        **({"detail": s["detail"]} if keeps_detail(job, s["name"]) else {})}
                             for s in report["stages"]}
     return result
 
 
-def name_has_detail(job: str, stage: str) -> bool:
+def keeps_detail(job: str, stage: str) -> bool:
     """Stages whose report detail the results keep (samples/s, epochs, devices of training)."""
     return (job, stage) == ("train_model", "train")
 
@@ -159,12 +159,11 @@ def main() -> None:
             if run["train_model"]["exit_code"] == 0:
                 run["score_reviews"] = run_job(f"x{factor}_score_reviews", "score_reviews.py",
                                                ["--lakehouse", str(lake), *models, *conf], submit, env, reports, logs)
-            for job in ("train_model", "score_reviews"):
-                stages = run.get(job, {}).get("stages", {})
-                main = stages.get("train" if job == "train_model" else "score", {})
-                rows_done = main.get("rows_in") or main.get("rows_out")   # scoring reports rows out
-                if rows_done and main.get("seconds"):
-                    main["rows_per_s"] = round(rows_done / main["seconds"], 1)
+            for job_name, stage in (("train_model", "train"), ("score_reviews", "score")):
+                figures = run.get(job_name, {}).get("stages", {}).get(stage, {})
+                rows_done = figures.get("rows_in") or figures.get("rows_out")   # scoring reports rows out
+                if rows_done and figures.get("seconds"):
+                    figures["rows_per_s"] = round(rows_done / figures["seconds"], 1)
         log(f"x{factor}: segmenter limit on {args.sample} texts")
         run["segmenter_limit"] = segmenter_limit(landing, args.sample, args.seed, args.conf)
         runs[str(factor)] = run
