@@ -51,8 +51,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.scale_corpus import ROOT, scale, scale_near
-from pipelines.core.run_state import delta_version
 from bench.timing import log, timed_submit
+from pipelines.core.run_state import delta_version
 from pipelines.nightly import submit_command
 
 RESULTS = ROOT / "bench" / "results"
