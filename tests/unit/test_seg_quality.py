@@ -1,9 +1,9 @@
-"""Segmentation scoring (pipelines/seg_quality.py) on hand-checked examples."""
+"""Segmentation scoring (bench/seg_scoring.py) on hand-checked examples."""
 from __future__ import annotations
 
 import pytest
 
-from pipelines.seg_quality import evaluate, parse_gold_line, score, spans
+from bench.seg_scoring import evaluate, parse_gold_line, score, spans
 
 
 def test_parse_gold_line():
