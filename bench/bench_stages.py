@@ -104,6 +104,36 @@ def plot(runs: dict, out: Path) -> None:
     fig.savefig(out, dpi=110)
 
 
+def write_results(stem: Path, runs: dict, started: datetime, cores: int, submit: list[str], conf: list[str],
+                  seed: int) -> None:
+    """Write ``<stem>.json`` (runs, fraction of the segmenter limit, growth 10x->100x) and the plot."""
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    runs = dict(sorted(runs.items(), key=lambda kv: int(kv[0])))
+    result = {
+        "benchmark": "stages", "issue": 7,
+        "measured_at": started.isoformat(timespec="seconds"),
+        "machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+                    "python": platform.python_version(), "platform": platform.platform()},
+        "code": {"git_commit": git("rev-parse", "HEAD"), "uncommitted": git("status", "--porcelain", "--", "pipelines",
+                                                                            "quality", "features", "conf").splitlines()},
+        "command": " ".join([*submit, "pipelines/<job>.py", "…", *conf]),
+        "corpus": "bench.scale_corpus.scale_near of the bundled corpus, seed %d" % seed,
+        "runs": runs,
+    }
+    if "10" in runs and runs["10"]["clean_reviews"]["exit_code"] == 0:
+        limit = runs["10"]["segmenter_limit"]["rows_per_s_per_core"] * cores
+        result["fraction_of_segmenter_limit"] = round(runs["10"]["clean_reviews"]["rows_per_s"] / limit, 4)
+        result["fraction_target"] = 0.85
+    result["time_growth_10x_to_100x"] = (
+        round(runs["100"]["clean_reviews"]["seconds"] / runs["10"]["clean_reviews"]["seconds"], 2)
+        if all(runs.get(f, {}).get("clean_reviews", {}).get("exit_code") == 0 for f in ("10", "100")) else None)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    Path(f"{stem}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    plot(runs, Path(f"{stem}.png"))
+    print(json.dumps({k: result.get(k) for k in ("fraction_of_segmenter_limit", "time_growth_10x_to_100x")}))
+    log(f"wrote {stem}.json and .png")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--factors", type=int, nargs="+", default=[1, 10])
@@ -116,6 +146,9 @@ def main() -> None:
     p.add_argument("--train-max-factor", type=int, default=10,
                    help="train one epoch and score at factors up to this (0: never)")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--prior", type=Path, default=None,
+                   help="earlier results JSON whose runs at factors not in --factors are carried over "
+                        "(marked with their commit) into the fraction, growth and plot")
     args = p.parse_args()
 
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-stages-"))
@@ -124,9 +157,15 @@ def main() -> None:
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     conf = [x for c in args.conf for x in ("--conf", c)]
     cores = os.cpu_count() or 1
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     started = datetime.now(timezone.utc)
     runs: dict[str, dict] = {}
+    if args.prior:
+        prior = json.loads(args.prior.read_text(encoding="utf-8"))
+        for factor, run in prior["runs"].items():
+            if int(factor) not in args.factors:
+                runs[factor] = {**run, "carried_over": {"from": args.prior.name, "git_commit": prior["code"]["git_commit"],
+                                                        "measured_at": prior["measured_at"]}}
+    stem = args.out or RESULTS / f"{started:%Y-%m-%d}-stages"
     for factor in args.factors:
         base = work / f"x{factor}"
         if base.exists():
@@ -170,31 +209,8 @@ def main() -> None:
         shutil.rmtree(lake, ignore_errors=True)
         shutil.rmtree(landing, ignore_errors=True)
         shutil.rmtree(base / "models", ignore_errors=True)
+        write_results(stem, runs, started, cores, submit, conf, args.seed)   # a cut-off run keeps finished factors
 
-    result = {
-        "benchmark": "stages", "issue": 7,
-        "measured_at": started.isoformat(timespec="seconds"),
-        "machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-                    "python": platform.python_version(), "platform": platform.platform()},
-        "code": {"git_commit": git("rev-parse", "HEAD"), "uncommitted": git("status", "--porcelain", "--", "pipelines",
-                                                                            "quality", "features", "conf").splitlines()},
-        "command": " ".join([*submit, "pipelines/<job>.py", "…", *conf]),
-        "corpus": "bench.scale_corpus.scale_near of the bundled corpus, seed %d" % args.seed,
-        "runs": runs,
-    }
-    if "10" in runs and runs["10"]["clean_reviews"]["exit_code"] == 0:
-        limit = runs["10"]["segmenter_limit"]["rows_per_s_per_core"] * cores
-        result["fraction_of_segmenter_limit"] = round(runs["10"]["clean_reviews"]["rows_per_s"] / limit, 4)
-        result["fraction_target"] = 0.85
-    result["time_growth_10x_to_100x"] = (
-        round(runs["100"]["clean_reviews"]["seconds"] / runs["10"]["clean_reviews"]["seconds"], 2)
-        if "10" in runs and "100" in runs else None)
-    stem = args.out or RESULTS / f"{started:%Y-%m-%d}-stages"
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    Path(f"{stem}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    plot(runs, Path(f"{stem}.png"))
-    print(json.dumps({k: result.get(k) for k in ("fraction_of_segmenter_limit", "time_growth_10x_to_100x")}))
-    log(f"wrote {stem}.json and .png")
 
 
 if __name__ == "__main__":
