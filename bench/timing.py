@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shlex
 import subprocess
 import sys
@@ -25,18 +24,28 @@ def log(msg: str) -> None:
 
 
 class PeakMemory:
-    """Samples the resident memory of a process tree: driver (the spark-submit JVM and the Python
-    driver) and Python workers (``pyspark.daemon`` and its forks), peaks in MiB."""
+    """Samples a process tree every ``every_s``: resident memory of driver (the spark-submit JVM
+    and the Python driver) and Python workers (``pyspark.daemon`` and its forks), peaks in MiB, and
+    each process's own CPU seconds as last seen (``cpu_seconds``: their sum).
+
+    CPU is sampled because ``getrusage(RUSAGE_CHILDREN)`` misses most Python-worker CPU: Spark
+    reuses its workers for the whole job and kills them at the end, so nobody in our tree reaps
+    them. The sum is a lower bound (up to ``every_s`` per process, processes shorter than that)."""
 
     def __init__(self, pid: int, every_s: float = 0.5):
         self.pid, self.every_s = pid, every_s
         self.peak = {"driver_mib": 0.0, "python_workers_mib": 0.0}
+        self._cpu: dict[tuple[int, float], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> "PeakMemory":
         self._thread.start()
         return self
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._cpu.values())
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
@@ -53,6 +62,8 @@ class PeakMemory:
             for p in procs:
                 try:
                     rss, cmd = p.memory_info().rss, " ".join(p.cmdline())
+                    t = p.cpu_times()
+                    self._cpu[(p.pid, p.create_time())] = t.user + t.system
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
                 if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
@@ -73,16 +84,13 @@ def timed_submit(name: str, cmd: list[str], cwd: Path, env: dict, job: str, repo
     log(f"{name}: load {load}; {shlex.join(cmd)}")
     report_path = reports / "runs" / job / "latest.json"
     report_path.unlink(missing_ok=True)            # a report left by an earlier run is not this run's
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(logs / f"{name}.log", "w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         with PeakMemory(proc.pid) as mem:
             code = exit_code(proc.wait())
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    figures = {"exit_code": code, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 1),
+    figures = {"exit_code": code, "seconds": round(wall, 2), "cpu_seconds": round(mem.cpu_seconds, 1),
                "load_average_before": dict(zip(("1m", "5m", "15m"), load)), "peak_memory": mem.peak}
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
     if report:
