@@ -104,18 +104,17 @@ def plot(runs: dict, out: Path) -> None:
     fig.savefig(out, dpi=110)
 
 
-def write_results(stem: Path, runs: dict, started: datetime, cores: int, submit: list[str], conf: list[str],
-                  seed: int) -> None:
-    """Write ``<stem>.json`` (runs, fraction of the segmenter limit, growth 10x->100x) and the plot."""
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+def write_results(stem: Path, runs: dict, started: datetime, code: dict, cores: int, submit: list[str],
+                  conf: list[str], seed: int) -> None:
+    """Write ``<stem>.json`` (runs, fraction of the segmenter limit, growth 10x->100x) and the plot;
+    ``code`` is the commit (and uncommitted job files) as the run started."""
     runs = dict(sorted(runs.items(), key=lambda kv: int(kv[0])))
     result = {
         "benchmark": "stages", "issue": 7,
         "measured_at": started.isoformat(timespec="seconds"),
         "machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
                     "python": platform.python_version(), "platform": platform.platform()},
-        "code": {"git_commit": git("rev-parse", "HEAD"), "uncommitted": git("status", "--porcelain", "--", "pipelines",
-                                                                            "quality", "features", "conf").splitlines()},
+        "code": code,
         "command": " ".join([*submit, "pipelines/<job>.py", "…", *conf]),
         "corpus": "bench.scale_corpus.scale_near of the bundled corpus, seed %d" % seed,
         "runs": runs,
@@ -158,13 +157,16 @@ def main() -> None:
     conf = [x for c in args.conf for x in ("--conf", c)]
     cores = os.cpu_count() or 1
     started = datetime.now(timezone.utc)
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    code = {"git_commit": git("rev-parse", "HEAD"),
+            "uncommitted": git("status", "--porcelain", "--", "pipelines", "quality", "features", "conf").splitlines()}
     runs: dict[str, dict] = {}
     if args.prior:
         prior = json.loads(args.prior.read_text(encoding="utf-8"))
         for factor, run in prior["runs"].items():
             if int(factor) not in args.factors:
-                runs[factor] = {**run, "carried_over": {"from": args.prior.name, "git_commit": prior["code"]["git_commit"],
-                                                        "measured_at": prior["measured_at"]}}
+                runs[factor] = {"carried_over": {"from": args.prior.name, "git_commit": prior["code"]["git_commit"],
+                                                 "measured_at": prior["measured_at"]}, **run}   # keeps an older origin
     stem = args.out or RESULTS / f"{started:%Y-%m-%d}-stages"
     for factor in args.factors:
         base = work / f"x{factor}"
@@ -209,7 +211,7 @@ def main() -> None:
         shutil.rmtree(lake, ignore_errors=True)
         shutil.rmtree(landing, ignore_errors=True)
         shutil.rmtree(base / "models", ignore_errors=True)
-        write_results(stem, runs, started, cores, submit, conf, args.seed)   # a cut-off run keeps finished factors
+        write_results(stem, runs, started, code, cores, submit, conf, args.seed)   # a cut-off run keeps finished factors
 
 
 
