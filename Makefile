@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench bench-ingest bench-near-dup bench-incremental bench-stages bench-seg bench-train bench-ceiling dist clean
+.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling dist clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -68,7 +68,7 @@ BENCH_FACTOR ?= 10
 NEAR_DUP_FACTORS ?= 1 10 100
 NEAR_DUP_ARGS ?=
 STAGE_FACTORS ?= 1 10
-bench: bench-ingest bench-near-dup bench-incremental bench-stages bench-seg bench-train bench-ceiling  ## every benchmark (hours; not tests): JSON under bench/results/
+bench: bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling  ## every benchmark (hours; not tests): JSON under bench/results/
 
 bench-ingest: setup  ## ingest+clean: Spark against one pandas process, corpus x BENCH_FACTOR
 	$(VENV)/bin/python -m bench.bench_ingest_clean --factor $(BENCH_FACTOR)
@@ -83,6 +83,9 @@ bench-incremental: setup  ## full run, +1% files, no-op rerun: exact copies (wor
 
 bench-stages: setup  ## whole job and stages at STAGE_FACTORS (add 100 for the growth figure), segmenter limit, plot
 	$(VENV)/bin/python -m bench.bench_stages --factors $(STAGE_FACTORS)
+
+bench-tuning: setup  ## Arrow batch size and partition count for the clean and segment UDFs, interleaved repeats
+	$(VENV)/bin/python -m bench.udf_tuning
 
 bench-seg: setup  ## segmentation quality against People's Daily gold, each backend and setting
 	$(VENV)/bin/python -m bench.seg_quality
