@@ -13,9 +13,11 @@ a sample of the same texts (rows/s per core); ``fraction_of_segmenter_limit`` = 
 10; null unless both ran). Training and scoring run up to ``--train-max-factor`` (one epoch,
 2 Horovod processes, no TF-IDF baseline; its ``train`` stage includes the Horovod start).
 
-Writes ``bench/results/<UTC date>-stages.json`` and ``-stages.png``. Not a test.
+Writes ``bench/results/<UTC date>-stages.json`` and ``-stages.png`` after every factor (a cut-off
+run keeps the finished ones); ``--prior FILE`` carries the runs of other factors over from an
+earlier results file, each marked with the commit it was measured at. Not a test.
 
-    python -m bench.bench_stages --factors 1 10 [100] [--conf segment.backend=jieba_c] [--train-max-factor 1]
+    python -m bench.bench_stages --factors 1 10 [100] [--conf segment.backend=jieba_c] [--train-max-factor 1] [--prior FILE]
 """
 from __future__ import annotations
 
@@ -212,7 +214,6 @@ def main() -> None:
         shutil.rmtree(landing, ignore_errors=True)
         shutil.rmtree(base / "models", ignore_errors=True)
         write_results(stem, runs, started, code, cores, submit, conf, args.seed)   # a cut-off run keeps finished factors
-
 
 
 if __name__ == "__main__":
