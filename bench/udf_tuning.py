@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -69,6 +70,7 @@ def main() -> None:
     args = p.parse_args()
 
     from pyspark import StorageLevel
+    from pyspark.sql import functions as F
 
     from pipelines.clean import build_rules
     from pipelines.core.config import load_config
@@ -86,8 +88,6 @@ def main() -> None:
     spark = get_spark(cfg)
     conf_batch = int(spark.conf.get(BATCH))
     conf_parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    from pyspark.sql import functions as F
-
     lines = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.txt") \
         .text(str(work / "landing")).withColumnRenamed("value", "raw_text") \
         .where("trim(raw_text) != ''").orderBy(F.xxhash64("raw_text"), "raw_text").limit(args.rows)
@@ -127,6 +127,7 @@ def main() -> None:
     print(json.dumps(summary, indent=1))
     log(f"wrote {out}; outputs identical across settings: {result['outputs_identical']}")
     spark.stop()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
