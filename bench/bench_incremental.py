@@ -44,14 +44,13 @@ import platform
 import random
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.scale_corpus import ROOT, scale, scale_near
-from bench.timing import log, timed_submit
+from bench.timing import git, log, timed_submit
 from pipelines.core.run_state import delta_version
 from pipelines.nightly import submit_command
 
@@ -107,10 +106,6 @@ def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: flo
 
 
 # --------------------------------------------------------------------------- code and git
-def git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.rstrip()
-
-
 def snapshot_code(target: Path) -> str:
     """Copy the code the job runs into ``target`` (the jobs then run with it as working directory:
     Python workers put their working directory first on ``sys.path``, and the config's relative

@@ -27,7 +27,6 @@ import os
 import platform
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ from pathlib import Path
 import psutil
 
 from bench.scale_corpus import ROOT, scale_near
-from bench.timing import log, timed_submit
+from bench.timing import git, log, timed_submit
 from pipelines.nightly import submit_command
 
 RESULTS = ROOT / "bench" / "results"
@@ -159,7 +158,6 @@ def main() -> None:
     conf = [x for c in args.conf for x in ("--conf", c)]
     cores = os.cpu_count() or 1
     started = datetime.now(timezone.utc)
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     code = {"git_commit": git("rev-parse", "HEAD"),
             "uncommitted": git("status", "--porcelain", "--", "pipelines", "quality", "features", "conf").splitlines()}
     runs: dict[str, dict] = {}

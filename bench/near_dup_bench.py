@@ -35,7 +35,6 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.scale_corpus import MANIFEST_FILE, ROOT, TRUTH_FILE, scale_near
+from bench.timing import git, tree_cpu_seconds
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -84,30 +84,6 @@ def write_docs_parquet(folder: Path) -> None:
 def mh_tables(threshold: float, min_recall: float) -> int:
     """Fewest OR-amplified MinHash tables catching a pair at ``threshold`` with >= ``min_recall``."""
     return max(1, math.ceil(math.log(1.0 - min_recall) / math.log(1.0 - threshold)))
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its live descendants, each with its reaped children
-    (Linux ``/proc``): here the driver, its Spark JVM and the Python workers. Unlike wall time it
-    hardly moves when other work shares the cores."""
-    ticks: dict[int, int] = {}
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        ticks[int(entry)] = sum(int(x) for x in fields[11:15])   # utime stime cutime cstime
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        total += ticks.get(p, 0)
-        stack.extend(children.get(p, []))
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_capped(spark, fn, cap_s: float, group: str) -> tuple[object, float, str | None, float]:
@@ -302,10 +278,8 @@ def recall(found: set, truth: dict) -> dict:
 
 
 def git_state() -> dict:
-    def run(*args):
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return {"commit": run("rev-parse", "--short", "HEAD"),
-            "uncommitted_in_measured_code": run("status", "--porcelain", "pipelines/dedupe.py", "pipelines/minhash.py").splitlines()}
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted_in_measured_code": git("status", "--porcelain", "pipelines/dedupe.py", "pipelines/minhash.py").splitlines()}
 
 
 def main() -> None:

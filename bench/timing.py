@@ -1,7 +1,7 @@
-"""Timing one ``spark-submit`` of a job for the benchmarks: wall and CPU seconds of the process
-tree, the load average before it, peak resident memory of driver and Python workers, its exit
-code and its run report (``<reports>/runs/<job>/latest.json``). Shared by ``bench_stages`` and
-``bench_incremental``, which pick from the report what they publish."""
+"""Measuring for the benchmarks: one ``spark-submit`` of a job timed (wall and CPU seconds of the
+process tree, the load average before it, peak resident memory of driver and Python workers, its
+exit code and its run report ``<reports>/runs/<job>/latest.json``), CPU seconds of a live process
+tree, and the git state a result was measured at."""
 from __future__ import annotations
 
 import json
@@ -16,11 +16,41 @@ from pathlib import Path
 
 import psutil
 
+from bench.scale_corpus import ROOT
 from pipelines.nightly import exit_code
 
 
 def log(msg: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+def git(*args: str) -> str:
+    """Output of ``git *args`` in the repository (empty where git fails)."""
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.rstrip()
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants, each with its reaped children
+    (Linux ``/proc``): here the driver, its Spark JVM and the Python workers. Unlike wall time it
+    hardly moves when other work shares the cores."""
+    ticks: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks[int(entry)] = sum(int(x) for x in fields[11:15])   # utime stime cutime cstime
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += ticks.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class PeakMemory:

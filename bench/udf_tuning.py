@@ -26,15 +26,13 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.near_dup_bench import tree_cpu_seconds
 from bench.scale_corpus import ROOT, scale_near
-from bench.timing import log
+from bench.timing import git, log, tree_cpu_seconds
 
 RESULTS = ROOT / "bench" / "results"
 BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
@@ -79,7 +77,6 @@ def main() -> None:
 
     cfg = load_config(overrides=args.conf)
     started = datetime.now(timezone.utc)
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     code = {"git_commit": git("rev-parse", "HEAD"),
             "uncommitted": git("status", "--porcelain", "--", "pipelines", "conf", "bench/udf_tuning.py").splitlines()}
     work = Path(tempfile.mkdtemp(prefix="reviewlake-udf-tuning-"))
@@ -90,12 +87,14 @@ def main() -> None:
     conf_parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
     lines = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.txt") \
         .text(str(work / "landing")).withColumnRenamed("value", "raw_text") \
-        .where("trim(raw_text) != ''").orderBy(F.xxhash64("raw_text"), "raw_text").limit(args.rows)
+        .where("trim(raw_text) != ''").orderBy(F.xxhash64("raw_text"), "raw_text").limit(args.rows) \
+        .persist(StorageLevel.MEMORY_ONLY)   # sampled once, then repartitioned per setting
     rules, spec = build_rules(cfg), SegmenterSpec.from_config(cfg)
     cached = {}
     for parts in sorted(set(args.partitions) | {conf_parts}):
         cached[parts] = lines.repartition(parts).persist(StorageLevel.MEMORY_ONLY)
         log(f"{cached[parts].count()} rows cached on {parts} partitions")
+    lines.unpersist()
     settings = [(conf_parts, b) for b in args.batches] + [(n, conf_batch) for n in args.partitions if n != conf_parts]
     run_once(spark, cached[conf_parts], conf_batch, rules, spec)   # warm-up: workers, jieba dictionary
     runs: dict[str, list[dict]] = {f"partitions={n},batch={b}": [] for n, b in settings}
