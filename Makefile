@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling dist clean
+.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -98,6 +98,14 @@ bench-ceiling: clean-reviews features  ## strong linear classifiers on the pipel
 
 dist: setup  ## dist/reviewlake.zip: the packages for spark-submit --py-files on a cluster (README "Cluster")
 	$(VENV)/bin/python scripts/make_dist.py dist/reviewlake.zip
+
+LOCK_VENV := $(CURDIR)/.cache/lock-venv
+lock:  ## regenerate constraints.txt from a clean resolve of .[dev] (new venv, no pip cache)
+	rm -rf $(LOCK_VENV) && python3.11 -m venv $(LOCK_VENV)
+	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q "pip==24.3.1" wheel "setuptools<70"
+	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/report.json ".[dev]"
+	$(LOCK_VENV)/bin/python scripts/lock_constraints.py $(LOCK_VENV)/report.json constraints.txt
+	rm -rf $(LOCK_VENV)
 
 clean:  ## remove run outputs (tables, models, reports); keeps .venv, jars and data
 	rm -rf lakehouse models reports spark-warehouse metastore_db derby.log
