@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-slow bench bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling dist lock clean
+.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -58,11 +58,19 @@ rollback: setup  ## RESTORE TABLE=layer/name to VERSION=n (prints its history fi
 	@[ -n "$(TABLE)" ] && [ -n "$(VERSION)" ] || { echo "usage: make rollback TABLE=silver/reviews VERSION=n" >&2; exit 2; }
 	$(SUBMIT) pipelines/rollback.py --table $(TABLE) --version $(VERSION) $(JOB_ARGS)
 
-test: setup  ## the default test suite (no slow tests)
-	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+test: setup  ## unit + in-process Spark tests (the shared session only): ~10 min on 2 cores
+	$(VENV)/bin/python -m pytest -m "not system and not slow" $(PYTEST_ARGS)
+
+AIRFLOW_VENV := $(CURDIR)/.venv-airflow
+test-system: setup airflow-venv  ## tests that start JVMs/processes: cluster, HDFS, SIGKILL, notebooks, Horovod resume, Airflow DAG
+	$(VENV)/bin/python -m pytest -m "system and not slow" --timeout=1800 --ignore=tests/system/airflow $(PYTEST_ARGS)
+	$(AIRFLOW_VENV)/bin/python -m pytest tests/system/airflow $(PYTEST_ARGS)
 
 test-slow: setup  ## only the slow tests (full corpus)
-	$(VENV)/bin/python -m pytest -m slow $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m slow --timeout=3600 $(PYTEST_ARGS)
+
+airflow-venv:  ## .venv-airflow: Airflow + its Spark provider, a virtualenv of its own (protobuf clashes with TensorFlow's)
+	@bash scripts/airflow_venv.sh
 
 BENCH_FACTOR ?= 10
 NEAR_DUP_FACTORS ?= 1 10 100
@@ -100,11 +108,13 @@ dist: setup  ## dist/reviewlake.zip: the packages for spark-submit --py-files on
 	$(VENV)/bin/python scripts/make_dist.py dist/reviewlake.zip
 
 LOCK_VENV := $(CURDIR)/.cache/lock-venv
-lock:  ## regenerate constraints.txt from a clean resolve of .[dev] (new venv, no pip cache)
+lock:  ## regenerate constraints.txt and constraints-airflow.txt from a clean resolve (new venv, no pip cache)
 	rm -rf $(LOCK_VENV) && python3.11 -m venv $(LOCK_VENV)
 	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q "pip==24.3.1" wheel "setuptools<70"
 	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/report.json ".[dev]"
 	$(LOCK_VENV)/bin/python scripts/lock_constraints.py $(LOCK_VENV)/report.json constraints.txt
+	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/airflow.json -r deploy/airflow/requirements.txt
+	$(LOCK_VENV)/bin/python scripts/lock_constraints.py $(LOCK_VENV)/airflow.json constraints-airflow.txt
 	rm -rf $(LOCK_VENV)
 
 clean:  ## remove run outputs (tables, models, reports); keeps .venv, jars and data

@@ -41,8 +41,9 @@ class GateResult:
 _contexts: dict[str, object] = {}
 
 
-def _context(docs_dir: Path):
-    """One ephemeral GX context per process and Data Docs folder, with progress bars off."""
+def _context(docs_dir: Path | None):
+    """One ephemeral GX context per process and Data Docs folder (``None``: no Data Docs site),
+    with progress bars off."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -50,6 +51,9 @@ def _context(docs_dir: Path):
     if key not in _contexts:
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        if docs_dir is None:
+            _contexts[key] = ctx
+            return ctx
         ctx.add_data_docs_site(
             site_name="reviewlake",
             site_config={
@@ -69,12 +73,14 @@ def _describe(result) -> str:
     return f"{cfg.type}({', '.join(f'{k}={v}' for k, v in kwargs.items())}) observed={observed}"
 
 
-def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path) -> GateResult:
-    """Validate ``df`` against ``expectations`` as suite ``suite_name``; Data Docs in ``docs_dir``."""
+def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None) -> GateResult:
+    """Validate ``df`` against ``expectations`` as suite ``suite_name``; Data Docs in ``docs_dir``
+    (``None``: the verdict only, no Data Docs written)."""
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
-    docs_dir.mkdir(parents=True, exist_ok=True)
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
     ctx = _context(docs_dir)
     source = ctx.data_sources.add_or_update_spark(name="reviewlake")
     asset = source.add_dataframe_asset(name=suite_name)
@@ -87,7 +93,8 @@ def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: P
         gx.Checkpoint(
             name=f"{suite_name}-checkpoint",
             validation_definitions=[definition],
-            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=["reviewlake"])],
+            actions=[] if docs_dir is None else [UpdateDataDocsAction(name="update_data_docs",
+                                                                      site_names=["reviewlake"])],
             result_format="SUMMARY",
         )
     )
@@ -98,8 +105,9 @@ def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: P
     for identifier, suite_result in run.run_results.items():
         evaluated += len(suite_result.results)
         failed += [_describe(r) for r in suite_result.results if not r.success]
-        urls = ctx.get_docs_sites_urls(resource_identifier=identifier, site_names=["reviewlake"])
-        docs_page = next((u["site_url"] for u in urls if u.get("site_url")), docs_page)
+        if docs_dir is not None:
+            urls = ctx.get_docs_sites_urls(resource_identifier=identifier, site_names=["reviewlake"])
+            docs_page = next((u["site_url"] for u in urls if u.get("site_url")), docs_page)
     # The suite's object is reused across calls in this process: drop it so that a later
     # validation of the same name starts from its own expectations only.
     source.delete_asset(suite_name)
@@ -112,7 +120,7 @@ def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: P
     return result
 
 
-def require(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path) -> GateResult:
+def require(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None) -> GateResult:
     """Like :func:`validate`, but raise :class:`QualityGateError` when the suite fails."""
     result = validate(df, suite_name, expectations, docs_dir)
     if not result.success:

@@ -42,7 +42,7 @@ fetch_jar() {  # fetch_jar FOLDER GROUP:ARTIFACT:VERSION (skipped when present)
 }
 for art in io.delta:delta-spark_2.13:4.0.1 io.delta:delta-storage:4.0.1; do fetch_jar jars "$art"; done
 # test-only jars (never on Spark's classpath): an in-process HDFS (MiniDFSCluster) for the
-# storage-URI test, tests/integration/test_hdfs_storage.py
+# storage-URI test, tests/system/test_hdfs_storage.py
 for art in org.apache.hadoop:hadoop-client-minicluster:3.4.1 junit:junit:4.13.2 org.hamcrest:hamcrest-core:1.3; do
   fetch_jar jars/test "$art"
 done

@@ -119,6 +119,23 @@ def read_checkpoint_state(checkpoint_dir: str | None) -> dict[str, Any] | None:
         return json.load(fh)
 
 
+def load_resume(model, checkpoint_dir: str | None) -> dict[str, Any] | None:
+    """What a run resumes from, read through ``model`` (same architecture): ``{"state": the epoch
+    state, "weights": the last epoch's weights, "best": the best epoch's weights or None}``; None
+    when ``checkpoint_dir`` holds no checkpoint. ``model`` is left with the last weights."""
+    import tensorflow as tf
+
+    state = read_checkpoint_state(checkpoint_dir)
+    if state is None:
+        return None
+    best = None  # no best epoch yet (validation loss never finite)
+    if state.get("best_epoch") and tf.io.gfile.exists(f"{checkpoint_dir}/{BEST_WEIGHTS}"):
+        model.load_weights(f"{checkpoint_dir}/{BEST_WEIGHTS}")
+        best = model.get_weights()
+    model.load_weights(f"{checkpoint_dir}/{LAST_WEIGHTS}")
+    return {"state": state, "weights": model.get_weights(), "best": best}
+
+
 @dataclass
 class TrainResult:
     model: Any                      # tf.keras.Model on the driver, rank 0's final weights
@@ -225,16 +242,7 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
 
     model = build_model(int(spec["vocab_size"]), int(spec["max_len"]), int(spec["n_classes"]), p)
     # resume: rank 0 reads the checkpoint and hands weights and state to every rank
-    resume = None
-    if rank == 0:
-        state = read_checkpoint_state(checkpoint_dir)
-        if state is not None:
-            best = None  # no best epoch yet (validation loss never finite)
-            if state.get("best_epoch") and tf.io.gfile.exists(f"{checkpoint_dir}/{BEST_WEIGHTS}"):
-                model.load_weights(f"{checkpoint_dir}/{BEST_WEIGHTS}")
-                best = model.get_weights()
-            model.load_weights(f"{checkpoint_dir}/{LAST_WEIGHTS}")
-            resume = {"state": state, "weights": model.get_weights(), "best": best}
+    resume = load_resume(model, checkpoint_dir) if rank == 0 else None
     import horovod.tensorflow as hvd_tf
 
     resume = hvd_tf.broadcast_object(resume, root_rank=0)

@@ -1,4 +1,5 @@
-"""One configuration source: packaged YAML defaults, then ``--config FILE``, then ``--conf k=v``.
+"""One configuration source: packaged YAML defaults, then the file named by ``$REVIEWLAKE_CONFIG``
+(a site file every job of this environment reads), then ``--config FILE``, then ``--conf k=v``.
 
 Keys are dotted paths (``features.max_len``). Values given on the command line are parsed as
 YAML scalars, so ``--conf train.epochs=5`` is an int and ``--conf quality.enabled=false`` a bool.
@@ -15,6 +16,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 DEFAULTS_FILE = Path(__file__).resolve().parents[2] / "conf" / "reviewlake.yaml"
+SITE_CONFIG_ENV = "REVIEWLAKE_CONFIG"
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -75,17 +77,25 @@ class Config:
         return copy.deepcopy(self._data)
 
 
+def _read_file(path: str | os.PathLike, what: str) -> Mapping:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{what} not found: {path}")
+    extra = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    if not isinstance(extra, Mapping):
+        raise ConfigError(f"{what} {path} must hold a mapping")
+    return extra
+
+
 def load_config(path: str | os.PathLike | None = None, overrides: Iterable[str] = ()) -> Config:
-    """Defaults, merged with the YAML file at ``path`` (if any), then ``key=value`` overrides."""
+    """Defaults, merged with the file named by ``$REVIEWLAKE_CONFIG`` (if set), then the YAML file
+    at ``path`` (if any), then ``key=value`` overrides."""
     data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8")) or {}
+    site = os.environ.get(SITE_CONFIG_ENV)
+    if site:
+        _merge(data, _read_file(site, f"config file (${SITE_CONFIG_ENV})"))
     if path:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        extra = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        if not isinstance(extra, Mapping):
-            raise ConfigError(f"config file {path} must hold a mapping")
-        _merge(data, extra)
+        _merge(data, _read_file(path, "config file"))
     return Config(data).with_overrides(overrides)
 
 

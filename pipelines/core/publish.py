@@ -31,7 +31,8 @@ class Stager:
         self.spark = spark
         self.cfg = cfg
         self.root = f"{to_uri(cfg['lakehouse']).rstrip('/')}/_staging/{run_id}"
-        self.docs_dir = local_path(to_uri(cfg["reports_dir"])) / "data_docs"
+        self.docs_dir = (local_path(to_uri(cfg["reports_dir"])) / "data_docs"
+                         if cfg.get("quality.data_docs", True) else None)
         self.gates: list[gate.GateResult] = []
 
     def stage(self, name: str, df: DataFrame) -> Staged:

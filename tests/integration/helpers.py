@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Sequence
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from pipelines.core import delta_io
 from pipelines.core.config import load_config
@@ -19,13 +21,16 @@ JOB_TABLES = (("bronze", "reviews_raw"), ("bronze", "files"), ("silver", "review
 def comparable(spark: SparkSession, lake: Path | str, layer: str, name: str,
                drop: Sequence[str] = RUN_COLUMNS) -> DataFrame:
     """``<lake>/<layer>/<name>`` (a path or any URI) without the columns in ``drop`` (by default
-    the run's own: batch ids, timestamps), TF-IDF vectors as arrays (chispa compares arrays)."""
+    the run's own: batch ids, timestamps), TF-IDF vectors as arrays and maps (bronze ``extra``) as
+    JSON, so that chispa can sort and compare the rows."""
     df = delta_io.read(spark, delta_io.table_uri(load_config(overrides=[f"lakehouse={lake}"]), layer, name))
     if "tfidf" in df.columns:
         from pyspark.ml.functions import vector_to_array
 
         df = df.withColumn("tfidf", vector_to_array("tfidf"))
-    return df.drop(*[c for c in drop if c in df.columns])
+    df = df.drop(*[c for c in drop if c in df.columns])
+    return df.select(*[F.to_json(f.name).alias(f.name) if isinstance(f.dataType, T.MapType) else F.col(f.name)
+                       for f in df.schema])
 
 
 def versions(spark: SparkSession, lake: Path | str) -> dict:

@@ -200,30 +200,57 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert [s["name"] for s in report["stages"]] == ["resolve_model", "score", "merge"]
 
 
-def test_training_resumes_from_the_last_checkpoint_after_a_failure(spark, tmp_path):
-    """A run that fails after epoch 1 leaves a checkpoint; the rerun starts at epoch 2 from it."""
-    from train import horovod_spark
-
-    rows = _synthetic_rows()
+def training_arrays(rows=None) -> dict[str, np.ndarray]:
+    """x/y arrays of the synthetic train and validation rows, as the training job feeds them."""
+    rows = rows or _synthetic_rows()
     vocab = {_token(i): i for i in range(2, VOCAB_SIZE)}
     arrays = {}
     for split, key in (("train", "train"), ("validation", "val")):
         part = [r for r in rows if r["split"] == split]
         arrays[f"x_{key}"] = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in part], dtype=np.int32)
         arrays[f"y_{key}"] = np.array([0 if r["label"] == "negative" else 2 for r in part], dtype=np.int32)
-    params = {"epochs": 2, "batch_size": 8, "learning_rate": 0.01, "warmup_epochs": 0, "clip_norm": 1.0,
-              "embedding_dim": 16, "lstm_units": 8, "dropout": 0.0, "seed": 3, "patience": 5,
-              "class_weight": "balanced"}
-    ckpt = str(tmp_path / "ckpt")
-    shape = {"vocab_size": VOCAB_SIZE, "max_len": MAX_LEN, "n_classes": len(CLASSES), "num_proc": 2}
+    return arrays
 
-    with pytest.raises(Exception):  # the rank's error reaches the driver as a failed Horovod job
-        horovod_spark.train(spark, arrays, params={**params, "fail_after_epoch": 1}, checkpoint_dir=ckpt, **shape)
+
+RESUME_PARAMS = {"epochs": 2, "batch_size": 8, "learning_rate": 0.01, "warmup_epochs": 0, "clip_norm": 1.0,
+                 "embedding_dim": 16, "lstm_units": 8, "dropout": 0.0, "seed": 3, "patience": 5,
+                 "class_weight": "balanced"}
+
+
+def test_checkpoint_and_resume_with_plain_keras(tmp_path):
+    """The checkpoint logic of every Horovod rank (epoch state callback, load_resume), in one plain
+    Keras process: a run failing after epoch 1 leaves a checkpoint; the rerun starts at epoch 2 from
+    its weights. The same through Horovod on Spark: tests/system/test_horovod_resume.py."""
+    import tensorflow as tf
+
+    from train import horovod_spark
+    from train.model import build_model
+
+    data, ckpt = training_arrays(), str(tmp_path / "ckpt")
+
+    def run(fail_after_epoch):
+        tf.keras.utils.set_random_seed(3)
+        model = build_model(VOCAB_SIZE, MAX_LEN, len(CLASSES), RESUME_PARAMS)
+        resume = horovod_spark.load_resume(model, ckpt)
+        model.compile(optimizer=tf.keras.optimizers.legacy.Adam(0.01), loss="sparse_categorical_crossentropy")
+        tracker = horovod_spark._epoch_state_callback(
+            tf, model, 0, 5, ckpt, resume and resume["state"], resume and resume["best"], fail_after_epoch)
+        model.fit(data["x_train"], data["y_train"], batch_size=8, epochs=2,
+                  initial_epoch=resume["state"]["epoch"] if resume else 0,
+                  validation_data=(data["x_val"], data["y_val"]), callbacks=[tracker], verbose=0)
+        return model, tracker, resume
+
+    with pytest.raises(RuntimeError, match="fault injected after epoch 1"):
+        run(fail_after_epoch=1)
     state = horovod_spark.read_checkpoint_state(ckpt)
-    assert state["epoch"] == 1 and len(state["history"]["loss"]) == 1
+    assert state["epoch"] == 1 and len(state["history"]["loss"]) == 1 and state["best_epoch"] == 1
+    saved = build_model(VOCAB_SIZE, MAX_LEN, len(CLASSES), RESUME_PARAMS)
+    saved.load_weights(f"{ckpt}/{horovod_spark.LAST_WEIGHTS}")
 
-    result = horovod_spark.train(spark, arrays, params=params, checkpoint_dir=ckpt, **shape)
-    assert result.resumed_from_epoch == 1
-    assert result.epochs_run == 2
-    assert result.history["loss"][0] == state["history"]["loss"][0]      # epoch 1 is not redone
+    model, tracker, resume = run(fail_after_epoch=None)
+    assert resume["state"]["epoch"] == 1
+    assert all(np.array_equal(a, b) for a, b in zip(resume["weights"], saved.get_weights()))
+    assert tracker.history["loss"][0] == state["history"]["loss"][0]      # epoch 1 is not redone
+    assert len(tracker.history["loss"]) == 2
     assert horovod_spark.read_checkpoint_state(ckpt)["epoch"] == 2
+    assert horovod_spark.load_resume(model, str(tmp_path / "empty")) is None

@@ -38,3 +38,16 @@ def test_baseline_reg_param_grid_list_single_value_and_old_key():
     assert reg_param_grid(load_config(None, ["train.logreg_reg_param=0.05"])) == [0.05]   # older key wins
     with pytest.raises(ConfigError):
         reg_param_grid(load_config(None, ["train.logreg_reg_params=[]"]))
+
+
+def test_site_file_from_the_environment_sits_between_defaults_and_config_file(tmp_path, monkeypatch):
+    site, own = tmp_path / "site.yaml", tmp_path / "own.yaml"
+    site.write_text("train:\n  epochs: 7\n  seed: 1\nfeatures:\n  min_df: 5\n", encoding="utf-8")
+    own.write_text("train:\n  epochs: 9\n", encoding="utf-8")
+    monkeypatch.setenv("REVIEWLAKE_CONFIG", str(site))
+    cfg = load_config(own, ["train.seed=3"])
+    assert (cfg["train.epochs"], cfg["train.seed"], cfg["features.min_df"]) == (9, 3, 5)
+    assert cfg["features.vocab_size"] == 30000    # untouched default
+    monkeypatch.setenv("REVIEWLAKE_CONFIG", str(tmp_path / "absent.yaml"))
+    with pytest.raises(ConfigError, match="REVIEWLAKE_CONFIG"):
+        load_config()

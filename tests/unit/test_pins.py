@@ -42,15 +42,17 @@ def setup_cfg_lines() -> list[tuple[str, str]]:
     return out
 
 
+def requirement_files() -> list[Path]:
+    found = [*ROOT.glob("constraints*.txt"), *ROOT.glob("**/requirements*.txt")]
+    return sorted(p for p in set(found) if not any(part.startswith(".venv") for part in p.relative_to(ROOT).parts))
+
+
 def all_pins() -> list[tuple[str, str]]:
-    files = [ROOT / "constraints.txt", *sorted(ROOT.glob("requirements*.txt")),
-             *sorted(ROOT.glob("**/requirements*.txt"))]
-    seen, out = set(), []
-    for path in files:
-        if path not in seen and ".venv" not in path.parts:
-            seen.add(path)
-            out.extend(requirement_lines(path))
-    return out + setup_cfg_lines()
+    return [pin for path in requirement_files() for pin in requirement_lines(path)] + setup_cfg_lines()
+
+
+def pinned(lines: list[tuple[str, str]]) -> dict[str, str]:
+    return {norm(r.split("==")[0].split("[")[0]): r.split("==")[1] for _, r in lines}
 
 
 @pytest.mark.parametrize("where,req", all_pins(), ids=lambda v: str(v))
@@ -65,12 +67,17 @@ def test_pin_checker_rejects_what_broke_fresh_installs():
         assert not PIN.match(bad), bad
 
 
-def test_setup_cfg_pins_agree_with_constraints():
-    constraints = {norm(r.split("==")[0]): r.split("==")[1]
-                   for _, r in requirement_lines(ROOT / "constraints.txt")}
-    for where, req in setup_cfg_lines():
-        if "airflow" in where:  # its own virtualenv (make airflow-venv), not the locked stack
-            continue
-        name, version = req.split("==")
-        name = norm(name.split("[")[0])
-        assert constraints.get(name) == version, f"{where}: {req} but constraints.txt has {constraints.get(name)}"
+def test_the_checked_files_include_both_locks_and_the_airflow_requirements():
+    names = {p.relative_to(ROOT).as_posix() for p in requirement_files()}
+    assert {"constraints.txt", "constraints-airflow.txt", "deploy/airflow/requirements.txt"} <= names
+
+
+@pytest.mark.parametrize("pins, lock", [
+    (setup_cfg_lines, "constraints.txt"),
+    (lambda: requirement_lines(ROOT / "deploy" / "airflow" / "requirements.txt"), "constraints-airflow.txt"),
+])
+def test_top_level_pins_agree_with_their_lock(pins, lock):
+    locked = pinned(requirement_lines(ROOT / lock))
+    for where, req in pins():
+        name, version = norm(req.split("==")[0].split("[")[0]), req.split("==")[1]
+        assert locked.get(name) == version, f"{where}: {req} but {lock} has {locked.get(name)}"

@@ -95,7 +95,7 @@ def submit(url: str, dist_zip: Path, script: str, *args: str) -> str:
 
 def test_executors_import_the_shipped_package(cluster, dist_zip):
     url, work = cluster
-    out = submit(url, dist_zip, "tests/integration/cluster_probe.py")
+    out = submit(url, dist_zip, "tests/system/cluster_probe.py")
     probe = json.loads(next(line for line in out.splitlines() if line.startswith("PROBE "))[len("PROBE "):])
     assert probe["master"] == url
     # one executor per worker, each in its worker's work dir, importing from the shipped zip

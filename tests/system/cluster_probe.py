@@ -1,4 +1,4 @@
-"""Submitted to the test cluster (tests/integration/test_standalone_cluster.py): where each
+"""Submitted to the test cluster (tests/system/test_standalone_cluster.py): where each
 executor imports the project from, and which worker ran it. Prints one JSON line."""
 import json
 import os

@@ -13,12 +13,9 @@ from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from pipelines import clean_reviews
-from pipelines.core import delta_io
-from pipelines.core.config import load_config
+from tests.integration.helpers import comparable
 
 ROOT = Path(__file__).resolve().parents[2]
 # regexes on the job's log: the kill lands right after the line is written
@@ -27,7 +24,6 @@ KILL_POINTS = {
     "while silver is being computed": r"\[clean_reviews\] segment\+stage \.\.\.$",
     "between the silver and ledger commits": r"published \S+/silver/dedupe_index$",
 }
-RUN_COLUMNS = ("batch_id", "ingested_at", "detected_at")  # differ between any two runs by design
 TABLES = [("bronze", "reviews_raw"), ("bronze", "quarantine"), ("bronze", "files"),
           ("silver", "reviews"), ("silver", "disposition"), ("silver", "dedupe_index")]
 
@@ -56,39 +52,19 @@ def submit(landing: Path, lake: Path, kill_at: str | None) -> int:
     return code
 
 
-def read(spark, lake: Path, layer: str, name: str):
-    cfg = load_config(overrides=[f"lakehouse={lake}"])
-    df = delta_io.read(spark, delta_io.table_uri(cfg, layer, name))
-    # map columns (bronze `extra`) as JSON: rows are sorted for comparison, maps cannot be
-    return df.drop(*[c for c in RUN_COLUMNS if c in df.columns]).select(
-        *[F.to_json(f.name).alias(f.name) if isinstance(f.dataType, T.MapType) else F.col(f.name) for f in df.schema
-          if f.name not in RUN_COLUMNS])
-
-
 @pytest.fixture(scope="module")
-def landing(corpus_sample, tmp_path_factory):
-    """A small landing folder: 40 lines of each sample file, one undecodable line, one repeat."""
-    out = tmp_path_factory.mktemp("crash_landing")
-    for name in ("pos.txt", "neg.txt"):
-        lines = (corpus_sample / name).read_text(encoding="utf-8").splitlines()[:40]
-        (out / name).write_text("\n".join(lines + lines[:3]) + "\n", encoding="utf-8")
-    (out / "bad.txt").write_bytes("好评，很满意\n".encode("utf-8") + b"\xff\xfe\xfa bad\n")
-    return out
-
-
-@pytest.fixture(scope="module")
-def baseline(landing, tmp_path_factory):
+def baseline(small_landing, tmp_path_factory):
     lake = tmp_path_factory.mktemp("crash_baseline") / "lake"
-    assert clean_reviews.main(["--input", str(landing), "--lakehouse", str(lake),
+    assert clean_reviews.main(["--input", str(small_landing), "--lakehouse", str(lake),
                                "--conf", f"reports_dir={lake.parent / 'reports'}"]) == 0
     return lake
 
 
 @pytest.mark.parametrize("point", list(KILL_POINTS))
-def test_killed_run_then_rerun_equals_uninterrupted_run(spark, landing, baseline, tmp_path, point):
+def test_killed_run_then_rerun_equals_uninterrupted_run(spark, small_landing, baseline, tmp_path, point):
     lake = tmp_path / "lake"
-    submit(landing, lake, KILL_POINTS[point])
-    assert submit(landing, lake, None) == 0
+    submit(small_landing, lake, KILL_POINTS[point])
+    assert submit(small_landing, lake, None) == 0
     for layer, name in TABLES:
-        assert_df_equality(read(spark, lake, layer, name), read(spark, baseline, layer, name),
+        assert_df_equality(comparable(spark, lake, layer, name), comparable(spark, baseline, layer, name),
                            ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)

@@ -1,0 +1,63 @@
+"""A clean_reviews run that fails right after any one of its commits, then is rerun, ends with the
+same tables as an uninterrupted run: nothing lost, nothing twice. The failure is injected in
+process (the Delta write raises as soon as it has committed to the table); the real thing, SIGKILL
+of the whole spark-submit process group at three of these points, is tests/system/test_crash_kill.py."""
+from __future__ import annotations
+
+import contextlib
+
+from chispa import assert_df_equality
+
+from pipelines import clean_reviews, silver_job
+from pipelines.core import delta_io
+from tests.conftest import Lake
+from tests.integration.helpers import comparable
+
+# every commit of a first run, in the order the job makes them
+COMMITS = (("bronze", "reviews_raw"), ("bronze", "quarantine"), ("bronze", "files"),
+           ("silver", "reviews"), ("silver", "dedupe_index"), ("silver", "disposition"))
+WRITERS = {"overwrite": 1, "merge": 2, "apply_changes": 2}   # position of the table URI argument
+
+
+class InjectedFailure(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def failing_after_commit_to(monkeypatch, uri: str):
+    """Within the block, the first Delta write to ``uri`` commits and then raises; yields a list
+    that holds the URI once the failure was injected."""
+    hit: list[str] = []
+    with monkeypatch.context() as m:
+        for name, position in WRITERS.items():
+            real = getattr(delta_io, name)
+
+            def write(*args, _real=real, _position=position, **kwargs):
+                out = _real(*args, **kwargs)
+                target = kwargs.get("uri", args[_position] if len(args) > _position else None)
+                if target == uri and not hit:
+                    hit.append(uri)
+                    raise InjectedFailure(f"injected failure after the commit to {uri}")
+                return out
+
+            m.setattr(delta_io, name, write)
+        yield hit
+
+
+def test_failure_after_each_commit_then_rerun_equals_an_uninterrupted_run(spark, small_landing, tmp_path, monkeypatch):
+    landing = small_landing
+    baseline, lake = Lake.at(tmp_path / "baseline"), Lake.at(tmp_path / "crashed")
+    assert clean_reviews.main(["--input", str(landing), *baseline.args]) == 0
+    # one run fails after each commit point in turn; each picks up what the failed one left
+    for layer, name in COMMITS:
+        uri = delta_io.table_uri(lake.cfg, layer, name)
+        with failing_after_commit_to(monkeypatch, uri) as hit:
+            assert clean_reviews.main(["--input", str(landing), *lake.args]) == 1
+        assert hit == [uri], f"the run ended before committing to {layer}/{name}"
+        spark.catalog.clearCache()        # a new process would start without the failed run's cache
+    assert clean_reviews.main(["--input", str(landing), *lake.args]) == 0
+    for layer, name in COMMITS:
+        assert_df_equality(comparable(spark, lake.root / "lakehouse", layer, name),
+                           comparable(spark, baseline.root / "lakehouse", layer, name),
+                           ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
+    assert set(silver_job.tables(lake.cfg).values()) == {delta_io.table_uri(lake.cfg, *c) for c in COMMITS}
