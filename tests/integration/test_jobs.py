@@ -4,7 +4,6 @@ session's reference lakehouse (tests/conftest.py)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F

@@ -1,5 +1,6 @@
-"""Stage 7 end to end on tiny synthetic gold tables: real Spark + Delta, real Horovod (2 Gloo
-processes on local[2]), real TensorFlow. Train -> metrics/export -> batch scoring (twice)."""
+"""Stage 7 on tiny synthetic gold tables: real Spark + Delta, real TensorFlow. Train with real
+Horovod (2 Gloo processes on local[2], system tier) -> metrics/export -> batch scoring (twice);
+the checkpoint/resume logic in plain Keras; tokens -> ids."""
 from __future__ import annotations
 
 import json
@@ -105,6 +106,7 @@ def test_not_enough_task_slots_fails_fast(spark):
 
 
 # --------------------------------------------------------------------------- train + export + score
+@pytest.mark.system  # Horovod on Spark starts 2 training processes
 def test_train_export_and_score(spark, make_cfg, tmp_path):
     import tensorflow as tf
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 
-from pipelines import build_features, clean_reviews
 from tests.integration.helpers import comparable, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,17 +103,15 @@ def test_executors_import_the_shipped_package(cluster, dist_zip):
     assert all("reviewlake.zip" in f for f in probe["pipelines_from"]), probe["pipelines_from"]
 
 
-def test_cluster_tables_equal_local_tables(spark, cluster, dist_zip, corpus_sample, tmp_path):
+def test_cluster_tables_equal_local_tables(spark, cluster, dist_zip, corpus_sample, reference_lake, tmp_path):
     url, _ = cluster
-    remote, local = tmp_path / "cluster_lake", tmp_path / "local_lake"
+    remote, local = tmp_path / "cluster_lake", reference_lake.root / "lakehouse"   # local: the same sample, local[2]
     common = ["--conf", f"reports_dir={tmp_path / 'reports'}"]
     log = submit(url, dist_zip, "pipelines/clean_reviews.py", "--input", str(corpus_sample),
                  "--lakehouse", str(remote), *common)
     assert f"master={url}" in log
     submit(url, dist_zip, "pipelines/build_features.py", "--lakehouse", str(remote), *common)
 
-    assert clean_reviews.main(["--input", str(corpus_sample), "--lakehouse", str(local), *common]) == 0
-    assert build_features.main(["--lakehouse", str(local), *common]) == 0
     for layer, name in (("silver", "reviews"), ("silver", "disposition"), ("gold", "vocab"),
                         ("gold", "features"), ("gold", "labels")):
         assert_df_equality(comparable(spark, remote, layer, name), comparable(spark, local, layer, name),

@@ -153,3 +153,14 @@ def test_python_cleaner_equals_spark_on_generated_text(spark, make_cfg, emotes):
     texts = generated_texts(1000, seed=20261201)
     assert len(set(texts)) > 900
     assert spark_vs_python(spark, make_cfg(f"clean.emotes={emotes}"), texts) == []
+
+
+def test_cleaning_is_idempotent_on_every_line_of_the_corpus(make_cfg):
+    from tests.conftest import DATA
+
+    clean = python_twin(make_cfg())
+    lines = [line for name in ("pos.txt", "neg.txt")
+             for line in (DATA / "landing" / name).read_text(encoding="utf-8").splitlines()]
+    assert len(lines) > 30_000
+    moved = [line for line in lines if clean(clean(line)) != clean(line)]
+    assert moved == []

@@ -1,6 +1,6 @@
-"""End to end: landing files -> silver -> gold -> Horovod training -> scoring, through the entry
-points, on a sample of the real corpus (the session's reference lakehouse; the notebooks on it are
-executed in tests/system/test_notebooks.py) and, marked slow, on all of it."""
+"""End to end: landing files -> silver -> gold -> Horovod training (2 processes) -> scoring, through
+the entry points, on a sample of the real corpus (the session's trained reference lakehouse; the
+notebooks run on it in test_notebooks.py) and, marked slow, on all of it."""
 from __future__ import annotations
 
 import json
