@@ -59,7 +59,7 @@ rollback: setup  ## RESTORE TABLE=layer/name to VERSION=n (prints its history fi
 	$(SUBMIT) pipelines/rollback.py --table $(TABLE) --version $(VERSION) $(JOB_ARGS)
 
 test: setup  ## unit + in-process Spark tests (the shared session only): ~10 min on 2 cores
-	$(VENV)/bin/python -m pytest -m "not system and not slow" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "not system and not slow" --ignore=tests/system/airflow $(PYTEST_ARGS)
 
 AIRFLOW_VENV := $(CURDIR)/.venv-airflow
 test-system: setup airflow-venv  ## tests that start JVMs/processes: cluster, HDFS, SIGKILL, notebooks, Horovod resume, Airflow DAG
