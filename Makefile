@@ -62,7 +62,7 @@ test: setup  ## unit + in-process Spark tests (the shared session only): 9 min o
 	$(VENV)/bin/python -m pytest -m "not system and not slow" --ignore=tests/system/airflow $(PYTEST_ARGS)
 
 AIRFLOW_VENV := $(CURDIR)/.venv-airflow
-test-system: setup airflow-venv  ## extra JVMs/processes or many job runs: cluster, HDFS, SIGKILL, incremental, Horovod, end-to-end, notebooks, Airflow DAG: 28 min
+test-system: setup airflow-venv  ## extra JVMs/processes or many job runs: cluster, HDFS, SIGKILL, incremental, Horovod, end-to-end, notebooks, Airflow DAG: 26-28 min
 	$(VENV)/bin/python -m pytest -m "system and not slow" --timeout=1800 --ignore=tests/system/airflow $(PYTEST_ARGS)
 	$(AIRFLOW_VENV)/bin/python -m pytest tests/system/airflow $(PYTEST_ARGS)
 
