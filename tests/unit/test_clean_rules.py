@@ -114,7 +114,7 @@ def test_cleaning_is_idempotent_and_never_raises(make_cfg, emotes):
 
 
 def generated_texts(n: int, seed: int) -> list[str]:
-    """``n`` strings as the properties draw them: arbitrary Unicode (every plane, no surrogates)
+    """``n`` seeded strings of the two kinds the properties draw: arbitrary Unicode (every plane, no surrogates)
     and review-like runs of fragments, mixed."""
     rng = random.Random(seed)
 
