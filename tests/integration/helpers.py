@@ -14,6 +14,9 @@ from pipelines.core import delta_io
 from pipelines.core.config import load_config
 
 RUN_COLUMNS = ("batch_id", "ingested_at", "detected_at")
+# every table clean_reviews writes, in the order a first run commits them
+CLEAN_REVIEWS_TABLES = (("bronze", "reviews_raw"), ("bronze", "quarantine"), ("bronze", "files"),
+                        ("silver", "reviews"), ("silver", "dedupe_index"), ("silver", "disposition"))
 JOB_TABLES = (("bronze", "reviews_raw"), ("bronze", "files"), ("silver", "reviews"), ("silver", "disposition"),
               ("silver", "dedupe_index"))
 

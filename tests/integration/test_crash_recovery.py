@@ -11,11 +11,9 @@ from chispa import assert_df_equality
 from pipelines import clean_reviews, silver_job
 from pipelines.core import delta_io
 from tests.conftest import Lake
-from tests.integration.helpers import comparable
+from tests.integration.helpers import CLEAN_REVIEWS_TABLES, comparable
 
-# every commit of a first run, in the order the job makes them
-COMMITS = (("bronze", "reviews_raw"), ("bronze", "quarantine"), ("bronze", "files"),
-           ("silver", "reviews"), ("silver", "dedupe_index"), ("silver", "disposition"))
+COMMITS = CLEAN_REVIEWS_TABLES   # every commit of a first run, in the order the job makes them
 WRITERS = {"overwrite": 1, "merge": 2, "apply_changes": 2}   # position of the table URI argument
 
 

@@ -16,7 +16,7 @@ import pytest
 from chispa import assert_df_equality
 
 from pipelines import clean_reviews
-from tests.integration.helpers import comparable
+from tests.integration.helpers import CLEAN_REVIEWS_TABLES, comparable
 
 ROOT = Path(__file__).resolve().parents[2]
 # regexes on the job's log: the kill lands right after the line is written
@@ -25,8 +25,6 @@ KILL_POINTS = {
     "while silver is being computed": r"\[clean_reviews\] segment\+stage \.\.\.$",
     "between the silver and ledger commits": r"published \S+/silver/dedupe_index$",
 }
-TABLES = [("bronze", "reviews_raw"), ("bronze", "quarantine"), ("bronze", "files"),
-          ("silver", "reviews"), ("silver", "disposition"), ("silver", "dedupe_index")]
 
 
 def submit(landing: Path, lake: Path, kill_at: str | None) -> int:
@@ -68,6 +66,6 @@ def test_runs_killed_at_each_point_then_rerun_equal_an_uninterrupted_run(spark, 
     for pattern in KILL_POINTS.values():
         submit(small_landing, lake, pattern)
     assert submit(small_landing, lake, None) == 0
-    for layer, name in TABLES:
+    for layer, name in CLEAN_REVIEWS_TABLES:
         assert_df_equality(comparable(spark, lake, layer, name), comparable(spark, baseline, layer, name),
                            ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
