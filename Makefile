@@ -104,7 +104,7 @@ bench-train: clean-reviews features  ## Horovod training with 1 and 2 processes:
 bench-ceiling: clean-reviews features  ## strong linear classifiers on the pipeline's split, and what a leaky random split reports
 	$(VENV)/bin/python -m bench.model_ceiling --lakehouse lakehouse
 
-dist: setup  ## dist/reviewlake.zip: the packages for spark-submit --py-files on a cluster (README "Cluster")
+dist: setup  ## dist/reviewlake.zip: the packages for spark-submit --py-files on a cluster (docs/cluster.md)
 	$(VENV)/bin/python scripts/make_dist.py dist/reviewlake.zip
 
 LOCK_VENV := $(CURDIR)/.cache/lock-venv

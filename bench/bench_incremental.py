@@ -25,7 +25,7 @@ are set against the targets 0.10 and 0.05. Optional (``--no-verify`` skips it): 
 over all files into a second lakehouse, whose silver and ledger must equal those of (b) row for
 row (batch ids aside).
 
-The jobs run a snapshot of ``pipelines/``, ``quality/`` and ``conf/`` taken at the start (a long
+The jobs run a snapshot of ``pipelines/``, ``reviewlake/`` and ``conf/`` taken at the start (a long
 benchmark in a shared working tree must not mix code versions between its runs); the git commit,
 whether the working tree had uncommitted changes, and a digest of the snapshot are recorded.
 ``--live-code`` runs the working tree instead.
@@ -51,12 +51,12 @@ from pathlib import Path
 
 from bench.scale_corpus import ROOT, scale, scale_near
 from bench.timing import git, log, timed_submit
-from pipelines.core.run_state import delta_version
-from pipelines.nightly import submit_command
+from reviewlake.core.run_state import delta_version
+from reviewlake.jobs.nightly import submit_command
 
 RESULTS = ROOT / "bench" / "results"
 TARGETS = {"incremental_over_full": 0.10, "noop_over_full": 0.05}
-CODE_DIRS = ("pipelines", "quality", "conf")
+CODE_DIRS = ("pipelines", "reviewlake", "conf")
 TABLES = ("bronze/reviews_raw", "bronze/quarantine", "bronze/files",
           "silver/reviews", "silver/dedupe_index", "silver/disposition")
 
@@ -143,8 +143,8 @@ def timed_run(name: str, cmd: list[str], cwd: Path, env: dict, lake: Path, repor
 
 def compare(lake_a: Path, lake_b: Path, reports: Path) -> dict:
     """Row-for-row differences of silver and the ledger of two lakehouses (batch ids aside)."""
-    from pipelines.core.config import load_config
-    from pipelines.core.spark import get_spark
+    from reviewlake.core.config import load_config
+    from reviewlake.core.spark import get_spark
 
     spark = get_spark(load_config(overrides=[f"lakehouse={lake_b}", f"reports_dir={reports}",
                                           f"spark.jars_dir={ROOT / 'jars'}"]))

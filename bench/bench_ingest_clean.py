@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from bench.scale_corpus import ROOT, scale
-from pipelines import clean_rules as R
-from pipelines.ingest_parse import detect_encoding
+from reviewlake.text import clean_rules as R
+from reviewlake.lake.ingest_parse import detect_encoding
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -91,17 +91,18 @@ def run_spark(folder: Path, lake: Path) -> tuple[int, float, dict, list[str]]:
     copy_0000)."""
     from pyspark.sql import functions as F
 
-    from pipelines import clean, silver_job
-    from pipelines.core import delta_io
-    from pipelines.core.config import load_config
-    from pipelines.core.report import RunReport
-    from pipelines.core.spark import get_spark
+    from reviewlake.lake import clean
+    from reviewlake.jobs import clean_reviews
+    from reviewlake.core import delta_io
+    from reviewlake.core.config import load_config
+    from reviewlake.core.report import RunReport
+    from reviewlake.core.spark import get_spark
 
     cfg = load_config(overrides=[f"lakehouse={lake / 'lakehouse'}", f"reports_dir={lake / 'reports'}"])
     spark = get_spark(cfg)
     report = RunReport("bench_ingest_clean")
     start = time.perf_counter()
-    silver_job.run_ingest(spark, cfg, [str(folder)], report)
+    clean_reviews.run_ingest(spark, cfg, [str(folder)], report)
     with report.stage("clean"):
         rules = clean.build_rules(cfg)
         bronze = delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "reviews_raw"))
@@ -118,7 +119,7 @@ def main() -> None:
     p.add_argument("--factor", type=int, default=10)
     p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir)")
     args = p.parse_args()
-    from pipelines.core.config import load_config
+    from reviewlake.core.config import load_config
 
     options = dict(load_config()["clean"])
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-"))

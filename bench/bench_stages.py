@@ -37,7 +37,7 @@ import psutil
 
 from bench.scale_corpus import ROOT, scale_near
 from bench.timing import git, log, timed_submit
-from pipelines.nightly import submit_command
+from reviewlake.jobs.nightly import submit_command
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -61,8 +61,8 @@ def keeps_detail(job: str, stage: str) -> bool:
 def segmenter_limit(landing: Path, sample: int, seed: int, conf: list[str]) -> dict:
     """Rows/s of one process segmenting a sample of the landing lines with the configured
     segmenter (user dictionary, HMM, backend), the tokenizer loaded before the clock starts."""
-    from pipelines.core.config import load_config
-    from pipelines.segment import SegmenterSpec, segment_text, tokenizer
+    from reviewlake.core.config import load_config
+    from reviewlake.text.segment import SegmenterSpec, segment_text, tokenizer
 
     lines = [line for p in sorted(landing.rglob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()
              if line.strip()]
@@ -159,7 +159,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     started = datetime.now(timezone.utc)
     code = {"git_commit": git("rev-parse", "HEAD"),
-            "uncommitted": git("status", "--porcelain", "--", "pipelines", "quality", "features", "conf").splitlines()}
+            "uncommitted": git("status", "--porcelain", "--", "pipelines", "reviewlake", "conf").splitlines()}
     runs: dict[str, dict] = {}
     if args.prior:
         prior = json.loads(args.prior.read_text(encoding="utf-8"))

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))    # run by spark-submit from any folder
 
 from bench.timing import log  # noqa: E402
-from pipelines.core import delta_io  # noqa: E402
-from pipelines.core.config import load_config  # noqa: E402
-from pipelines.core.spark import get_spark  # noqa: E402
+from reviewlake.core import delta_io  # noqa: E402
+from reviewlake.core.config import load_config  # noqa: E402
+from reviewlake.core.spark import get_spark  # noqa: E402
 
 TABLES = ("silver/reviews", "silver/dedupe_index", "silver/disposition")
 

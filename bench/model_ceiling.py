@@ -31,9 +31,9 @@ C_GRID = (0.3, 1.0, 3.0, 10.0)
 
 def gold_frame(lakehouse: str):
     """review_id, split, label_id, text, tokens of the published gold and silver tables."""
-    from pipelines.core import delta_io
-    from pipelines.core.config import load_config
-    from pipelines.core.spark import get_spark
+    from reviewlake.core import delta_io
+    from reviewlake.core.config import load_config
+    from reviewlake.core.spark import get_spark
 
     cfg = load_config(overrides=[f"lakehouse={lakehouse}"])
     spark = get_spark(cfg)

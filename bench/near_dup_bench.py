@@ -3,7 +3,7 @@ Spark ML's ``MinHashLSH.approxSimilarityJoin`` on the same documents, at several
 
 Corpus per factor N: :func:`bench.scale_corpus.scale_near` (copy 0 = the bundled corpus, further
 copies = distinct recombined documents plus 5% planted near-copies with known truth). Documents
-are the raw lines keyed by :func:`pipelines.dedupe.dedupe_key` (the cleaning rules are skipped:
+are the raw lines keyed by :func:`reviewlake.lake.dedupe.dedupe_key` (the cleaning rules are skipped:
 this measures near-dedupe, not cleaning). Exact duplicates of the key are collapsed first (the
 smallest line id represents its key) and only keys of at least ``dedupe.near_min_chars``
 characters take part: both methods get this same population.
@@ -127,7 +127,7 @@ def population(spark, parquet: Path, min_chars: int):
     from pyspark.sql import functions as F
     from pyspark.storagelevel import StorageLevel
 
-    from pipelines import dedupe
+    from reviewlake.lake import dedupe
 
     docs = spark.read.parquet(str(parquet))
     keyed = dedupe.with_text_hash(docs.withColumnRenamed("id", "review_id")).select("review_id", "text_key", "text_hash")
@@ -147,7 +147,7 @@ def population(spark, parquet: Path, min_chars: int):
 def run_ours(spark, pop, params, threshold: float, min_chars: int, cap_s: float):
     from pyspark.storagelevel import StorageLevel
 
-    from pipelines import dedupe
+    from reviewlake.lake import dedupe
 
     def fn():
         edges, bands = dedupe.near_edges(pop, params, threshold, min_chars)
@@ -242,7 +242,7 @@ def planted_truth(spark, folder: Path, rep_of, threshold: float, min_chars: int,
     truth {(a, b): kind} with exact key Jaccard >= threshold."""
     from pyspark.sql import functions as F
 
-    from pipelines.minhash import jaccard, shingle_codes
+    from reviewlake.lake.minhash import jaccard, shingle_codes
 
     rows = [json.loads(line) for line in (folder / TRUTH_FILE).read_text(encoding="utf-8").splitlines()]
     if not rows:
@@ -279,7 +279,7 @@ def recall(found: set, truth: dict) -> dict:
 
 def git_state() -> dict:
     return {"commit": git("rev-parse", "--short", "HEAD"),
-            "uncommitted_in_measured_code": git("status", "--porcelain", "pipelines/dedupe.py", "pipelines/minhash.py").splitlines()}
+            "uncommitted_in_measured_code": git("status", "--porcelain", "reviewlake/lake/dedupe.py", "reviewlake/lake/minhash.py").splitlines()}
 
 
 def main() -> None:
@@ -304,10 +304,10 @@ def main() -> None:
     from pyspark.sql import functions as F
 
     from bench.near_dup_quality import truth_pairs
-    from pipelines import dedupe
-    from pipelines.core.config import load_config
-    from pipelines.core.spark import get_spark
-    from pipelines.minhash import default_params
+    from reviewlake.lake import dedupe
+    from reviewlake.core.config import load_config
+    from reviewlake.core.spark import get_spark
+    from reviewlake.lake.minhash import default_params
 
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-neardup-bench-"))
     cfg = load_config(overrides=[f"lakehouse={work / 'lake'}", f"reports_dir={work / 'reports'}",

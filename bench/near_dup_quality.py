@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from bench.scale_corpus import ROOT
-from pipelines.minhash import shingle_codes
+from reviewlake.lake.minhash import shingle_codes
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -53,17 +53,18 @@ def main() -> None:
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
-    from pipelines import clean, dedupe, silver_job
-    from pipelines.core import delta_io
-    from pipelines.core.config import load_config
-    from pipelines.core.report import RunReport
-    from pipelines.core.spark import get_spark
-    from pipelines.minhash import default_params
+    from reviewlake.lake import clean, dedupe
+    from reviewlake.jobs import clean_reviews
+    from reviewlake.core import delta_io
+    from reviewlake.core.config import load_config
+    from reviewlake.core.report import RunReport
+    from reviewlake.core.spark import get_spark
+    from reviewlake.lake.minhash import default_params
 
     work = Path(tempfile.mkdtemp(prefix="reviewlake-neardup-"))
     cfg = load_config(overrides=[f"lakehouse={work / 'lake'}", f"reports_dir={work / 'reports'}"])
     spark = get_spark(cfg)
-    silver_job.run_ingest(spark, cfg, [str(ROOT / "data" / "landing")], RunReport("near_dup_quality"))
+    clean_reviews.run_ingest(spark, cfg, [str(ROOT / "data" / "landing")], RunReport("near_dup_quality"))
     bronze = delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "reviews_raw"))
     cleaned = clean.apply_rules(bronze, clean.build_rules(cfg)).where(F.col("filtered_by").isNull())
     keyed = dedupe.with_text_hash(cleaned)

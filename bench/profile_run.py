@@ -67,7 +67,7 @@ def instrument() -> None:
     for n in ("history", "isDeltaTable", "forPath"):
         wrap(DeltaTable, n)
     wrap(SparkSession, "createDataFrame")
-    from quality import gate
+    from reviewlake.quality import gate
 
     wrap(gate, "require", "gx_require")
 
@@ -75,7 +75,7 @@ def instrument() -> None:
 def main() -> int:
     out = Path(sys.argv.pop(1))
     instrument()
-    from pipelines import clean_reviews
+    from reviewlake.jobs import clean_reviews
 
     t0 = time.perf_counter()
     rc = clean_reviews.main(sys.argv[1:])

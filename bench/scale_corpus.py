@@ -77,7 +77,7 @@ _SEPARATORS = ("，", "，", "，", "。", "！", "、", " ")
 
 
 def text_key(text: str) -> str:
-    """Python twin of :func:`pipelines.dedupe.dedupe_key`: without Unicode punctuation (P*),
+    """Python twin of :func:`reviewlake.lake.dedupe.dedupe_key`: without Unicode punctuation (P*),
     symbols (S*) and ASCII whitespace, lower-cased."""
     return "".join(c for c in text if c not in _JAVA_SPACE and unicodedata.category(c)[0] not in "PS").lower()
 
@@ -206,7 +206,7 @@ def scale_near(source: Path, out: Path, factor: int, seed: int = 20261127, near_
     ``key_equal`` (the dedupe key does not see the change), ``key_jaccard`` of the keys' character
     ``ngram`` shingles), ``manifest.json`` (the numbers; also returned) and, with ``provenance``,
     ``provenance.jsonl`` (for each recombined line the copy-0 lines its clauses came from)."""
-    from pipelines.minhash import jaccard, shingle_codes
+    from reviewlake.lake.minhash import jaccard, shingle_codes
 
     if out.exists():
         shutil.rmtree(out)

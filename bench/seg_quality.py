@@ -29,9 +29,9 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
 
-    from pipelines.core.config import load_config
+    from reviewlake.core.config import load_config
     from bench.seg_scoring import evaluate
-    from pipelines.segment import SegmenterSpec, available_backends, tokenizer
+    from reviewlake.text.segment import SegmenterSpec, available_backends, tokenizer
 
     lines = args.gold.read_text(encoding="utf-8").splitlines()
     if args.limit:

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from bench.scale_corpus import ROOT
-from pipelines.nightly import exit_code
+from reviewlake.jobs.nightly import exit_code
 
 
 def log(msg: str) -> None:

@@ -3,7 +3,7 @@ tables and parameters: samples/s, epochs, and test accuracy / macro-F1 of each, 
 be compared (2 processes should land within about a point of 1).
 
 Reads the gold tables of ``--lakehouse`` (run ``make features`` first); trains each world size
-with :func:`train.horovod_spark.train` (no checkpoints, nothing exported); writes
+with :func:`reviewlake.train.horovod_spark.train` (no checkpoints, nothing exported); writes
 ``bench/results/<UTC date>-train.json``. Not a test: it asserts nothing.
 
     python -m bench.train_bench --lakehouse lakehouse --procs 1 2
@@ -31,11 +31,11 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
 
-    from pipelines.core.cli import setup_logging
-    from pipelines.core.config import load_config
-    from pipelines.core.spark import get_spark
-    from train import evaluate, horovod_spark
-    from train.job import read_gold, training_params
+    from reviewlake.core.cli import setup_logging
+    from reviewlake.core.config import load_config
+    from reviewlake.core.spark import get_spark
+    from reviewlake.train import evaluate, horovod_spark
+    from reviewlake.jobs.train_model import read_gold, training_params
 
     setup_logging()
     cfg = load_config(overrides=[f"lakehouse={args.lakehouse}", f"spark.master=local[{max(args.procs)}]", *args.conf])

@@ -1,8 +1,8 @@
 """Benchmark (issue #7): Arrow batch size and partition count, measured where they act.
 
 Both settings matter for the job's pandas UDFs (the clean rules and the jieba segmenter), so this
-runs exactly those, as ``clean_reviews`` does (:func:`pipelines.clean.apply_rules`, then
-:func:`pipelines.segment.tokens_column` on the cleaned text), over ``--rows`` lines of the
+runs exactly those, as ``clean_reviews`` does (:func:`reviewlake.lake.clean.apply_rules`, then
+:func:`reviewlake.text.segment.tokens_column` on the cleaned text), over ``--rows`` lines of the
 scaled corpus, cached in the JVM first, in one Spark session (``local[*]``), for each setting:
 ``spark.sql.execution.arrow.maxRecordsPerBatch`` over ``--batches`` (at the configured
 partition count) and the partition count over ``--partitions`` (at the configured batch size).
@@ -42,8 +42,8 @@ def run_once(spark, texts, batch: int, rules, spec) -> dict:
     """Clean and segment ``texts`` (as partitioned) with Arrow batches of ``batch`` rows."""
     from pyspark.sql import functions as F
 
-    from pipelines.clean import apply_rules
-    from pipelines.segment import tokens_column
+    from reviewlake.lake.clean import apply_rules
+    from reviewlake.lake.segment import tokens_column
 
     spark.conf.set(BATCH, str(batch))
     cleaned = apply_rules(texts, rules)
@@ -70,15 +70,15 @@ def main() -> None:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    from pipelines.clean import build_rules
-    from pipelines.core.config import load_config
-    from pipelines.core.spark import get_spark
-    from pipelines.segment import SegmenterSpec
+    from reviewlake.lake.clean import build_rules
+    from reviewlake.core.config import load_config
+    from reviewlake.core.spark import get_spark
+    from reviewlake.text.segment import SegmenterSpec
 
     cfg = load_config(overrides=args.conf)
     started = datetime.now(timezone.utc)
     code = {"git_commit": git("rev-parse", "HEAD"),
-            "uncommitted": git("status", "--porcelain", "--", "pipelines", "conf", "bench/udf_tuning.py").splitlines()}
+            "uncommitted": git("status", "--porcelain", "--", "pipelines", "reviewlake", "conf", "bench/udf_tuning.py").splitlines()}
     work = Path(tempfile.mkdtemp(prefix="reviewlake-udf-tuning-"))
     log(f"x{args.factor}: scaling the corpus")
     scale_near(ROOT / "data" / "landing", work / "landing", args.factor, args.seed)
@@ -115,7 +115,7 @@ def main() -> None:
         "code": code,
         "corpus": f"{args.rows} non-empty lines (first by xxhash64 of the text) of bench.scale_corpus.scale_near x{args.factor}, "
                   f"seed {args.seed}",
-        "work": "pipelines.clean.apply_rules (configured rules) + pipelines.segment.tokens_column, one aggregate",
+        "work": "pipelines.clean.apply_rules (configured rules) + reviewlake.text.segment.tokens_column, one aggregate",
         "configured": {"partitions": conf_parts, "batch": conf_batch},
         "outputs_identical": len(checksums) == 1,
         "summary": summary, "runs": runs,

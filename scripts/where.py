@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from pipelines.core.config import load_config, local_path, to_uri
+from reviewlake.core.config import load_config, local_path, to_uri
 
 
 def main() -> None:

@@ -32,8 +32,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
-    from pipelines.core.config import load_config
-    from pipelines.core.spark import get_spark
+    from reviewlake.core.config import load_config
+    from reviewlake.core.spark import get_spark
 
     cfg = load_config(overrides=[f"lakehouse={tmp_path_factory.mktemp('lake_session')}"])
     session = get_spark(cfg)
@@ -44,7 +44,7 @@ def spark(tmp_path_factory):
 @pytest.fixture
 def make_cfg(tmp_path):
     """Config for one test: its own lakehouse/reports/models under tmp_path, plus overrides."""
-    from pipelines.core.config import load_config
+    from reviewlake.core.config import load_config
 
     def _make(*overrides: str):
         return load_config(overrides=[
@@ -80,10 +80,10 @@ def corpus_sample(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def segmenter_spec():
     """The configured segmenter settings; fails when the ``jieba_c`` backend was not built."""
-    from pipelines.core.config import load_config
-    from pipelines.segment import SegmenterSpec, available_backends
+    from reviewlake.core.config import load_config
+    from reviewlake.text.segment import SegmenterSpec, available_backends
 
-    assert "jieba_c" in available_backends(), "pipelines/_jieba_route.c not built: run `make setup`"
+    assert "jieba_c" in available_backends(), "reviewlake/text/_jieba_route.c not built: run `make setup`"
     return SegmenterSpec.from_config(load_config())
 
 
@@ -109,7 +109,7 @@ class Lake:
 
     @classmethod
     def at(cls, root: Path, *conf: str) -> "Lake":
-        from pipelines.core.config import load_config
+        from reviewlake.core.config import load_config
 
         settings = [f"reports_dir={root / 'reports'}", f"models_dir={root / 'models'}", *conf]
         args = ["--lakehouse", str(root / "lakehouse")] + [a for c in settings for a in ("--conf", c)]
@@ -121,7 +121,7 @@ def reference_lake(spark, corpus_sample, tmp_path_factory) -> Lake:
     """``corpus_sample`` through ``clean_reviews`` and ``build_features`` (entry points, Data Docs
     on), once per session. Shared: tests read it; what they run on it must leave its tables as they
     are (a no-op rerun, a failing gate) or only add to them (models, predictions)."""
-    from pipelines import build_features, clean_reviews
+    from reviewlake.jobs import build_features, clean_reviews
 
     lake = Lake.at(tmp_path_factory.mktemp("reference"), "quality.data_docs=true")
     assert clean_reviews.main(["--input", str(corpus_sample), *lake.args]) == 0
@@ -136,7 +136,7 @@ FAST_MODEL = ("train.epochs=2", "train.embedding_dim=32", "train.lstm_units=16")
 def trained_lake(reference_lake) -> Lake:
     """``reference_lake`` with a small model trained (Horovod on Spark, 2 processes) and every silver
     row scored with it, by the entry points, once per session."""
-    from pipelines import score_reviews, train_model
+    from reviewlake.jobs import score_reviews, train_model
 
     args = [*reference_lake.args, *[a for c in FAST_MODEL for a in ("--conf", c)]]
     assert train_model.main(args) == 0

@@ -3,7 +3,7 @@
 clean_reviews (ingest + silver) -> build_features -> [train_model] -> score_reviews, in order;
 a task runs only when the one before it succeeded, and each is retried (the jobs are idempotent,
 and a run that found another one holding the job's lock, exit 5, succeeds on a later try).
-Needs ``apache-airflow-providers-apache-spark`` (the extra ``.[airflow]``, in a virtualenv of its
+Needs ``apache-airflow-providers-apache-spark`` (deploy/airflow/requirements.txt, in a virtualenv of its
 own). Tested with Airflow 3.3.2 and the provider 6.3.4; the Airflow 2 import below is untested.
 
 Settings, read when a task runs (Airflow Variable, else environment variable, else default):
@@ -13,7 +13,7 @@ Settings, read when a task runs (Airflow Variable, else environment variable, el
 | ``reviewlake_home`` | ``REVIEWLAKE_HOME`` | ``/opt/reviewlake`` (a checkout with ``make setup`` done) |
 | ``reviewlake_lakehouse`` | ``REVIEWLAKE_LAKEHOUSE`` | ``<home>/lakehouse`` |
 | ``reviewlake_input`` | ``REVIEWLAKE_INPUT`` | ``<home>/data/landing`` |
-| ``reviewlake_config`` | ``REVIEWLAKE_CONFIG`` | ``<home>/conf/reviewlake.yaml`` (the defaults) |
+| ``reviewlake_config`` | ``REVIEWLAKE_CONFIG`` | ``<home>/reviewlake/conf/reviewlake.yaml`` (the defaults) |
 | ``reviewlake_model`` | ``REVIEWLAKE_MODEL`` | ``latest`` |
 
 Read when the DAG file is parsed (environment only, since they change the DAG's shape):
@@ -51,7 +51,7 @@ def flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-COMMON = ["--lakehouse", setting("lakehouse", "lakehouse"), "--config", setting("config", "conf/reviewlake.yaml")]
+COMMON = ["--lakehouse", setting("lakehouse", "lakehouse"), "--config", setting("config", "reviewlake/conf/reviewlake.yaml")]
 STEPS = [
     ("clean_reviews", ["--input", setting("input", "data/landing")]),
     ("build_features", []),

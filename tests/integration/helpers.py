@@ -10,8 +10,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from pipelines.core import delta_io
-from pipelines.core.config import load_config
+from reviewlake.core import delta_io
+from reviewlake.core.config import load_config
 
 RUN_COLUMNS = ("batch_id", "ingested_at", "detected_at")
 # every table clean_reviews writes, in the order a first run commits them

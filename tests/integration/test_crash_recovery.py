@@ -8,8 +8,8 @@ import contextlib
 
 from chispa import assert_df_equality
 
-from pipelines import clean_reviews, silver_job
-from pipelines.core import delta_io
+from reviewlake.jobs import clean_reviews
+from reviewlake.core import delta_io
 from tests.conftest import Lake
 from tests.integration.helpers import CLEAN_REVIEWS_TABLES, comparable
 
@@ -58,4 +58,4 @@ def test_failure_after_each_commit_then_rerun_equals_an_uninterrupted_run(spark,
         assert_df_equality(comparable(spark, lake.root / "lakehouse", layer, name),
                            comparable(spark, baseline.root / "lakehouse", layer, name),
                            ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
-    assert set(silver_job.tables(lake.cfg).values()) == {delta_io.table_uri(lake.cfg, *c) for c in COMMITS}
+    assert set(clean_reviews.tables(lake.cfg).values()) == {delta_io.table_uri(lake.cfg, *c) for c in COMMITS}

@@ -8,9 +8,9 @@ import re
 import pytest
 from pyspark.sql import functions as F
 
-from pipelines import clean_reviews
-from pipelines.core import delta_io, listing
-from pipelines.core.config import load_config
+from reviewlake.jobs import clean_reviews
+from reviewlake.core import delta_io, listing
+from reviewlake.core.config import load_config
 
 GOOD = "这本书的内容非常精彩，推荐大家购买"
 
@@ -106,8 +106,8 @@ def test_no_pii_reaches_silver(spark, hostile):
 
 
 def test_inputs_may_be_files_folders_and_globs(spark, tmp_path):
-    from pipelines.core.config import to_uri
-    from pipelines.ingest import list_files
+    from reviewlake.core.config import to_uri
+    from reviewlake.lake.ingest import list_files
 
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "x.txt").write_text("好")
@@ -123,8 +123,8 @@ def test_inputs_may_be_files_folders_and_globs(spark, tmp_path):
 
 def test_local_listing_equals_hadoops(spark, tmp_path):
     """The os.walk fast path for plain local folders lists what Hadoop FileSystem lists."""
-    from pipelines import ingest
-    from pipelines.core.config import to_uri
+    from reviewlake.lake import ingest
+    from reviewlake.core.config import to_uri
 
     (tmp_path / "d e" / "子目录").mkdir(parents=True)
     (tmp_path / "d e" / "评论 1.txt").write_text("好")
@@ -137,6 +137,6 @@ def test_local_listing_equals_hadoops(spark, tmp_path):
     slow = ingest.list_files(spark, [root + "/*", root + "/子目录/*"])
     assert listing.is_plain_local(root) and not listing.is_plain_local(root + "/*")
     assert fast == slow and len(fast) == 3
-    # the Spark-free listing of the no-op check (pipelines/core/run_state.py) is the same
+    # the Spark-free listing of the no-op check (reviewlake/core/run_state.py) is the same
     assert listing.list_plain_local([root, to_uri(str(tmp_path / "d e" / "评论 1.txt"))]) == fast
     assert listing.list_plain_local([root + "/*"]) is None

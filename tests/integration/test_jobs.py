@@ -8,8 +8,8 @@ import json
 import pytest
 from pyspark.sql import functions as F
 
-from pipelines import build_features, clean_reviews
-from pipelines.core import delta_io
+from reviewlake.jobs import build_features, clean_reviews
+from reviewlake.core import delta_io
 
 
 @pytest.fixture(scope="module")

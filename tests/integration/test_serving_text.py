@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from pipelines import clean, segment
-from train.text_to_ids import TextToIds, preprocessing, tokens_to_ids
+from reviewlake.lake import clean
+from reviewlake.lake.segment import tokens_column
+from reviewlake.text.segment import SegmenterSpec
+from reviewlake.text.serving import TextToIds, preprocessing, tokens_to_ids
 
 
 def test_helper_tokenises_and_maps_like_the_pipeline(spark, make_cfg, corpus_sample):
@@ -15,9 +17,9 @@ def test_helper_tokenises_and_maps_like_the_pipeline(spark, make_cfg, corpus_sam
         texts += (corpus_sample / name).read_text(encoding="utf-8").splitlines()
     texts += ["這個產品<b>很好</b>！！！看 www.x.com 😀😀", "ＡＢＣ电话13812345678，好好好好好"]
     df = spark.createDataFrame([(t,) for t in texts], "raw_text string")
-    spec = segment.SegmenterSpec.from_config(cfg)
+    spec = SegmenterSpec.from_config(cfg)
     rows = (clean.apply_rules(df, clean.build_rules(cfg)).where(F.col("filtered_by").isNull())
-            .withColumn("tokens", segment.tokens_column(F.col("text"), spec)).select("raw_text", "tokens").collect())
+            .withColumn("tokens", tokens_column(F.col("text"), spec)).select("raw_text", "tokens").collect())
     assert len(rows) > 100
 
     vocab = {}

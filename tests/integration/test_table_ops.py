@@ -11,10 +11,11 @@ import time
 import pytest
 from chispa import assert_df_equality
 
-from pipelines import history, maintain, maintenance, rollback
-from pipelines.core import delta_io
-from pipelines.core.config import ConfigError, local_path, to_uri
-from pipelines.core.lock import HadoopStore, LocalStore, LockHeldError, Owner, acquire, lock_uri, release
+from reviewlake.jobs import history, maintain, maintenance, rollback
+from reviewlake.core import delta_io
+from reviewlake.core.config import local_path, to_uri
+from reviewlake.core.lock import HadoopStore, LocalStore, Owner, acquire, lock_uri, release
+from reviewlake.errors import ConfigError, LockHeldError
 
 SCHEMA = "review_id string, batch_id string, text string"
 

@@ -9,7 +9,8 @@ import random
 import numpy as np
 import pytest
 
-from train.text_to_ids import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
+from reviewlake.text.serving import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
+from reviewlake.errors import NotEnoughSlotsError
 
 MAX_LEN = 20
 VOCAB_SIZE = 50           # ids 0..49: 0 pad, 1 oov, 2..49 tokens
@@ -45,7 +46,7 @@ def _write_gold_and_silver(spark, cfg, rows) -> dict[str, int]:
     from pyspark.ml.linalg import Vectors, VectorUDT
     from pyspark.sql import types as T
 
-    from pipelines.core import delta_io
+    from reviewlake.core import delta_io
 
     vocab = {_token(i): i for i in range(2, VOCAB_SIZE)}
     label_id = {name: i for i, name in enumerate(CLASSES)}
@@ -99,7 +100,7 @@ def test_vocab_file_lines_round_trip(tmp_path):
 
 
 def test_not_enough_task_slots_fails_fast(spark):
-    from train.horovod_spark import NotEnoughSlotsError, check_slots
+    from reviewlake.train.horovod_spark import check_slots
 
     with pytest.raises(NotEnoughSlotsError, match="num_proc=3"):
         check_slots(spark, 3)
@@ -110,16 +111,16 @@ def test_not_enough_task_slots_fails_fast(spark):
 def test_train_export_and_score(spark, make_cfg, tmp_path):
     import tensorflow as tf
 
-    from pipelines import score_reviews
-    from pipelines.core import delta_io
-    from train import job, score
+    from reviewlake.jobs import score_reviews
+    from reviewlake.core import delta_io
+    from reviewlake.jobs import train_model
 
     cfg = make_cfg("train.num_proc=2", "train.epochs=2", "train.batch_size=8", "train.learning_rate=0.01",
                    f"features.max_len={MAX_LEN}", "train.logreg_max_iter=30")
     rows = _synthetic_rows()
     vocab = _write_gold_and_silver(spark, cfg, rows)
 
-    out = job.run(spark, cfg)
+    out = train_model.run(spark, cfg)
 
     # ---- metrics.json
     model_dir = out["model_dir"]
@@ -168,7 +169,7 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert np.allclose(sig_probs, keras_probs, atol=1e-5)
 
     # ---- batch scoring: probabilities equal model.predict on the same rows
-    scored = score.run(spark, cfg)
+    scored = score_reviews.run(spark, cfg)
     assert scored["model_version"] == version
     pred_uri = delta_io.table_uri(cfg, "gold", "predictions")
     preds = delta_io.read(spark, pred_uri)
@@ -225,8 +226,8 @@ def test_checkpoint_and_resume_with_plain_keras(tmp_path):
     its weights. The same through Horovod on Spark: tests/system/test_horovod_resume.py."""
     import tensorflow as tf
 
-    from train import horovod_spark
-    from train.model import build_model
+    from reviewlake.train import horovod_spark
+    from reviewlake.train.model import build_model
 
     data, ckpt = training_arrays(), str(tmp_path / "ckpt")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 
-from pipelines import clean_reviews
+from reviewlake.jobs import clean_reviews
 from tests.integration.helpers import CLEAN_REVIEWS_TABLES, comparable
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import build_features, clean_reviews, score_reviews, train_model
-from pipelines.core import delta_io
+from reviewlake.jobs import build_features, clean_reviews, score_reviews, train_model
+from reviewlake.core import delta_io
 from tests.conftest import Lake
 
 ROOT = Path(__file__).resolve().parents[2]

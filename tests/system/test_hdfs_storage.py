@@ -3,7 +3,7 @@ DataNode, ``hadoop-client-minicluster``, fetched by ``make setup`` into ``jars/t
 on loopback; ``clean_reviews`` reads its landing files from ``hdfs://…`` and writes every table
 (and its run lock) there, ``build_features`` reads and writes gold there too, and the tables
 equal those of the same jobs run on the local file system given as ``file://`` URIs. ``s3a://``
-takes the same code path (Hadoop FileSystem by scheme); only its jar and settings differ (README,
+takes the same code path (Hadoop FileSystem by scheme); only its jar and settings differ (docs/cluster.md,
 "Storage URIs")."""
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pyspark
 import pytest
 from chispa import assert_df_equality
 
-from pipelines import build_features, clean_reviews
+from reviewlake.jobs import build_features, clean_reviews
 from tests.integration.helpers import comparable, free_port, versions
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from tests.integration.test_train_score import CLASSES, MAX_LEN, RESUME_PARAMS, 
 
 def test_training_resumes_from_the_last_checkpoint_after_a_failure(spark, tmp_path):
     """A run that fails after epoch 1 leaves a checkpoint; the rerun starts at epoch 2 from it."""
-    from train import horovod_spark
+    from reviewlake.train import horovod_spark
 
     arrays, params = training_arrays(), RESUME_PARAMS
     ckpt = str(tmp_path / "ckpt")

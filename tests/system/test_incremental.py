@@ -14,7 +14,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from pipelines import build_features, clean_reviews
+from reviewlake.jobs import build_features, clean_reviews
 from tests.integration.helpers import comparable, versions
 
 OLD = "这家酒店的位置很好，离火车站很近，房间干净整洁，早餐品种丰富，服务员态度热情，下次出差还会再来住"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core.config import load_config
+from reviewlake.core.config import load_config
 from tests.unit.test_segment_backends import both
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -29,7 +29,7 @@ def test_whole_corpus_token_for_token(segmenter_spec, hmm):
 
 
 def test_whole_corpus_cleaned_as_the_pipeline_cleans(segmenter_spec):
-    from pipelines.clean_text import python_cleaner
+    from reviewlake.text.clean_text import python_cleaner
 
     cfg = load_config()
     clean = python_cleaner(cfg["clean"], list(cfg["clean.rules"]))

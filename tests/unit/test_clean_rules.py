@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
-from pipelines import clean
-from pipelines.clean_rules import decode_hz, strip_html, to_simplified
+from reviewlake.lake import clean
+from reviewlake.text.clean_rules import decode_hz, strip_html, to_simplified
 
 # (rule, input, expected output of that rule alone)
 MAP_CASES = [
@@ -90,7 +90,7 @@ review_like = st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join)
 
 
 def python_twin(cfg):
-    from pipelines.clean_text import python_cleaner
+    from reviewlake.text.clean_text import python_cleaner
 
     return python_cleaner(cfg["clean"], list(cfg["clean.rules"]))
 

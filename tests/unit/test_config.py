@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.core.config import ConfigError, load_config, to_uri
+from reviewlake.core.config import load_config, to_uri
+from reviewlake.errors import ConfigError
 
 
 def test_defaults_file_then_config_file_then_overrides(tmp_path):
@@ -30,9 +31,9 @@ def test_uris():
 
 
 def test_baseline_reg_param_grid_list_single_value_and_old_key():
-    from train.job import reg_param_grid
+    from reviewlake.jobs.train_model import reg_param_grid
 
-    assert reg_param_grid(load_config()) == [0.0, 0.01, 0.1, 0.3, 1.0, 3.0]      # conf/reviewlake.yaml
+    assert reg_param_grid(load_config()) == [0.0, 0.01, 0.1, 0.3, 1.0, 3.0]      # reviewlake/conf/reviewlake.yaml
     assert reg_param_grid(load_config(None, ["train.logreg_reg_params=[0.5, 2]"])) == [0.5, 2.0]
     assert reg_param_grid(load_config(None, ["train.logreg_reg_params=0.3"])) == [0.3]
     assert reg_param_grid(load_config(None, ["train.logreg_reg_param=0.05"])) == [0.05]   # older key wins

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
-from pipelines import clean, dedupe
-from pipelines.minhash import choose_bands, default_params, jaccard, shingle_codes
+from reviewlake.lake import clean, dedupe
+from reviewlake.lake.minhash import choose_bands, default_params, jaccard, shingle_codes
 
 PARAMS = default_params(0.8, 3, 128, 7, 0.985)
 BASE = "这家酒店的位置很好，离火车站很近，房间干净整洁，早餐品种丰富，服务员态度热情，下次出差还会再来住"

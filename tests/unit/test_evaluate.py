@@ -1,10 +1,10 @@
-"""train/evaluate.py on hand-made arrays (no Spark, no TensorFlow)."""
+"""reviewlake/train/evaluate.py on hand-made arrays (no Spark, no TensorFlow)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from train import evaluate
+from reviewlake.train import evaluate
 
 CLASSES = ["negative", "neutral", "positive"]
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pyspark.sql import functions as F
 
-from pipelines import incremental, ingest
-from pipelines.core import delta_io
+from reviewlake.lake import incremental, ingest
+from reviewlake.core import delta_io
 
 def test_latest_entries_keep_each_paths_last_entry_less_the_redone():
     t1, t2 = datetime(2026, 1, 1), datetime(2026, 1, 2)

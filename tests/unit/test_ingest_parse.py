@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pipelines.ingest_parse import FileParser, detect_encoding, stable_id
+from reviewlake.lake.ingest_parse import FileParser, detect_encoding, stable_id
 
 OPTIONS = {"format": "auto", "encoding": "auto", "max_record_bytes": 1000,
            "label_from_filename": {"pos": "positive", "neg": "negative"},

@@ -1,5 +1,5 @@
-"""The per-lakehouse, per-job run lock (pipelines/core/lock.py) on the local store, and its
-wiring into every job's entry point through pipelines.core.cli.run."""
+"""The per-lakehouse, per-job run lock (reviewlake/core/lock.py) on the local store, and its
+wiring into every job's entry point through reviewlake.core.cli.run."""
 from __future__ import annotations
 
 import json
@@ -14,9 +14,10 @@ import time
 
 import pytest
 
-from pipelines.core import cli
-from pipelines.core.lock import (LocalStore, LockHeldError, Owner, acquire, lock_uri, parse_owner,
-                                 run_lock, stale_reason)
+from reviewlake.core import cli
+from reviewlake.core.lock import LocalStore, Owner, acquire, lock_uri, parse_owner, run_lock, stale_reason
+from reviewlake import errors
+from reviewlake.errors import LockHeldError
 
 HOST = socket.gethostname()
 
@@ -60,7 +61,7 @@ def test_second_acquisition_fails_with_exit_code_5(lock_file):
     acquire(store, lock_file, owner("first"), 3600)
     with pytest.raises(LockHeldError) as err:
         acquire(store, lock_file, owner("second"), 3600)
-    assert err.value.code == cli.EXIT_LOCKED == 5
+    assert err.value.code == errors.EXIT_LOCKED == 5
     assert "already running" in str(err.value) and "run first" in str(err.value)
     assert parse_owner(store.read(lock_file)[0]).run_id == "first"
 
@@ -81,7 +82,7 @@ def test_lock_is_released_on_exception_and_can_be_taken_again(make_cfg):
 def test_lock_of_a_dead_pid_on_this_host_is_taken_over(lock_file, caplog):
     store = LocalStore()
     assert store.create(lock_file, owner("crashed", pid=dead_pid()).to_bytes())
-    with caplog.at_level(logging.WARNING, logger="pipelines.core.lock"):
+    with caplog.at_level(logging.WARNING, logger="reviewlake.core.lock"):
         acquire(store, lock_file, owner("next"), 3600)
     assert parse_owner(store.read(lock_file)[0]).run_id == "next"
     assert "taking over the stale lock" in caplog.text and "no longer running" in caplog.text
@@ -111,7 +112,7 @@ def test_unreadable_lock_is_held_while_young_and_taken_over_when_old(lock_file):
 def test_release_leaves_a_lock_that_another_run_took_over(make_cfg, caplog):
     cfg = make_cfg()
     uri = lock_uri(cfg, "build_features")
-    with caplog.at_level(logging.WARNING, logger="pipelines.core.lock"):
+    with caplog.at_level(logging.WARNING, logger="reviewlake.core.lock"):
         with run_lock(cfg, "build_features", "slow", spark_factory=None):
             LocalStore().delete(uri)
             LocalStore().create(uri, owner("usurper").to_bytes())
@@ -158,7 +159,7 @@ def test_a_waiting_run_gets_the_lock_once_it_is_released(make_cfg):
 
 def test_every_job_entry_point_takes_the_lock(make_cfg, tmp_path, capsys):
     """A second build_features on a lakehouse whose lock is held exits 5 before doing anything."""
-    from pipelines import build_features
+    from reviewlake.jobs import build_features
 
     cfg = make_cfg()
     uri = lock_uri(cfg, "build_features")
@@ -179,5 +180,5 @@ def test_cli_run_holds_the_lock_during_main_and_releases_it_on_failure(tmp_path)
         raise ValueError("bad row")
 
     code = cli.run("some_job", main, cli.parser("x", with_input=False), ["--lakehouse", str(lake)])
-    assert code == cli.EXIT_ERROR and seen["held"]
+    assert code == errors.EXIT_ERROR and seen["held"]
     assert not (lake / "_locks" / "some_job.lock").exists()

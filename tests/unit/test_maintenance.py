@@ -1,11 +1,12 @@
-"""The pure decisions of table maintenance (pipelines/maintenance.py): table names, Z-order
+"""The pure decisions of table maintenance (reviewlake/jobs/maintenance.py): table names, Z-order
 config, VACUUM retention safety, Z-order skipping, history formatting."""
 from __future__ import annotations
 
 import pytest
 
-from pipelines import maintenance as m
-from pipelines.core.config import ConfigError, load_config
+from reviewlake.jobs import maintenance as m
+from reviewlake.core.config import load_config
+from reviewlake.errors import ConfigError
 
 
 def test_table_names_and_their_writers():

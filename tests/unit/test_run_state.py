@@ -1,4 +1,4 @@
-"""The Spark-free no-op check (pipelines/core/run_state.py): a run is skipped only when the
+"""The Spark-free no-op check (reviewlake/core/run_state.py): a run is skipped only when the
 landing listing, every table's Delta version and the configuration equal the last successful
 run's; anything else takes the full path."""
 from __future__ import annotations
@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from pipelines.core.config import load_config
-from pipelines.core.run_state import RunState, delta_version
+from reviewlake.core.config import load_config
+from reviewlake.core.run_state import RunState, delta_version
 
 
 def commit(table, version: int) -> None:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.core.config import load_config
-from pipelines.segment import SegmenterSpec, tokenizer
+from reviewlake.core.config import load_config
+from reviewlake.text.segment import SegmenterSpec, tokenizer
 
 
 def both(spec: SegmenterSpec, hmm: bool):
@@ -19,7 +19,7 @@ def both(spec: SegmenterSpec, hmm: bool):
 
 
 def test_corpus_sample_raw_and_cleaned(segmenter_spec, corpus_sample):
-    from pipelines.clean_text import python_cleaner
+    from reviewlake.text.clean_text import python_cleaner
 
     cfg = load_config()
     clean = python_cleaner(cfg["clean"], list(cfg["clean.rules"]))

@@ -4,12 +4,12 @@ from __future__ import annotations
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from features.ids import tokens_to_ids
-from features.split import assign_split
-from features.vocab import fit_vocab, vocab_version
-from pipelines import clean, dedupe
-from pipelines.labels import label_column
-from pipelines.segment import SegmenterSpec, segment_text
+from reviewlake.text.ids import tokens_to_ids
+from reviewlake.features.split import assign_split
+from reviewlake.features.vocab import fit_vocab, vocab_version
+from reviewlake.lake import clean
+from reviewlake.lake.labels import label_column
+from reviewlake.text.segment import SegmenterSpec, segment_text
 
 
 def test_clean_rules_record_changes_and_first_failing_filter(spark, make_cfg):

@@ -64,7 +64,7 @@ def test_dag_chains_the_jobs_in_order_with_retries(monkeypatch):
         assert application == ROOT / "pipelines" / f"{task.task_id}.py" and application.is_file()
         assert "--lakehouse" in task.application_args
         config = task.application_args[task.application_args.index("--config") + 1]
-        assert Path(render(config)) == ROOT / "conf" / "reviewlake.yaml" and Path(render(config)).is_file()
+        assert Path(render(config)) == ROOT / "reviewlake" / "conf" / "reviewlake.yaml" and Path(render(config)).is_file()
     clean = dag.get_task("clean_reviews")
     assert render(clean.application_args[clean.application_args.index("--input") + 1]) == str(ROOT / "data" / "landing")
 

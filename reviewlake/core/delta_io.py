@@ -1,0 +1,157 @@
+"""Delta Lake I/O at the edges: table URIs, reads, overwrite and keyed MERGE writes."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+from delta.tables import DeltaTable
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from reviewlake.core.config import Config, to_uri
+
+log = logging.getLogger(__name__)
+
+
+def table_uri(cfg: Config, layer: str, name: str) -> str:
+    """``<lakehouse>/<layer>/<name>`` as an absolute URI (docs/tables.md)."""
+    return f"{to_uri(cfg['lakehouse']).rstrip('/')}/{layer}/{name}"
+
+
+def exists(spark: SparkSession, uri: str) -> bool:
+    return DeltaTable.isDeltaTable(spark, uri)
+
+
+def read(spark: SparkSession, uri: str, version: int | None = None) -> DataFrame:
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(uri)
+
+
+def version(spark: SparkSession, uri: str) -> int | None:
+    """The latest committed version of the table, ``None`` if it does not exist."""
+    if not exists(spark, uri):
+        return None
+    row = DeltaTable.forPath(spark, uri).history(1).select("version").first()
+    return int(row[0])
+
+
+# commits that reorganise files without changing rows (table maintenance, rollbacks keep theirs)
+MAINTENANCE_OPERATIONS = ("OPTIMIZE", "VACUUM START", "VACUUM END")
+
+
+def last_data_commit(spark: SparkSession, uri: str) -> tuple[int | None, str | None]:
+    """(version, userMetadata) of the table's latest commit that changed its rows, skipping
+    OPTIMIZE/VACUUM; (None, None) if the table does not exist. Jobs record and compare these
+    versions, so compacting or vacuuming a table does not make the next run recompute."""
+    if not exists(spark, uri):
+        return None, None
+    row = (DeltaTable.forPath(spark, uri).history()
+           .where(~F.col("operation").isin(*MAINTENANCE_OPERATIONS))
+           .orderBy(F.col("version").desc()).select("version", "userMetadata").first())
+    return (int(row[0]), row[1]) if row else (version(spark, uri), None)
+
+
+def removed_rows_since(spark: SparkSession, uri: str, since: int) -> bool:
+    """Whether a commit after version ``since`` may have removed rows from the table: anything
+    but appends, MERGEs that deleted nothing and maintenance counts (conservative: an unknown
+    operation counts as removing)."""
+    commits = (DeltaTable.forPath(spark, uri).history().where(F.col("version") > since)
+               .select("operation", "operationParameters", "operationMetrics").collect())
+    for op, params, metrics in commits:
+        if op in MAINTENANCE_OPERATIONS:
+            continue
+        deleted = [int(v) for k, v in (metrics or {}).items() if k.startswith("numTargetRows") and "Deleted" in k]
+        if op == "MERGE" and deleted and not any(deleted):
+            continue
+        if op == "WRITE" and (params or {}).get("mode") == "Append":
+            continue
+        return True
+    return False
+
+
+def overwrite(df: DataFrame, uri: str, partition_by: Sequence[str] = (), user_metadata: str | None = None) -> None:
+    """Replace the table's content in one atomic Delta commit (schema replaced too);
+    ``user_metadata`` is stored in the commit (``userMetadata`` of the table history)."""
+    writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    if user_metadata is not None:
+        writer = writer.option("userMetadata", user_metadata)
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    writer.save(uri)
+
+
+def _key_condition(keys: Sequence[str]) -> str:
+    return " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+
+
+def merge(spark: SparkSession, df: DataFrame, uri: str, keys: Sequence[str],
+          delete_unmatched: Column | None = None) -> None:
+    """Upsert ``df`` into the table by ``keys`` (creating it if absent): a rerun changes nothing.
+
+    ``delete_unmatched`` (a condition on the target, alias ``t``) also deletes, in the same
+    commit, target rows that match it but no source row: e.g. the stale records of a changed file.
+    """
+    if not exists(spark, uri):
+        df.write.format("delta").mode("errorifexists").save(uri)
+        return
+    builder = (
+        DeltaTable.forPath(spark, uri).alias("t")
+        .merge(df.alias("s"), _key_condition(keys))
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+    )
+    if delete_unmatched is not None:
+        builder = builder.whenNotMatchedBySourceDelete(delete_unmatched)
+    builder.execute()
+
+
+DELETE_FLAG = "_delete"
+
+
+def apply_changes(spark: SparkSession, changes: DataFrame, uri: str, keys: Sequence[str],
+                  columns: Sequence[str], user_metadata: str | None = None) -> None:
+    """Apply a change set in one MERGE commit: rows with ``_delete`` true delete the target row
+    of their key (if any), the others upsert ``columns``. Creates the table if absent. Applying
+    the same change set twice gives the same table (the second time nothing is rewritten but
+    rows that differ)."""
+    upserts = changes.where(~F.col(DELETE_FLAG))
+    with _commit_message(spark, user_metadata):
+        if not exists(spark, uri):
+            upserts.select(*columns).write.format("delta").mode("errorifexists").save(uri)
+            return
+        values = {c: F.col(f"s.`{c}`") for c in columns}
+        differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in columns if c not in keys)
+        (
+            DeltaTable.forPath(spark, uri).alias("t")
+            .merge(changes.alias("s"), _key_condition(keys))
+            .whenMatchedDelete(F.col(f"s.{DELETE_FLAG}"))
+            .whenMatchedUpdate(differs or None, set=values)
+            .whenNotMatchedInsert(~F.col(f"s.{DELETE_FLAG}"), values=values)
+            .execute()
+        )
+
+
+@contextmanager
+def _commit_message(spark: SparkSession, user_metadata: str | None) -> Iterator[None]:
+    """Set Delta's commit ``userMetadata`` for the writes inside the block."""
+    key = "spark.databricks.delta.commitInfo.userMetadata"
+    if user_metadata is None:
+        yield
+        return
+    spark.conf.set(key, user_metadata)
+    try:
+        yield
+    finally:
+        spark.conf.unset(key)
+
+
+def delete_path(spark: SparkSession, uri: str) -> None:
+    """Recursively delete a path through Hadoop FS (works for file:, hdfs:, s3a:)."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if fs.exists(hpath):
+        fs.delete(hpath, True)

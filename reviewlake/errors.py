@@ -1,0 +1,90 @@
+"""Every exception reviewlake raises on purpose, and the exit code each one ends a job with.
+
+A job that fails prints one line on stderr (``<job>: error: <reason>``) and exits with:
+
+====  ==========================================================================================
+code  meaning
+====  ==========================================================================================
+0     success
+1     anything else (a bug, a crashed executor, an exception not listed here)
+2     bad usage, configuration or input (:class:`UsageError` and its kinds); nothing was written
+3     a quality gate failed: the staged tables were not published (:class:`QualityGateError`)
+4     an accounting or consistency invariant broke (:class:`InvariantError`)
+5     another run of the same job holds the lakehouse's run lock; nothing was done
+      (:class:`LockHeldError`)
+====  ==========================================================================================
+
+``pipelines/run_all.py`` ends with the code of the step that failed (128 + N for a step killed by
+signal N). :func:`exit_status` is the one place that maps an exception to its code and reason.
+"""
+from __future__ import annotations
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_GATE, EXIT_INVARIANT, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
+
+
+class ReviewlakeError(Exception):
+    """Base of every failure a job reports by its own exit code (``code``); the message is the
+    reason printed, after ``prefix``."""
+
+    code = EXIT_ERROR
+    prefix = ""
+
+
+class UsageError(ReviewlakeError, ValueError):
+    """Bad usage, configuration or input: exit 2."""
+
+    code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """A config file, key, value or override that cannot be used."""
+
+
+class InputError(UsageError):
+    """The job's input cannot be used (no such path, nothing readable, an upstream table missing)."""
+
+
+class NotEnoughSlotsError(UsageError):
+    """Training asks for more Horovod processes (``train.num_proc``) than the cluster has task slots."""
+
+
+class QualityGateError(ReviewlakeError, RuntimeError):
+    """A Great Expectations suite failed on a staged table: nothing was published (exit 3)."""
+
+    code = EXIT_GATE
+    prefix = "quality gate failed, nothing published: "
+
+
+class InvariantError(ReviewlakeError, RuntimeError):
+    """An accounting or consistency invariant (docs/tables.md) does not hold (exit 4)."""
+
+    code = EXIT_INVARIANT
+    prefix = "invariant broken: "
+
+
+class LockHeldError(ReviewlakeError, RuntimeError):
+    """Another run of the same job holds the run lock on this lakehouse (exit 5)."""
+
+    code = EXIT_LOCKED
+
+
+class StepFailed(ReviewlakeError, RuntimeError):
+    """A step of the nightly chain exited non-zero; the chain exits with the step's own code."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+class BadRecord(ValueError):
+    """One input record that cannot be parsed; never ends a job: the record is quarantined with
+    this reason (``malformed_json``, ``undecodable``, ``missing_text``, ...)."""
+
+
+def exit_status(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the one-line reason for a job that ended with ``exc``."""
+    if isinstance(exc, ReviewlakeError):
+        return exc.code, f"{exc.prefix}{exc}"
+    if isinstance(exc, FileNotFoundError):   # a path named on the command line or in the config
+        return EXIT_USAGE, str(exc)
+    return EXIT_ERROR, f"{type(exc).__name__}: {exc}"

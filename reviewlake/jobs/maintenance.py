@@ -1,0 +1,301 @@
+"""Table maintenance and audit on the lakehouse's Delta tables (``make maintain``, ``make history``,
+``make rollback``): OPTIMIZE (compaction, Z-order), VACUUM, table history, RESTORE.
+
+* OPTIMIZE bin-packs small files; a table with columns under ``maintenance.zorder`` is Z-ordered
+  by them instead. Delta's Z-order rewrites every file each time, so a table whose latest change
+  is already that Z-order is left alone.
+* VACUUM deletes the data files that no version younger than ``maintenance.vacuum_retention_hours``
+  references. Retentions under the table's ``delta.deletedFileRetentionDuration`` (default 7 days)
+  are refused unless ``spark.databricks.delta.retentionDurationCheck.enabled`` is false: a run
+  still reading or committing an older snapshot would lose its files, and time travel and
+  rollback reach back only as far as the retention.
+* Each table is maintained or restored while holding the run lock of the job that writes it
+  (reviewlake/core/lock.py), so maintenance never interleaves with that job's run.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+
+from reviewlake.core.config import Config, local_path, to_uri
+from reviewlake.core.lock import job_lock
+from reviewlake.core.report import RunReport, new_run_id
+from reviewlake.errors import ConfigError, LockHeldError
+
+log = logging.getLogger("maintain")
+
+LAYERS = ("bronze", "silver", "gold")
+WRITERS = {"bronze": "clean_reviews", "silver": "clean_reviews", "gold": "build_features",
+           "gold/predictions": "score_reviews"}
+RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
+LIST_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
+DEFAULT_RETENTION_HOURS = 168.0
+_UNIT_HOURS = {"week": 168.0, "day": 24.0, "hour": 1.0, "minute": 1 / 60, "second": 1 / 3600}
+
+
+# ----------------------------------------------------------------------------- pure decisions
+def table_name(text: str) -> str:
+    """``silver/reviews`` (or ``silver.reviews``) checked and normalised to ``layer/table``."""
+    layer, sep, table = text.strip().strip("/").replace(".", "/", 1).partition("/")
+    if not sep or layer not in LAYERS or not re.fullmatch(r"[A-Za-z0-9_]+", table):
+        raise ConfigError(f"table {text!r}: expected <layer>/<table> with layer one of {', '.join(LAYERS)}")
+    return f"{layer}/{table}"
+
+
+def writer_job(name: str) -> str:
+    """The job that writes table ``name``: its run lock guards the table's maintenance."""
+    return WRITERS.get(name) or WRITERS[name.split("/")[0]]
+
+
+def zorder_columns(zorder: Mapping[str, Any] | None, name: str) -> list[str]:
+    """Z-order columns of ``layer/table`` from ``maintenance.zorder`` (``{layer: {table: [cols]}}``,
+    or flat ``{layer.table: [cols]}``); empty = compaction only."""
+    zorder = zorder or {}
+    layer, table = name.split("/")
+    nested = zorder.get(layer)
+    cols = zorder.get(f"{layer}.{table}") or (nested.get(table) if isinstance(nested, Mapping) else None)
+    if cols is None:
+        return []
+    if isinstance(cols, str):
+        cols = [cols]
+    return [str(c) for c in cols]
+
+
+def check_zorder(name: str, cols: Sequence[str], columns: Sequence[str], partition_columns: Sequence[str]) -> None:
+    missing = [c for c in cols if c not in columns]
+    if missing:
+        raise ConfigError(f"maintenance.zorder of {name}: no column {', '.join(missing)} in the table")
+    partitioned = [c for c in cols if c in partition_columns]
+    if partitioned:
+        raise ConfigError(f"maintenance.zorder of {name}: {', '.join(partitioned)} is a partition column")
+
+
+def interval_hours(text: str | None) -> float | None:
+    """Hours of a Delta interval property (``interval 7 days``, ``interval 1 week``); None if unknown."""
+    m = re.fullmatch(r"\s*(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]+?)s?\s*", (text or "").lower())
+    if not m or m.group(2) not in _UNIT_HOURS:
+        return None
+    return float(m.group(1)) * _UNIT_HOURS[m.group(2)]
+
+
+def retention_floor_hours(properties: Mapping[str, str]) -> float:
+    """The shortest VACUUM retention Delta's safety check lets through for a table."""
+    return interval_hours(properties.get("delta.deletedFileRetentionDuration")) or DEFAULT_RETENTION_HOURS
+
+
+def check_retention(name: str, hours: float, floor_hours: float, check_enabled: bool) -> None:
+    """Refuse a retention Delta's safety check would refuse, with the reason and the way out."""
+    if hours < 0:
+        raise ConfigError(f"maintenance.vacuum_retention_hours must be >= 0, got {hours:g}")
+    if hours < floor_hours and check_enabled:
+        raise ConfigError(
+            f"maintenance.vacuum_retention_hours={hours:g} is under the {floor_hours:g} h that {name} keeps "
+            "(delta.deletedFileRetentionDuration): VACUUM would delete files that a running job or a "
+            "time-travel read of an older version may still need. If nothing else uses the lakehouse "
+            "meanwhile, also pass --conf spark.conf." + RETENTION_CHECK + "=false")
+
+
+def zorder_is_current(history: Sequence[Mapping[str, Any]], cols: Sequence[str]) -> bool:
+    """Whether the table's latest change (history newest first, VACUUMs skipped) is an OPTIMIZE
+    that Z-ordered it by ``cols``: Z-ordering again would rewrite every file for nothing."""
+    for commit in history:
+        if commit["operation"] in ("VACUUM START", "VACUUM END"):
+            continue
+        params = commit.get("operationParameters") or {}
+        return commit["operation"] == "OPTIMIZE" and json.loads(params.get("zOrderBy") or "[]") == list(cols)
+    return False
+
+
+def format_history(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The table history as an aligned text table (newest first)."""
+    def metrics(m: Mapping[str, str] | None) -> str:
+        keys = ("numOutputRows", "numTargetRowsInserted", "numTargetRowsUpdated", "numTargetRowsDeleted",
+                "numAddedFiles", "numRemovedFiles", "numFiles", "numDeletedFiles")
+        return " ".join(f"{k}={m[k]}" for k in keys if m and m.get(k) not in (None, "0"))
+
+    def params(p: Mapping[str, str] | None) -> str:
+        return " ".join(f"{k}={v}" for k, v in (p or {}).items() if v not in (None, "[]", "null"))
+
+    lines = [f"{'version':>7}  {'timestamp':<19}  {'operation':<14}  parameters / metrics / userMetadata"]
+    for r in rows:
+        ts = str(r["timestamp"])[:19]
+        detail = "  ".join(x for x in (params(r.get("operationParameters")), metrics(r.get("operationMetrics")),
+                                       r.get("userMetadata") or "") if x)
+        lines.append(f"{r['version']:>7}  {ts:<19}  {r['operation']:<14}  {detail}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- Delta / Hadoop I/O
+def uri_of(cfg: Config, name: str) -> str:
+    return f"{to_uri(cfg['lakehouse']).rstrip('/')}/{name}"
+
+
+def _fs(spark: SparkSession, uri: str):
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def list_tables(spark: SparkSession, cfg: Config) -> list[str]:
+    """Every Delta table ``layer/table`` under the lakehouse's bronze/, silver/ and gold/."""
+    names = []
+    for layer in LAYERS:
+        fs, path = _fs(spark, uri_of(cfg, layer))
+        if not fs.exists(path):
+            continue
+        for status in fs.listStatus(path):
+            child = status.getPath().getName()
+            if status.isDirectory() and not child.startswith(("_", ".")) \
+                    and DeltaTable.isDeltaTable(spark, uri_of(cfg, f"{layer}/{child}")):
+                names.append(f"{layer}/{child}")
+    return sorted(names)
+
+
+def storage_files(spark: SparkSession, uri: str) -> int:
+    """Data files on storage under the table (referenced or not; the log excluded)."""
+    fs, path = _fs(spark, uri)
+    it, n = fs.listFiles(path, True), 0
+    while it.hasNext():
+        p = it.next().getPath().toString()
+        n += "/_delta_log/" not in p and p.endswith(".parquet")
+    return n
+
+
+def history(spark: SparkSession, uri: str, limit: int | None = None) -> list[dict]:
+    """``DESCRIBE HISTORY`` of the table, newest first, as dicts."""
+    dt = DeltaTable.forPath(spark, uri)
+    df = dt.history(limit) if limit else dt.history()
+    cols = ("version", "timestamp", "operation", "operationParameters", "operationMetrics", "userMetadata")
+    return [r.asDict() for r in df.select(*cols).collect()]
+
+
+def require_table(spark: SparkSession, uri: str, name: str) -> DeltaTable:
+    if not DeltaTable.isDeltaTable(spark, uri):
+        raise FileNotFoundError(f"no Delta table {name} at {uri}")
+    return DeltaTable.forPath(spark, uri)
+
+
+@dataclass
+class TableResult:
+    name: str
+    files_before: int = 0          # active files (OPTIMIZE) ...
+    files_after: int = 0
+    storage_before: int = 0        # ... and data files on storage (VACUUM)
+    storage_after: int = 0
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def optimize(spark: SparkSession, uri: str, name: str, cols: Sequence[str], result: TableResult) -> None:
+    """Compaction, or Z-order by ``cols`` when the table has several files and changed since its
+    last Z-order (with one file there is nothing to skip between files)."""
+    dt = DeltaTable.forPath(spark, uri)
+    if cols and result.files_before <= 1:
+        cols = []
+    elif cols and zorder_is_current(history(spark, uri, 10), cols):
+        result.detail["optimize"] = f"skipped: already Z-ordered by {', '.join(cols)} since its last change"
+        return
+    builder = dt.optimize()
+    metrics = (builder.executeZOrderBy(*cols) if cols else builder.executeCompaction()).first()["metrics"]
+    result.detail["optimize"] = {"zorder": list(cols), "files_added": metrics["numFilesAdded"],
+                                 "files_removed": metrics["numFilesRemoved"]}
+
+
+def vacuum(spark: SparkSession, uri: str, hours: float, list_parallelism: int) -> None:
+    """VACUUM with Delta's listing parallelism lowered for the run (its default, 10,000 tasks, is
+    sized for clusters and takes minutes in local mode)."""
+    previous = spark.conf.get(LIST_PARALLELISM)
+    spark.conf.set(LIST_PARALLELISM, str(list_parallelism))
+    try:
+        DeltaTable.forPath(spark, uri).vacuum(float(hours))
+    finally:
+        spark.conf.set(LIST_PARALLELISM, previous)
+
+
+def maintain_table(spark: SparkSession, cfg: Config, name: str) -> TableResult:
+    """OPTIMIZE and/or VACUUM one table per config; files counted before and after."""
+    uri = uri_of(cfg, name)
+    dt = DeltaTable.forPath(spark, uri)
+    detail = dt.detail().first()
+    result = TableResult(name, files_before=int(detail["numFiles"]))
+    result.storage_before = storage_files(spark, uri)
+    if cfg.get("maintenance.optimize", True):
+        optimize(spark, uri, name, zorder_columns(cfg.get("maintenance.zorder"), name), result)
+    if cfg.get("maintenance.vacuum", True):
+        vacuum(spark, uri, float(cfg["maintenance.vacuum_retention_hours"]),
+               int(cfg.get("maintenance.vacuum_list_parallelism", 8)))
+    result.files_after = int(DeltaTable.forPath(spark, uri).detail().first()["numFiles"])
+    result.storage_after = storage_files(spark, uri)
+    return result
+
+
+def preflight(spark: SparkSession, cfg: Config, names: Sequence[str]) -> None:
+    """Check every table's Z-order columns and VACUUM retention before changing anything."""
+    check_enabled = spark.conf.get(RETENTION_CHECK, "true").lower() != "false"
+    hours = float(cfg["maintenance.vacuum_retention_hours"])
+    for name in names:
+        dt = DeltaTable.forPath(spark, uri_of(cfg, name))
+        detail = dt.detail().first()
+        check_zorder(name, zorder_columns(cfg.get("maintenance.zorder"), name),
+                     dt.toDF().columns, detail["partitionColumns"] or [])
+        if cfg.get("maintenance.vacuum", True):
+            check_retention(name, hours, retention_floor_hours(detail["properties"] or {}), check_enabled)
+
+
+def run(spark: SparkSession, cfg: Config, tables: Sequence[str] = (),
+        spark_factory: Callable[[], SparkSession] | None = None) -> list[TableResult]:
+    """Maintain ``tables`` (default: every table); each under its writer job's lock. A table
+    whose writer is running is skipped; :class:`LockHeldError` (exit 5) names them at the end."""
+    names = [table_name(t) for t in tables] or list_tables(spark, cfg)
+    for name in names:
+        require_table(spark, uri_of(cfg, name), name)
+    preflight(spark, cfg, names)
+    report, results, busy = RunReport("maintain"), [], []
+    for name in names:
+        try:
+            with job_lock(cfg, writer_job(name), report.run_id, spark_factory or (lambda: spark)), \
+                    report.stage(name) as st:
+                r = maintain_table(spark, cfg, name)
+                st.rows_in, st.rows_out = r.files_before, r.files_after
+                st.detail = {"active_files": f"{r.files_before} -> {r.files_after}",
+                             "files_on_storage": f"{r.storage_before} -> {r.storage_after}", **r.detail}
+                results.append(r)
+        except LockHeldError as exc:
+            log.warning("%s skipped: %s", name, exc)
+            busy.append(name)
+    report.summary = {"tables": len(names), "skipped_busy": busy,
+                      "vacuum_retention_hours": cfg.get("maintenance.vacuum_retention_hours")}
+    report.write(local_path(to_uri(cfg["reports_dir"])))
+    if busy:
+        raise LockHeldError(f"maintained {len(results)} of {len(names)} tables; skipped while their writer "
+                            f"job runs: {', '.join(busy)} (run make maintain again later)")
+    return results
+
+
+def restore(spark: SparkSession, cfg: Config, name: str, version: int) -> dict:
+    """RESTORE ``name`` to ``version`` under its writer's lock; the restored version's
+    ``userMetadata`` (which upstream version it was built from) is carried into the RESTORE commit."""
+    uri = uri_of(cfg, name)
+    require_table(spark, uri, name)
+    versions = {r["version"]: r for r in history(spark, uri)}
+    current = max(versions)
+    if version not in versions:
+        raise ConfigError(f"{name} has no version {version} in its history (versions {min(versions)}..{current})")
+    if version == current:
+        return {"restored": False, "version": current}
+    with job_lock(cfg, writer_job(name), new_run_id(), lambda: spark):
+        key = "spark.databricks.delta.commitInfo.userMetadata"
+        metadata = versions[version].get("userMetadata")
+        if metadata:
+            spark.conf.set(key, metadata)
+        try:
+            metrics = DeltaTable.forPath(spark, uri).restoreToVersion(version).first().asDict()
+        finally:
+            spark.conf.unset(key)
+    new_version = history(spark, uri, 1)[0]["version"]
+    return {"restored": True, "from_version": current, "to_version": version, "new_version": new_version, **metrics}

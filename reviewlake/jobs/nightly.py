@@ -1,0 +1,122 @@
+"""The nightly chain behind ``pipelines/run_all.py`` (``make nightly``): plan the steps, run each as a spark-submit,
+stop at the first failure with the step's exit code.
+
+Each step is its own ``spark-submit`` of the job's entry script, not a call in this process:
+every job gets a fresh driver JVM (training sets up Horovod task slots of its own; a step that
+runs out of memory or is killed takes no other step down), the exit code is the job's own, and
+the commands are those of the Makefile targets and of the Airflow DAG (deploy/airflow), so a
+nightly run behaves exactly like the jobs run one by one. The price is ~10 s of JVM start per
+step. Each job takes its own run lock, so the chain holds none and starts no Spark.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from reviewlake.core import cli
+from reviewlake.core.config import Config
+from reviewlake.errors import ConfigError, StepFailed
+
+log = logging.getLogger("run_all")
+
+# Each step runs its job module as a script (``if __name__ == "__main__"``): the same main() as the
+# entry scripts under pipelines/, and it needs no checkout beside an installed package.
+JOBS = Path(__file__).resolve().parent
+MEANING = {1: "error", 2: "bad usage, config or input", 3: "quality gate failed, nothing published",
+           4: "invariant broken", 5: "another run holds the job's lock"}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    argv: tuple[str, ...]  # arguments of the job's entry script
+
+
+def step_failed(step: str, position: str, code: int, skipped: Sequence[str]) -> StepFailed:
+    what = MEANING.get(code) or (f"killed by signal {code - 128}" if code > 128 else "error")
+    rest = f"; not run: {', '.join(skipped)}" if skipped else ""
+    return StepFailed(f"step {position} {step} failed with exit code {code} ({what}){rest}", code)
+
+
+def common_args(args: argparse.Namespace) -> list[str]:
+    """The options every job takes, passed through unchanged."""
+    out = ["--lakehouse", args.lakehouse] if args.lakehouse else []
+    out += ["--config", args.config] if args.config else []
+    for item in args.conf:
+        out += ["--conf", item]
+    return out + (["-v"] if args.verbose else [])
+
+
+def plan(args: argparse.Namespace, cfg: Config) -> list[Step]:
+    """The steps to run, in order, with their arguments."""
+    common = common_args(args)
+    train = cfg.get("nightly.train", False) if args.train is None else args.train
+    steps = [Step("clean_reviews", tuple(a for i in args.input for a in ("--input", i)) + tuple(common)),
+             Step("build_features", tuple(common))]
+    if train:
+        steps.append(Step("train_model", tuple(common)))
+    model = ["--model-version", args.model_version] if args.model_version else []
+    steps.append(Step("score_reviews", tuple(model + common)))
+    return steps
+
+
+def exit_code(returncode: int) -> int:
+    """A subprocess return code as a shell would report it (signal N -> 128 + N)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def command(submit: Sequence[str], step: Step) -> list[str]:
+    return [*submit, str(JOBS / f"{step.name}.py"), *step.argv]
+
+
+def run_steps(steps: Sequence[Step], submit: Sequence[str], runner: Callable[[list[str]], int]) -> None:
+    """Run the steps in order; raise :class:`StepFailed` at the first non-zero exit."""
+    for i, step in enumerate(steps):
+        cmd = command(submit, step)
+        position = f"{i + 1}/{len(steps)}"
+        log.info("step %s %s: %s", position, step.name, shlex.join(cmd))
+        start = time.monotonic()
+        code = exit_code(runner(cmd))
+        log.info("step %s %s: exit %d after %.1f s", position, step.name, code, time.monotonic() - start)
+        if code != 0:
+            raise step_failed(step.name, position, code, [s.name for s in steps[i + 1:]])
+
+
+def submit_command(value: str) -> list[str]:
+    """``nightly.spark_submit`` / ``--spark-submit`` split like a shell would; checked on PATH."""
+    cmd = shlex.split(value)
+    if not cmd or shutil.which(cmd[0]) is None:
+        raise ConfigError(f"spark-submit command not found: {value!r} (put .venv/bin on PATH or "
+                          "set --spark-submit / nightly.spark_submit)")
+    return cmd
+
+
+def run(args: argparse.Namespace, cfg: Config) -> None:
+    """Plan the chain and run it (or only print it with ``--dry-run``)."""
+    steps = plan(args, cfg)
+    value = args.spark_submit or str(cfg["nightly.spark_submit"])
+    if args.dry_run:
+        for step in steps:
+            print(shlex.join(command(shlex.split(value), step)))
+        return
+    submit = submit_command(value)
+    start = time.monotonic()
+    run_steps(steps, submit, lambda cmd: subprocess.run(cmd, check=False).returncode)
+    log.info("nightly chain done: %s in %.1f s", " -> ".join(s.name for s in steps), time.monotonic() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = cli.parser("Run the nightly chain: clean_reviews -> build_features -> [train_model] -> score_reviews.")
+    p.add_argument("--train", action=argparse.BooleanOptionalAction, default=None,
+                   help="also train a new model before scoring (default: nightly.train)")
+    p.add_argument("--model-version", help="model scored by score_reviews (default: score.model_version)")
+    p.add_argument("--spark-submit", help="command that runs each step (default: nightly.spark_submit)")
+    p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    return cli.run("run_all", run, p, argv, lock=False)

@@ -1,0 +1,186 @@
+"""The score_reviews job: silver.reviews -> gold.predictions with one exported model version.
+
+Each silver row's ``tokens`` are mapped to ids with the model's own ``vocab.txt`` by
+:func:`reviewlake.text.serving.tokens_to_ids` (the same function the feature builder uses), then an
+Iterator-of-Series Arrow pandas UDF runs the SavedModel's ``serving_default`` signature. The model
+is loaded once per Python worker (module-level cache keyed by path) and reused by every batch and
+every task that worker runs. Results are MERGEd into gold.predictions on
+(``review_id``, ``model_version``), so scoring the same rows with the same model again updates
+them (``scored_at``) instead of adding rows.
+
+The SavedModel is read by the executors from ``<models_dir>/<version>/saved_model``: on a cluster
+``models_dir`` must be a filesystem every executor mounts.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.storagelevel import StorageLevel
+
+from reviewlake.core import delta_io
+from reviewlake.core.config import Config, local_path, to_uri
+from reviewlake.core.report import RunReport
+from reviewlake.train import export
+from reviewlake.text.serving import load_vocab, tokens_to_ids
+from reviewlake.errors import InputError
+
+log = logging.getLogger("score_reviews")
+
+PREDICTION_KEYS = ("review_id", "model_version")
+PREDICTION_COLUMNS = ("review_id", "model_version", "probabilities", "predicted_label", "scored_at")
+
+_lock = threading.Lock()
+_models: dict[str, tuple[Any, Callable]] = {}
+
+
+def load_predictor(saved_model: str, threads: int = 1) -> Callable[[np.ndarray], np.ndarray]:
+    """``ids [n, max_len] int32 -> probabilities [n, k] float32`` for the SavedModel at
+    ``saved_model``; loaded on first use in this process, then served from the cache."""
+    with _lock:
+        entry = _models.get(saved_model)
+        if entry is None:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            import tensorflow as tf
+
+            try:  # effective only before TensorFlow's runtime starts in this process
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(threads)
+            except RuntimeError:
+                pass
+            loaded = tf.saved_model.load(saved_model)
+            signature = loaded.signatures["serving_default"]
+            # keep `loaded` referenced: the signature's variables live in it
+            entry = (loaded, signature)
+            _models[saved_model] = entry
+    signature = entry[1]
+
+    def predict(ids: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
+        return signature(token_ids=tf.constant(ids, dtype=tf.int32))["probabilities"].numpy()
+
+    return predict
+
+
+def predict_batches(predict: Callable[[np.ndarray], np.ndarray], ids: np.ndarray, batch_size: int,
+                    n_classes: int) -> np.ndarray:
+    if len(ids) == 0:
+        return np.zeros((0, n_classes), dtype=np.float32)
+    parts = [predict(ids[i:i + batch_size]) for i in range(0, len(ids), batch_size)]
+    return np.concatenate(parts).astype(np.float32)
+
+
+
+def prediction_column(tokens: Column, saved_model: str, vocab: Mapping[str, int], max_len: int,
+                      n_classes: int, batch_size: int = 512, threads: int = 1) -> Column:
+    """struct<probabilities array<float>, label_index int> for a ``tokens`` (array<string>) column."""
+    schema = T.StructType([
+        T.StructField("probabilities", T.ArrayType(T.FloatType())),
+        T.StructField("label_index", T.IntegerType()),
+    ])
+    vocab = dict(vocab)
+
+    @F.pandas_udf(schema)
+    def _predict(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
+        predict = load_predictor(saved_model, threads)
+        for batch in batches:
+            ids = np.array([tokens_to_ids(t, vocab, max_len) for t in batch], dtype=np.int32).reshape(-1, max_len)
+            probs = predict_batches(predict, ids, batch_size, n_classes)
+            yield pd.DataFrame({
+                "probabilities": list(probs),
+                "label_index": probs.argmax(axis=1).astype(np.int32) if len(probs) else np.zeros(0, np.int32),
+            })
+
+    return _predict(tokens)
+
+
+def score(silver: DataFrame, model_dir: Path, version: str, scored_at: datetime, batch_size: int = 512,
+          threads: int = 1) -> DataFrame:
+    """gold.predictions rows for every row of ``silver`` with the model in ``model_dir``."""
+    params = export.read_json(model_dir / "params.json")
+    labels = export.read_json(model_dir / "labels.json")
+    vocab = load_vocab(model_dir / "vocab.txt")
+    pred = prediction_column(F.col("tokens"), str(model_dir / "saved_model"), vocab, int(params["max_len"]),
+                             len(labels), batch_size, threads)
+    label_names = F.array(*[F.lit(str(name)) for name in labels])
+    return (
+        silver.select("review_id", "tokens")
+        .withColumn("_pred", pred)
+        .select(
+            "review_id",
+            F.lit(version).alias("model_version"),
+            F.col("_pred.probabilities").alias("probabilities"),
+            F.element_at(label_names, F.col("_pred.label_index") + 1).alias("predicted_label"),
+            F.lit(scored_at).cast("timestamp").alias("scored_at"),
+        )
+    )
+
+
+def run(spark: SparkSession, cfg: Config, model_version: str | None = None) -> dict[str, Any]:
+    """Score silver.reviews with ``model_version`` (default ``score.model_version``; ``latest`` =
+    the version in ``<models_dir>/LATEST``) into gold.predictions; returns a summary."""
+    report = RunReport("score_reviews")
+    models_dir = local_path(to_uri(cfg["models_dir"]))
+    silver_uri = delta_io.table_uri(cfg, "silver", "reviews")
+    out_uri = delta_io.table_uri(cfg, "gold", "predictions")
+    try:
+        with report.stage("resolve_model") as st:
+            version = export.resolve_version(models_dir, model_version or cfg.get("score.model_version", "latest"))
+            model_dir = models_dir / version
+            st.detail = {"version": version, "path": str(model_dir)}
+        if not delta_io.exists(spark, silver_uri):
+            raise InputError(f"silver.reviews not found at {silver_uri}: run `make clean-reviews` first")
+        scored_at = datetime.now(timezone.utc).replace(microsecond=0)
+        with report.stage("score") as st:
+            silver = delta_io.read(spark, silver_uri)
+            scored = score(silver, model_dir, version, scored_at, int(cfg.get("score.batch_size", 512)),
+                           int(cfg.get("score.tf_threads", 1)))
+            # computed once: MERGE reads its source more than once
+            scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
+            n = scored.count()
+            st.rows_out = n
+            counts = {r["predicted_label"]: r["count"] for r in scored.groupBy("predicted_label").count().collect()}
+            st.detail = {"predicted": counts}
+        with report.stage("merge") as st:
+            before = delta_io.version(spark, out_uri)
+            delta_io.merge(spark, scored, out_uri, PREDICTION_KEYS)
+            st.rows_in = n
+            st.detail = {"table": out_uri, "version_before": before, "version_after": delta_io.version(spark, out_uri)}
+            scored.unpersist()
+        report.summary["score"] = {"model_version": version, "rows": n, "predicted": counts,
+                                   "table": out_uri, "scored_at": scored_at.isoformat()}
+    finally:
+        report.write(local_path(to_uri(cfg["reports_dir"])))
+    return {"model_version": version, "rows": n, "table": out_uri, "report": report.to_dict()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from reviewlake.core import cli
+
+    p = cli.parser("Score silver.reviews with a trained model version into gold.predictions.",
+                   with_input=False)
+    p.add_argument("--model-version", help="folder name under models_dir, or `latest` "
+                                           "(default: score.model_version)")
+
+    def job(args, cfg):
+        from reviewlake.core.spark import get_spark
+
+        run(get_spark(cfg), cfg, model_version=args.model_version)
+
+    return cli.run("score_reviews", job, p, argv)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Stage 2, clean: an ordered list of named rules over the review text.
+
+A rule states only its decision:
+* a :class:`MapRule` rewrites the text (``Column -> Column``);
+* a :class:`FilterRule` says whether a row is kept (``Column -> boolean Column``).
+
+One shared mechanism, :func:`apply_rules`, runs them in the configured order and records, per
+row, which map rules changed the text (``changed_by``) and the first filter that dropped it
+(``filtered_by``); :func:`rule_counts` turns that into the per-rule numbers of the run report
+in a single aggregation. Everything is a Spark column expression or an Arrow pandas UDF.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from reviewlake.text.clean_rules import FilterRule, MapRule, Rule, registry  # noqa: F401  (re-exported)
+from reviewlake.core.config import Config
+
+
+def build_rules(cfg: Config) -> list[Rule]:
+    """The rules named in ``clean.rules``, in that order (see :mod:`reviewlake.text.clean_rules`)."""
+    known = registry(cfg["clean"])
+    names = list(cfg["clean.rules"])
+    unknown = [r for r in names if r not in known]
+    if unknown:
+        raise ValueError(f"unknown clean rules {unknown}; known: {sorted(known)}")
+    return [known[name] for name in names]
+
+
+def apply_rules(df: DataFrame, rules: Sequence[Rule], source: str = "raw_text") -> DataFrame:
+    """Add ``text`` (cleaned), ``changed_by`` (array of map-rule names) and ``filtered_by``.
+
+    Filters see the text as cleaned by the rules before them; a filtered row keeps its text
+    for the ledger. Rows are never removed here (the caller splits on ``filtered_by``).
+    """
+    out = df.withColumn("text", F.coalesce(F.col(source), F.lit(""))) \
+            .withColumn("changed_by", F.array().cast("array<string>")) \
+            .withColumn("filtered_by", F.lit(None).cast("string"))
+    for rule in rules:
+        if isinstance(rule, MapRule):
+            out = out.withColumn("_prev", F.col("text")).withColumn("text", rule.fn(F.col("text")))
+            out = out.withColumn(
+                "changed_by",
+                F.when(F.col("text") != F.col("_prev"), F.array_append("changed_by", F.lit(rule.name)))
+                .otherwise(F.col("changed_by")),
+            ).drop("_prev")
+        else:
+            out = out.withColumn(
+                "filtered_by",
+                F.coalesce(F.col("filtered_by"), F.when(~rule.keep(F.col("text")), F.lit(rule.name))),
+            )
+    return out
+
+
+def rule_counts(cleaned: DataFrame, rules: Sequence[Rule]) -> tuple[int, dict[str, dict[str, int]]]:
+    """(rows, ``{rule: {"changed": n}}`` for map rules / ``{rule: {"removed": n}}`` for filters),
+    computed in one aggregation."""
+    aggs = [F.count(F.lit(1)).alias("_rows")]
+    for rule in rules:
+        if isinstance(rule, MapRule):
+            aggs.append(F.sum(F.array_contains("changed_by", rule.name).cast("long")).alias(rule.name))
+        else:
+            aggs.append(F.sum((F.col("filtered_by") == rule.name).cast("long")).alias(rule.name))
+    row = cleaned.agg(*aggs).first()
+    counts = {
+        r.name: {("changed" if isinstance(r, MapRule) else "removed"): int(row[r.name] or 0)} for r in rules
+    }
+    return int(row["_rows"]), counts

@@ -1,0 +1,94 @@
+"""Incremental silver: what a new bronze version touches, and which existing dedupe clusters must
+be recomputed with it so that the result equals a rebuild of silver from all of bronze.
+
+The dedupe index (``silver/dedupe_index``) holds every bronze review that passed cleaning, with
+its cleaned text, dedupe key, key hash, MinHash bands, source label and current cluster. A run:
+
+1. **touched** rows: bronze rows whose (review_id, batch_id) the ledger has not seen (new
+   records, or records of a changed file), and review ids the published tables hold but bronze
+   no longer does (``gone``: records removed from a changed file);
+2. cleans only the new bronze rows;
+3. finds the **affected clusters**: clusters of touched index rows, clusters holding a new row's
+   exact key, and clusters sharing an LSH band bucket with a new row (a superset of the clusters
+   a verified near edge would reach, which is safe: see below);
+4. recomputes exact/near clustering, survivors and label resolution over the **population** =
+   every index row of the affected clusters (less the touched rows) + the new rows.
+
+Why this equals a rebuild: clusters are the connected components of the verified-edge graph
+over key hashes, and an edge is a property of its two keys alone (same shingles, same bands). A
+component that no new row reaches and that lost no member is unchanged; every other component of
+the new graph is made only of members of affected clusters and new rows, all in the population,
+which holds whole clusters. Survivors and labels are functions of a cluster's members.
+"""
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from reviewlake.lake import dedupe
+from reviewlake.lake.minhash import LshParams
+
+INDEX_COLUMNS = (
+    "review_id", "batch_id", "text", "text_key", "text_hash", "source_label", "label", "rating",
+    "product_id", "user_id", "created_at", "minhash_bands", "dup_cluster_id", "outcome",
+)
+# what assign_clusters / resolve_labels and the silver/ledger rows need of a population row
+POPULATION_COLUMNS = (
+    "review_id", "batch_id", "text", "text_key", "text_hash", "label", "rating", "product_id",
+    "user_id", "created_at",
+)
+
+
+def new_rows(bronze: DataFrame, ledger: DataFrame | None) -> DataFrame:
+    """Bronze rows the ledger has not recorded with their current batch (new or re-ingested).
+
+    By batch: the ledger gets a row for every bronze row of a batch in one commit, and a
+    re-ingested record gets a new batch id, so a bronze row is new exactly when its batch is not
+    in the ledger (a filter on a short list of ids instead of a join of two full tables)."""
+    if ledger is None:
+        return bronze
+    seen = sorted(r[0] for r in ledger.select("batch_id").distinct().collect())
+    return bronze.where(~F.col("batch_id").isin(seen)) if seen else bronze
+
+
+def gone_ids(bronze: DataFrame, *published: DataFrame | None) -> DataFrame:
+    """``review_id`` of rows the published tables hold but bronze no longer does."""
+    ids = [t.select("review_id") for t in published if t is not None]
+    if not ids:
+        return bronze.sparkSession.createDataFrame([], "review_id string")
+    union = ids[0]
+    for other in ids[1:]:
+        union = union.unionByName(other)
+    return union.distinct().join(bronze.select("review_id"), "review_id", "left_anti")
+
+
+def affected_clusters(index: DataFrame, touched_ids: DataFrame, candidates: DataFrame,
+                      params: LshParams, near_min_chars: int, near: bool = True) -> DataFrame:
+    """``dup_cluster_id`` of every index cluster the new ``candidates`` (cleaned, keyed rows) or
+    the ``touched_ids`` may change."""
+    by_touch = index.join(touched_ids, "review_id", "left_semi").select("dup_cluster_id")
+    by_key = index.join(candidates.select("text_hash").distinct(), "text_hash", "left_semi").select("dup_cluster_id")
+    found = by_touch.unionByName(by_key)
+    if near:
+        new_bands = (
+            candidates.where(F.length("text_key") >= near_min_chars).select("text_hash", "text_key")
+            .dropDuplicates(["text_hash"])
+            .withColumn("_s", dedupe.signature_column(F.col("text_key"), params))
+            .select(F.posexplode(dedupe.band_hashes(F.col("_s.sig"), params)).alias("band", "bucket"))
+            .distinct()
+        )
+        # one row per key is enough (rows of a key share its bands), and every key has a row
+        # that is not an exact duplicate: its cluster's survivor or, in another key, all rows
+        old_bands = index.where(F.col("minhash_bands").isNotNull() & (F.col("outcome") != "exact_duplicate")).select(
+            "dup_cluster_id", F.posexplode("minhash_bands").alias("band", "bucket"))
+        found = found.unionByName(old_bands.join(new_bands, ["band", "bucket"], "left_semi").select("dup_cluster_id"))
+    return found.distinct()
+
+
+def population(index: DataFrame, touched_ids: DataFrame, affected: DataFrame, candidates: DataFrame) -> DataFrame:
+    """The rows to re-cluster: untouched index rows of the affected clusters (with their source
+    label, before conflict resolution) and the new candidates."""
+    old = (index.join(touched_ids, "review_id", "left_anti")
+                .join(affected, "dup_cluster_id", "left_semi")
+                .withColumn("label", F.col("source_label")))
+    return old.select(*POPULATION_COLUMNS).unionByName(candidates.select(*POPULATION_COLUMNS))

@@ -1,0 +1,311 @@
+"""Pure-Python parsing of one landing file into bronze records or quarantine entries.
+
+No Spark here: :func:`parse_file` takes a file's URI and bytes and returns plain dicts, so it is
+unit-tested directly and run inside Spark tasks by :mod:`reviewlake.lake.ingest`.
+
+Contract of every returned dict (``RECORD_FIELDS``): exactly one of
+* a good record: ``quarantine_reason`` is ``None`` and the contract fields are filled;
+* a quarantined record: ``quarantine_reason`` names why, ``raw_record`` holds its raw bytes
+  (truncated to ``max_record_bytes``).
+
+Blank lines of line-oriented files (txt, jsonl, csv) are layout, not records, and are skipped.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator, Mapping
+from reviewlake.errors import BadRecord
+
+FORMATS = ("jsonl", "csv", "parquet", "txt")
+EXTENSIONS = {
+    ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl",
+    ".csv": "csv", ".tsv": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".txt": "txt", ".text": "txt",
+}
+
+# Field names recognised without configuration (docs/tables.md), by contract field.
+KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
+    "review_id": ("review_id", "id"),
+    "raw_text": ("text", "content", "review", "comment", "raw_text"),
+    "rating": ("rating", "star", "stars", "score"),
+    "label_raw": ("label", "sentiment", "label_raw"),
+    "product_id": ("product_id", "item_id", "sku"),
+    "user_id": ("user_id", "user"),
+    "created_at": ("created_at", "time", "date"),
+}
+
+RECORD_FIELDS = (
+    "review_id", "source_file", "record_offset", "raw_text", "rating", "label_raw",
+    "product_id", "user_id", "created_at", "extra", "quarantine_reason", "raw_record",
+)
+
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
+
+
+def detect_format(uri: str, configured: str = "auto") -> str | None:
+    """The file's format from ``configured`` or its extension; ``None`` if unknown."""
+    if configured and configured != "auto":
+        return configured
+    name = uri.rsplit("/", 1)[-1].lower()
+    for ext, fmt in EXTENSIONS.items():
+        if name.endswith(ext):
+            return fmt
+    return None
+
+
+def detect_encoding(content: bytes, configured: str = "auto") -> str:
+    """``utf-8`` (BOM allowed) if the whole file decodes so, else ``gb18030`` if that decodes,
+    else ``utf-8`` (undecodable lines are then quarantined one by one)."""
+    if configured and configured != "auto":
+        return "gb18030" if configured.lower() in ("gbk", "gb2312") else configured
+    try:
+        content.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        content.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        return "utf-8"
+
+
+def looks_binary(content: bytes) -> bool:
+    """A NUL byte in the first 8 KiB: not a text file."""
+    return b"\x00" in content[:8192]
+
+
+def stable_id(source_file: str, offset: int) -> str:
+    """sha1 of the file URI and record offset: the same file always maps onto the same ids."""
+    return hashlib.sha1(f"{source_file}:{offset}".encode("utf-8")).hexdigest()
+
+
+def label_from_filename(uri: str, mapping: Mapping[str, str]) -> str | None:
+    stem = uri.rsplit("/", 1)[-1].split(".", 1)[0].lower()
+    return mapping.get(stem)
+
+
+def _lines(content: bytes) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, line bytes without EOL) of each line. Splitting bytes on LF is safe for
+    UTF-8 and GB18030 alike: neither uses 0x0A inside a multi-byte character."""
+    offset = 0
+    for raw in content.split(b"\n"):
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        yield offset, line
+        offset += len(raw) + 1
+
+
+class FileParser:
+    """Parses one file; options come from the ``ingest`` and ``labels`` config sections."""
+
+    def __init__(self, options: Mapping[str, Any]):
+        self.options = options
+        self.max_bytes = int(options.get("max_record_bytes", 1 << 20))
+        self.field_map: dict[str, str] = dict(options.get("field_map") or {})
+        ratings = options.get("from_rating") or {}
+        self.rating_range = (min(map(int, ratings)), max(map(int, ratings))) if ratings else (1, 5)
+
+    # ---- public -------------------------------------------------------------------------
+    def parse(self, uri: str, content: bytes) -> list[dict[str, Any]]:
+        fmt = detect_format(uri, self.options.get("format", "auto"))
+        if fmt is None:
+            return [self._quarantine(uri, 0, content, "unknown_format")]
+        if fmt == "parquet":
+            return list(self._parquet(uri, content))
+        if looks_binary(content):
+            return [self._quarantine(uri, 0, content, "binary_file")]
+        encoding = detect_encoding(content, self.options.get("encoding", "auto"))
+        if content.startswith(b"\xef\xbb\xbf"):
+            content = b"   " + content[3:]  # blank the BOM, keep byte offsets
+        if fmt == "txt":
+            return list(self._txt(uri, content, encoding))
+        if fmt == "jsonl":
+            return list(self._jsonl(uri, content, encoding))
+        return list(self._csv(uri, content, encoding))
+
+    # ---- formats ------------------------------------------------------------------------
+    def _txt(self, uri: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
+        label = label_from_filename(uri, self.options.get("label_from_filename") or {})
+        for offset, line in _lines(content):
+            if not line.strip():
+                continue
+            yield self._guard(uri, offset, line, lambda: {
+                "raw_text": self._decode(line, encoding).strip(), "label_raw": label})
+
+    def _jsonl(self, uri: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
+        for offset, line in _lines(content):
+            if not line.strip():
+                continue
+            yield self._guard(uri, offset, line, lambda: self._from_json(self._decode(line, encoding)))
+
+    def _from_json(self, text: str) -> dict[str, Any]:
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadRecord("malformed_json") from exc
+        if not isinstance(obj, dict):
+            raise BadRecord("malformed_json")
+        return obj
+
+    def _csv(self, uri: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
+        line_offsets = [off for off, _ in _lines(content)]
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            text = content.decode(encoding, errors="replace")
+        delimiter = "\t" if uri.lower().endswith(".tsv") else ","
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        header: list[str] | None = None
+        header_opt = str(self.options.get("csv_header", "auto")).lower()
+        columns = list(self.options.get("csv_columns") or ["text"])
+        start_line = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                offset = line_offsets[min(start_line, len(line_offsets) - 1)]
+                end = line_offsets[min(reader.line_num, len(line_offsets) - 1)]
+                yield self._quarantine(uri, offset, content[offset:max(end, offset + 1)], "malformed_csv")
+                start_line = reader.line_num
+                continue
+            offset = line_offsets[min(start_line, len(line_offsets) - 1)]
+            end = line_offsets[reader.line_num] if reader.line_num < len(line_offsets) else len(content)
+            raw = content[offset:end].rstrip(b"\r\n")
+            start_line = reader.line_num
+            if not row or all(not f.strip() for f in row):
+                continue
+            if header is None and header_opt != "false" and (
+                header_opt == "true" or self._is_header(row)
+            ):
+                header = [h.strip() for h in row]
+                continue
+            names = header or columns
+            if len(row) != len(names):
+                yield self._quarantine(uri, offset, raw, "malformed_csv")
+                continue
+            yield self._guard(uri, offset, raw, lambda: dict(zip(names, row)))
+
+    def _is_header(self, row: list[str]) -> bool:
+        names = {f.strip().lower() for f in row}
+        known = {n for aliases in KNOWN_FIELDS.values() for n in aliases} | set(self.field_map)
+        return bool(names & known)
+
+    def _parquet(self, uri: str, content: bytes) -> Iterator[dict[str, Any]]:
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(io.BytesIO(content))
+        except Exception:  # noqa: BLE001 - any reader failure means: not a usable parquet file
+            yield self._quarantine(uri, 0, content, "malformed_parquet")
+            return
+        for index, row in enumerate(table.to_pylist()):
+            raw = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8")
+            yield self._guard(uri, index, raw, lambda: row)
+
+    # ---- record building ----------------------------------------------------------------
+    def _decode(self, line: bytes, encoding: str) -> str:
+        try:
+            return line.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise BadRecord("undecodable") from exc
+
+    def _guard(self, uri: str, offset: int, raw: bytes, build) -> dict[str, Any]:
+        if len(raw) > self.max_bytes:
+            return self._quarantine(uri, offset, raw, "record_too_large")
+        try:
+            return self._record(uri, offset, build())
+        except BadRecord as exc:
+            return self._quarantine(uri, offset, raw, str(exc))
+
+    def _record(self, uri: str, offset: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        mapped: dict[str, Any] = {}
+        extra: dict[str, str] = {}
+        aliases = {a: target for target, names in KNOWN_FIELDS.items() for a in names}
+        for key, value in fields.items():
+            target = self.field_map.get(key) or aliases.get(str(key).strip().lower())
+            if target and target not in mapped:
+                mapped[target] = value
+            elif value is not None:
+                extra[str(key)] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        text = mapped.get("raw_text")
+        if text is None:
+            raise BadRecord("missing_text")
+        if not isinstance(text, str):
+            raise BadRecord("bad_text_type")
+        source_id = mapped.get("review_id")
+        return {
+            "review_id": str(source_id) if source_id not in (None, "") else stable_id(uri, offset),
+            "source_file": uri,
+            "record_offset": int(offset),
+            "raw_text": text,
+            "rating": self._rating(mapped.get("rating")),
+            "label_raw": None if mapped.get("label_raw") in (None, "") else str(mapped["label_raw"]).strip(),
+            "product_id": _opt_str(mapped.get("product_id")),
+            "user_id": _opt_str(mapped.get("user_id")),
+            "created_at": _timestamp(mapped.get("created_at")),
+            "extra": extra or None,
+            "quarantine_reason": None,
+            "raw_record": None,
+        }
+
+    def _rating(self, value: Any) -> int | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool):
+            raise BadRecord("bad_rating")
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as exc:
+            raise BadRecord("bad_rating") from exc
+        if number != int(number) or not self.rating_range[0] <= number <= self.rating_range[1]:
+            raise BadRecord("rating_out_of_range")
+        return int(number)
+
+    def _quarantine(self, uri: str, offset: int, raw: bytes, reason: str) -> dict[str, Any]:
+        record = dict.fromkeys(RECORD_FIELDS)
+        record.update(source_file=uri, record_offset=int(offset), quarantine_reason=reason,
+                      raw_record=bytes(raw[: self.max_bytes]))
+        return record
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    text = str(value).strip()
+    if re.fullmatch(r"\d{9,13}", text):
+        return _timestamp(int(text))
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    except ValueError:
+        pass
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    raise BadRecord("bad_created_at")
+
+
+def parse_files(rows: Iterable[tuple[str, bytes]], options: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Parse many (uri, content) pairs: the body of the Spark task."""
+    parser = FileParser(options)
+    for uri, content in rows:
+        yield from parser.parse(uri, bytes(content))

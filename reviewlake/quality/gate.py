@@ -1,0 +1,125 @@
+"""The quality gate: run a GX 1.x expectation suite on a staged DataFrame; write Data Docs.
+
+``validate`` returns the verdict; ``require`` raises :class:`QualityGateError` (naming the failed
+expectations and the Data Docs page) when a suite fails, which the jobs turn into a non-zero exit
+before anything is published.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from pyspark.sql import DataFrame
+from reviewlake.errors import QualityGateError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GateResult:
+    suite: str
+    success: bool
+    failed: list[str] = field(default_factory=list)
+    evaluated: int = 0
+    docs_page: str | None = None
+
+    def summary(self) -> str:
+        verdict = "passed" if self.success else "FAILED"
+        text = f"GX suite {self.suite} {verdict} ({self.evaluated} expectations)"
+        if self.failed:
+            text += ": " + "; ".join(self.failed)
+        if self.docs_page:
+            text += f" | Data Docs: {self.docs_page}"
+        return text
+
+
+_contexts: dict[str, object] = {}
+
+
+def _context(docs_dir: Path | None):
+    """One ephemeral GX context per process and Data Docs folder (``None``: no Data Docs site),
+    with progress bars off."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    key = str(docs_dir)
+    if key not in _contexts:
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        if docs_dir is None:
+            _contexts[key] = ctx
+            return ctx
+        ctx.add_data_docs_site(
+            site_name="reviewlake",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": key},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        _contexts[key] = ctx
+    return _contexts[key]
+
+
+def _describe(result) -> str:
+    cfg = result.expectation_config
+    kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)}
+    observed = result.result.get("observed_value", result.result.get("unexpected_count"))
+    return f"{cfg.type}({', '.join(f'{k}={v}' for k, v in kwargs.items())}) observed={observed}"
+
+
+def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None) -> GateResult:
+    """Validate ``df`` against ``expectations`` as suite ``suite_name``; Data Docs in ``docs_dir``
+    (``None``: the verdict only, no Data Docs written)."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+    ctx = _context(docs_dir)
+    source = ctx.data_sources.add_or_update_spark(name="reviewlake")
+    asset = source.add_dataframe_asset(name=suite_name)
+    batch = asset.add_batch_definition_whole_dataframe(f"{suite_name}-batch")
+    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=list(expectations)))
+    definition = ctx.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{suite_name}-validation", data=batch, suite=suite)
+    )
+    checkpoint = ctx.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{suite_name}-checkpoint",
+            validation_definitions=[definition],
+            actions=[] if docs_dir is None else [UpdateDataDocsAction(name="update_data_docs",
+                                                                      site_names=["reviewlake"])],
+            result_format="SUMMARY",
+        )
+    )
+    run = checkpoint.run(batch_parameters={"dataframe": df})
+    failed: list[str] = []
+    evaluated = 0
+    docs_page = None
+    for identifier, suite_result in run.run_results.items():
+        evaluated += len(suite_result.results)
+        failed += [_describe(r) for r in suite_result.results if not r.success]
+        if docs_dir is not None:
+            urls = ctx.get_docs_sites_urls(resource_identifier=identifier, site_names=["reviewlake"])
+            docs_page = next((u["site_url"] for u in urls if u.get("site_url")), docs_page)
+    # The suite's object is reused across calls in this process: drop it so that a later
+    # validation of the same name starts from its own expectations only.
+    source.delete_asset(suite_name)
+    # GX persists the validated frame (SparkDFExecutionEngine persist=True). Left cached, its
+    # plan would be re-cached by every later Delta MERGE into a table it reads, and fail once
+    # its staging table is gone (DELTA_SCHEMA_CHANGE_SINCE_ANALYSIS in a long-lived session).
+    df.unpersist()
+    result = GateResult(suite_name, bool(run.success), failed, evaluated, docs_page)
+    (log.info if result.success else log.error)(result.summary())
+    return result
+
+
+def require(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None) -> GateResult:
+    """Like :func:`validate`, but raise :class:`QualityGateError` when the suite fails."""
+    result = validate(df, suite_name, expectations, docs_dir)
+    if not result.success:
+        raise QualityGateError(result.summary())
+    return result

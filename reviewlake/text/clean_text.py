@@ -1,0 +1,167 @@
+r"""The text side of the cleaning rules in plain Python (no Spark): the functions the Spark rules
+run inside pandas UDFs, the Java regular expressions the other rules use, and
+:func:`python_cleaner`, which applies the configured map rules to one string exactly as
+:func:`reviewlake.lake.clean.apply_rules` does to a column. Serving (:mod:`reviewlake.text.serving`) uses it
+so a review is cleaned the way silver cleaned the training data; a test holds the two equal.
+
+Java and Python regexes differ; :func:`java_regex` translates the subset the rules use:
+``\x{h..h}`` escapes, and ASCII ``\s``/``\d``/``(?i)`` (re.ASCII gives Java's defaults). ``.`` and
+``\p{P}``/``\p{S}`` are written out where the rules use them.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from typing import Callable, Mapping, Sequence
+
+CJK = r"\x{4E00}-\x{9FFF}\x{3400}-\x{4DBF}\x{F900}-\x{FAFF}"
+
+# ------------------------------------------------------------------ pure-Python text functions
+# Run by the pandas UDFs of reviewlake.text.clean_rules (one vectorised call per Arrow batch).
+_HZ_SPAN = re.compile(r"~\{([\x21-\x7e]*?)~\}")
+
+
+def decode_hz(text: str) -> str:
+    """Decode HZ-encoded GB2312 spans (``~{...~}``, RFC 1843), seen in the bundled hotel reviews."""
+    if "~{" not in text:
+        return text
+
+    def _one(m: re.Match) -> str:
+        try:
+            return m.group(0).encode("ascii").decode("hz")
+        except UnicodeError:
+            return m.group(0)
+
+    return _HZ_SPAN.sub(_one, text)
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.S)
+
+
+def strip_html(text: str) -> str:
+    """Drop HTML tags and comments, unescape entities (``&amp;``, ``&#x4E2D;``), NFKC the result
+    (an entity can stand for a full-width character). Block tags become spaces."""
+    if "<" not in text and "&" not in text:
+        return text
+    out = _TAG.sub(" ", text)
+    for _ in range(3):  # double-escaped input (&amp;lt;) unescapes in rounds; stop at a fixpoint
+        unescaped = html.unescape(out)
+        if unescaped == out:
+            break
+        out = _TAG.sub(" ", unescaped)
+    return nfkc(out)
+
+
+_opencc = {}
+
+
+def to_simplified(text: str, config: str = "t2s") -> str:
+    """Traditional to simplified Chinese with OpenCC (the converter is built once per worker)."""
+    conv = _opencc.get(config)
+    if conv is None:
+        import opencc
+
+        conv = _opencc[config] = opencc.OpenCC(config)
+    return conv.convert(text)
+
+
+# (JDK 17's \b counts CJK letters as word characters, so ASCII look-arounds mark the edges.)
+URL = r"(?i)(?<![A-Za-z0-9])(?:https?://|ftp://|www\.)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+|(?<![A-Za-z0-9.\-])[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.(?:com|cn|net|org|edu|gov|info|io|cc|tv)(?![A-Za-z0-9])(?:/[A-Za-z0-9\-._~/?#=&%]*)?"
+EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+# PRC resident ID: 6-digit region, birth date 18xx-20xx, 3-digit sequence, check digit/X (18 chars);
+# the old 15-digit form. Not preceded/followed by a digit.
+ID_NUMBER = r"(?<!\d)(?:[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![\dXx])"
+# Mobile (optionally +86 / 86, spaced or dashed 3-4-4) and landline (0xx[x]-xxxxxxx[x]).
+PHONE = r"(?<!\d)(?:(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}|0\d{2,3}[\s\-]?\d{7,8}|400[\s\-]?\d{3}[\s\-]?\d{4})(?!\d)"
+EMOJI = (
+    r"[\x{1F000}-\x{1FAFF}\x{2600}-\x{27BF}\x{2B00}-\x{2BFF}\x{2300}-\x{23FF}\x{2190}-\x{21FF}"
+    r"\x{25A0}-\x{25FF}\x{2900}-\x{297F}\x{3030}\x{303D}\x{3297}\x{3299}\x{00A9}\x{00AE}\x{2122}"
+    r"\x{203C}\x{2049}\x{2139}\x{2194}-\x{2199}\x{24C2}\x{FE0E}\x{FE0F}\x{200D}\x{20E3}"
+    r"\x{E0020}-\x{E007F}]+"
+)
+# Bracketed platform emotes: [哈哈], 【赞】 after NFKC is still 【】, so both bracket kinds.
+EMOTE = r"[\[【]([" + CJK + r"]{1,8})[\]】]"
+
+
+# ------------------------------------------------------------------ the map rules in Python
+_HEX = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
+
+
+def java_regex(pattern: str) -> re.Pattern:
+    """A Python regex that matches what the Java ``pattern`` matches (for the subset above)."""
+    return re.compile(_HEX.sub(lambda m: "\\U%08X" % int(m.group(1), 16), pattern), re.ASCII)
+
+
+# Java's `.` does not match line terminators; Python's only excludes \n.
+_ANY = "[^\n\r\u0085\u2028\u2029]"
+
+
+def _is_punct_or_symbol(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def collapse_punct_runs(text: str) -> str:
+    """``([\p{P}\p{S}])\1+`` -> ``$1``: a run of one repeated punctuation mark or symbol becomes one."""
+    out: list[str] = []
+    for ch in text:
+        if out and ch == out[-1] and _is_punct_or_symbol(ch):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def any_of(patterns: Sequence[str]) -> str:
+    """One regex matching any of ``patterns`` (one that matches nothing when there are none)."""
+    return "|".join(f"(?:{p})" for p in patterns) if patterns else "(?!)"
+
+
+def python_rules(options: Mapping) -> dict[str, Callable[[str], str]]:
+    """The map rules as str -> str functions, configured from the ``clean`` config section."""
+    def sub(pattern: str, repl: str) -> Callable[[str], str]:
+        rx = java_regex(pattern)
+        return lambda s: rx.sub(repl, s)
+
+    char_run, phrase_rep = int(options.get("max_char_run", 3)), int(options.get("max_phrase_repeats", 2))
+    chars = re.compile("(" + _ANY + ")\\1{" + str(char_run) + ",}")
+    phrases = re.compile("(" + _ANY + "{2,10}?)\\1{" + str(phrase_rep) + ",}")
+    spaces = java_regex(r"[\s\x{3000}\x{00A0}\x{200B}]+")
+    emote = java_regex(EMOTE)
+    opencc_config = str(options.get("opencc_config", "t2s"))
+    return {
+        "hz_decode": decode_hz,
+        "nfkc": nfkc,
+        "html": strip_html,
+        "t2s": lambda s: to_simplified(s, opencc_config),
+        "email": sub(EMAIL, " [EMAIL] "),
+        "url": sub(URL, " [URL] "),
+        "id_number": sub(ID_NUMBER, " [ID] "),
+        "phone": sub(PHONE, " [PHONE] "),
+        "emoji": sub(EMOJI, " "),
+        "emote": (lambda s: emote.sub(" ", s)) if options.get("emotes", "unwrap") == "drop"
+                 else (lambda s: emote.sub(r" \1 ", s)),
+        "boilerplate_prefix": sub(any_of(list(options.get("strip_patterns") or [])), " "),
+        "punct_runs": collapse_punct_runs,
+        "repeat_phrase": lambda s: phrases.sub(lambda m: m.group(1) * phrase_rep, s),
+        "repeat_char": lambda s: chars.sub(lambda m: m.group(1) * char_run, s),
+        "whitespace": lambda s: spaces.sub(" ", s).strip(" "),
+    }
+
+
+def python_cleaner(options: Mapping, names: Sequence[str]) -> Callable[[str | None], str]:
+    """str -> cleaned str: the map rules among ``names`` (``clean.rules``), in order; filters are
+    skipped (they drop rows, they do not change text)."""
+    known = python_rules(options)
+    steps = [known[n] for n in names if n in known]
+
+    def clean(text: str | None) -> str:
+        out = text or ""
+        for step in steps:
+            out = step(out)
+        return out
+
+    return clean

@@ -1,0 +1,130 @@
+"""Model versions on disk: ``<models_dir>/<version>/`` and the ``<models_dir>/LATEST`` pointer.
+
+A version folder holds:
+
+* ``saved_model/``  Keras 2 SavedModel; its ``serving_default`` signature takes ``token_ids``
+  (int32 ``[batch, max_len]``) and returns ``probabilities`` (float32 ``[batch, n_classes]``);
+* ``vocab.txt``     one token per line, line i = token id i (line 0 ``<pad>``, line 1 ``<oov>``);
+* ``labels.json``   class names in id order;
+* ``params.json``   model shape, training parameters and data lineage;
+* ``metrics.json``  test metrics and baselines (see reviewlake/train/evaluate.py);
+* ``training_curves.png``, ``confusion_matrix.png``;
+* ``README.md``     the model card (reviewlake/train/model_card.py);
+* ``preprocessing.json``  clean rules, user dictionary, stopwords: raw text -> ids for serving
+  (``reviewlake.text.serving.TextToIds.from_model_dir``).
+
+The folder is assembled under a temporary name and renamed into place, then ``LATEST`` is replaced
+atomically, so a reader never sees a half-written version. ``models_dir`` is a local (or
+mounted shared) filesystem path: batch scoring reads the SavedModel from the executors.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from reviewlake.train import evaluate
+from reviewlake.train.model_card import model_card
+from reviewlake.text.serving import PREPROCESSING_FILE
+
+LATEST = "LATEST"
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def new_version(now: datetime | None = None) -> str:
+    """A UTC timestamp version name, e.g. ``20261127T153000Z``."""
+    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def choose_version(requested: str | None, models_dir: Path) -> str:
+    """``requested`` (must be new), or for ``auto``/empty a fresh timestamp not used yet."""
+    if requested and str(requested) != "auto":
+        version = str(requested)
+        if not _VERSION.match(version) or version == LATEST:
+            raise ValueError(f"bad model version name {version!r}")
+        if (models_dir / version).exists():
+            raise FileExistsError(f"model version {version} already exists in {models_dir}")
+        return version
+    version = new_version()
+    n = 1
+    while (models_dir / (version if n == 1 else f"{version}-{n}")).exists():
+        n += 1
+    return version if n == 1 else f"{version}-{n}"
+
+
+def save_keras_model(model, path: Path, max_len: int) -> None:
+    """SavedModel with a ``serving_default`` signature: int32 token ids -> probabilities."""
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([None, max_len], tf.int32, name="token_ids")])
+    def serve(token_ids):
+        return {"probabilities": model(token_ids, training=False)}
+
+    model.save(str(path), save_format="tf", include_optimizer=False, signatures={"serving_default": serve})
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n",
+                    encoding="utf-8")
+
+
+def export_model(model, models_dir: Path, version: str, *, max_len: int, vocab_lines: Sequence[str],
+                 class_names: Sequence[str], params: Mapping[str, Any], metrics: Mapping[str, Any],
+                 history: Mapping[str, Sequence[float]], preprocessing: Mapping[str, Any] | None = None,
+                 update_latest: bool = True) -> Path:
+    """Write the version folder (atomically renamed into place) and point ``LATEST`` at it:
+    SavedModel, vocabulary, labels, params, metrics, plots, model card (``README.md``) and, with
+    ``preprocessing``, what serving needs to turn raw text into ids (:mod:`reviewlake.text.serving`)."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    final = models_dir / version
+    if final.exists():
+        raise FileExistsError(f"model version {version} already exists in {models_dir}")
+    tmp = models_dir / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        save_keras_model(model, tmp / "saved_model", max_len)
+        (tmp / "vocab.txt").write_text("\n".join(vocab_lines) + "\n", encoding="utf-8")
+        _write_json(tmp / "labels.json", list(class_names))
+        _write_json(tmp / "params.json", dict(params))
+        _write_json(tmp / "metrics.json", dict(metrics))
+        if preprocessing is not None:
+            _write_json(tmp / PREPROCESSING_FILE, dict(preprocessing))
+        (tmp / "README.md").write_text(model_card(params, metrics), encoding="utf-8")
+        evaluate.plot_training_curves(history, tmp / "training_curves.png")
+        cm = metrics["confusion_matrix"]
+        evaluate.plot_confusion_matrix(cm["matrix"], cm["labels"], tmp / "confusion_matrix.png")
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if update_latest:
+        set_latest(models_dir, version)
+    return final
+
+
+def set_latest(models_dir: Path, version: str) -> None:
+    tmp = models_dir / f".{LATEST}.{uuid.uuid4().hex[:8]}"
+    tmp.write_text(version + "\n", encoding="utf-8")
+    os.replace(tmp, models_dir / LATEST)
+
+
+def resolve_version(models_dir: Path, version: str | None = "latest") -> str:
+    """The version name for ``version`` (``latest``/empty: the one named in ``LATEST``)."""
+    if not version or str(version).lower() == "latest":
+        pointer = models_dir / LATEST
+        if not pointer.is_file():
+            raise FileNotFoundError(f"no trained model: {pointer} is missing (run `make train`)")
+        version = pointer.read_text(encoding="utf-8").strip()
+    version = str(version)
+    if not (models_dir / version / "saved_model").is_dir():
+        raise FileNotFoundError(f"model version {version} not found under {models_dir}")
+    return version
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
