@@ -31,14 +31,14 @@ C_GRID = (0.3, 1.0, 3.0, 10.0)
 
 def gold_frame(lakehouse: str):
     """review_id, split, label_id, text, tokens of the published gold and silver tables."""
-    from reviewlake.core import delta_io
+    from reviewlake.core import delta_io, tables
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
 
     cfg = load_config(overrides=[f"lakehouse={lakehouse}"])
     spark = get_spark(cfg)
-    features = delta_io.read(spark, delta_io.table_uri(cfg, "gold", "features")).select("review_id", "split", "label_id")
-    silver = delta_io.read(spark, delta_io.table_uri(cfg, "silver", "reviews")).select("review_id", "text", "tokens")
+    features = delta_io.read(spark, tables.uri(cfg, "gold", "features")).select("review_id", "split", "label_id")
+    silver = delta_io.read(spark, tables.uri(cfg, "silver", "reviews")).select("review_id", "text", "tokens")
     return features.join(silver, "review_id").toPandas()
 
 

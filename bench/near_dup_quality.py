@@ -55,7 +55,7 @@ def main() -> None:
 
     from reviewlake.lake import clean, dedupe
     from reviewlake.jobs import clean_reviews
-    from reviewlake.core import delta_io
+    from reviewlake.core import delta_io, tables
     from reviewlake.core.config import load_config
     from reviewlake.core.report import RunReport
     from reviewlake.core.spark import get_spark
@@ -65,7 +65,7 @@ def main() -> None:
     cfg = load_config(overrides=[f"lakehouse={work / 'lake'}", f"reports_dir={work / 'reports'}"])
     spark = get_spark(cfg)
     clean_reviews.run_ingest(spark, cfg, [str(ROOT / "data" / "landing")], RunReport("near_dup_quality"))
-    bronze = delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "reviews_raw"))
+    bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
     cleaned = clean.apply_rules(bronze, clean.build_rules(cfg)).where(F.col("filtered_by").isNull())
     keyed = dedupe.with_text_hash(cleaned)
     reps = keyed.withColumn("_r", F.row_number().over(Window.partitionBy("text_hash").orderBy(dedupe.order_key()))) \

@@ -1,9 +1,10 @@
-"""Build ``dist/reviewlake.zip``: the project's Python packages (and the default config) for
-``spark-submit --py-files`` on a cluster, whose executors then import the same code as the driver.
+"""Build ``dist/reviewlake.zip``: the ``reviewlake`` package (with its default config and segmenter
+files) for ``spark-submit --py-files`` on a cluster, whose executors then import the same code as
+the driver.
 
     python scripts/make_dist.py [OUT.zip]
 
-Only tracked-style sources go in (``*.py``, ``*.yaml``); no caches, no compiled extensions (a
+Only sources and package data go in (``*.py``, ``*.yaml``, ``*.txt``); no caches, no compiled extensions (a
 zip cannot load them: on a cluster the ``jieba_c`` backend needs the package installed on the
 nodes; ``segment.backend: jieba`` needs nothing but jieba).
 """

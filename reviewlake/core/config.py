@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from reviewlake.core.settings import validate
 from reviewlake.errors import ConfigError
 
 PACKAGE_CONF = Path(__file__).resolve().parents[1] / "conf"   # package data: shipped in the wheel and the --py-files zip
@@ -54,6 +55,7 @@ class Config:
         return value
 
     def with_overrides(self, overrides: Iterable[str]) -> "Config":
+        """A new, validated Config with ``key=value`` overrides applied."""
         data = copy.deepcopy(self._data)
         for item in overrides:
             key, sep, raw = item.partition("=")
@@ -70,7 +72,7 @@ class Config:
                 if not isinstance(node, dict):
                     raise ConfigError(f"--conf {key}: {part} is not a section")
             node[parts[-1]] = yaml.safe_load(raw)
-        return Config(data)
+        return Config(validate(data))
 
     def as_dict(self) -> dict:
         return copy.deepcopy(self._data)
@@ -86,11 +88,12 @@ def _read_file(path: str | os.PathLike, what: str) -> Mapping:
     return extra
 
 
-def load_config(path: str | os.PathLike | None = None, overrides: Iterable[str] = ()) -> Config:
-    """Defaults, merged with the file named by ``$REVIEWLAKE_CONFIG`` (if set), then the YAML file
-    at ``path`` (if any), then ``key=value`` overrides."""
+def load_config(path: str | os.PathLike | None = None, overrides: Iterable[str] = (), site: bool = True) -> Config:
+    """Defaults, merged with the file named by ``$REVIEWLAKE_CONFIG`` (if set and ``site``), then
+    the YAML file at ``path`` (if any), then ``key=value`` overrides; validated against the schema
+    (:mod:`reviewlake.core.settings`), so a mistake fails here with :class:`ConfigError`."""
     data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8")) or {}
-    site = os.environ.get(SITE_CONFIG_ENV)
+    site = os.environ.get(SITE_CONFIG_ENV) if site else None
     if site:
         _merge(data, _read_file(site, f"config file (${SITE_CONFIG_ENV})"))
     if path:

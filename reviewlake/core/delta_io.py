@@ -9,14 +9,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from reviewlake.core.config import Config, to_uri
 
 log = logging.getLogger(__name__)
-
-
-def table_uri(cfg: Config, layer: str, name: str) -> str:
-    """``<lakehouse>/<layer>/<name>`` as an absolute URI (docs/tables.md)."""
-    return f"{to_uri(cfg['lakehouse']).rstrip('/')}/{layer}/{name}"
 
 
 def exists(spark: SparkSession, uri: str) -> bool:
@@ -146,12 +140,3 @@ def _commit_message(spark: SparkSession, user_metadata: str | None) -> Iterator[
         yield
     finally:
         spark.conf.unset(key)
-
-
-def delete_path(spark: SparkSession, uri: str) -> None:
-    """Recursively delete a path through Hadoop FS (works for file:, hdfs:, s3a:)."""
-    jvm = spark.sparkContext._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(uri)
-    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    if fs.exists(hpath):
-        fs.delete(hpath, True)

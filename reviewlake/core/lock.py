@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, ContextManager, Iterator, Protocol
 
+from reviewlake.core.storage import hadoop_fs
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.errors import LockHeldError
 
@@ -134,12 +135,11 @@ class HadoopStore:
     """Lock files through Hadoop FileSystem (``hdfs:``, ``s3a:``, ...) of a running SparkSession."""
 
     def __init__(self, spark: Any):
+        self._spark = spark
         self._jvm = spark.sparkContext._jvm
-        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
 
     def _fs(self, uri: str):
-        path = self._jvm.org.apache.hadoop.fs.Path(uri)
-        return path.getFileSystem(self._conf), path
+        return hadoop_fs(self._spark, uri)
 
     def create(self, uri: str, data: bytes) -> bool:
         fs, path = self._fs(uri)
@@ -248,8 +248,8 @@ def run_lock(cfg: Config, job: str, run_id: str, spark_factory: Callable[[], Any
     """Hold ``job``'s lock on the configured lakehouse for the body; wait up to ``lock.wait_s``."""
     uri = lock_uri(cfg, job)
     store = store_for(uri, spark_factory)
-    stale_after = float(cfg.get("lock.stale_after_s", 21600))
-    wait_s, poll_s = float(cfg.get("lock.wait_s", 0)), float(cfg.get("lock.poll_s", 10))
+    stale_after = cfg["lock.stale_after_s"]
+    wait_s, poll_s = cfg["lock.wait_s"], cfg["lock.poll_s"]
     deadline = time.monotonic() + wait_s
     while True:
         owner = Owner(job, socket.gethostname(), os.getpid(), run_id, time.time())
@@ -270,6 +270,6 @@ def run_lock(cfg: Config, job: str, run_id: str, spark_factory: Callable[[], Any
 
 def job_lock(cfg: Config, job: str, run_id: str, spark_factory: Callable[[], Any]) -> ContextManager:
     """:func:`run_lock`, or nothing when ``lock.enabled`` is false."""
-    if not cfg.get("lock.enabled", True):
+    if not cfg["lock.enabled"]:
         return nullcontext()
     return run_lock(cfg, job, run_id, spark_factory)

@@ -36,12 +36,12 @@ def delta_jar_paths(cfg: Config) -> list[Path]:
 
 def gpu_conf(cfg: Config) -> dict[str, str]:
     """Spark resource-scheduling settings for GPU executors (empty when switched off)."""
-    if not cfg.get("spark.gpu.enabled", False):
+    if not cfg["spark.gpu.enabled"]:
         return {}
     script = local_path(to_uri(cfg["spark.gpu.discovery_script"]))
     return {
         "spark.executor.resource.gpu.amount": str(cfg["spark.gpu.amount_per_executor"]),
-        "spark.task.resource.gpu.amount": str(cfg["spark.gpu.amount_per_task"]),
+        "spark.task.resource.gpu.amount": f'{cfg["spark.gpu.amount_per_task"]:g}',   # a fraction shares a GPU
         "spark.executor.resource.gpu.discoveryScript": str(script),
         "spark.worker.resource.gpu.discoveryScript": str(script),
     }
@@ -50,12 +50,12 @@ def gpu_conf(cfg: Config) -> dict[str, str]:
 def build_conf(cfg: Config) -> dict[str, str]:
     """Every Spark setting reviewlake adds on top of spark-submit's/spark-defaults'."""
     conf = {
-        "spark.app.name": str(cfg.get("spark.app_name", "reviewlake")),
+        "spark.app.name": cfg["spark.app_name"],
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.ui.showConsoleProgress": "true",
     }
-    for key, value in (cfg.get("spark.conf") or {}).items():
+    for key, value in (cfg["spark.conf"] or {}).items():
         conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
     conf.update(gpu_conf(cfg))
     return conf
@@ -74,7 +74,7 @@ def get_spark(cfg: Config) -> SparkSession:
     submitted = SparkConf()
     builder = SparkSession.builder
     if not submitted.contains("spark.master"):
-        builder = builder.master(str(cfg.get("spark.master", "local[*]")))
+        builder = builder.master(cfg["spark.master"])
     jars = submitted.get("spark.jars", "") or ""
     if "delta-spark" not in jars:
         local_jars = ",".join(str(p) for p in delta_jar_paths(cfg))
@@ -84,7 +84,7 @@ def get_spark(cfg: Config) -> SparkSession:
     # Python workers must run the interpreter that has our dependencies.
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_DRIVER_PYTHON", "") or _python())
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel(str(cfg.get("spark.log_level", "WARN")))
+    spark.sparkContext.setLogLevel(cfg["spark.log_level"])
     log.info("spark %s master=%s", spark.version, spark.sparkContext.master)
     return spark
 

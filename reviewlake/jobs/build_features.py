@@ -16,7 +16,7 @@ from reviewlake.features.sequences import token_ids_column
 from reviewlake.features.split import assign_split
 from reviewlake.features.tfidf import add_tfidf
 from reviewlake.features.vocab import fit_vocab, vocab_version
-from reviewlake.core import delta_io
+from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.jobs.publish import Stager, commit_metadata, read_commit_metadata
 from reviewlake.core.report import RunReport
@@ -28,13 +28,9 @@ log = logging.getLogger("build_features")
 FEATURE_COLUMNS = ("review_id", "split", "label_id", "token_ids", "tfidf", "vocab_version")
 
 
-def tables(cfg: Config) -> dict[str, str]:
-    return {
-        "silver": delta_io.table_uri(cfg, "silver", "reviews"),
-        "vocab": delta_io.table_uri(cfg, "gold", "vocab"),
-        "labels": delta_io.table_uri(cfg, "gold", "labels"),
-        "features": delta_io.table_uri(cfg, "gold", "features"),
-    }
+def table_uris(cfg: Config) -> dict[str, str]:
+    """silver (read) and the gold tables this job writes (vocab, labels, features), by short name."""
+    return tables.uris(cfg, "silver/reviews", "gold/vocab", "gold/labels", "gold/features")
 
 
 def label_ids(classes: list[str], present: set[str]) -> dict[str, int]:
@@ -63,10 +59,10 @@ def choose_max_len(cfg: Config, lengths: dict[str, int]) -> int:
     value = cfg["features.max_len"]
     if str(value).lower() != "auto":
         return int(value)
-    pct = int(cfg.get("features.max_len_percentile", 95))
+    pct = cfg["features.max_len_percentile"]
     if f"p{pct}" not in lengths:
         raise ValueError(f"features.max_len_percentile must be one of {PERCENTILES}, not {pct}")
-    return max(1, min(int(cfg.get("features.max_len_cap", 200)), lengths[f"p{pct}"]))
+    return max(1, min(cfg["features.max_len_cap"], lengths[f"p{pct}"]))
 
 
 def build_features(silver: DataFrame, cfg: Config, report: RunReport) -> tuple[DataFrame, DataFrame, DataFrame]:
@@ -74,7 +70,7 @@ def build_features(silver: DataFrame, cfg: Config, report: RunReport) -> tuple[D
     (label set, vocabulary) that the next steps need on the driver."""
     labelled = silver.where(F.col("label").isNotNull()).select("review_id", "label", "tokens", "dup_cluster_id")
     with report.stage("split") as st:
-        split = assign_split(labelled, cfg["features.split"], int(cfg["features.seed"])) \
+        split = assign_split(labelled, cfg["features.split"], cfg["features.seed"]) \
             .persist(StorageLevel.MEMORY_AND_DISK)
         counts = {(r["split"], r["label"]): r["n"] for r in split.groupBy("split", "label").count().withColumnRenamed("count", "n").collect()}
         st.rows_in = st.rows_out = sum(counts.values())
@@ -82,7 +78,7 @@ def build_features(silver: DataFrame, cfg: Config, report: RunReport) -> tuple[D
     train = split.where(F.col("split") == "train")
     with report.stage("vocab") as st:
         vocab_rows = [(r["token"], r["token_id"], r["doc_freq"]) for r in
-                      fit_vocab(train, int(cfg["features.vocab_size"]), int(cfg["features.min_df"])).collect()]
+                      fit_vocab(train, cfg["features.vocab_size"], cfg["features.min_df"]).collect()]
         version = vocab_version([(t, i) for t, i, _ in vocab_rows])
         st.rows_out = len(vocab_rows)
         st.detail = {"vocab_version": version}
@@ -116,7 +112,7 @@ def build_features(silver: DataFrame, cfg: Config, report: RunReport) -> tuple[D
 
 def run(spark: SparkSession, cfg: Config, force: bool = False) -> RunReport:
     report = RunReport("build_features")
-    t = tables(cfg)
+    t = table_uris(cfg)
     try:
         if not delta_io.exists(spark, t["silver"]):
             raise InputError("silver/reviews does not exist: run clean_reviews first")

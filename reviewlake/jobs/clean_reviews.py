@@ -18,7 +18,7 @@ from pyspark.storagelevel import StorageLevel
 from reviewlake.lake import clean, dedupe, incremental, ingest
 from reviewlake.lake.segment import tokens_column
 from reviewlake.text.segment import SegmenterSpec
-from reviewlake.core import delta_io
+from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.jobs.publish import Stager, commit_metadata, read_commit_metadata
 from reviewlake.core.report import RunReport
@@ -37,15 +37,9 @@ SILVER_COLUMNS = (
 DISPOSITION_COLUMNS = ("review_id", "batch_id", "outcome", "rule", "survivor_id", "detail")
 
 
-def tables(cfg: Config) -> dict[str, str]:
-    return {
-        "bronze": delta_io.table_uri(cfg, "bronze", "reviews_raw"),
-        "quarantine": delta_io.table_uri(cfg, "bronze", "quarantine"),
-        "files": delta_io.table_uri(cfg, "bronze", "files"),
-        "silver": delta_io.table_uri(cfg, "silver", "reviews"),
-        "disposition": delta_io.table_uri(cfg, "silver", "disposition"),
-        "index": delta_io.table_uri(cfg, "silver", "dedupe_index"),
-    }
+def table_uris(cfg: Config) -> dict[str, str]:
+    """The tables this job writes, by short name (bronze, quarantine, files, silver, disposition, index)."""
+    return {t.key: t.uri(cfg) for t in tables.written_by("clean_reviews")}
 
 
 def ingest_options(cfg: Config) -> dict:
@@ -60,7 +54,7 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
     """Ingest unseen landing files into bronze; returns the number of new files. Files the log
     records for ``redo_batches`` or at/after ``since`` count as unseen (their records are
     re-ingested as a new batch and replace the old ones by review_id)."""
-    t = tables(cfg)
+    t = table_uris(cfg)
     uris = [to_uri(i) for i in inputs]
     with report.stage("ingest") as st:
         try:
@@ -95,7 +89,7 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
                    else spark.createDataFrame([], ingest.RECORD_SCHEMA)).persist(StorageLevel.MEMORY_AND_DISK)
         batch_id = report.run_id
         good, repeated = ingest.dedupe_ids_within_batch(
-            ingest.to_bronze(records, batch_id, str(cfg.get("ingest.source", "landing")))
+            ingest.to_bronze(records, batch_id, cfg["ingest.source"])
         )
         repeated_q = repeated.select(
             F.lit(batch_id).alias("batch_id"), "source_file", "record_offset",
@@ -161,19 +155,19 @@ def clean_rows(rows: DataFrame, cfg: Config, report: RunReport) -> DataFrame:
 
 
 def lsh_params(cfg: Config):
-    return default_params(float(cfg["dedupe.threshold"]), int(cfg["dedupe.ngram"]), int(cfg["dedupe.max_perm"]),
-                          int(cfg["dedupe.seed"]), float(cfg["dedupe.min_recall"]))
+    return default_params(cfg["dedupe.threshold"], cfg["dedupe.ngram"], cfg["dedupe.max_perm"],
+                          cfg["dedupe.seed"], cfg["dedupe.min_recall"])
 
 
 def cluster(population: DataFrame, cfg: Config) -> DataFrame:
     """Exact + near clusters, survivors and label resolution over ``population`` (see
     :mod:`reviewlake.lake.dedupe`); adds ``source_label`` (the row's label before resolution) and
     ``dropped`` (the row's cluster is removed by the ``drop`` label policy)."""
-    policy = str(cfg["dedupe.label_conflict_policy"])
+    policy = cfg["dedupe.label_conflict_policy"]
     # persisted: label resolution reads the clusters three times (counts, survivors, rows)
     clustered = dedupe.assign_clusters(
-        population.withColumn("source_label", F.col("label")), lsh_params(cfg), float(cfg["dedupe.threshold"]),
-        int(cfg["dedupe.near_min_chars"]), near=bool(cfg["dedupe.near"]),
+        population.withColumn("source_label", F.col("label")), lsh_params(cfg), cfg["dedupe.threshold"],
+        cfg["dedupe.near_min_chars"], near=cfg["dedupe.near"],
     ).persist(StorageLevel.MEMORY_AND_DISK)
     return dedupe.resolve_labels(clustered, policy).withColumn(
         "dropped", F.col("label_conflict") & F.lit(policy == "drop"))
@@ -247,13 +241,13 @@ def plan_silver(bronze: DataFrame, published: dict[str, DataFrame | None], cfg: 
     with report.stage("dedupe") as st:
         params = lsh_params(cfg)
         report.summary["dedupe_params"] = {"bands": params.bands, "rows": params.rows, "ngram": params.ngram,
-                                           "p_candidate_at_threshold": round(params.p_candidate(float(cfg["dedupe.threshold"])), 4)}
+                                           "p_candidate_at_threshold": round(params.p_candidate(cfg["dedupe.threshold"]), 4)}
         index = published["index"]
         if index is None:
             pop = candidates.select(*incremental.POPULATION_COLUMNS)
         else:
             affected = incremental.affected_clusters(index, touched, candidates, params,
-                                                     int(cfg["dedupe.near_min_chars"]), near=bool(cfg["dedupe.near"]))
+                                                     cfg["dedupe.near_min_chars"], near=cfg["dedupe.near"])
             # persisted: clustering reads the population several times, and each read would
             # redo the band lookup against the whole index (measured: dedupe 150-190 s instead
             # of ~20 s on a 400-row increment)
@@ -290,7 +284,7 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
     ledger is published last with the bronze version it reflects, so a run killed between the
     three commits is redone by the next run (each change set is an idempotent MERGE).
     """
-    t = tables(cfg)
+    t = table_uris(cfg)
     if not delta_io.exists(spark, t["bronze"]):
         raise InputError("bronze/reviews_raw does not exist: nothing was ever ingested")
     bronze_version, _ = delta_io.last_data_commit(spark, t["bronze"])
@@ -391,8 +385,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="backfill: re-ingest the input files ingested at or after this time (e.g. 2026-11-01)")
 
     def job(args, cfg):
-        inputs = args.input or [s.strip() for s in str(cfg["ingest.input"]).split(",")]
-        state = RunState(cfg, "clean_reviews", inputs, tables(cfg))
+        inputs = args.input or [s.strip() for s in cfg["ingest.input"].split(",")]
+        state = RunState(cfg, "clean_reviews", inputs, table_uris(cfg))
         if not (args.full or args.batch or args.since):
             last = state.unchanged()
             if last is not None:

@@ -25,14 +25,14 @@ from pyspark.sql import SparkSession
 
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.lock import job_lock
+from reviewlake.core import tables
+from reviewlake.core.storage import hadoop_fs
+from reviewlake.core.tables import LAYERS
 from reviewlake.core.report import RunReport, new_run_id
 from reviewlake.errors import ConfigError, LockHeldError
 
 log = logging.getLogger("maintain")
 
-LAYERS = ("bronze", "silver", "gold")
-WRITERS = {"bronze": "clean_reviews", "silver": "clean_reviews", "gold": "build_features",
-           "gold/predictions": "score_reviews"}
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 LIST_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
 DEFAULT_RETENTION_HOURS = 168.0
@@ -50,7 +50,7 @@ def table_name(text: str) -> str:
 
 def writer_job(name: str) -> str:
     """The job that writes table ``name``: its run lock guards the table's maintenance."""
-    return WRITERS.get(name) or WRITERS[name.split("/")[0]]
+    return tables.writer_of(name)
 
 
 def zorder_columns(zorder: Mapping[str, Any] | None, name: str) -> list[str]:
@@ -136,17 +136,11 @@ def uri_of(cfg: Config, name: str) -> str:
     return f"{to_uri(cfg['lakehouse']).rstrip('/')}/{name}"
 
 
-def _fs(spark: SparkSession, uri: str):
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
-
-
 def list_tables(spark: SparkSession, cfg: Config) -> list[str]:
     """Every Delta table ``layer/table`` under the lakehouse's bronze/, silver/ and gold/."""
     names = []
     for layer in LAYERS:
-        fs, path = _fs(spark, uri_of(cfg, layer))
+        fs, path = hadoop_fs(spark, uri_of(cfg, layer))
         if not fs.exists(path):
             continue
         for status in fs.listStatus(path):
@@ -159,7 +153,7 @@ def list_tables(spark: SparkSession, cfg: Config) -> list[str]:
 
 def storage_files(spark: SparkSession, uri: str) -> int:
     """Data files on storage under the table (referenced or not; the log excluded)."""
-    fs, path = _fs(spark, uri)
+    fs, path = hadoop_fs(spark, uri)
     it, n = fs.listFiles(path, True), 0
     while it.hasNext():
         p = it.next().getPath().toString()
@@ -224,11 +218,11 @@ def maintain_table(spark: SparkSession, cfg: Config, name: str) -> TableResult:
     detail = dt.detail().first()
     result = TableResult(name, files_before=int(detail["numFiles"]))
     result.storage_before = storage_files(spark, uri)
-    if cfg.get("maintenance.optimize", True):
-        optimize(spark, uri, name, zorder_columns(cfg.get("maintenance.zorder"), name), result)
-    if cfg.get("maintenance.vacuum", True):
-        vacuum(spark, uri, float(cfg["maintenance.vacuum_retention_hours"]),
-               int(cfg.get("maintenance.vacuum_list_parallelism", 8)))
+    if cfg["maintenance.optimize"]:
+        optimize(spark, uri, name, zorder_columns(cfg["maintenance.zorder"], name), result)
+    if cfg["maintenance.vacuum"]:
+        vacuum(spark, uri, cfg["maintenance.vacuum_retention_hours"],
+               cfg["maintenance.vacuum_list_parallelism"])
     result.files_after = int(DeltaTable.forPath(spark, uri).detail().first()["numFiles"])
     result.storage_after = storage_files(spark, uri)
     return result
@@ -237,13 +231,13 @@ def maintain_table(spark: SparkSession, cfg: Config, name: str) -> TableResult:
 def preflight(spark: SparkSession, cfg: Config, names: Sequence[str]) -> None:
     """Check every table's Z-order columns and VACUUM retention before changing anything."""
     check_enabled = spark.conf.get(RETENTION_CHECK, "true").lower() != "false"
-    hours = float(cfg["maintenance.vacuum_retention_hours"])
+    hours = cfg["maintenance.vacuum_retention_hours"]
     for name in names:
         dt = DeltaTable.forPath(spark, uri_of(cfg, name))
         detail = dt.detail().first()
-        check_zorder(name, zorder_columns(cfg.get("maintenance.zorder"), name),
+        check_zorder(name, zorder_columns(cfg["maintenance.zorder"], name),
                      dt.toDF().columns, detail["partitionColumns"] or [])
-        if cfg.get("maintenance.vacuum", True):
+        if cfg["maintenance.vacuum"]:
             check_retention(name, hours, retention_floor_hours(detail["properties"] or {}), check_enabled)
 
 
@@ -269,7 +263,7 @@ def run(spark: SparkSession, cfg: Config, tables: Sequence[str] = (),
             log.warning("%s skipped: %s", name, exc)
             busy.append(name)
     report.summary = {"tables": len(names), "skipped_busy": busy,
-                      "vacuum_retention_hours": cfg.get("maintenance.vacuum_retention_hours")}
+                      "vacuum_retention_hours": cfg["maintenance.vacuum_retention_hours"]}
     report.write(local_path(to_uri(cfg["reports_dir"])))
     if busy:
         raise LockHeldError(f"maintained {len(results)} of {len(names)} tables; skipped while their writer "

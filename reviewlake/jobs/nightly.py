@@ -57,7 +57,7 @@ def common_args(args: argparse.Namespace) -> list[str]:
 def plan(args: argparse.Namespace, cfg: Config) -> list[Step]:
     """The steps to run, in order, with their arguments."""
     common = common_args(args)
-    train = cfg.get("nightly.train", False) if args.train is None else args.train
+    train = cfg["nightly.train"] if args.train is None else args.train
     steps = [Step("clean_reviews", tuple(a for i in args.input for a in ("--input", i)) + tuple(common)),
              Step("build_features", tuple(common))]
     if train:
@@ -101,7 +101,7 @@ def submit_command(value: str) -> list[str]:
 def run(args: argparse.Namespace, cfg: Config) -> None:
     """Plan the chain and run it (or only print it with ``--dry-run``)."""
     steps = plan(args, cfg)
-    value = args.spark_submit or str(cfg["nightly.spark_submit"])
+    value = args.spark_submit or cfg["nightly.spark_submit"]
     if args.dry_run:
         for step in steps:
             print(shlex.join(command(shlex.split(value), step)))

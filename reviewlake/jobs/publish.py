@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 
-from reviewlake.core import delta_io
+from reviewlake.core import delta_io, storage
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.quality import gate
 
@@ -32,7 +32,7 @@ class Stager:
         self.cfg = cfg
         self.root = f"{to_uri(cfg['lakehouse']).rstrip('/')}/_staging/{run_id}"
         self.docs_dir = (local_path(to_uri(cfg["reports_dir"])) / "data_docs"
-                         if cfg.get("quality.data_docs", True) else None)
+                         if cfg["quality.data_docs"] else None)
         self.gates: list[gate.GateResult] = []
 
     def stage(self, name: str, df: DataFrame) -> Staged:
@@ -43,13 +43,13 @@ class Stager:
 
     def audit(self, staged: Staged, expectations: Sequence, view: Callable[[DataFrame], DataFrame] | None = None) -> None:
         """Run the GX suite on the staged table (optionally through ``view``); raise if it fails."""
-        if not self.cfg.get("quality.enabled", True):
+        if not self.cfg["quality.enabled"]:
             return
         df = view(staged.df) if view else staged.df
         self.gates.append(gate.require(df, staged.name.replace(".", "_"), expectations, self.docs_dir))
 
     def discard(self) -> None:
-        delta_io.delete_path(self.spark, self.root)
+        storage.delete(self.spark, self.root)
 
 
 def commit_metadata(**values) -> str:

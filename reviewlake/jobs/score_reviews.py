@@ -27,7 +27,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.storagelevel import StorageLevel
 
-from reviewlake.core import delta_io
+from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.report import RunReport
 from reviewlake.train import export
@@ -131,11 +131,11 @@ def run(spark: SparkSession, cfg: Config, model_version: str | None = None) -> d
     the version in ``<models_dir>/LATEST``) into gold.predictions; returns a summary."""
     report = RunReport("score_reviews")
     models_dir = local_path(to_uri(cfg["models_dir"]))
-    silver_uri = delta_io.table_uri(cfg, "silver", "reviews")
-    out_uri = delta_io.table_uri(cfg, "gold", "predictions")
+    silver_uri = tables.uri(cfg, "silver", "reviews")
+    out_uri = tables.uri(cfg, "gold", "predictions")
     try:
         with report.stage("resolve_model") as st:
-            version = export.resolve_version(models_dir, model_version or cfg.get("score.model_version", "latest"))
+            version = export.resolve_version(models_dir, model_version or cfg["score.model_version"])
             model_dir = models_dir / version
             st.detail = {"version": version, "path": str(model_dir)}
         if not delta_io.exists(spark, silver_uri):
@@ -143,8 +143,8 @@ def run(spark: SparkSession, cfg: Config, model_version: str | None = None) -> d
         scored_at = datetime.now(timezone.utc).replace(microsecond=0)
         with report.stage("score") as st:
             silver = delta_io.read(spark, silver_uri)
-            scored = score(silver, model_dir, version, scored_at, int(cfg.get("score.batch_size", 512)),
-                           int(cfg.get("score.tf_threads", 1)))
+            scored = score(silver, model_dir, version, scored_at, cfg["score.batch_size"],
+                           cfg["score.tf_threads"])
             # computed once: MERGE reads its source more than once
             scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
             n = scored.count()

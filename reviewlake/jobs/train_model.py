@@ -21,7 +21,7 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from reviewlake.core import delta_io
+from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.report import RunReport
 from reviewlake.train import evaluate, export, horovod_spark
@@ -33,15 +33,12 @@ log = logging.getLogger("train_model")
 SPLITS = ("train", "validation", "test")
 PARAM_KEYS = ("architecture", "epochs", "batch_size", "learning_rate", "warmup_epochs", "clip_norm",
               "embedding_dim", "lstm_units", "cnn_filters", "cnn_widths", "dropout", "class_weight", "seed",
-              "patience", "fail_after_epoch")
+              "patience")
 
 
-def tables(cfg: Config) -> dict[str, str]:
-    return {
-        "features": delta_io.table_uri(cfg, "gold", "features"),
-        "vocab": delta_io.table_uri(cfg, "gold", "vocab"),
-        "labels": delta_io.table_uri(cfg, "gold", "labels"),
-    }
+def table_uris(cfg: Config) -> dict[str, str]:
+    """The gold tables training reads (features, vocab, labels), by short name."""
+    return tables.uris(cfg, "gold/features", "gold/vocab", "gold/labels")
 
 
 @dataclass
@@ -69,7 +66,7 @@ def _require(spark: SparkSession, uri: str, name: str) -> DataFrame:
 def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
     """Collect gold.features (ordered by review_id, so independent of partitioning), gold.vocab and
     gold.labels on the driver, checking the contracts the model relies on."""
-    t = tables(cfg)
+    t = table_uris(cfg)
     features = _require(spark, t["features"], "gold.features")
     vocab = _require(spark, t["vocab"], "gold.vocab")
     labels = _require(spark, t["labels"], "gold.labels")
@@ -103,8 +100,8 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
     if len(lengths) != 1:
         raise InvariantError(f"gold.features token_ids have different lengths {sorted(lengths)}")
     max_len = lengths.pop()
-    configured = str(cfg["features.max_len"])
-    if configured != "auto" and max_len != int(configured):  # auto: the features run chose it from the data
+    configured = cfg["features.max_len"]
+    if configured != "auto" and max_len != configured:  # auto: the features run chose it from the data
         log.warning("gold.features sequences are %d long, features.max_len is %s: the model follows the data",
                     max_len, cfg["features.max_len"])
 
@@ -132,10 +129,8 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
 
 
 def training_params(cfg: Config) -> dict[str, Any]:
-    defaults = {"architecture": "lstm", "warmup_epochs": 0, "clip_norm": 1.0, "embedding_dim": 128,
-                "lstm_units": 64, "cnn_filters": 128, "cnn_widths": [2, 3, 4], "dropout": 0.2,
-                "class_weight": "balanced", "seed": 7, "patience": 2, "fail_after_epoch": None}
-    return {k: cfg.get(f"train.{k}", defaults.get(k)) for k in PARAM_KEYS}
+    """The model and optimiser parameters of ``train.*`` that shape a training run."""
+    return {k: cfg[f"train.{k}"] for k in PARAM_KEYS}
 
 
 def checkpoint_dir(models_dir: Path, gold: "GoldData", params: dict[str, Any], num_proc: int) -> Path:
@@ -151,9 +146,9 @@ def checkpoint_dir(models_dir: Path, gold: "GoldData", params: dict[str, Any], n
 def reg_param_grid(cfg: Config) -> list[float]:
     """The baseline's regParam values: ``train.logreg_reg_params`` (a list, or one value); the older
     single-value key ``train.logreg_reg_param`` wins where a user config still sets it."""
-    grid = cfg.get("train.logreg_reg_params", [0.0])
-    if cfg.get("train.logreg_reg_param") is not None:
-        grid = cfg.get("train.logreg_reg_param")
+    grid = cfg["train.logreg_reg_params"]
+    if cfg["train.logreg_reg_param"] is not None:
+        grid = cfg["train.logreg_reg_param"]
         log.warning("train.logreg_reg_param is deprecated: use train.logreg_reg_params (a list)")
     values = [float(v) for v in (grid if isinstance(grid, (list, tuple)) else [grid])]
     if not values:
@@ -168,7 +163,7 @@ def tfidf_logreg_baseline(spark: SparkSession, cfg: Config, class_names: list[st
     carries ``reg_param`` and ``validation_accuracy`` of the chosen fit."""
     from pyspark.ml.classification import LogisticRegression
 
-    features = delta_io.read(spark, tables(cfg)["features"]).select(
+    features = delta_io.read(spark, table_uris(cfg)["features"]).select(
         "review_id", "split", F.col("label_id").cast("double").alias("label"), "tfidf")
     split = {name: features.where(F.col("split") == name).cache() for name in ("train", "validation", "test")}
 
@@ -181,7 +176,7 @@ def tfidf_logreg_baseline(spark: SparkSession, cfg: Config, class_names: list[st
         has_validation = not split["validation"].isEmpty()
         for reg in reg_param_grid(cfg):
             model = LogisticRegression(featuresCol="tfidf", labelCol="label", family="multinomial",
-                                       maxIter=int(cfg.get("train.logreg_max_iter", 100)),
+                                       maxIter=cfg["train.logreg_max_iter"],
                                        regParam=reg).fit(split["train"])
             # accuracy computed by Spark: nothing collected to the driver per grid value
             val_acc = float(model.evaluate(split["validation"]).accuracy) if has_validation else 0.0
@@ -208,7 +203,7 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                          "classes": len(gold.class_names)}
 
         params = training_params(cfg)
-        num_proc = int(cfg["train.num_proc"])
+        num_proc = cfg["train.num_proc"]
         with report.stage("train") as st:
             ckpt = checkpoint_dir(models_dir, gold, params, num_proc)
             result = horovod_spark.train(
@@ -216,7 +211,7 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 {"x_train": gold.x["train"], "y_train": gold.y["train"],
                  "x_val": gold.x["validation"], "y_val": gold.y["validation"]},
                 vocab_size=gold.vocab_size, max_len=gold.max_len, n_classes=len(gold.class_names),
-                params=params, num_proc=num_proc, start_timeout=cfg.get("train.start_timeout"),
+                params=params, num_proc=num_proc, start_timeout=cfg["train.start_timeout"],
                 checkpoint_dir=str(ckpt))
             if result.resumed_from_epoch:
                 log.info("resumed from the checkpoint of epoch %d in %s", result.resumed_from_epoch, ckpt)
@@ -228,7 +223,7 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                          "samples_per_s": round(result.samples_per_s, 1)}
 
         with report.stage("evaluate") as st:
-            probs = result.model.predict(gold.x["test"], batch_size=int(cfg.get("score.batch_size", 512)), verbose=0)
+            probs = result.model.predict(gold.x["test"], batch_size=cfg["score.batch_size"], verbose=0)
             y_pred = probs.argmax(axis=1)
             metrics = evaluate.classification_metrics(gold.y["test"], y_pred, gold.class_names)
             st.rows_in = int(len(y_pred))
@@ -237,7 +232,7 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
         with report.stage("baselines") as st:
             baselines: dict[str, Any] = {
                 "majority": evaluate.majority_baseline(gold.y["train"], gold.y["test"], gold.class_names)}
-            if cfg.get("train.tfidf_baseline", True):
+            if cfg["train.tfidf_baseline"]:
                 try:
                     baselines["tfidf_logreg"] = tfidf_logreg_baseline(spark, cfg, gold.class_names)
                 except Exception as exc:  # noqa: BLE001 - a failed baseline must not lose the model
@@ -246,7 +241,7 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
             st.detail = {name: round(b["accuracy"], 4) for name, b in baselines.items() if "accuracy" in b}
 
         with report.stage("export") as st:
-            version = export.choose_version(cfg.get("train.version"), models_dir)
+            version = export.choose_version(cfg["train.version"], models_dir)
             full_metrics = {
                 "model_version": version,
                 "split": "test",
@@ -274,7 +269,7 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 "samples_per_s": result.samples_per_s,
                 "rows": gold.rows(),
                 "vocab_version": gold.vocab_version,
-                "tables": tables(cfg),
+                "tables": table_uris(cfg),
                 "table_versions": gold.table_versions,
                 "run_id": report.run_id,
             }

@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from reviewlake.core import listing
+from reviewlake.core.storage import hadoop_fs
 from reviewlake.lake.ingest_parse import parse_files
 
 RECORD_SCHEMA = T.StructType([
@@ -45,8 +46,6 @@ def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, in
     Hadoop FileSystem so any URI scheme works (plain local files and folders: see
     :mod:`reviewlake.core.listing`). Hidden files (``.x``, ``_x``) are skipped, as Spark does. Raises
     FileNotFoundError naming the inputs that match nothing."""
-    jvm = spark.sparkContext._jvm
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
     found: dict[str, tuple[str, int, int]] = {}
     missing = []
     for uri in inputs:
@@ -54,8 +53,7 @@ def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, in
             if not listing.list_local(uri[len("file:"):], found):
                 missing.append(uri)
             continue
-        pattern = jvm.org.apache.hadoop.fs.Path(uri)
-        fs = pattern.getFileSystem(conf)
+        fs, pattern = hadoop_fs(spark, uri)
         statuses = fs.globStatus(pattern) or []
         if not statuses:
             missing.append(uri)

@@ -31,7 +31,7 @@ class SegmenterSpec:
     @classmethod
     def from_config(cls, cfg: Config) -> "SegmenterSpec":
         def read(key: str) -> str:
-            value = cfg.get(key)
+            value = cfg[key]
             if not value:
                 return ""
             if str(value).startswith("package:"):
@@ -39,12 +39,12 @@ class SegmenterSpec:
             return local_path(to_uri(value)).read_text(encoding="utf-8")
 
         stop = frozenset(w.strip() for w in read("segment.stopwords").splitlines() if w.strip())
-        backend = str(cfg.get("segment.backend", "jieba"))
+        backend = cfg["segment.backend"]
         if backend not in BACKENDS:
             raise ConfigError(f"segment.backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         if backend not in available_backends():
             raise ConfigError(f"segment.backend {backend}: its extension is not built here (run `make setup`)")
-        return cls(read("segment.user_dict"), stop, bool(cfg.get("segment.hmm", True)), backend)
+        return cls(read("segment.user_dict"), stop, cfg["segment.hmm"], backend)
 
 
 BACKENDS = ("jieba", "jieba_c")

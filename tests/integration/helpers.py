@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from reviewlake.core import delta_io
+from reviewlake.core import delta_io, tables
 from reviewlake.core.config import load_config
 
 RUN_COLUMNS = ("batch_id", "ingested_at", "detected_at")
@@ -26,7 +26,7 @@ def comparable(spark: SparkSession, lake: Path | str, layer: str, name: str,
     """``<lake>/<layer>/<name>`` (a path or any URI) without the columns in ``drop`` (by default
     the run's own: batch ids, timestamps), TF-IDF vectors as arrays and maps (bronze ``extra``) as
     JSON, so that chispa can sort and compare the rows."""
-    df = delta_io.read(spark, delta_io.table_uri(load_config(overrides=[f"lakehouse={lake}"]), layer, name))
+    df = delta_io.read(spark, tables.uri(load_config(overrides=[f"lakehouse={lake}"]), layer, name))
     if "tfidf" in df.columns:
         from pyspark.ml.functions import vector_to_array
 
@@ -39,7 +39,7 @@ def comparable(spark: SparkSession, lake: Path | str, layer: str, name: str,
 def versions(spark: SparkSession, lake: Path | str) -> dict:
     """The Delta version of each table ``clean_reviews`` writes (None where absent)."""
     cfg = load_config(overrides=[f"lakehouse={lake}"])
-    return {n: delta_io.version(spark, delta_io.table_uri(cfg, *n)) for n in JOB_TABLES}
+    return {n: delta_io.version(spark, tables.uri(cfg, *n)) for n in JOB_TABLES}
 
 
 def free_port() -> int:

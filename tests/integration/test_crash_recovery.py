@@ -9,7 +9,7 @@ import contextlib
 from chispa import assert_df_equality
 
 from reviewlake.jobs import clean_reviews
-from reviewlake.core import delta_io
+from reviewlake.core import delta_io, tables
 from tests.conftest import Lake
 from tests.integration.helpers import CLEAN_REVIEWS_TABLES, comparable
 
@@ -48,7 +48,7 @@ def test_failure_after_each_commit_then_rerun_equals_an_uninterrupted_run(spark,
     assert clean_reviews.main(["--input", str(landing), *baseline.args]) == 0
     # one run fails after each commit point in turn; each picks up what the failed one left
     for layer, name in COMMITS:
-        uri = delta_io.table_uri(lake.cfg, layer, name)
+        uri = tables.uri(lake.cfg, layer, name)
         with failing_after_commit_to(monkeypatch, uri) as hit:
             assert clean_reviews.main(["--input", str(landing), *lake.args]) == 1
         assert hit == [uri], f"the run ended before committing to {layer}/{name}"
@@ -58,4 +58,4 @@ def test_failure_after_each_commit_then_rerun_equals_an_uninterrupted_run(spark,
         assert_df_equality(comparable(spark, lake.root / "lakehouse", layer, name),
                            comparable(spark, baseline.root / "lakehouse", layer, name),
                            ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
-    assert set(clean_reviews.tables(lake.cfg).values()) == {delta_io.table_uri(lake.cfg, *c) for c in COMMITS}
+    assert set(clean_reviews.table_uris(lake.cfg).values()) == {tables.uri(lake.cfg, *c) for c in COMMITS}

@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from reviewlake.jobs import clean_reviews
-from reviewlake.core import delta_io, listing
+from reviewlake.core import delta_io, listing, tables
 from reviewlake.core.config import load_config
 
 GOOD = "这本书的内容非常精彩，推荐大家购买"
@@ -68,7 +68,7 @@ def test_job_succeeds_despite_bad_records(hostile):
 
 def test_each_bad_record_is_quarantined_with_its_reason(spark, hostile):
     _, cfg, _, expected, _ = hostile
-    quarantine = delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "quarantine"))
+    quarantine = delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine"))
     got = {r.reason: r.n for r in quarantine.groupBy("reason").agg(F.count("*").alias("n")).collect()}
     assert got == expected
     big = quarantine.where("reason = 'record_too_large'").first()
@@ -78,8 +78,8 @@ def test_each_bad_record_is_quarantined_with_its_reason(spark, hostile):
 
 def test_every_record_is_accounted_for_once(spark, hostile):
     _, cfg, root, expected, n_good = hostile
-    bronze = delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "reviews_raw"))
-    disposition = delta_io.read(spark, delta_io.table_uri(cfg, "silver", "disposition"))
+    bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
+    disposition = delta_io.read(spark, tables.uri(cfg, "silver", "disposition"))
     assert bronze.count() == n_good
     assert disposition.count() == n_good == disposition.select("review_id").distinct().count()
     report = json.loads((root / "reports" / "runs" / "clean_reviews" / "latest.json").read_text(encoding="utf-8"))
@@ -91,13 +91,13 @@ def test_every_record_is_accounted_for_once(spark, hostile):
 
 def test_encodings_are_decoded(spark, hostile):
     _, cfg, _, _, _ = hostile
-    texts = {r.raw_text for r in delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "reviews_raw")).collect()}
+    texts = {r.raw_text for r in delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw")).collect()}
     assert {"房间很脏，服务态度恶劣", "空调坏了没人修", "早餐丰富，位置方便"} <= texts
 
 
 def test_no_pii_reaches_silver(spark, hostile):
     _, cfg, _, _, _ = hostile
-    silver = delta_io.read(spark, delta_io.table_uri(cfg, "silver", "reviews"))
+    silver = delta_io.read(spark, tables.uri(cfg, "silver", "reviews"))
     texts = [r.text for r in silver.select("text").collect()] + \
         [" ".join(r.tokens) for r in silver.select("tokens").collect()]
     pii = re.compile(r"1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|[\w.]+@[\w.]+|\d{17}[\dX]")

@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from reviewlake.jobs import build_features, clean_reviews
-from reviewlake.core import delta_io
+from reviewlake.core import delta_io, tables
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def lake(reference_lake):
 
 
 def table(spark, cfg, layer, name):
-    return delta_io.read(spark, delta_io.table_uri(cfg, layer, name))
+    return delta_io.read(spark, tables.uri(cfg, layer, name))
 
 
 def test_every_record_is_accounted_for_exactly_once(spark, lake, corpus_sample):
@@ -67,7 +67,7 @@ def test_tables_are_plain_delta_with_history(spark, lake):
     _, cfg, _ = lake
     from delta.tables import DeltaTable
 
-    uri = delta_io.table_uri(cfg, "silver", "reviews")
+    uri = tables.uri(cfg, "silver", "reviews")
     assert spark.read.format("delta").load(uri).count() > 0
     assert DeltaTable.forPath(spark, uri).history().count() >= 1
 
@@ -75,10 +75,10 @@ def test_tables_are_plain_delta_with_history(spark, lake):
 def test_rerun_with_nothing_new_changes_nothing(spark, lake, corpus_sample):
     args, cfg, _ = lake
     names = [("bronze", "reviews_raw"), ("silver", "reviews"), ("silver", "disposition"), ("gold", "features")]
-    before = {n: delta_io.version(spark, delta_io.table_uri(cfg, *n)) for n in names}
+    before = {n: delta_io.version(spark, tables.uri(cfg, *n)) for n in names}
     assert clean_reviews.main(["--input", str(corpus_sample), *args]) == 0
     assert build_features.main(args) == 0
-    assert {n: delta_io.version(spark, delta_io.table_uri(cfg, *n)) for n in names} == before
+    assert {n: delta_io.version(spark, tables.uri(cfg, *n)) for n in names} == before
 
 
 def test_gold_split_vocab_and_sequences(spark, lake):
@@ -103,7 +103,7 @@ def test_gold_split_vocab_and_sequences(spark, lake):
 
 def test_failing_gate_blocks_publication_and_exits_non_zero(spark, lake, capsys):
     args, cfg, _ = lake
-    uri = delta_io.table_uri(cfg, "gold", "features")
+    uri = tables.uri(cfg, "gold", "features")
     version_before = delta_io.version(spark, uri)
     code = build_features.main([*args, "--force", "--conf", "quality.gold.min_rows=100000000"])
     assert code == 3

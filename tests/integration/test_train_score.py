@@ -46,7 +46,7 @@ def _write_gold_and_silver(spark, cfg, rows) -> dict[str, int]:
     from pyspark.ml.linalg import Vectors, VectorUDT
     from pyspark.sql import types as T
 
-    from reviewlake.core import delta_io
+    from reviewlake.core import delta_io, tables
 
     vocab = {_token(i): i for i in range(2, VOCAB_SIZE)}
     label_id = {name: i for i, name in enumerate(CLASSES)}
@@ -65,18 +65,18 @@ def _write_gold_and_silver(spark, cfg, rows) -> dict[str, int]:
         T.StructField("tfidf", VectorUDT()), T.StructField("vocab_version", T.StringType()),
     ])
     delta_io.overwrite(spark.createDataFrame(feature_rows, features_schema),
-                       delta_io.table_uri(cfg, "gold", "features"))
+                       tables.uri(cfg, "gold", "features"))
     delta_io.overwrite(
         spark.createDataFrame([(t, i, 3, "v-test") for t, i in vocab.items()],
                               "token string, token_id int, doc_freq long, vocab_version string"),
-        delta_io.table_uri(cfg, "gold", "vocab"))
+        tables.uri(cfg, "gold", "vocab"))
     delta_io.overwrite(spark.createDataFrame(list(label_id.items()), "label string, label_id int"),
-                       delta_io.table_uri(cfg, "gold", "labels"))
+                       tables.uri(cfg, "gold", "labels"))
     delta_io.overwrite(
         spark.createDataFrame([(r["review_id"], "".join(r["tokens"]), r["tokens"], r["label"]) for r in rows]
                               + [("r-empty", "", None, None)],           # a row without tokens still scores
                               "review_id string, text string, tokens array<string>, label string"),
-        delta_io.table_uri(cfg, "silver", "reviews"))
+        tables.uri(cfg, "silver", "reviews"))
     return vocab
 
 
@@ -112,7 +112,7 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     import tensorflow as tf
 
     from reviewlake.jobs import score_reviews
-    from reviewlake.core import delta_io
+    from reviewlake.core import delta_io, tables
     from reviewlake.jobs import train_model
 
     cfg = make_cfg("train.num_proc=2", "train.epochs=2", "train.batch_size=8", "train.learning_rate=0.01",
@@ -171,7 +171,7 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     # ---- batch scoring: probabilities equal model.predict on the same rows
     scored = score_reviews.run(spark, cfg)
     assert scored["model_version"] == version
-    pred_uri = delta_io.table_uri(cfg, "gold", "predictions")
+    pred_uri = tables.uri(cfg, "gold", "predictions")
     preds = delta_io.read(spark, pred_uri)
     assert preds.columns == ["review_id", "model_version", "probabilities", "predicted_label", "scored_at"]
     assert preds.count() == N_ROWS + 1

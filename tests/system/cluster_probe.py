@@ -8,9 +8,9 @@ from pyspark.sql import SparkSession
 
 
 def where(_):
-    import pipelines
+    import reviewlake
 
-    return [(os.environ.get("SPARK_EXECUTOR_DIRS", ""), os.getcwd(), pipelines.__file__, socket.gethostname())]
+    return [(os.environ.get("SPARK_EXECUTOR_DIRS", ""), os.getcwd(), reviewlake.__file__, socket.gethostname())]
 
 
 if __name__ == "__main__":
@@ -18,5 +18,5 @@ if __name__ == "__main__":
     sc = spark.sparkContext
     seen = sc.parallelize(range(8), 8).mapPartitions(where).collect()
     print("PROBE " + json.dumps({"master": sc.master, "executors": sorted({s[1] for s in seen}),
-                                 "pipelines_from": sorted({s[2] for s in seen})}))
+                                 "package_from": sorted({s[2] for s in seen})}))
     spark.stop()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewlake.jobs import build_features, clean_reviews, score_reviews, train_model
-from reviewlake.core import delta_io
+from reviewlake.core import delta_io, tables
 from tests.conftest import Lake
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +22,8 @@ def test_whole_flow_on_a_corpus_sample(spark, trained_lake):
     metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
     assert {"accuracy", "macro_f1", "per_class", "baselines"} <= set(metrics)
     assert (model_dir / "saved_model").is_dir() and (model_dir / "vocab.txt").exists()
-    silver = delta_io.read(spark, delta_io.table_uri(lake.cfg, "silver", "reviews"))
-    predictions = delta_io.read(spark, delta_io.table_uri(lake.cfg, "gold", "predictions"))
+    silver = delta_io.read(spark, tables.uri(lake.cfg, "silver", "reviews"))
+    predictions = delta_io.read(spark, tables.uri(lake.cfg, "gold", "predictions"))
     assert predictions.count() == silver.count()
     assert predictions.select("review_id").distinct().count() == silver.count()
     assert predictions.where(predictions.model_version != version).count() == 0

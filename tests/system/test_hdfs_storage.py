@@ -19,6 +19,7 @@ import pyspark
 import pytest
 from chispa import assert_df_equality
 
+from reviewlake.core.storage import hadoop_fs
 from reviewlake.jobs import build_features, clean_reviews
 from tests.integration.helpers import comparable, free_port, versions
 
@@ -62,12 +63,6 @@ def hdfs(tmp_path_factory):
             pass
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-
-
-def hadoop_fs(spark, uri: str):
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
 def put(spark, local: Path, uri: str) -> None:

@@ -100,7 +100,7 @@ def test_executors_import_the_shipped_package(cluster, dist_zip):
     # one executor per worker, each in its worker's work dir, importing from the shipped zip
     assert len(probe["executors"]) == 2
     assert {Path(d).parts[-3] for d in probe["executors"]} == {"worker1", "worker2"}
-    assert all("reviewlake.zip" in f for f in probe["pipelines_from"]), probe["pipelines_from"]
+    assert all("reviewlake.zip" in f for f in probe["package_from"]), probe["package_from"]
 
 
 def test_cluster_tables_equal_local_tables(spark, cluster, dist_zip, corpus_sample, reference_lake, tmp_path):

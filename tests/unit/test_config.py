@@ -52,3 +52,48 @@ def test_site_file_from_the_environment_sits_between_defaults_and_config_file(tm
     monkeypatch.setenv("REVIEWLAKE_CONFIG", str(tmp_path / "absent.yaml"))
     with pytest.raises(ConfigError, match="REVIEWLAKE_CONFIG"):
         load_config()
+
+
+def test_values_come_back_typed_so_no_caller_casts():
+    cfg = load_config(None, ["dedupe.threshold=1", "lock.wait_s=3", "features.max_len=80"])
+    assert cfg["dedupe.threshold"] == 1.0 and isinstance(cfg["dedupe.threshold"], float)
+    assert isinstance(cfg["lock.wait_s"], float) and cfg["features.max_len"] == 80
+    assert load_config()["features.max_len"] == "auto"
+
+
+@pytest.mark.parametrize("override, named", [
+    ("features.max_lenght=80", "unknown config key features.max_lenght"),
+    ("clean.emotes=keep", "clean.emotes: 'keep' is not allowed (expected unwrap | drop)"),
+    ("features.max_len_percentile=97", "expected 50 | 90 | 95 | 99"),
+    ("dedupe.threshold=1.5", "dedupe.threshold: 1.5 is out of range (must be > 0 and <= 1)"),
+    ("train.cnn_widths=[2, x]", "train.cnn_widths[1]"),
+    ("quality.gold=3", "quality.gold: expected a section"),
+    ("clean.min_chars=6000", "clean.min_chars > clean.max_chars"),
+])
+def test_a_mistake_names_the_key_and_what_it_accepts(override, named):
+    with pytest.raises(ConfigError) as exc:
+        load_config(None, [override])
+    assert named in str(exc.value)
+
+
+def test_the_defaults_file_sets_every_key_of_the_schema(tmp_path):
+    import yaml
+
+    from reviewlake.core import settings
+    from reviewlake.core.config import DEFAULTS_FILE
+
+    data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    settings.validate(data)                       # every key present, every value allowed
+    del data["dedupe"]["seed"]
+    with pytest.raises(ConfigError, match="dedupe.seed is missing"):
+        settings.validate(data)
+
+
+def test_the_configuration_reference_is_up_to_date():
+    from pathlib import Path
+
+    from reviewlake.core import config_doc
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    assert doc.read_text(encoding="utf-8") == config_doc.reference(), \
+        "run: python -m reviewlake.core.config_doc > docs/configuration.md"

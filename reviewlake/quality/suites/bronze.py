@@ -8,7 +8,7 @@ def reviews_raw(cfg: Config) -> list:
     import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
 
     return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=int(cfg["quality.bronze.min_rows"])),
+        gxe.ExpectTableRowCountToBeBetween(min_value=cfg["quality.bronze.min_rows"]),
         gxe.ExpectColumnValuesToNotBeNull(column="review_id"),
         gxe.ExpectColumnValuesToBeUnique(column="review_id"),
         gxe.ExpectColumnValuesToNotBeNull(column="raw_text"),

@@ -10,14 +10,14 @@ def reviews(cfg: Config) -> list:
     import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
 
     return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=int(cfg["quality.silver.min_rows"])),
+        gxe.ExpectTableRowCountToBeBetween(min_value=cfg["quality.silver.min_rows"]),
         gxe.ExpectColumnValuesToNotBeNull(column="review_id"),
         gxe.ExpectColumnValuesToBeUnique(column="review_id"),
         gxe.ExpectColumnValuesToNotBeNull(column="text"),
         gxe.ExpectColumnValuesToBeUnique(column="text_hash"),
         gxe.ExpectColumnValuesToBeInSet(column="label", value_set=list(cfg["labels.classes"])),
         gxe.ExpectColumnValuesToBeBetween(
-            column="char_len", min_value=int(cfg["clean.min_chars"]), max_value=int(cfg["clean.max_chars"])
+            column="char_len", min_value=cfg["clean.min_chars"], max_value=cfg["clean.max_chars"]
         ),
         gxe.ExpectColumnValuesToBeBetween(column="token_count", min_value=0),
     ]
