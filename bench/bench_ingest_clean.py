@@ -11,60 +11,34 @@ import argparse
 import json
 import os
 import platform
-import re
 import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Mapping
 
 import pandas as pd
 
 from bench.scale_corpus import ROOT, scale
-from reviewlake.text import clean_rules as R
 from reviewlake.lake.ingest_parse import detect_encoding
+from reviewlake.text.clean_rules import python_forms
 
 RESULTS = ROOT / "bench" / "results"
 
 
-def python_pattern(java: str) -> str:
-    """A Java regex of clean_rules in Python ``re`` syntax (only ``\\x{...}`` differs there)."""
-    return re.sub(r"\\x\{([0-9A-Fa-f]+)\}", lambda m: "\\U%08x" % int(m.group(1), 16), java)
+def pandas_rules(options: Mapping) -> list[tuple[str, str, Callable[[pd.Series], pd.Series]]]:
+    """The configured rules (``clean.rules``, in order) as pandas operations in one Python process:
+    (name, kind, Series -> Series). Each maps the rule's Python form, declared once in
+    :mod:`reviewlake.text.clean_rules` next to its Spark form (the same one serving runs), over the
+    Series: a map rule gives the new texts, a filter whether each row is kept."""
+    return [(rule.name, rule.kind, lambda s, form=form: s.map(form))
+            for rule, form in python_forms(options, list(options["rules"]))]
 
 
-def pandas_rules(options: dict) -> list[tuple[str, object]]:
-    """The same ordered rules as pandas string operations (one Python process).
-
-    Differences from Spark, on purpose small: ``punct_runs`` uses ``[^\\w\\s]`` for Java's
-    ``[\\p{P}\\p{S}]`` (Python's ``re`` has no Unicode property classes)."""
-    def sub(pattern: str, repl: str):
-        compiled = re.compile(python_pattern(pattern))
-        return lambda s: s.str.replace(compiled, repl, regex=True)
-
-    strip = "|".join(f"(?:{p})" for p in options.get("strip_patterns") or []) or "(?!)"
-    return [
-        ("hz_decode", lambda s: s.map(R.decode_hz)),
-        ("nfkc", lambda s: s.str.normalize("NFKC")),
-        ("html", lambda s: s.map(R.strip_html)),
-        ("t2s", lambda s: s.map(R.to_simplified)),
-        ("email", sub(R.EMAIL, " [EMAIL] ")),
-        ("url", sub(R.URL, " [URL] ")),
-        ("id_number", sub(R.ID_NUMBER, " [ID] ")),
-        ("phone", sub(R.PHONE, " [PHONE] ")),
-        ("emoji", sub(R.EMOJI, " ")),
-        ("emote", sub(R.EMOTE, r" \1 ")),
-        ("boilerplate_prefix", sub(strip, " ")),
-        ("punct_runs", sub(r"([^\w\s])\1+", r"\1")),
-        ("repeat_phrase", sub(r"(.{2,10}?)\1{%d,}" % int(options["max_phrase_repeats"]),
-                              r"\1" * int(options["max_phrase_repeats"]))),
-        ("repeat_char", sub(r"(.)\1{%d,}" % int(options["max_char_run"]), r"\1" * int(options["max_char_run"]))),
-        ("whitespace", lambda s: s.str.replace(r"[\s\u3000\u00a0\u200b]+", " ", regex=True).str.strip()),
-    ]
-
-
-def run_pandas(folder: Path, options: dict) -> tuple[int, float, list[str]]:
+def run_pandas(folder: Path, options: Mapping) -> tuple[int, float, list[str]]:
     """Read, decode and clean every ``*.txt`` under ``folder``; returns (rows, seconds, kept texts
-    of copy_0000)."""
+    of copy_0000). A filter sees the text as cleaned by the rules before it, as in the job."""
     start = time.perf_counter()
     frames = []
     for path in sorted(folder.rglob("*.txt")):
@@ -72,15 +46,13 @@ def run_pandas(folder: Path, options: dict) -> tuple[int, float, list[str]]:
         lines = [line.strip() for line in content.decode(detect_encoding(content)).split("\n") if line.strip()]
         frames.append(pd.DataFrame({"raw_text": lines, "file": str(path.relative_to(folder))}))
     df = pd.concat(frames, ignore_index=True)
-    text = df["raw_text"]
-    for _, rule in pandas_rules(options):
-        text = rule(text)
-    cjk = re.compile(python_pattern("[^" + R.CJK + "]"))
-    visible = text.str.replace(r"\s", "", regex=True).str.len()
-    ratio = (text.str.replace(cjk, "", regex=True).str.len() / visible.where(visible > 0)).fillna(0.0)
-    boiler = "|".join(f"(?:{p})" for p in options.get("boilerplate_patterns") or []) or "(?!)"
-    keep = ((text.str.len() >= max(1, int(options["min_chars"]))) & (text.str.len() <= int(options["max_chars"]))
-            & (ratio >= float(options["min_cjk_ratio"])) & ~text.str.contains(boiler, regex=True))
+    text = df["raw_text"].fillna("")
+    keep = pd.Series(True, index=df.index)
+    for _, kind, rule in pandas_rules(options):
+        if kind == "map":
+            text = rule(text)
+        else:
+            keep &= rule(text).astype(bool)
     seconds = time.perf_counter() - start
     first = text[keep & df["file"].str.startswith("copy_0000/")]
     return len(df), seconds, first.tolist()
@@ -93,7 +65,7 @@ def run_spark(folder: Path, lake: Path) -> tuple[int, float, dict, list[str]]:
 
     from reviewlake.lake import clean
     from reviewlake.jobs import clean_reviews
-    from reviewlake.core import delta_io
+    from reviewlake.core import delta_io, tables
     from reviewlake.core.config import load_config
     from reviewlake.core.report import RunReport
     from reviewlake.core.spark import get_spark
@@ -105,7 +77,7 @@ def run_spark(folder: Path, lake: Path) -> tuple[int, float, dict, list[str]]:
     clean_reviews.run_ingest(spark, cfg, [str(folder)], report)
     with report.stage("clean"):
         rules = clean.build_rules(cfg)
-        bronze = delta_io.read(spark, delta_io.table_uri(cfg, "bronze", "reviews_raw"))
+        bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
         cleaned = clean.apply_rules(bronze, rules).persist()
         rows, _ = clean.rule_counts(cleaned, rules)
     seconds = time.perf_counter() - start

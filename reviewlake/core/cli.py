@@ -55,9 +55,11 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def run(job: str, main: Callable[[argparse.Namespace, Config], None], p: argparse.ArgumentParser,
-        argv: list[str] | None = None, lock: bool = True) -> int:
-    """Parse, configure logging and config, run ``main`` holding ``job``'s run lock (unless
-    ``lock`` is false); map failures to exit codes."""
+        argv: list[str] | None = None, lock: bool = True,
+        check: Callable[[Config], None] | None = None) -> int:
+    """Parse, configure logging and config, run ``check`` (the job's start-up checks the schema
+    cannot make), then ``main`` holding ``job``'s run lock (unless ``lock`` is false); map failures
+    to exit codes."""
     from reviewlake.core.lock import job_lock
     from reviewlake.core.report import new_run_id
 
@@ -66,6 +68,8 @@ def run(job: str, main: Callable[[argparse.Namespace, Config], None], p: argpars
     log = logging.getLogger(job)
     try:
         cfg = config_from_args(args)
+        if check is not None:
+            check(cfg)
         with job_lock(cfg, job, new_run_id(), lambda: _spark(cfg)) if lock else nullcontext():
             main(args, cfg)
         return 0

@@ -17,6 +17,7 @@ from pyspark.storagelevel import StorageLevel
 
 from reviewlake.lake import clean, dedupe, incremental, ingest
 from reviewlake.lake.segment import tokens_column
+from reviewlake.text.clean_rules import declared
 from reviewlake.text.segment import SegmenterSpec
 from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
@@ -395,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         report = run(get_spark(cfg), cfg, inputs, full=args.full, redo_batches=args.batch, since=args.since)
         state.record(report.run_id)
 
-    return cli.run("clean_reviews", job, p, argv)
+    return cli.run("clean_reviews", job, p, argv, check=lambda cfg: declared(cfg["clean.rules"]))
 
 
 if __name__ == "__main__":

@@ -16,18 +16,14 @@ from typing import Sequence
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from reviewlake.text.clean_rules import FilterRule, MapRule, Rule, registry  # noqa: F401  (re-exported)
 from reviewlake.core.config import Config
+from reviewlake.text.clean_rules import FilterRule, MapRule, Rule, spark_rules  # noqa: F401  (re-exported)
 
 
 def build_rules(cfg: Config) -> list[Rule]:
-    """The rules named in ``clean.rules``, in that order (see :mod:`reviewlake.text.clean_rules`)."""
-    known = registry(cfg["clean"])
-    names = list(cfg["clean.rules"])
-    unknown = [r for r in names if r not in known]
-    if unknown:
-        raise ValueError(f"unknown clean rules {unknown}; known: {sorted(known)}")
-    return [known[name] for name in names]
+    """The rules named in ``clean.rules``, in that order, as Spark forms (each rule is declared once
+    in :mod:`reviewlake.text.clean_rules`); an unknown name is a ``ConfigError``."""
+    return spark_rules(cfg["clean"], list(cfg["clean.rules"]))
 
 
 def apply_rules(df: DataFrame, rules: Sequence[Rule], source: str = "raw_text") -> DataFrame:

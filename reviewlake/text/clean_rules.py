@@ -1,116 +1,291 @@
-"""The cleaning rules: each states only its decision, as a Spark column expression or an Arrow
-pandas UDF (never a row-at-a-time Python UDF). :func:`registry` builds them from the ``clean``
-config section; :mod:`reviewlake.lake.clean` runs, counts and records them.
+"""The cleaning rules, each declared once in :data:`RULES`: its name, its kind (a ``map`` rule
+rewrites the text, a ``filter`` says whether a row is kept), the keys of the ``clean`` config
+section it reads (their defaults live in one place, ``reviewlake/conf/reviewlake.yaml``), its
+Spark form and its Python form. Everything else is derived from these declarations:
 
-Map rules rewrite the text; filter rules say whether a row is kept. Placeholders that masking
-leaves behind (``[URL]``, ``[EMAIL]``, ``[PHONE]``, ``[ID]``) are ASCII words in square brackets,
-so no later rule (HTML, emote, repetition) rewrites them and cleaning stays idempotent.
+* :func:`spark_rules`: the configured rules as Spark column expressions or Arrow pandas UDFs (never
+  a row-at-a-time Python UDF); :mod:`reviewlake.lake.clean` runs, counts and records them;
+* :func:`python_cleaner`: the configured map rules on one string (no Spark), which serving
+  (:mod:`reviewlake.text.serving`) uses so a review is cleaned the way silver cleaned the training
+  data;
+* :func:`python_forms`: every configured rule on one string, which the benchmark's single-process
+  pandas run (``bench/bench_ingest_clean.py``) maps over a Series.
+
+The two forms of a rule give the same result on every input: ``tests/unit/test_clean_rules.py``
+holds them equal for every declared rule. Where the Spark form is a pandas UDF it runs the Python
+form itself; elsewhere both are written from the same Java regex (:func:`java_regex` translates it).
+
+pyspark (and pandas) are imported only when a Spark form is built, never when this module is
+imported: serving imports it where pyspark is absent.
+
+Placeholders that masking leaves behind (``[URL]``, ``[EMAIL]``, ``[PHONE]``, ``[ID]``) are ASCII
+words in square brackets, so no later rule (HTML, emote, repetition) rewrites them and cleaning
+stays idempotent.
 """
 from __future__ import annotations
 
+import importlib
+import re
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
-import pandas as pd
-from pyspark.sql import Column
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
-
+from reviewlake.errors import ConfigError
 from reviewlake.text.clean_text import (  # noqa: F401  (the pure-Python side, re-exported)
-    CJK, EMAIL, EMOJI, EMOTE, ID_NUMBER, PHONE, URL, any_of, decode_hz, nfkc, strip_html, to_simplified,
+    CJK, EMAIL, EMOJI, EMOTE, ID_NUMBER, JAVA_DOT, PHONE, URL, any_of, collapse_punct_runs, decode_hz, java_regex,
+    nfkc, strip_html, to_simplified,
 )
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column
+
+
+class _Lazy:
+    """A module imported on first attribute access, so ``F.regexp_replace`` in a Spark form imports
+    pyspark only when that form is built."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+F = _Lazy("pyspark.sql.functions")
+
+Settings = Mapping[str, Any]                      # the keys a rule declares, with their configured values
+SparkForm = Callable[["Column"], "Column"]        # map: the text column -> text; filter: -> boolean (kept)
+PythonForm = Callable[[str], Any]                 # map: str -> str; filter: str -> bool (kept)
 
 
 @dataclass(frozen=True)
-class MapRule:
+class CleanRule:
+    """One cleaning rule, declared once.
+
+    ``python`` and ``spark`` take the rule's settings (the values of ``keys`` in the ``clean``
+    section, nothing else) and return its Python form (``str -> str`` for a map rule, ``str -> bool``
+    kept for a filter) and its Spark form (``Column -> Column``, a boolean Column for a filter).
+    Both forms see a non-null string: :func:`reviewlake.lake.clean.apply_rules` and
+    :func:`python_cleaner` turn a null text into ``""`` first. ``keys`` have no default here: every
+    one is set in ``reviewlake/conf/reviewlake.yaml`` (a test checks both ways).
+    """
     name: str
-    fn: Callable[[Column], Column]
+    kind: Literal["map", "filter"]
+    python: Callable[[Settings], PythonForm]
+    spark: Callable[[Settings], SparkForm]
+    keys: tuple[str, ...] = ()
+
+    @property
+    def config_keys(self) -> tuple[str, ...]:
+        return tuple(f"clean.{k}" for k in self.keys)
+
+    def settings(self, options: Mapping) -> dict[str, Any]:
+        """The values of this rule's keys in the ``clean`` section ``options`` (all required)."""
+        missing = [k for k in self.keys if k not in options]
+        if missing:
+            raise ConfigError(f"missing config key: clean.{missing[0]} (read by the clean rule {self.name})")
+        return {k: options[k] for k in self.keys}
+
+    def python_form(self, options: Mapping) -> PythonForm:
+        return self.python(self.settings(options))
+
+    def spark_form(self, options: Mapping) -> SparkForm:
+        return self.spark(self.settings(options))
+
+
+# ------------------------------------------------------------------ how forms are made
+def _series_udf(fn: Callable[[str], str]) -> SparkForm:
+    """Wrap a str -> str function as a vectorised pandas UDF over a string column."""
+    import pandas as pd
+    from pyspark.sql import types as T
+
+    def _udf(s):
+        return s.map(lambda v: fn(v) if isinstance(v, str) else v)
+
+    _udf.__annotations__ = {"s": pd.Series, "return": pd.Series}   # the hints that make it a Series -> Series UDF
+    return F.pandas_udf(T.StringType())(_udf)
+
+
+def _python_in_pandas_udf(name: str, python: Callable[[Settings], Callable[[str], str]], keys=()) -> CleanRule:
+    """A map rule whose Spark form runs its Python form in an Arrow pandas UDF."""
+    return CleanRule(name, "map", python, lambda o: _series_udf(python(o)), tuple(keys))
+
+
+def _python_sub(pattern: str, replacement: str) -> Callable[[str], str]:
+    rx = java_regex(pattern)
+    return lambda s: rx.sub(replacement, s)
+
+
+def _replace(name: str, pattern: str, replacement: str) -> CleanRule:
+    """A map rule replacing every match of the Java regex ``pattern`` with the literal ``replacement``."""
+    assert not re.search(r"[\\$]", replacement), "a literal replacement: the same string in Java and Python"
+    return CleanRule(name, "map", python=lambda o: _python_sub(pattern, replacement),
+                     spark=lambda o: lambda c: F.regexp_replace(c, pattern, replacement))
+
+
+# ------------------------------------------------------------------ the map rules
+def _t2s(o: Settings) -> Callable[[str], str]:
+    config = str(o["opencc_config"])
+    return lambda s: to_simplified(s, config)
+
+
+def _emote(o: Settings) -> tuple[str, str]:
+    """The replacement of an emote, in Java and in Python: ``unwrap``: [哈哈] -> 哈哈 (keeps the
+    sentiment word); ``drop``: removed."""
+    return (" ", " ") if str(o["emotes"]) == "drop" else (" $1 ", r" \1 ")
+
+
+def _capped_runs(name: str, unit: str, key: str) -> CleanRule:
+    """A map rule: a run of ``unit`` (a regex) repeated more than ``clean.<key>`` times is cut to that
+    many repeats. Written in Java with ``.``; in Python ``.`` becomes :data:`JAVA_DOT` (Java's ``.``
+    excludes every line terminator, Python's only ``\\n``)."""
+    def python(o: Settings) -> Callable[[str], str]:
+        n = int(o[key])
+        rx = re.compile("(" + unit.replace(".", JAVA_DOT) + ")\\1{" + str(n) + ",}")
+        return lambda s: rx.sub(lambda m: m.group(1) * n, s)
+
+    def spark(o: Settings) -> SparkForm:
+        n = int(o[key])
+        return lambda c: F.regexp_replace(c, "(" + unit + ")\\1{" + str(n) + ",}", "$1" * n)
+
+    return CleanRule(name, "map", python, spark, (key,))
+
+
+# ASCII \s (Java's default) and the full-width, no-break and zero-width spaces
+WHITESPACE = r"[\s\x{3000}\x{00A0}\x{200B}]+"
+_whitespace_py = java_regex(WHITESPACE)
+
+# ------------------------------------------------------------------ the filters
+_ASCII_SPACE = java_regex(r"\s")
+_NOT_CJK = "[^" + CJK + "]"
+_NOT_CJK_PY = java_regex(_NOT_CJK)
+
+
+def _cjk_ratio_py(s: str) -> float:
+    visible = len(_ASCII_SPACE.sub("", s))
+    return len(_NOT_CJK_PY.sub("", s)) / visible if visible > 0 else 0.0
+
+
+def _cjk_ratio_spark(c: Column) -> Column:
+    """CJK characters / non-space characters (0 when there are none)."""
+    visible = F.length(F.regexp_replace(c, r"\s", ""))
+    cjk = F.length(F.regexp_replace(c, _NOT_CJK, ""))
+    return F.when(visible > 0, cjk / visible).otherwise(F.lit(0.0))
+
+
+def _at_least(measure: Callable[[str], float], bound: float) -> Callable[[str], bool]:
+    return lambda s: measure(s) >= bound
+
+
+def _at_most(measure: Callable[[str], float], bound: float) -> Callable[[str], bool]:
+    return lambda s: measure(s) <= bound
+
+
+def _patterns(o: Settings, key: str) -> str:
+    """One Java regex for the list of patterns under ``key`` (none: matches nothing)."""
+    return any_of(list(o[key] or []))
+
+
+def _no_match_py(joined: str) -> Callable[[str], bool]:
+    rx = java_regex(joined)
+    return lambda s: rx.search(s) is None
+
+
+# ------------------------------------------------------------------ the declarations
+RULES: tuple[CleanRule, ...] = (
+    _python_in_pandas_udf("hz_decode", lambda o: decode_hz),
+    _python_in_pandas_udf("nfkc", lambda o: nfkc),
+    _python_in_pandas_udf("html", lambda o: strip_html),
+    _python_in_pandas_udf("t2s", _t2s, keys=("opencc_config",)),
+    _replace("email", EMAIL, " [EMAIL] "),
+    _replace("url", URL, " [URL] "),
+    _replace("id_number", ID_NUMBER, " [ID] "),
+    _replace("phone", PHONE, " [PHONE] "),
+    _replace("emoji", EMOJI, " "),
+    CleanRule("emote", "map", keys=("emotes",),
+              python=lambda o: _python_sub(EMOTE, _emote(o)[1]),
+              spark=lambda o: lambda c: F.regexp_replace(c, EMOTE, _emote(o)[0])),
+    CleanRule("boilerplate_prefix", "map", keys=("strip_patterns",),
+              python=lambda o: _python_sub(_patterns(o, "strip_patterns"), " "),
+              spark=lambda o: lambda c: F.regexp_replace(c, _patterns(o, "strip_patterns"), " ")),
+    # A run of one repeated punctuation mark or symbol collapses to one (!!! -> !, 。。。 -> 。).
+    # Spark reads the categories from the JVM, Python from unicodedata: a symbol newer than the
+    # JVM's Unicode tables is collapsed by the Python form only (tests/unit/test_clean_rules.py,
+    # test_punct_runs_forms_differ_only_on_characters_the_jvm_does_not_know).
+    CleanRule("punct_runs", "map", python=lambda o: collapse_punct_runs,
+              spark=lambda o: lambda c: F.regexp_replace(c, r"([\p{P}\p{S}])\1+", "$1")),
+    # A 2-10 character phrase repeated more than max_phrase_repeats times in a row.
+    _capped_runs("repeat_phrase", ".{2,10}?", "max_phrase_repeats"),
+    # A character repeated more than max_char_run times (好好好好好 -> 好好好).
+    _capped_runs("repeat_char", ".", "max_char_run"),
+    CleanRule("whitespace", "map", python=lambda o: lambda s: _whitespace_py.sub(" ", s).strip(" "),
+              spark=lambda o: lambda c: F.trim(F.regexp_replace(c, WHITESPACE, " "))),
+    CleanRule("empty", "filter", python=lambda o: lambda s: len(s) > 0,
+              spark=lambda o: lambda c: F.length(c) > 0),
+    CleanRule("too_short", "filter", keys=("min_chars",),
+              python=lambda o: _at_least(len, int(o["min_chars"])),
+              spark=lambda o: lambda c: F.length(c) >= int(o["min_chars"])),
+    CleanRule("too_long", "filter", keys=("max_chars",),
+              python=lambda o: _at_most(len, int(o["max_chars"])),
+              spark=lambda o: lambda c: F.length(c) <= int(o["max_chars"])),
+    CleanRule("too_little_cjk", "filter", keys=("min_cjk_ratio",),
+              python=lambda o: _at_least(_cjk_ratio_py, float(o["min_cjk_ratio"])),
+              spark=lambda o: lambda c: _cjk_ratio_spark(c) >= float(o["min_cjk_ratio"])),
+    CleanRule("boilerplate", "filter", keys=("boilerplate_patterns",),
+              python=lambda o: _no_match_py(_patterns(o, "boilerplate_patterns")),
+              spark=lambda o: lambda c: ~c.rlike(_patterns(o, "boilerplate_patterns"))),
+)
+BY_NAME: dict[str, CleanRule] = {r.name: r for r in RULES}
+assert len(BY_NAME) == len(RULES), "two rules with one name"
+
+
+# ------------------------------------------------------------------ what is derived from them
+@dataclass(frozen=True)
+class MapRule:
+    """A configured map rule's Spark form: the text column -> the rewritten text."""
+    name: str
+    fn: SparkForm
 
 
 @dataclass(frozen=True)
 class FilterRule:
+    """A configured filter's Spark form: the text column -> whether the row is kept."""
     name: str
-    keep: Callable[[Column], Column]
+    keep: SparkForm
 
 
 Rule = MapRule | FilterRule
 
 
-def _series_udf(fn: Callable[[str], str]) -> Callable[[Column], Column]:
-    """Wrap a str -> str function as a vectorised pandas UDF over a string column."""
-
-    @F.pandas_udf(T.StringType())
-    def _udf(s: pd.Series) -> pd.Series:
-        return s.map(lambda v: fn(v) if isinstance(v, str) else v)
-
-    return _udf
+def declared(names: Sequence[str]) -> list[CleanRule]:
+    """The declarations of ``names`` (``clean.rules``), in that order; an unknown name is an error."""
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise ConfigError(f"config key clean.rules: unknown clean rules {unknown} (known: {', '.join(sorted(BY_NAME))})")
+    return [BY_NAME[n] for n in names]
 
 
-# ------------------------------------------------------------------ Spark-expression rules
-def _emote(mode: str) -> Callable[[Column], Column]:
-    """``unwrap``: [哈哈] -> 哈哈 (keeps the sentiment word); ``drop``: removed."""
-    return lambda c: F.regexp_replace(c, EMOTE, " " if mode == "drop" else " $1 ")
+def spark_rules(options: Mapping, names: Sequence[str]) -> list[Rule]:
+    """The rules ``names`` (``clean.rules``), in order, as Spark forms configured from the ``clean``
+    config section ``options``."""
+    return [(MapRule if r.kind == "map" else FilterRule)(r.name, r.spark_form(options)) for r in declared(names)]
 
 
-def _cap_char_runs(max_run: int) -> Callable[[Column], Column]:
-    # A character repeated more than max_run times (好好好好好 -> 好好好).
-    return lambda c: F.regexp_replace(c, r"(.)\1{" + str(max_run) + ",}", "$1" * max_run)
+def python_forms(options: Mapping, names: Sequence[str]) -> list[tuple[CleanRule, PythonForm]]:
+    """The rules ``names`` (``clean.rules``), in order, with their Python forms configured from the
+    ``clean`` config section ``options``."""
+    return [(r, r.python_form(options)) for r in declared(names)]
 
 
-def _cap_phrase_runs(max_repeats: int) -> Callable[[Column], Column]:
-    # A 2-10 character phrase repeated more than max_repeats times in a row.
-    return lambda c: F.regexp_replace(c, r"(.{2,10}?)\1{" + str(max_repeats) + ",}", "$1" * max_repeats)
+def python_cleaner(options: Mapping, names: Sequence[str]) -> Callable[[str | None], str]:
+    """str -> cleaned str: the map rules among ``names`` (``clean.rules``), in order, exactly as
+    :func:`reviewlake.lake.clean.apply_rules` applies them to a column (a null text is ``""``);
+    filters are skipped (they drop rows, they do not change text)."""
+    steps = [rule.python_form(options) for rule in declared(names) if rule.kind == "map"]
 
+    def clean(text: str | None) -> str:
+        out = text or ""
+        for step in steps:
+            out = step(out)
+        return out
 
-def _punct_runs(c: Column) -> Column:
-    # A run of one repeated punctuation mark or symbol collapses to one (!!! -> !, 。。。 -> 。).
-    return F.regexp_replace(c, r"([\p{P}\p{S}])\1+", "$1")
-
-
-def _whitespace(c: Column) -> Column:
-    return F.trim(F.regexp_replace(c, r"[\s\x{3000}\x{00A0}\x{200B}]+", " "))
-
-
-def _strip_patterns(patterns: list[str]) -> Callable[[Column], Column]:
-    joined = any_of(patterns)
-    return lambda c: F.regexp_replace(c, joined, " ")
-
-
-def _cjk_ratio(c: Column) -> Column:
-    visible = F.length(F.regexp_replace(c, r"\s", ""))
-    cjk = F.length(F.regexp_replace(c, "[^" + CJK + "]", ""))
-    return F.when(visible > 0, cjk / visible).otherwise(F.lit(0.0))
-
-
-def _matches_any(patterns: list[str]) -> Callable[[Column], Column]:
-    joined = any_of(patterns)
-    return lambda c: ~c.rlike(joined)
-
-
-def registry(options: Mapping) -> dict[str, Rule]:
-    """Every known rule, configured from the ``clean`` config section."""
-    min_chars, max_chars = int(options["min_chars"]), int(options["max_chars"])
-    min_cjk = float(options.get("min_cjk_ratio", 0.0))
-    rules: list[Rule] = [
-        MapRule("hz_decode", _series_udf(decode_hz)),
-        MapRule("nfkc", _series_udf(nfkc)),
-        MapRule("html", _series_udf(strip_html)),
-        MapRule("t2s", _series_udf(lambda s: to_simplified(s, str(options.get("opencc_config", "t2s"))))),
-        MapRule("email", lambda c: F.regexp_replace(c, EMAIL, " [EMAIL] ")),
-        MapRule("url", lambda c: F.regexp_replace(c, URL, " [URL] ")),
-        MapRule("id_number", lambda c: F.regexp_replace(c, ID_NUMBER, " [ID] ")),
-        MapRule("phone", lambda c: F.regexp_replace(c, PHONE, " [PHONE] ")),
-        MapRule("emoji", lambda c: F.regexp_replace(c, EMOJI, " ")),
-        MapRule("emote", _emote(str(options.get("emotes", "unwrap")))),
-        MapRule("boilerplate_prefix", _strip_patterns(list(options.get("strip_patterns") or []))),
-        MapRule("punct_runs", _punct_runs),
-        MapRule("repeat_phrase", _cap_phrase_runs(int(options.get("max_phrase_repeats", 2)))),
-        MapRule("repeat_char", _cap_char_runs(int(options.get("max_char_run", 3)))),
-        MapRule("whitespace", _whitespace),
-        FilterRule("empty", lambda c: F.length(c) > 0),
-        FilterRule("too_short", lambda c: F.length(c) >= min_chars),
-        FilterRule("too_long", lambda c: F.length(c) <= max_chars),
-        FilterRule("too_little_cjk", lambda c: _cjk_ratio(c) >= min_cjk),
-        FilterRule("boilerplate", _matches_any(list(options.get("boilerplate_patterns") or []))),
-    ]
-    return {r.name: r for r in rules}
+    return clean

@@ -1,19 +1,19 @@
-r"""The text side of the cleaning rules in plain Python (no Spark): the functions the Spark rules
-run inside pandas UDFs, the Java regular expressions the other rules use, and
-:func:`python_cleaner`, which applies the configured map rules to one string exactly as
-:func:`reviewlake.lake.clean.apply_rules` does to a column. Serving (:mod:`reviewlake.text.serving`) uses it
-so a review is cleaned the way silver cleaned the training data; a test holds the two equal.
+r"""The pure-Python side of the cleaning rules (no Spark): the text functions that the pandas UDF
+rules run and that serving runs on one string, the Java regular expressions the other rules use,
+and :func:`java_regex`, which turns such a regex into Python. The rules themselves (each with its
+Spark and Python form, declared once) are in :mod:`reviewlake.text.clean_rules`.
 
 Java and Python regexes differ; :func:`java_regex` translates the subset the rules use:
-``\x{h..h}`` escapes, and ASCII ``\s``/``\d``/``(?i)`` (re.ASCII gives Java's defaults). ``.`` and
-``\p{P}``/``\p{S}`` are written out where the rules use them.
+``\x{h..h}`` escapes, and ASCII ``\s``/``\d``/``(?i)`` (re.ASCII gives Java's defaults). ``.``
+(:data:`JAVA_DOT`) and ``\p{P}``/``\p{S}`` (:func:`collapse_punct_runs`) are written out where the
+rules use them.
 """
 from __future__ import annotations
 
 import html
 import re
 import unicodedata
-from typing import Callable, Mapping, Sequence
+from typing import Sequence
 
 CJK = r"\x{4E00}-\x{9FFF}\x{3400}-\x{4DBF}\x{F900}-\x{FAFF}"
 
@@ -60,8 +60,9 @@ def strip_html(text: str) -> str:
 _opencc = {}
 
 
-def to_simplified(text: str, config: str = "t2s") -> str:
-    """Traditional to simplified Chinese with OpenCC (the converter is built once per worker)."""
+def to_simplified(text: str, config: str) -> str:
+    """Traditional to simplified Chinese with the OpenCC conversion ``config`` (``clean.opencc_config``;
+    the converter is built once per worker)."""
     conv = _opencc.get(config)
     if conv is None:
         import opencc
@@ -88,7 +89,7 @@ EMOJI = (
 EMOTE = r"[\[【]([" + CJK + r"]{1,8})[\]】]"
 
 
-# ------------------------------------------------------------------ the map rules in Python
+# ------------------------------------------------------------------ Java regexes in Python
 _HEX = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
 
 
@@ -98,7 +99,7 @@ def java_regex(pattern: str) -> re.Pattern:
 
 
 # Java's `.` does not match line terminators; Python's only excludes \n.
-_ANY = "[^\n\r\u0085\u2028\u2029]"
+JAVA_DOT = "[^\n\r\u0085\u2028\u2029]"
 
 
 def _is_punct_or_symbol(ch: str) -> bool:
@@ -118,50 +119,3 @@ def collapse_punct_runs(text: str) -> str:
 def any_of(patterns: Sequence[str]) -> str:
     """One regex matching any of ``patterns`` (one that matches nothing when there are none)."""
     return "|".join(f"(?:{p})" for p in patterns) if patterns else "(?!)"
-
-
-def python_rules(options: Mapping) -> dict[str, Callable[[str], str]]:
-    """The map rules as str -> str functions, configured from the ``clean`` config section."""
-    def sub(pattern: str, repl: str) -> Callable[[str], str]:
-        rx = java_regex(pattern)
-        return lambda s: rx.sub(repl, s)
-
-    char_run, phrase_rep = int(options.get("max_char_run", 3)), int(options.get("max_phrase_repeats", 2))
-    chars = re.compile("(" + _ANY + ")\\1{" + str(char_run) + ",}")
-    phrases = re.compile("(" + _ANY + "{2,10}?)\\1{" + str(phrase_rep) + ",}")
-    spaces = java_regex(r"[\s\x{3000}\x{00A0}\x{200B}]+")
-    emote = java_regex(EMOTE)
-    opencc_config = str(options.get("opencc_config", "t2s"))
-    return {
-        "hz_decode": decode_hz,
-        "nfkc": nfkc,
-        "html": strip_html,
-        "t2s": lambda s: to_simplified(s, opencc_config),
-        "email": sub(EMAIL, " [EMAIL] "),
-        "url": sub(URL, " [URL] "),
-        "id_number": sub(ID_NUMBER, " [ID] "),
-        "phone": sub(PHONE, " [PHONE] "),
-        "emoji": sub(EMOJI, " "),
-        "emote": (lambda s: emote.sub(" ", s)) if options.get("emotes", "unwrap") == "drop"
-                 else (lambda s: emote.sub(r" \1 ", s)),
-        "boilerplate_prefix": sub(any_of(list(options.get("strip_patterns") or [])), " "),
-        "punct_runs": collapse_punct_runs,
-        "repeat_phrase": lambda s: phrases.sub(lambda m: m.group(1) * phrase_rep, s),
-        "repeat_char": lambda s: chars.sub(lambda m: m.group(1) * char_run, s),
-        "whitespace": lambda s: spaces.sub(" ", s).strip(" "),
-    }
-
-
-def python_cleaner(options: Mapping, names: Sequence[str]) -> Callable[[str | None], str]:
-    """str -> cleaned str: the map rules among ``names`` (``clean.rules``), in order; filters are
-    skipped (they drop rows, they do not change text)."""
-    known = python_rules(options)
-    steps = [known[n] for n in names if n in known]
-
-    def clean(text: str | None) -> str:
-        out = text or ""
-        for step in steps:
-            out = step(out)
-        return out
-
-    return clean

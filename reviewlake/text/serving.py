@@ -38,8 +38,9 @@ def preprocessing(cfg) -> dict[str, Any]:
 @dataclass
 class TextToIds:
     """Raw review text -> the model's ids, as the pipeline does it: the clean map rules
-    (:func:`reviewlake.text.clean_text.python_cleaner`, held equal to the Spark rules by a test), jieba
-    with the same user dictionary and stopwords, the vocabulary, padding to ``max_len``."""
+    (:func:`reviewlake.text.clean_rules.python_cleaner`: the rules' Python forms, held equal to
+    their Spark forms by a test), jieba with the same user dictionary and stopwords, the
+    vocabulary, padding to ``max_len``."""
     clean: Callable[[str | None], str]
     spec: Any               # reviewlake.text.segment.SegmenterSpec
     vocab: Mapping[str, int]
@@ -47,7 +48,7 @@ class TextToIds:
 
     @classmethod
     def from_preprocessing(cls, prep: Mapping[str, Any], vocab: Mapping[str, int], max_len: int) -> "TextToIds":
-        from reviewlake.text.clean_text import python_cleaner
+        from reviewlake.text.clean_rules import python_cleaner
         from reviewlake.text.segment import SegmenterSpec, available_backends
 
         seg = prep["segment"]

@@ -29,7 +29,7 @@ def test_whole_corpus_token_for_token(segmenter_spec, hmm):
 
 
 def test_whole_corpus_cleaned_as_the_pipeline_cleans(segmenter_spec):
-    from reviewlake.text.clean_text import python_cleaner
+    from reviewlake.text.clean_rules import python_cleaner
 
     cfg = load_config()
     clean = python_cleaner(cfg["clean"], list(cfg["clean.rules"]))

@@ -1,17 +1,20 @@
 """Each cleaning rule on real examples (several from the bundled corpus), one Spark job per rule
 table; property tests on the pure-Python twin (cleaning is idempotent and never raises on arbitrary
-Unicode), and the twin held equal to the Spark rules."""
+Unicode); every declared rule's Spark form held equal to its Python form, and the twin to the Spark
+chain."""
 from __future__ import annotations
 
 import random
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
 from reviewlake.lake import clean
-from reviewlake.text.clean_rules import decode_hz, strip_html, to_simplified
+from reviewlake.core.config import DEFAULTS_FILE
+from reviewlake.text.clean_rules import RULES, decode_hz, python_cleaner, strip_html, to_simplified
 
 # (rule, input, expected output of that rule alone)
 MAP_CASES = [
@@ -80,7 +83,7 @@ def test_python_helpers():
     assert decode_hz("plain") == "plain"
     assert decode_hz("~{broken") == "~{broken"
     assert strip_html("&amp;lt;b&amp;gt;") == " "  # a double-escaped tag is still a tag
-    assert to_simplified("頭髮") == "头发"
+    assert to_simplified("頭髮", "t2s") == "头发"
 
 
 unicode_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
@@ -90,13 +93,13 @@ review_like = st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join)
 
 
 def python_twin(cfg):
-    from reviewlake.text.clean_text import python_cleaner
-
     return python_cleaner(cfg["clean"], list(cfg["clean.rules"]))
 
 
 # Properties run on the pure-Python twin (no Spark job per example); the twin is held equal to the
-# Spark rules below: on the cases, the corpus sample and 1,000 generated strings per emote mode.
+# Spark rules below: rule by rule on the cases, the corpus sample, adversarial and 1,000 generated
+# strings (as they come and as the rules before leave them), and the whole chain on the cases and
+# the corpus sample.
 # 25 examples, as when this ran on Spark: with thousands, Hypothesis finds inputs that one pass
 # does not leave at a fixed point (digit runs that repeat_char shortens into a phone number,
 # unwrapped emotes that whitespace turns into a phrase repeat): docs/testing.md, known limits.
@@ -133,7 +136,21 @@ def generated_texts(n: int, seed: int) -> list[str]:
     return out
 
 
-def spark_vs_python(spark, cfg, texts):
+# Strings where Java and Python differ (line terminators for `.`, ASCII `\s`/`\d`, what trim and
+# strip remove, full-width forms, nested escapes and brackets, runs next to the placeholders).
+ADVERSARIAL = [
+    "", "a\rb\u2028c\u0085d", "好\r\r\r\r\r", "好\u2028好\u2028好\u2028好\u2028", "哈哈\n哈哈\n哈哈\n哈哈",
+    "！\u00a0！\u200b！", "\U0001F600\U0001F600x", "ＷＷＷ．ＴＥＳＴ．ＣＯＭ看看", "電話：０１０－６２３４５６７８",
+    "\x0b\x0c 好 \x1c\x1d\x1e\x1f\x85", " \t\u3000\u00a0\u200b ", "１３８１２３４５６７８", "١٣٨١٢٣٤٥٦٧٨",
+    "HTTP://X.CN/A?B=1 WWW.Y.COM", "x@y.z 138-1234-5678 4001234567 ０１０ 62345678", "11010519491231002x1",
+    "[哈哈][哈哈][哈哈][哈哈]", "【赞】【赞】【赞】", "[哈哈哈哈哈哈哈哈哈] [URL] [URL] [URL] [URL]",
+    "!!!???。。。‼‼〰〰", "~{N@Iz<dC;~}~{", "&amp;lt;b&amp;gt;好", "<!-- 注释 -->好<br/>好", "&#x1F600;&#12354;",
+    "abababababab", "好好好好好好好好", "非常不错非常不错非常不错非常不错", "補充點評 2008年2月25日 : 很好",
+    "免费注册  网站导航", "a" * 5001, "好" * 5001,
+]
+
+
+def spark_vs_python_chain(spark, cfg, texts):
     df = spark.createDataFrame([(t,) for t in texts], "raw_text string")
     got = [r.text for r in clean.apply_rules(df, clean.build_rules(cfg)).select("raw_text", "text").collect()]
     py = python_twin(cfg)
@@ -141,18 +158,73 @@ def spark_vs_python(spark, cfg, texts):
 
 
 def test_python_cleaner_equals_spark_on_cases_and_the_corpus(spark, make_cfg, corpus_sample):
-    texts = [i for _, i, _ in MAP_CASES] + [None, "", "a\rb\u2028c\u0085d", "好\r\r\r\r\r", "！\u00a0！\u200b！",
-             "\U0001F600\U0001F600x", "ＷＷＷ．ＴＥＳＴ．ＣＯＭ看看", "電話：０１０－６２３４５６７８"]
+    texts = [i for _, i, _ in MAP_CASES] + [None] + ADVERSARIAL
     for name in ("pos.txt", "neg.txt"):
         texts += (corpus_sample / name).read_text(encoding="utf-8").splitlines()
-    assert spark_vs_python(spark, make_cfg(), texts) == []
+    assert spark_vs_python_chain(spark, make_cfg(), texts) == []
 
 
-@pytest.mark.parametrize("emotes", ["unwrap", "drop"])
-def test_python_cleaner_equals_spark_on_generated_text(spark, make_cfg, emotes):
-    texts = generated_texts(1000, seed=20261201)
-    assert len(set(texts)) > 900
-    assert spark_vs_python(spark, make_cfg(f"clean.emotes={emotes}"), texts) == []
+# Every key of the clean section set off its default: a rule that reads a key is compared under
+# the defaults and under these (test_every_rule_key_has_a_default_and_a_variant keeps this complete).
+VARIANT = ("clean.emotes=drop", "clean.opencc_config=tw2s", "clean.max_char_run=2", "clean.max_phrase_repeats=3",
+           "clean.min_chars=5", "clean.max_chars=40", "clean.min_cjk_ratio=0.5",
+           r"clean.strip_patterns=['^\s*好+', '(?i:http)\S*']", r"clean.boilerplate_patterns=['不错\s*的', '^\d+$']")
+RULE_CASES = [pytest.param(r, (), id=f"{r.name}-defaults") for r in RULES] + \
+             [pytest.param(r, VARIANT, id=f"{r.name}-variant") for r in RULES if r.keys]
+
+
+def test_every_rule_key_has_a_default_and_a_variant():
+    """Defaults live only in reviewlake/conf/reviewlake.yaml: every key a rule reads is there, every key
+    of the clean section is read by a rule (or is ``rules``), and VARIANT sets each one."""
+    defaults = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))["clean"]
+    read = {k for r in RULES for k in r.config_keys}
+    assert read == {f"clean.{k}" for k in defaults} - {"clean.rules"}
+    assert read == {v.split("=")[0] for v in VARIANT}
+    assert set(defaults["rules"]) <= {r.name for r in RULES}
+
+
+def rule_inputs(cfg, corpus_sample, rule) -> list[str]:
+    """What ``rule`` is compared on: the cases, the adversarial strings, the corpus sample and
+    generated text, both as they come and as the configured rules before ``rule`` leave them (what
+    it sees in the job). Equal forms on both, rule by rule, make the whole chains equal too."""
+    raw = [i for _, i, _ in MAP_CASES] + ADVERSARIAL + generated_texts(1000, seed=20261201)
+    for name in ("pos.txt", "neg.txt"):
+        raw += (corpus_sample / name).read_text(encoding="utf-8").splitlines()
+    names = list(cfg["clean.rules"])
+    before = names[:names.index(rule.name)] if rule.name in names else []
+    prefix = python_cleaner(cfg["clean"], before)
+    return list(dict.fromkeys(raw + [prefix(t) for t in raw]))
+
+
+@pytest.mark.parametrize("rule, overrides", RULE_CASES)
+def test_spark_form_equals_python_form(spark, make_cfg, corpus_sample, rule, overrides):
+    """Every declared rule (a new one is covered by being declared): its Spark form and its Python
+    form give the same text (map) or the same keep/drop (filter) on every input."""
+    cfg = make_cfg(*overrides)
+    texts = rule_inputs(cfg, corpus_sample, rule)
+    df = spark.createDataFrame([(t,) for t in texts], "t string")
+    got = [r[0] for r in df.select(rule.spark_form(cfg["clean"])(F.col("t"))).collect()]
+    py = rule.python_form(cfg["clean"])
+    differ = [(t, s, py(t)) for t, s in zip(texts, got) if s != py(t)]
+    assert len(got) == len(texts) > 1000 and differ == []
+
+
+def test_punct_runs_forms_differ_only_on_characters_the_jvm_does_not_know(spark, make_cfg):
+    """``punct_runs`` reads Unicode categories from the JVM (Java's ``\\p{P}``/``\\p{S}``) and from
+    Python (``unicodedata``), whose Unicode versions differ (JDK 17: 13.0, Python 3.11: 14.0). The
+    forms agree on every punctuation mark or symbol the JVM has assigned; a run of a newer one is
+    collapsed by serving and kept by Spark (none occurs in the bundled corpus)."""
+    import sys
+    import unicodedata
+
+    rule = {r.name: r for r in RULES}["punct_runs"]
+    options = make_cfg()["clean"]
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] in "PS"]
+    df = spark.createDataFrame([(c * 3,) for c in chars], "t string")
+    rows = df.select(rule.spark_form(options)(F.col("t")).alias("s"), F.col("t").rlike(r"^\p{Cn}+$").alias("cn")).collect()
+    py = rule.python_form(options)
+    differ = [(c, r.cn) for c, r in zip(chars, rows) if r.s != py(c * 3)]
+    assert len(chars) > 8000 and all(cn for _, cn in differ)
 
 
 def test_cleaning_is_idempotent_on_every_line_of_the_corpus(make_cfg):

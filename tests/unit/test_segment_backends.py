@@ -19,7 +19,7 @@ def both(spec: SegmenterSpec, hmm: bool):
 
 
 def test_corpus_sample_raw_and_cleaned(segmenter_spec, corpus_sample):
-    from reviewlake.text.clean_text import python_cleaner
+    from reviewlake.text.clean_rules import python_cleaner
 
     cfg = load_config()
     clean = python_cleaner(cfg["clean"], list(cfg["clean.rules"]))
