@@ -25,8 +25,8 @@ help:  ## list the targets
 setup:  ## virtualenv + pinned stack + horovod + Delta jars + bundled corpus (idempotent)
 	@bash scripts/setup.sh
 
-demo: setup  ## setup, then the whole flow on the bundled corpus: silver -> gold -> train -> score
-	$(MAKE) --no-print-directory clean-reviews features train score
+demo: setup  ## setup, then the whole flow on the bundled corpus in one driver: silver -> gold -> train -> score
+	$(SUBMIT) pipelines/run_all.py --train --input $(INPUT) --model-version latest $(JOB_ARGS)
 	@$(VENV)/bin/python scripts/where.py --lakehouse $(LAKEHOUSE)
 
 clean-reviews: setup  ## ingest + clean + dedupe + segment -> bronze/silver (INPUT=..., LAKEHOUSE=...)
@@ -42,9 +42,11 @@ score: setup  ## batch scoring of silver rows -> gold.predictions (MODEL=<versio
 	$(SUBMIT) pipelines/score_reviews.py --model-version $(MODEL) $(JOB_ARGS)
 
 TRAIN ?=
-nightly: setup  ## the chain clean-reviews -> features -> [train: TRAIN=1] -> score; stops at the first failure
-	$(VENV)/bin/python pipelines/run_all.py --input $(INPUT) --model-version $(MODEL) --spark-submit "$(SUBMIT)" \
-	  $(JOB_ARGS) $(if $(filter 1 true yes,$(TRAIN)),--train,$(if $(TRAIN),--no-train))
+ISOLATED ?=
+nightly: setup  ## the chain clean-reviews -> features -> [train: TRAIN=1] -> score in one driver (ISOLATED=1: a spark-submit per step); stops at the first failure
+	$(SUBMIT) pipelines/run_all.py --input $(INPUT) --model-version $(MODEL) --spark-submit "$(SUBMIT)" \
+	  $(JOB_ARGS) $(if $(filter 1 true yes,$(TRAIN)),--train,$(if $(TRAIN),--no-train)) \
+	  $(if $(filter 1 true yes,$(ISOLATED)),--isolated,$(if $(ISOLATED),--no-isolated))
 
 TABLE ?=
 VERSION ?=

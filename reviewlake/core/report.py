@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 log = logging.getLogger("reviewlake.report")
 
@@ -26,6 +26,7 @@ class StageResult:
     rows_in: int | None = None
     rows_out: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    spark_jobs: int | None = None      # Spark jobs the stage started (when the run is watched)
 
 
 @dataclass
@@ -35,20 +36,32 @@ class RunReport:
     started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     stages: list[StageResult] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    _work: Any = field(default=None, repr=False)
+
+    def watch(self, spark: Any, tables: Mapping[str, str]) -> None:
+        """Count this run's Spark jobs and the Delta commits of ``tables`` (``{name: uri}``) until
+        :meth:`write`; see :mod:`reviewlake.core.spark_work`."""
+        from reviewlake.core.spark_work import SparkWork
+
+        self._work = SparkWork(spark, self.run_id, tables).start()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[StageResult]:
         """Time a stage; the body fills rows_in/rows_out/detail of the yielded result."""
         result = StageResult(name)
         start = time.perf_counter()
+        jobs_before = self._work.jobs_so_far() if self._work is not None else None
         log.info("[%s] %s ...", self.job, name)
         try:
             yield result
         finally:
             result.seconds = round(time.perf_counter() - start, 3)
+            if jobs_before is not None and self._work is not None:
+                result.spark_jobs = self._work.jobs_so_far() - jobs_before
             self.stages.append(result)
-            log.info("[%s] %s: in=%s out=%s %.1fs %s", self.job, name, result.rows_in,
-                     result.rows_out, result.seconds, _fmt(result.detail))
+            log.info("[%s] %s: in=%s out=%s %.1fs%s %s", self.job, name, result.rows_in, result.rows_out,
+                     result.seconds, "" if result.spark_jobs is None else f" jobs={result.spark_jobs}",
+                     _fmt(result.detail))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,14 +75,19 @@ class RunReport:
 
     def table(self) -> str:
         """The per-stage summary as an aligned text table (rows in/out, seconds, details)."""
-        lines = [f"{'stage':<16}{'rows in':>10}{'rows out':>10}{'seconds':>9}  detail"]
+        lines = [f"{'stage':<16}{'rows in':>10}{'rows out':>10}{'seconds':>9}{'jobs':>6}  detail"]
         for s in self.stages:
             fmt = lambda v: "-" if v is None else str(v)
-            lines.append(f"{s.name:<16}{fmt(s.rows_in):>10}{fmt(s.rows_out):>10}{s.seconds:>9.1f}  "
+            lines.append(f"{s.name:<16}{fmt(s.rows_in):>10}{fmt(s.rows_out):>10}{s.seconds:>9.1f}{fmt(s.spark_jobs):>6}  "
                          + json.dumps(s.detail, ensure_ascii=False, default=str)[:300])
         return "\n".join(lines)
 
     def write(self, reports_dir: Path) -> Path:
+        if self._work is not None:
+            self.summary["spark"] = self._work.finish()
+            self._work = None
+            log.info("[%s] %d Spark jobs, %d Delta commits %s", self.job, self.summary["spark"]["jobs"],
+                     self.summary["spark"]["delta_commits_total"], self.summary["spark"]["delta_commits"])
         out = reports_dir / "runs" / self.job / f"{self.run_id}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")

@@ -36,6 +36,7 @@ class Lock:
 @dataclass(frozen=True)
 class Nightly:
     train: bool
+    isolated: bool
     spark_submit: str
 
 

@@ -113,6 +113,7 @@ def build_features(silver: DataFrame, cfg: Config, report: RunReport) -> tuple[D
 def run(spark: SparkSession, cfg: Config, force: bool = False) -> RunReport:
     report = RunReport("build_features")
     t = table_uris(cfg)
+    report.watch(spark, {k: v for k, v in t.items() if k != "silver"})
     try:
         if not delta_io.exists(spark, t["silver"]):
             raise InputError("silver/reviews does not exist: run clean_reviews first")

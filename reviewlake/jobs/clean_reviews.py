@@ -365,6 +365,7 @@ def run(spark: SparkSession, cfg: Config, inputs: Sequence[str], full: bool = Fa
         redo_batches: Sequence[str] = (), since: str | None = None) -> RunReport:
     """The whole job; returns its report (also written under ``reports_dir``)."""
     report = RunReport("clean_reviews")
+    report.watch(spark, table_uris(cfg))
     try:
         run_ingest(spark, cfg, inputs, report, full=full, redo_batches=redo_batches, since=since)
         run_silver(spark, cfg, report, full=full)

@@ -250,6 +250,7 @@ def run(spark: SparkSession, cfg: Config, tables: Sequence[str] = (),
         require_table(spark, uri_of(cfg, name), name)
     preflight(spark, cfg, names)
     report, results, busy = RunReport("maintain"), [], []
+    report.watch(spark, {name: uri_of(cfg, name) for name in names})
     for name in names:
         try:
             with job_lock(cfg, writer_job(name), report.run_id, spark_factory or (lambda: spark)), \

@@ -1,16 +1,22 @@
-"""The nightly chain behind ``pipelines/run_all.py`` (``make nightly``): plan the steps, run each as a spark-submit,
-stop at the first failure with the step's exit code.
+"""The nightly chain behind ``pipelines/run_all.py`` (``make nightly``, ``make demo``): plan the
+steps, run them in order, stop at the first failure with the step's exit code.
 
-Each step is its own ``spark-submit`` of the job's entry script, not a call in this process:
-every job gets a fresh driver JVM (training sets up Horovod task slots of its own; a step that
-runs out of memory or is killed takes no other step down), the exit code is the job's own, and
-the commands are those of the Makefile targets and of the Airflow DAG (deploy/airflow), so a
-nightly run behaves exactly like the jobs run one by one. The price is ~10 s of JVM start per
-step. Each job takes its own run lock, so the chain holds none and starts no Spark.
+By default every step runs in this process, one driver and one Spark session for the whole chain:
+the JVM start, the session and Delta's warm-up are paid once, not once per job. Each step is still
+the job's own ``main`` (its argument parsing, config validation, run lock, run report, exit code
+and commit sequence), so a chain behaves like the jobs run one by one; a step that fails stops the
+chain with its code. Run the chain itself under ``spark-submit`` (``make nightly`` does) so the
+driver gets its memory settings.
+
+``--isolated`` (``nightly.isolated: true``) runs each step as its own ``spark-submit`` of the job
+module instead (the commands of the Airflow DAG, deploy/airflow): a step that runs out of memory
+or is killed takes no other step down, at the price of a JVM, a session and a Delta warm-up per
+step. Each job takes its own run lock, so the chain holds none.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import shlex
 import shutil
@@ -76,14 +82,38 @@ def command(submit: Sequence[str], step: Step) -> list[str]:
     return [*submit, str(JOBS / f"{step.name}.py"), *step.argv]
 
 
-def run_steps(steps: Sequence[Step], submit: Sequence[str], runner: Callable[[list[str]], int]) -> None:
+def in_process(step: Step) -> int:
+    """Run ``step`` in this process: the job module's ``main`` (its Spark session is this process's)."""
+    main = importlib.import_module(f"reviewlake.jobs.{step.name}").main
+    try:
+        return main(list(step.argv))
+    except SystemExit as exc:       # argparse rejected the arguments
+        return exc.code if isinstance(exc.code, int) else 2
+    finally:                        # what one job cached is not the next one's memory
+        from pyspark.sql import SparkSession
+
+        session = SparkSession.getActiveSession()
+        if session is not None:
+            session.catalog.clearCache()
+
+
+def isolated(submit: Sequence[str]) -> Callable[[Step], int]:
+    """Run each step as its own ``spark-submit`` (a fresh driver per job)."""
+    return lambda step: subprocess.run(command(submit, step), check=False).returncode
+
+
+def describe(step: Step, submit: Sequence[str] | None) -> str:
+    return shlex.join(command(submit, step)) if submit is not None else \
+        f"in-process: reviewlake.jobs.{step.name}.main({shlex.join(step.argv)})"
+
+
+def run_steps(steps: Sequence[Step], runner: Callable[[Step], int], submit: Sequence[str] | None = None) -> None:
     """Run the steps in order; raise :class:`StepFailed` at the first non-zero exit."""
     for i, step in enumerate(steps):
-        cmd = command(submit, step)
         position = f"{i + 1}/{len(steps)}"
-        log.info("step %s %s: %s", position, step.name, shlex.join(cmd))
+        log.info("step %s %s: %s", position, step.name, describe(step, submit))
         start = time.monotonic()
-        code = exit_code(runner(cmd))
+        code = exit_code(runner(step))
         log.info("step %s %s: exit %d after %.1f s", position, step.name, code, time.monotonic() - start)
         if code != 0:
             raise step_failed(step.name, position, code, [s.name for s in steps[i + 1:]])
@@ -101,15 +131,17 @@ def submit_command(value: str) -> list[str]:
 def run(args: argparse.Namespace, cfg: Config) -> None:
     """Plan the chain and run it (or only print it with ``--dry-run``)."""
     steps = plan(args, cfg)
+    separate = cfg["nightly.isolated"] if args.isolated is None else args.isolated
     value = args.spark_submit or cfg["nightly.spark_submit"]
     if args.dry_run:
         for step in steps:
-            print(shlex.join(command(shlex.split(value), step)))
+            print(describe(step, shlex.split(value) if separate else None))
         return
-    submit = submit_command(value)
+    submit = submit_command(value) if separate else None
     start = time.monotonic()
-    run_steps(steps, submit, lambda cmd: subprocess.run(cmd, check=False).returncode)
-    log.info("nightly chain done: %s in %.1f s", " -> ".join(s.name for s in steps), time.monotonic() - start)
+    run_steps(steps, isolated(submit) if separate else in_process, submit)
+    log.info("nightly chain done (%s): %s in %.1f s", "isolated" if separate else "one driver",
+             " -> ".join(s.name for s in steps), time.monotonic() - start)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train", action=argparse.BooleanOptionalAction, default=None,
                    help="also train a new model before scoring (default: nightly.train)")
     p.add_argument("--model-version", help="model scored by score_reviews (default: score.model_version)")
-    p.add_argument("--spark-submit", help="command that runs each step (default: nightly.spark_submit)")
+    p.add_argument("--isolated", action=argparse.BooleanOptionalAction, default=None,
+                   help="one spark-submit per step instead of one driver for the chain (default: nightly.isolated)")
+    p.add_argument("--spark-submit", help="with --isolated: the command that runs each step (default: nightly.spark_submit)")
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     return cli.run("run_all", run, p, argv, lock=False)

@@ -133,6 +133,7 @@ def run(spark: SparkSession, cfg: Config, model_version: str | None = None) -> d
     models_dir = local_path(to_uri(cfg["models_dir"]))
     silver_uri = tables.uri(cfg, "silver", "reviews")
     out_uri = tables.uri(cfg, "gold", "predictions")
+    report.watch(spark, {"predictions": out_uri})
     try:
         with report.stage("resolve_model") as st:
             version = export.resolve_version(models_dir, model_version or cfg["score.model_version"])

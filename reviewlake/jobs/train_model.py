@@ -194,6 +194,7 @@ def tfidf_logreg_baseline(spark: SparkSession, cfg: Config, class_names: list[st
 def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
     """The whole job; returns ``{version, model_dir, metrics, report}`` (report also written)."""
     report = RunReport("train_model")
+    report.watch(spark, {})               # writes no table: its Spark jobs only
     models_dir = local_path(to_uri(cfg["models_dir"]))
     try:
         with report.stage("read_gold") as st:

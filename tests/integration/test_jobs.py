@@ -63,6 +63,28 @@ def test_run_report_holds_per_stage_and_per_rule_figures(lake):
     assert (root / "reports" / "data_docs" / "index.html").exists()
 
 
+def test_run_reports_count_their_spark_jobs_and_delta_commits(spark, lake):
+    """summary.spark of the runs that built the lakehouse: Spark jobs counted by Spark's status
+    tracker, Delta commits per table counted from the _delta_log, the latter checked against the
+    tables' own history (the commits whose userMetadata names the run)."""
+    _, cfg, root = lake
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    for job, keys in (("clean_reviews", ("silver", "disposition", "index")),
+                      ("build_features", ("vocab", "labels", "features"))):
+        runs = sorted(p for p in (root / "reports" / "runs" / job).glob("*.json") if p.name != "latest.json")
+        report = json.loads(runs[0].read_text(encoding="utf-8"))
+        work = report["summary"]["spark"]
+        assert work["jobs"] >= 5, (job, work)
+        assert work["delta_commits_total"] == sum(work["delta_commits"].values())
+        uris = {t.key: t.uri(cfg) for t in tables.CATALOGUE}
+        for key in keys:
+            tagged = DeltaTable.forPath(spark, uris[key]).history() \
+                .where(F.col("userMetadata").contains(report["run_id"])).count()
+            assert work["delta_commits"].get(key, 0) == tagged >= 1, (job, key, work, tagged)
+
+
 def test_tables_are_plain_delta_with_history(spark, lake):
     _, cfg, _ = lake
     from delta.tables import DeltaTable

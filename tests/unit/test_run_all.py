@@ -1,4 +1,5 @@
-"""The nightly chain (reviewlake/jobs/nightly.py) with a stand-in spark-submit that records its calls:
+"""The nightly chain (reviewlake/jobs/nightly.py): isolated, with a stand-in spark-submit that records its calls;
+in one driver, with stand-in job mains. Either way:
 order, arguments, stop at the first failure, exit code of the failed step."""
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def calls(log: Path) -> list[list[str]]:
 
 def test_runs_the_chain_in_order_without_training_by_default(fake_submit, tmp_path):
     submit, log = fake_submit
-    code = nightly.main(["--spark-submit", submit, "--input", "data/x", "--lakehouse", str(tmp_path / "lh"),
+    code = nightly.main(["--isolated", "--spark-submit", submit, "--input", "data/x", "--lakehouse", str(tmp_path / "lh"),
                          "--conf", "features.max_len=80", "--model-version", "v7"])
     assert code == 0
     got = calls(log)
@@ -55,17 +56,17 @@ def test_runs_the_chain_in_order_without_training_by_default(fake_submit, tmp_pa
 
 def test_training_is_a_switch(fake_submit):
     submit, log = fake_submit
-    assert nightly.main(["--spark-submit", submit, "--train"]) == 0
+    assert nightly.main(["--isolated", "--spark-submit", submit, "--train"]) == 0
     assert [c[0] for c in calls(log)] == ["clean_reviews", "build_features", "train_model", "score_reviews"]
     log.unlink()
-    assert nightly.main(["--spark-submit", submit, "--conf", "nightly.train=true", "--no-train"]) == 0
+    assert nightly.main(["--isolated", "--spark-submit", submit, "--conf", "nightly.train=true", "--no-train"]) == 0
     assert "train_model" not in [c[0] for c in calls(log)]
 
 
 def test_stops_at_the_first_failure_with_its_exit_code(fake_submit, monkeypatch, capsys):
     submit, log = fake_submit
     monkeypatch.setenv("FAKE_FAIL", "build_features=3")
-    assert nightly.main(["--spark-submit", submit, "--train"]) == 3
+    assert nightly.main(["--isolated", "--spark-submit", submit, "--train"]) == 3
     assert [c[0] for c in calls(log)] == ["clean_reviews", "build_features"]
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last == ("run_all: error: step 2/4 build_features failed with exit code 3 (quality gate "
@@ -75,20 +76,58 @@ def test_stops_at_the_first_failure_with_its_exit_code(fake_submit, monkeypatch,
 def test_a_locked_step_and_a_killed_step(fake_submit, monkeypatch, capsys):
     submit, log = fake_submit
     monkeypatch.setenv("FAKE_FAIL", "clean_reviews=5")
-    assert nightly.main(["--spark-submit", submit]) == 5
+    assert nightly.main(["--isolated", "--spark-submit", submit]) == 5
     assert "another run holds the job's lock" in capsys.readouterr().err
     monkeypatch.setenv("FAKE_FAIL", "score_reviews=-9")
-    assert nightly.main(["--spark-submit", submit]) == 137
+    assert nightly.main(["--isolated", "--spark-submit", submit]) == 137
     assert "step 3/3 score_reviews failed with exit code 137 (killed by signal 9)" in capsys.readouterr().err
 
 
 def test_missing_spark_submit_is_a_usage_error(tmp_path, capsys):
-    assert nightly.main(["--spark-submit", str(tmp_path / "nope")]) == 2
+    assert nightly.main(["--isolated", "--spark-submit", str(tmp_path / "nope")]) == 2
     assert "spark-submit command not found" in capsys.readouterr().err
 
 
 def test_dry_run_prints_the_commands(capsys):
-    assert nightly.main(["--dry-run", "--spark-submit", "spark-submit --driver-memory 6g"]) == 0
+    assert nightly.main(["--dry-run", "--isolated", "--spark-submit", "spark-submit --driver-memory 6g"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("spark-submit --driver-memory 6g ") for line in lines)
     assert lines[0].split()[3].endswith(os.path.join("reviewlake", "jobs", "clean_reviews.py"))
+
+
+@pytest.fixture
+def fake_mains(monkeypatch):
+    """Stand-in ``main`` of every job, recording its argv; ``codes`` sets a job's exit code."""
+    from reviewlake.jobs import build_features, clean_reviews, score_reviews, train_model
+
+    seen, codes = [], {}
+    for module in (clean_reviews, build_features, train_model, score_reviews):
+        name = module.__name__.rsplit(".", 1)[1]
+        monkeypatch.setattr(module, "main", lambda argv, name=name: seen.append((name, argv)) or codes.get(name, 0))
+    return seen, codes
+
+
+def test_one_driver_runs_each_job_main_in_order(fake_mains, tmp_path):
+    seen, _ = fake_mains
+    assert nightly.main(["--input", "data/x", "--lakehouse", str(tmp_path / "lh"), "--model-version", "v7"]) == 0
+    assert [name for name, _ in seen] == ["clean_reviews", "build_features", "score_reviews"]
+    assert seen[0][1] == ["--input", "data/x", "--lakehouse", str(tmp_path / "lh")]
+    assert seen[2][1] == ["--model-version", "v7", "--lakehouse", str(tmp_path / "lh")]
+
+
+def test_one_driver_stops_at_the_first_failure_with_its_code(fake_mains, capsys):
+    seen, codes = fake_mains
+    codes["build_features"] = 4
+    assert nightly.main(["--train"]) == 4
+    assert [name for name, _ in seen] == ["clean_reviews", "build_features"]
+    assert "step 2/4 build_features failed with exit code 4 (invariant broken); not run: train_model, score_reviews" \
+        in capsys.readouterr().err
+
+
+def test_one_driver_is_the_default_and_isolated_a_setting(capsys):
+    assert nightly.main(["--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "in-process: reviewlake.jobs.clean_reviews.main()"
+    assert nightly.main(["--dry-run", "--conf", "nightly.isolated=true"]) == 0
+    first = capsys.readouterr().out.splitlines()[0].split()
+    assert first[3].endswith(os.path.join("reviewlake", "jobs", "clean_reviews.py")) and first[4:] == [
+        "--conf", "nightly.isolated=true"]
