@@ -150,3 +150,30 @@ def test_the_blocker_blocks(tmp_path):
     out = subprocess.run([sys.executable, "-c", BLOCK_PYSPARK + "import pyspark"], capture_output=True, text=True,
                          cwd=tmp_path, timeout=60)
     assert out.returncode != 0 and "blocked" in out.stderr
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebooks_use_names_the_package_has(notebook):
+    """The notebooks run in the system tier; this catches a renamed module or function at once: every
+    ``from reviewlake... import x`` resolves, and every ``module.attr`` on an imported reviewlake
+    module exists."""
+    import importlib
+    import importlib.util
+    import json
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    tree = ast.parse("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
+    modules = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("reviewlake"):
+            parent = importlib.import_module(node.module)
+            for a in node.names:
+                sub = f"{node.module}.{a.name}"
+                is_module = hasattr(parent, "__path__") and importlib.util.find_spec(sub) is not None
+                value = importlib.import_module(sub) if is_module else getattr(parent, a.name)
+                modules[a.asname or a.name] = value
+    assert modules, "the notebook imports nothing from reviewlake"
+    missing = [f"{n.value.id}.{n.attr}" for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+               and isinstance(n.value, ast.Name) and isinstance(modules.get(n.value.id), type(ast))
+               and not hasattr(modules[n.value.id], n.attr)]
+    assert missing == []

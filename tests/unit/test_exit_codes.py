@@ -1,5 +1,6 @@
 """Every kind of mistake ends a job with its documented exit code (reviewlake/errors.py, README)
-and one line on stderr; configuration mistakes are caught at start-up, before Spark or any write."""
+and one line on stderr; configuration mistakes are caught at start-up, before Spark or any write.
+(A missing input path: tests/integration/test_jobs.py::test_missing_input_is_a_usage_error.)"""
 from __future__ import annotations
 
 import ast
@@ -55,11 +56,6 @@ def test_an_unknown_clean_rule_exits_2_and_names_the_known_ones(tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 2 and "no_such_rule" in err and "html" in err
     assert not (tmp_path / "lh" / "bronze").exists()
-
-
-def test_a_missing_input_exits_2(spark, tmp_path, capsys):
-    code = clean_reviews.main(["--input", str(tmp_path / "nope"), "--lakehouse", str(tmp_path / "lh")])
-    assert code == 2 and "input not found" in capsys.readouterr().err
 
 
 def test_bad_usage_exits_2(capsys):
