@@ -8,6 +8,7 @@ Local paths are turned into absolute ``file:`` URIs by :func:`to_uri`; ``hdfs:``
 from __future__ import annotations
 
 import copy
+import importlib.resources
 import os
 import re
 from pathlib import Path
@@ -18,7 +19,9 @@ import yaml
 from reviewlake.core.settings import validate
 from reviewlake.errors import ConfigError
 
-PACKAGE_CONF = Path(__file__).resolve().parents[1] / "conf"   # package data: shipped in the wheel and the --py-files zip
+# Package data (the wheel and the --py-files zip carry it): read through importlib.resources, which
+# also reads inside a zip, where a filesystem path would not exist.
+PACKAGE_CONF = importlib.resources.files("reviewlake") / "conf"
 DEFAULTS_FILE = PACKAGE_CONF / "reviewlake.yaml"
 SITE_CONFIG_ENV = "REVIEWLAKE_CONFIG"
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
