@@ -20,6 +20,7 @@ from reviewlake.lake.segment import tokens_column
 from reviewlake.text.clean_rules import declared
 from reviewlake.text.segment import SegmenterSpec
 from reviewlake.core import delta_io, tables
+from reviewlake.core.tally import tally
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.jobs.publish import Stager, commit_metadata, read_commit_metadata
 from reviewlake.core.report import RunReport
@@ -104,12 +105,16 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
         staged_q = stager.stage("bronze.quarantine", quarantine)
         stager.audit(staged_bronze, bronze_suite.reviews_raw(cfg))
 
-        per_file = {r["source_file"]: r["n"] for r in unseen.select("source_file").join(
-            records.groupBy("source_file").agg(F.count("*").alias("n")), "source_file", "left"
-        ).fillna(0, ["n"]).collect()}  # files with no record (empty files) show as 0
+        # one action for every figure of the stage (records read per file, bronze rows,
+        # quarantined rows per reason)
+        figures = tally(read=records.select(F.col("source_file").alias("key")),
+                        bronze=staged_bronze.df.select(F.lit(None).cast("string").alias("key")),
+                        quarantine=staged_q.df.select(F.col("reason").alias("key")))
+        # files with no record (empty files) show as 0
+        per_file = {r["source_file"]: figures["read"].get(r["source_file"], 0) for r in unseen_rows}
         n_records = sum(per_file.values())
-        n_bronze, n_quarantine = staged_bronze.df.count(), staged_q.df.count()
-        reasons = {r["reason"]: r["n"] for r in staged_q.df.groupBy("reason").agg(F.count("*").alias("n")).collect()}
+        n_bronze, reasons = sum(figures["bronze"].values()), figures["quarantine"]
+        n_quarantine = sum(reasons.values())
         if n_records != n_bronze + n_quarantine:
             raise InvariantError(f"ingest: {n_records} records read but {n_bronze} bronze + {n_quarantine} quarantined")
 
@@ -305,9 +310,10 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
     with report.stage("segment+stage") as st:
         staged = {name: stager.stage(f"silver.{name}_changes", changes[name]) for name in SILVER_TABLES}
         after = {name: prospective(published[name], staged[name].df, TABLE_COLUMNS[name]) for name in SILVER_TABLES}
-        counts = {r["outcome"]: r["n"] for r in staged["disposition"].df.where(~F.col(delta_io.DELETE_FLAG))
-                  .groupBy("outcome").agg(F.count("*").alias("n")).collect()}
-        deletes = staged["disposition"].df.where(F.col(delta_io.DELETE_FLAG)).count()
+        ledger = staged["disposition"].df
+        figures = tally(upserts=ledger.where(~F.col(delta_io.DELETE_FLAG)).select(F.col("outcome").alias("key")),
+                        deletes=ledger.where(F.col(delta_io.DELETE_FLAG)).select(F.lit(None).cast("string").alias("key")))
+        counts, deletes = figures["upserts"], sum(figures["deletes"].values())
         st.rows_in = st.rows_out = counts.get("kept", 0)
         st.detail = {"ledger_upserts": counts, "ledger_deletes": deletes}
     if not counts and not deletes:
@@ -319,9 +325,11 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
         stager.audit(staged["disposition"], silver_suite.disposition(cfg), view=lambda _: after["disposition"])
         st.detail = {"suites": [g.suite for g in stager.gates]}
 
-    n_bronze = bronze.count()
-    outcomes = {r["outcome"]: r["n"] for r in after["disposition"].groupBy("outcome").agg(F.count("*").alias("n")).collect()}
-    n_silver = after["silver"].count()
+    # the invariant, from one action over bronze and the two tables as they will be
+    figures = tally(bronze=bronze.select(F.lit(None).cast("string").alias("key")),
+                    outcomes=after["disposition"].select(F.col("outcome").alias("key")),
+                    silver=after["silver"].select(F.lit(None).cast("string").alias("key")))
+    n_bronze, outcomes, n_silver = sum(figures["bronze"].values()), figures["outcomes"], sum(figures["silver"].values())
     if sum(outcomes.values()) != n_bronze:
         raise InvariantError(f"{n_bronze} bronze reviews but {sum(outcomes.values())} disposition rows")
     if outcomes.get("kept", 0) != n_silver:

@@ -85,3 +85,17 @@ def test_segmentation_drops_stopwords_and_whitespace_and_uses_user_dict():
     assert "性价比超高" in tokens
     assert "的" not in tokens and "，" not in tokens and " " not in tokens
     assert segment_text("", spec) == []
+
+
+def test_tally_counts_every_frame_per_key_in_one_action(spark):
+    from reviewlake.core.spark_work import SparkWork
+    from reviewlake.core.tally import tally
+
+    a = spark.createDataFrame([("x",), ("x",), ("y",), (None,)], "key string")
+    b = spark.createDataFrame([(1,), (2,)], "v int").select(F.lit(None).cast("string").alias("key"))
+    empty = spark.createDataFrame([], "key string")
+    work = SparkWork(spark, "tally-test", {}).start()
+    out = tally(a=a, b=b, none=empty)
+    jobs = work.finish()["jobs"]
+    assert out == {"a": {"x": 2, "y": 1, None: 1}, "b": {None: 2}, "none": {}}
+    assert jobs <= 2   # one collect (AQE may add a job for its shuffle), not one per frame
