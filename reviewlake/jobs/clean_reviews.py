@@ -126,10 +126,12 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
                        delete_unmatched=F.col("t.source_file").isin(changed) if changed else None)
         log.info("published %s", t["bronze"])
         # keyed like bronze (one row per record of the file's current version): a rerun after a
-        # crash before the file log commit re-quarantines the same records, never twice
-        delta_io.merge(spark, staged_q.df, t["quarantine"], ["source_file", "record_offset"],
-                       delete_unmatched=F.col("t.source_file").isin(changed) if changed else None)
-        log.info("published %s", t["quarantine"])
+        # crash before the file log commit re-quarantines the same records, never twice. A batch
+        # with nothing quarantined and no changed file would commit an empty MERGE: skipped.
+        if n_quarantine or changed or not delta_io.exists(spark, t["quarantine"]):
+            delta_io.merge(spark, staged_q.df, t["quarantine"], ["source_file", "record_offset"],
+                           delete_unmatched=F.col("t.source_file").isin(changed) if changed else None)
+            log.info("published %s", t["quarantine"])
         file_rows = unseen.withColumn("batch_id", F.lit(batch_id)).withColumn("ingested_at", F.current_timestamp())
         delta_io.merge(spark, file_rows, t["files"], ["source_file", "content_hash"])
         stager.discard()
@@ -174,6 +176,7 @@ def cluster(population: DataFrame, cfg: Config) -> DataFrame:
     clustered = dedupe.assign_clusters(
         population.withColumn("source_label", F.col("label")), lsh_params(cfg), cfg["dedupe.threshold"],
         cfg["dedupe.near_min_chars"], near=cfg["dedupe.near"],
+        local_max_edges=cfg["dedupe.local_components_max_edges"],
     ).persist(StorageLevel.MEMORY_AND_DISK)
     return dedupe.resolve_labels(clustered, policy).withColumn(
         "dropped", F.col("label_conflict") & F.lit(policy == "drop"))

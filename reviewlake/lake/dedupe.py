@@ -5,7 +5,8 @@
 * **Exact**: rows with the same sha-256 of the key; the group's best row is its representative.
 * **Near**: MinHash over character n-gram shingles of the key (:mod:`reviewlake.lake.minhash`, numpy in
   an Arrow pandas UDF), banded LSH, candidate pairs verified by exact Jaccard >= threshold, then
-  clusters by a distributed connected-components step (large-star / small-star on DataFrames).
+  clusters by a connected-components step (union-find on the driver for an edge list of at most
+  ``dedupe.local_components_max_edges``, else large-star / small-star on DataFrames).
   Only representatives whose key has at least ``dedupe.near_min_chars`` characters take part:
   near matching of a few characters is noise.
 * **Survivor** of a cluster: earliest ``created_at`` (nulls last), then smallest ``review_id``;
@@ -14,7 +15,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pandas as pd
 from pyspark.sql import Column, DataFrame
@@ -86,17 +87,50 @@ def verify_pairs(pairs: DataFrame, shingles: DataFrame, threshold: float) -> Dat
     return joined.select("a", "b", jac.alias("jaccard")).where(F.col("jaccard") >= threshold)
 
 
-def connected_components(edges: DataFrame, max_iterations: int = 50) -> DataFrame:
+def components_of(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """node -> smallest node of its connected component, for every node of an undirected edge
+    list (union-find with path compression; the smaller root always stays the root)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in edges:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {x: find(x) for x in parent}
+
+
+def connected_components(edges: DataFrame, max_iterations: int = 50, local_max_edges: int = 0) -> DataFrame:
     """(node, component) for every node of an undirected edge list (columns a, b); the component
-    id is the smallest node id in it. Large-star / small-star (Kiveris et al., 2014): each round
-    is a few joins/aggregations; it converges in O(log n) rounds to stars around the minimum."""
+    id is the smallest node id in it.
+
+    An edge list of at most ``local_max_edges`` distinct edges (an increment's, or a small
+    corpus') is collected and solved on the driver by :func:`components_of`: one Spark action
+    instead of a few per round. A larger one is solved in Spark by large-star / small-star
+    (Kiveris et al., 2014): each round is a few joins/aggregations; it converges in O(log n)
+    rounds to stars around the minimum."""
     spark = edges.sparkSession
+    # persisted: counted, then collected or read by the rounds. (A count, not a limit-collect
+    # probe: Spark runs a limit as a series of growing jobs, each re-planning every shuffle.)
+    e = edges.select(F.least("a", "b").alias("a"), F.greatest("a", "b").alias("b")) \
+             .where(F.col("a") != F.col("b")).distinct().persist(StorageLevel.MEMORY_AND_DISK)
+    n_edges = e.count()
+    if n_edges == 0 or n_edges <= local_max_edges:
+        found = components_of((r["a"], r["b"]) for r in e.collect()) if n_edges else {}
+        e.unpersist()
+        return spark.createDataFrame(sorted(found.items()), "node string, component string")
     # Each round's edges are checkpointed (lineage cut): the plan of round i would otherwise
     # contain round i-1's several times over and grow exponentially.
-    e = edges.select(F.least("a", "b").alias("a"), F.greatest("a", "b").alias("b")) \
-             .where(F.col("a") != F.col("b")).distinct().localCheckpoint()
-    if e.isEmpty():
-        return spark.createDataFrame([], "node string, component string")
+    e = e.localCheckpoint()
     for i in range(max_iterations):
         both = e.unionByName(e.select(F.col("b").alias("a"), F.col("a").alias("b")))
         # large star: connect every larger neighbour of u to the minimum of u's neighbourhood
@@ -140,7 +174,7 @@ def near_edges(reps: DataFrame, params: LshParams, threshold: float, near_min_ch
 
 
 def assign_clusters(df: DataFrame, params: LshParams, threshold: float, near_min_chars: int,
-                    near: bool = True) -> DataFrame:
+                    near: bool = True, local_max_edges: int = 0) -> DataFrame:
     """Add ``dup_cluster_id`` (= survivor's review_id), ``survivor_id``, ``outcome``
     (kept / exact_duplicate / near_duplicate) and ``minhash_bands`` (the bands of the row's key;
     null for keys too short to take part in near matching). ``df`` needs review_id, created_at, text_key, text_hash.
@@ -150,7 +184,7 @@ def assign_clusters(df: DataFrame, params: LshParams, threshold: float, near_min
     reps = ranked.where("_rank = 1").select("review_id", "text_hash", "text_key", "created_at")
     if near:
         edges, bands = near_edges(reps, params, threshold, near_min_chars)
-        comps = connected_components(edges)
+        comps = connected_components(edges, local_max_edges=local_max_edges)
     else:
         comps = df.sparkSession.createDataFrame([], "node string, component string")
         bands = df.sparkSession.createDataFrame([], "review_id string, text_hash string, minhash_bands array<bigint>")

@@ -2,6 +2,9 @@
 determinism under repartitioning, connected components, label-conflict policies."""
 from __future__ import annotations
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
 from reviewlake.lake import clean, dedupe
@@ -72,10 +75,35 @@ def test_clusters_are_the_same_under_any_partitioning(spark, make_cfg):
     assert results[0] == results[1] == results[2]
 
 
-def test_connected_components_of_a_chain_and_a_pair(spark):
-    edges = spark.createDataFrame([("e", "d"), ("d", "c"), ("c", "b"), ("b", "a"), ("x", "y")], "a string, b string")
-    got = {r.node: r.component for r in dedupe.connected_components(edges).collect()}
+@pytest.mark.parametrize("local_max_edges", [0, 4, 100], ids=["spark", "spark-over-limit", "driver"])
+def test_connected_components_of_a_chain_and_a_pair(spark, local_max_edges):
+    edges = spark.createDataFrame([("e", "d"), ("d", "c"), ("c", "b"), ("b", "a"), ("x", "y"), ("y", "y")],
+                                  "a string, b string")
+    got = {r.node: r.component for r in dedupe.connected_components(edges, local_max_edges=local_max_edges).collect()}
     assert got == {"a": "a", "b": "a", "c": "a", "d": "a", "e": "a", "x": "x", "y": "x"}
+
+
+def test_connected_components_of_no_edge(spark):
+    edges = spark.createDataFrame([("a", "a")], "a string, b string")
+    for limit in (0, 10):
+        assert dedupe.connected_components(edges, local_max_edges=limit).count() == 0
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=60))
+def test_union_find_components_equal_graph_search(pairs):
+    edges = [(f"n{a:02d}", f"n{b:02d}") for a, b in pairs]
+    adjacent: dict[str, set[str]] = {}
+    for a, b in edges:
+        adjacent.setdefault(a, set()).add(b)
+        adjacent.setdefault(b, set()).add(a)
+    expected = {}
+    for start in adjacent:            # breadth-first search from every node: its component's minimum
+        seen, frontier = {start}, [start]
+        while frontier:
+            frontier = [n for f in frontier for n in adjacent[f] if n not in seen]
+            seen.update(frontier)
+        expected[start] = min(seen)
+    assert dedupe.components_of(edges) == expected
 
 
 def test_label_conflict_policies(spark, make_cfg):
