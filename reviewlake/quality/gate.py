@@ -72,7 +72,21 @@ def _describe(result) -> str:
 
 def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None) -> GateResult:
     """Validate ``df`` against ``expectations`` as suite ``suite_name``; Data Docs in ``docs_dir``
-    (``None``: the verdict only, no Data Docs written)."""
+    (``None``: the verdict only, no Data Docs written).
+
+    Without Data Docs the suite runs with GX's ``BOOLEAN_ONLY`` result format (half the Spark
+    jobs of ``SUMMARY``, measured: 14 instead of 28 for the silver suite), and only a failed suite
+    is run again with ``SUMMARY`` to name what failed and what was observed."""
+    result_format = "SUMMARY" if docs_dir is not None else "BOOLEAN_ONLY"
+    result = _run_suite(df, suite_name, expectations, docs_dir, result_format)
+    if not result.success and result_format != "SUMMARY":
+        result = _run_suite(df, suite_name, expectations, docs_dir, "SUMMARY")
+    (log.info if result.success else log.error)(result.summary())
+    return result
+
+
+def _run_suite(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None,
+               result_format: str) -> GateResult:
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
@@ -92,7 +106,7 @@ def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: P
             validation_definitions=[definition],
             actions=[] if docs_dir is None else [UpdateDataDocsAction(name="update_data_docs",
                                                                       site_names=["reviewlake"])],
-            result_format="SUMMARY",
+            result_format=result_format,
         )
     )
     run = checkpoint.run(batch_parameters={"dataframe": df})
@@ -112,9 +126,7 @@ def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: P
     # plan would be re-cached by every later Delta MERGE into a table it reads, and fail once
     # its staging table is gone (DELTA_SCHEMA_CHANGE_SINCE_ANALYSIS in a long-lived session).
     df.unpersist()
-    result = GateResult(suite_name, bool(run.success), failed, evaluated, docs_page)
-    (log.info if result.success else log.error)(result.summary())
-    return result
+    return GateResult(suite_name, bool(run.success), failed, evaluated, docs_page)
 
 
 def require(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None) -> GateResult:
