@@ -44,6 +44,7 @@ import platform
 import random
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 from datetime import datetime, timezone
@@ -106,12 +107,18 @@ def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: flo
 
 
 # --------------------------------------------------------------------------- code and git
-def snapshot_code(target: Path) -> str:
+def snapshot_code(target: Path, rev: str | None = None) -> str:
     """Copy the code the job runs into ``target`` (the jobs then run with it as working directory:
     Python workers put their working directory first on ``sys.path``, and the config's relative
-    paths resolve there; ``jars`` links to the fetched jars); returns a digest of what was copied."""
+    paths resolve there; ``jars`` links to the fetched jars); returns a digest of what was copied.
+    ``rev``: the code of that git commit instead of the working tree (before/after comparisons
+    in one sitting)."""
     digest = hashlib.sha256()
-    for name in CODE_DIRS:
+    if rev:
+        target.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", rev, *CODE_DIRS], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    for name in CODE_DIRS if not rev else ():
         shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for path in sorted(p for p in target.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(target)).encode() + b"\0" + path.read_bytes())
@@ -131,7 +138,9 @@ def timed_run(name: str, cmd: list[str], cwd: Path, env: dict, lake: Path, repor
     if report:
         result["report_seconds_total"] = report["seconds_total"]
         result["stage_seconds"] = {s["name"]: s["seconds"] for s in report["stages"]}
+        result["spark"] = report["summary"].get("spark")       # Spark jobs and Delta commits, counted
         result["stages"] = [{k: s[k] for k in ("name", "seconds", "rows_in", "rows_out")}
+                            | {"spark_jobs": s.get("spark_jobs")}
                             | {"detail": {k: v for k, v in s["detail"].items() if k != "rules"}}
                             for s in report["stages"]]
         silver = report["summary"].get("silver")
@@ -172,6 +181,7 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir, removed at the end)")
     p.add_argument("--no-verify", action="store_true", help="skip the optional fresh full run over all files")
     p.add_argument("--live-code", action="store_true", help="run the working tree's code, not a snapshot")
+    p.add_argument("--code-rev", help="run the code of this git commit (a snapshot of it), not the working tree's")
     p.add_argument("--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-incremental.json)")
     p.add_argument("--reuse-full", action="store_true",
                    help="with --work of an earlier run: start from the lakehouse and figures its full run left "
@@ -185,14 +195,14 @@ def main() -> None:
     logs.mkdir(exist_ok=True)
     started = datetime.now(timezone.utc)
     code_root, digest = ROOT, None
-    code = {"git_commit": git("rev-parse", "HEAD"),
+    code = {"git_commit": git("rev-parse", args.code_rev or "HEAD"),
             "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
             "uncommitted_code_paths": git("status", "--porcelain", "--", *CODE_DIRS).splitlines()}
     if not args.live_code:
         code_root = work / "code"
         if code_root.exists():
             shutil.rmtree(code_root)
-        digest = snapshot_code(code_root)
+        digest = snapshot_code(code_root, args.code_rev)
     code |= {"ran": "snapshot taken at start" if digest else "live working tree", "snapshot_sha256": digest}
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(code_root), os.environ.get("PYTHONPATH")])))
     env.setdefault("PYSPARK_PYTHON", sys.executable)
