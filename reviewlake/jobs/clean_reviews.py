@@ -105,14 +105,13 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
         staged_q = stager.stage("bronze.quarantine", quarantine)
         stager.audit(staged_bronze, bronze_suite.reviews_raw(cfg))
 
-        # one action for every figure of the stage (records read per file, bronze rows,
-        # quarantined rows per reason)
-        figures = tally(read=records.select(F.col("source_file").alias("key")),
-                        bronze=staged_bronze.df.select(F.lit(None).cast("string").alias("key")),
-                        quarantine=staged_q.df.select(F.col("reason").alias("key")))
-        # files with no record (empty files) show as 0
-        per_file = {r["source_file"]: figures["read"].get(r["source_file"], 0) for r in unseen_rows}
+        # records read per file (files with no record, empty files, show as 0)
+        read = tally(read=records.select(F.col("source_file").alias("key")))["read"]
+        per_file = {r["source_file"]: read.get(r["source_file"], 0) for r in unseen_rows}
         n_records = sum(per_file.values())
+        # bronze rows and quarantined rows per reason, from the staged outputs in one action
+        figures = tally(bronze=staged_bronze.df.select(F.lit(None).cast("string").alias("key")),
+                        quarantine=staged_q.df.select(F.col("reason").alias("key")))
         n_bronze, reasons = sum(figures["bronze"].values()), figures["quarantine"]
         n_quarantine = sum(reasons.values())
         if n_records != n_bronze + n_quarantine:
