@@ -222,11 +222,23 @@ def with_deletes(upserts: DataFrame, ids: DataFrame) -> DataFrame:
 
 
 def prospective(published: DataFrame | None, changes: DataFrame, columns: Sequence[str]) -> DataFrame:
-    """The table as it will be once ``changes`` are applied (what the quality gate audits)."""
+    """The table as it will be once ``changes`` are applied (what the run's invariant counts)."""
     upserts = changes.where(~F.col(delta_io.DELETE_FLAG)).select(*columns)
     if published is None:
         return upserts
     return published.join(changes.select("review_id"), "review_id", "left_anti").select(*columns).unionByName(upserts)
+
+
+def silver_audit_view(published: DataFrame | None, changes: DataFrame) -> DataFrame:
+    """What silver's gate validates: the rows ``changes`` upserts, each with ``clashes_with``, the
+    ``review_id`` of a published row that the change set leaves in place and whose ``text_hash``
+    it repeats (null where none; a row repeated by several published rows appears once per row)."""
+    upserts = changes.where(~F.col(delta_io.DELETE_FLAG)).select(*SILVER_COLUMNS)
+    if published is None:
+        return upserts.withColumn("clashes_with", F.lit(None).cast("string"))
+    kept = (published.join(changes.select("review_id"), "review_id", "left_anti")
+            .select("text_hash", F.col("review_id").alias("clashes_with")))
+    return upserts.join(kept, "text_hash", "left")
 
 
 def plan_silver(bronze: DataFrame, published: dict[str, DataFrame | None], cfg: Config, report: RunReport,
@@ -322,11 +334,6 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
         log.info("bronze version %s brings no change to silver", bronze_version)
         stager.discard()
         return False
-    with report.stage("quality") as st:
-        stager.audit(staged["silver"], silver_suite.reviews(cfg), view=lambda _: after["silver"])
-        stager.audit(staged["disposition"], silver_suite.disposition(cfg), view=lambda _: after["disposition"])
-        st.detail = {"suites": [g.suite for g in stager.gates]}
-
     # the invariant, from one action over bronze and the two tables as they will be
     figures = tally(bronze=bronze.select(F.lit(None).cast("string").alias("key")),
                     outcomes=after["disposition"].select(F.col("outcome").alias("key")),
@@ -336,6 +343,15 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
         raise InvariantError(f"{n_bronze} bronze reviews but {sum(outcomes.values())} disposition rows")
     if outcomes.get("kept", 0) != n_silver:
         raise InvariantError(f"{outcomes.get('kept', 0)} kept dispositions but {n_silver} silver rows")
+
+    with report.stage("quality") as st:
+        # the change sets' upserts, not the tables as they will be (see quality/suites/silver.py)
+        stager.audit(staged["silver"], silver_suite.reviews(cfg),
+                     view=lambda df: silver_audit_view(published["silver"], df))
+        stager.audit(staged["disposition"], silver_suite.disposition(cfg),
+                     view=lambda df: df.where(~F.col(delta_io.DELETE_FLAG)).select(*DISPOSITION_COLUMNS))
+        stager.audit_rows("silver.reviews", n_silver, silver_suite.min_rows(cfg))
+        st.detail = {"suites": [g.suite for g in stager.gates]}
 
     # Frames cached while planning (cleaned rows, MinHash inputs) read the published tables: a
     # MERGE into those would re-cache (recompute) them, for nothing. The job owns its session.

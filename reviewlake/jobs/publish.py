@@ -54,6 +54,13 @@ class Stager:
         df = view(staged.df) if view else staged.df
         self.gates.append(gate.require(df, staged.name.replace(".", "_"), expectations, self.docs_dir))
 
+    def audit_rows(self, table: str, rows: int, min_rows: int) -> None:
+        """Check that ``table`` will hold at least ``min_rows`` rows (``rows``: its count after the
+        run, which the job already has); raise if not."""
+        if not self.cfg["quality.enabled"]:
+            return
+        self.gates.append(gate.require_rows(table, rows, min_rows))
+
     def discard(self) -> None:
         storage.delete(self.spark, self.root)
 

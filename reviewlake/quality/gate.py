@@ -6,6 +6,7 @@ before anything is published.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +97,8 @@ def _run_suite(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir:
     source = ctx.data_sources.add_or_update_spark(name="reviewlake")
     asset = source.add_dataframe_asset(name=suite_name)
     batch = asset.add_batch_definition_whole_dataframe(f"{suite_name}-batch")
-    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=list(expectations)))
+    # copies: GX binds an expectation to the first suite it joins, and a failed suite is run again
+    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=[copy.copy(e) for e in expectations]))
     definition = ctx.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=f"{suite_name}-validation", data=batch, suite=suite)
     )
@@ -127,6 +129,19 @@ def _run_suite(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir:
     # its staging table is gone (DELTA_SCHEMA_CHANGE_SINCE_ANALYSIS in a long-lived session).
     df.unpersist()
     return GateResult(suite_name, bool(run.success), failed, evaluated, docs_page)
+
+
+def require_rows(table: str, rows: int, min_rows: int) -> GateResult:
+    """The table-level row-count expectation of a gate, checked on a count the job already holds
+    (its invariant's figures) instead of by a suite that would read the whole table again; raise
+    :class:`QualityGateError` when ``table`` would hold fewer than ``min_rows`` rows."""
+    ok = rows >= min_rows
+    failed = [] if ok else [f"expect_table_row_count_to_be_between(min_value={min_rows}) observed={rows}"]
+    result = GateResult(f"{table.replace('.', '_')}_rows", ok, failed, evaluated=1)
+    (log.info if ok else log.error)(result.summary())
+    if not ok:
+        raise QualityGateError(result.summary())
+    return result
 
 
 def require(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None) -> GateResult:
