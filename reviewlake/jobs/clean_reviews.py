@@ -248,8 +248,8 @@ def plan_silver(bronze: DataFrame, published: dict[str, DataFrame | None], cfg: 
     ``may_have_gone=False`` says bronze lost no row since they were built (no search for
     published reviews bronze no longer holds).
 
-    ``materialize(name, df)`` writes ``df`` once and returns it re-read (the clustering is used by
-    three change sets; re-reading it also cuts a query plan that would otherwise grow too large
+    ``materialize(name, df)`` computes ``df`` once and returns it held, its lineage cut (the
+    clustering is used by three change sets, and its query plan would otherwise grow too large
     for the analyser)."""
     fresh = incremental.new_rows(bronze, published["disposition"])
     gone = (incremental.gone_ids(bronze, published["disposition"], published["index"], published["silver"])

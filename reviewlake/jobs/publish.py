@@ -1,9 +1,11 @@
-"""Write -> audit -> publish: stage a DataFrame as Delta, run its GX suite, then publish it.
+"""Write -> audit -> publish: compute a run's outputs once, run their GX suites, then publish them.
 
-Staged outputs are Delta tables under ``<lakehouse>/_staging/<run_id>/<name>``; the published
-table is only written after every suite of the job passed, so downstream jobs never read a failed
-version. Staging is removed after a successful publish and kept (for inspection) after a failed
-gate.
+A staged output is computed once and kept for the rest of the run (a Spark local checkpoint:
+its rows held by the executors, MEMORY_AND_DISK, its lineage cut), so the audit, the run's figures
+and the publish read the same rows without recomputing them. The published tables are only
+written after every suite of the job passed, so downstream jobs never read a failed version. An
+output whose suite fails is written as a Delta table under
+``<lakehouse>/_staging/<run_id>/<name>`` for inspection; a successful publish leaves nothing.
 """
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ import json
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from reviewlake.core import delta_io, storage
+from reviewlake.core import delta_io
 from reviewlake.core.config import Config, local_path, to_uri
+from reviewlake.errors import QualityGateError
 from reviewlake.quality import gate
 
 
@@ -35,24 +39,31 @@ class Stager:
         self.docs_dir = (local_path(to_uri(cfg["reports_dir"])) / "data_docs"
                          if cfg["quality.data_docs"] else None)
         self.gates: list[gate.GateResult] = []
+        self._held: list[DataFrame] = []
 
     def stage(self, name: str, df: DataFrame) -> Staged:
-        """Write ``df`` once to staging and return it re-read from there (stable, not recomputed).
+        """Compute ``df`` once and return it held for the rest of the run (stable, not recomputed).
 
-        Delta, although a staged output only needs Parquet: plain Parquet staging saved ~10 Spark
-        jobs and 1-2 s per output here, but made ``clean_reviews`` hang on HDFS (a job with no
-        task running, tests/system/test_hdfs_storage.py; cause not found: see bench/README.md,
-        "Fixed costs"), so it is not used until that is understood."""
+        Held, not written: a Delta table per staged output cost ~10 Spark jobs and 1-3 s each
+        (write, commit, snapshot of the re-read; bench/README.md, "Fixed costs"), for files that
+        only a failed gate needs. A lost executor fails the run instead of recomputing the rows
+        (Spark's local checkpoint); the run is then rerun like any failed run."""
         uri = f"{self.root}/{name.replace('.', '/')}"
-        delta_io.overwrite(df, uri)
-        return Staged(name, uri, delta_io.read(self.spark, uri))
+        held = df.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
+        self._held.append(held)
+        return Staged(name, uri, held)
 
     def audit(self, staged: Staged, expectations: Sequence, view: Callable[[DataFrame], DataFrame] | None = None) -> None:
-        """Run the GX suite on the staged table (optionally through ``view``); raise if it fails."""
+        """Run the GX suite on the staged output (optionally through ``view``); if it fails, write
+        the output to its staging URI for inspection and raise."""
         if not self.cfg["quality.enabled"]:
             return
         df = view(staged.df) if view else staged.df
-        self.gates.append(gate.require(df, staged.name.replace(".", "_"), expectations, self.docs_dir))
+        try:
+            self.gates.append(gate.require(df, staged.name.replace(".", "_"), expectations, self.docs_dir))
+        except QualityGateError:
+            delta_io.overwrite(staged.df, staged.uri)
+            raise
 
     def audit_rows(self, table: str, rows: int, min_rows: int) -> None:
         """Check that ``table`` will hold at least ``min_rows`` rows (``rows``: its count after the
@@ -62,7 +73,12 @@ class Stager:
         self.gates.append(gate.require_rows(table, rows, min_rows))
 
     def discard(self) -> None:
-        storage.delete(self.spark, self.root)
+        """Release the held outputs (what a failed gate wrote under staging stays)."""
+        for held in self._held:
+            # a local checkpoint's rows are its RDD's persisted blocks, which DataFrame.unpersist
+            # (the cache manager's) does not free: unpersist the RDD under the plan
+            held._jdf.queryExecution().logical().rdd().unpersist(False)
+        self._held.clear()
 
 
 def commit_metadata(**values) -> str:

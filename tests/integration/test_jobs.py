@@ -125,7 +125,7 @@ def test_gold_split_vocab_and_sequences(spark, lake):
 
 
 def test_failing_gate_blocks_publication_and_exits_non_zero(spark, lake, capsys):
-    args, cfg, _ = lake
+    args, cfg, root = lake
     uri = tables.uri(cfg, "gold", "features")
     version_before = delta_io.version(spark, uri)
     code = build_features.main([*args, "--force", "--conf", "quality.gold.min_rows=100000000"])
@@ -135,6 +135,10 @@ def test_failing_gate_blocks_publication_and_exits_non_zero(spark, lake, capsys)
     # the gate runs BOOLEAN_ONLY first; the failed suite is rerun to name the observed value
     assert re.search(r"expect_table_row_count_to_be_between\([^)]*\) observed=\d+", err), err
     assert delta_io.version(spark, uri) == version_before
+    # the output that failed its suite is kept under staging for inspection, and only that one
+    kept = list((root / "lakehouse" / "_staging").glob("*/gold/*"))
+    assert [p.name for p in kept] == ["features"]
+    assert delta_io.read(spark, str(kept[0])).count() > 0
 
 
 def test_missing_input_is_a_usage_error(tmp_path, spark, capsys):
