@@ -20,6 +20,7 @@ from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.jobs.publish import Stager, commit_metadata, read_commit_metadata
 from reviewlake.core.report import RunReport
+from reviewlake.quality import gate
 from reviewlake.quality.suites import gold as gold_suite
 from reviewlake.errors import InputError
 
@@ -114,6 +115,8 @@ def run(spark: SparkSession, cfg: Config, force: bool = False) -> RunReport:
     report = RunReport("build_features")
     t = table_uris(cfg)
     report.watch(spark, {k: v for k, v in t.items() if k != "silver"})
+    if cfg["quality.enabled"]:
+        gate.warm_up()
     try:
         if not delta_io.exists(spark, t["silver"]):
             raise InputError("silver/reviews does not exist: run clean_reviews first")

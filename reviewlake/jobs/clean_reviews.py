@@ -26,6 +26,7 @@ from reviewlake.jobs.publish import Stager, commit_metadata, read_commit_metadat
 from reviewlake.core.report import RunReport
 from reviewlake.lake.labels import label_column
 from reviewlake.lake.minhash import default_params
+from reviewlake.quality import gate
 from reviewlake.quality.suites import bronze as bronze_suite
 from reviewlake.quality.suites import silver as silver_suite
 from reviewlake.errors import InputError, InvariantError
@@ -392,6 +393,8 @@ def run(spark: SparkSession, cfg: Config, inputs: Sequence[str], full: bool = Fa
     """The whole job; returns its report (also written under ``reports_dir``)."""
     report = RunReport("clean_reviews")
     report.watch(spark, table_uris(cfg))
+    if cfg["quality.enabled"]:
+        gate.warm_up()
     try:
         run_ingest(spark, cfg, inputs, report, full=full, redo_batches=redo_batches, since=since)
         run_silver(spark, cfg, report, full=full)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -37,6 +38,24 @@ class GateResult:
 
 
 _contexts: dict[str, object] = {}
+_warm_up: threading.Thread | None = None
+
+
+def warm_up() -> None:
+    """Start importing GX in a background thread (once per process), so that the ~5 s the import
+    costs (measured on this project's 2-core box) overlap a job's first Spark work, during which
+    the driver's Python only waits, instead of delaying its first gate. A gate that starts before
+    the import ends waits for it (Python's import lock)."""
+    global _warm_up
+    if _warm_up is None:
+        _warm_up = threading.Thread(target=_import_gx, name="gx-warm-up", daemon=True)
+        _warm_up.start()
+
+
+def _import_gx() -> None:
+    import great_expectations  # noqa: F401
+    import great_expectations.expectations  # noqa: F401
+    from great_expectations.checkpoint import UpdateDataDocsAction  # noqa: F401
 
 
 def _context(docs_dir: Path | None):

@@ -2,6 +2,8 @@
 table as it will be would break an expectation only the whole table seemed to tell."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
@@ -60,3 +62,12 @@ def test_row_count_gate_uses_the_count_it_is_given():
     assert gate.require_rows("silver.reviews", 3, 3).success
     with pytest.raises(QualityGateError, match=r"silver_reviews_rows FAILED.*min_value=4\) observed=3"):
         gate.require_rows("silver.reviews", 3, 4)
+
+
+def test_warm_up_starts_one_background_import_per_process():
+    gate.warm_up()
+    first = gate._warm_up
+    gate.warm_up()
+    assert gate._warm_up is first and first.daemon
+    first.join(120)
+    assert not first.is_alive() and "great_expectations.expectations" in sys.modules
