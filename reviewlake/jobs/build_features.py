@@ -149,6 +149,7 @@ def run(spark: SparkSession, cfg: Config, force: bool = False) -> RunReport:
         report.summary["gold"] = {"silver_version": silver_version,
                                   "data_docs": [g.docs_page for g in stager.gates]}
     finally:
+        gate.wait_for_warm_up()
         report.write(local_path(to_uri(cfg["reports_dir"])))
     return report
 

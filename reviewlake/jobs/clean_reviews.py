@@ -399,6 +399,7 @@ def run(spark: SparkSession, cfg: Config, inputs: Sequence[str], full: bool = Fa
         run_ingest(spark, cfg, inputs, report, full=full, redo_batches=redo_batches, since=since)
         run_silver(spark, cfg, report, full=full)
     finally:
+        gate.wait_for_warm_up()
         report.write(local_path(to_uri(cfg["reports_dir"])))
     return report
 

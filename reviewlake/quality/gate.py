@@ -52,6 +52,13 @@ def warm_up() -> None:
         _warm_up.start()
 
 
+def wait_for_warm_up() -> None:
+    """Wait until a started warm-up has finished. A job calls this before it returns, so that a
+    run with nothing to gate never leaves the interpreter to exit in the middle of the import."""
+    if _warm_up is not None:
+        _warm_up.join()
+
+
 def _import_gx() -> None:
     import great_expectations  # noqa: F401
     import great_expectations.expectations  # noqa: F401

@@ -69,5 +69,5 @@ def test_warm_up_starts_one_background_import_per_process():
     first = gate._warm_up
     gate.warm_up()
     assert gate._warm_up is first and first.daemon
-    first.join(120)
+    gate.wait_for_warm_up()
     assert not first.is_alive() and "great_expectations.expectations" in sys.modules
