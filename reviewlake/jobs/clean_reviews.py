@@ -227,7 +227,12 @@ def prospective(published: DataFrame | None, changes: DataFrame, columns: Sequen
     upserts = changes.where(~F.col(delta_io.DELETE_FLAG)).select(*columns)
     if published is None:
         return upserts
-    return published.join(changes.select("review_id"), "review_id", "left_anti").select(*columns).unionByName(upserts)
+    return untouched(published, changes).select(*columns).unionByName(upserts)
+
+
+def untouched(published: DataFrame, changes: DataFrame) -> DataFrame:
+    """The published rows ``changes`` neither upserts nor deletes."""
+    return published.join(changes.select("review_id"), "review_id", "left_anti")
 
 
 def silver_audit_view(published: DataFrame | None, changes: DataFrame) -> DataFrame:
@@ -237,8 +242,7 @@ def silver_audit_view(published: DataFrame | None, changes: DataFrame) -> DataFr
     upserts = changes.where(~F.col(delta_io.DELETE_FLAG)).select(*SILVER_COLUMNS)
     if published is None:
         return upserts.withColumn("clashes_with", F.lit(None).cast("string"))
-    kept = (published.join(changes.select("review_id"), "review_id", "left_anti")
-            .select("text_hash", F.col("review_id").alias("clashes_with")))
+    kept = untouched(published, changes).select("text_hash", F.col("review_id").alias("clashes_with"))
     return upserts.join(kept, "text_hash", "left")
 
 
