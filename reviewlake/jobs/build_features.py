@@ -129,23 +129,22 @@ def run(spark: SparkSession, cfg: Config, force: bool = False) -> RunReport:
         vocab, labels, features = build_features(silver, cfg, report)
         n_classes = labels.count()
 
-        stager = Stager(spark, cfg, report.run_id)
-        with report.stage("stage") as st:
-            staged = {
-                "vocab": stager.stage("gold.vocab", vocab),
-                "labels": stager.stage("gold.labels", labels),
-                "features": stager.stage("gold.features", features),
-            }
-            st.rows_out = staged["features"].df.count()
-        with report.stage("quality"):
-            stager.audit(staged["vocab"], gold_suite.vocab(cfg))
-            stager.audit(staged["features"], gold_suite.features(cfg, n_classes, report.summary["features"]["max_len"]),
-                         view=lambda df: df.withColumn("n_token_ids", F.size("token_ids")).drop("tfidf"))
-        with report.stage("publish"):
-            meta = commit_metadata(silver_version=silver_version, run_id=report.run_id)
-            for name in ("vocab", "labels", "features"):
-                delta_io.overwrite(staged[name].df, t[name], user_metadata=meta)
-            stager.discard()
+        with Stager(spark, cfg, report.run_id) as stager:
+            with report.stage("stage") as st:
+                staged = {
+                    "vocab": stager.stage("gold.vocab", vocab),
+                    "labels": stager.stage("gold.labels", labels),
+                    "features": stager.stage("gold.features", features),
+                }
+                st.rows_out = staged["features"].df.count()
+            with report.stage("quality"):
+                stager.audit(staged["vocab"], gold_suite.vocab(cfg))
+                stager.audit(staged["features"], gold_suite.features(cfg, n_classes, report.summary["features"]["max_len"]),
+                             view=lambda df: df.withColumn("n_token_ids", F.size("token_ids")).drop("tfidf"))
+            with report.stage("publish"):
+                meta = commit_metadata(silver_version=silver_version, run_id=report.run_id)
+                for name in ("vocab", "labels", "features"):
+                    delta_io.overwrite(staged[name].df, t[name], user_metadata=meta)
         report.summary["gold"] = {"silver_version": silver_version,
                                   "data_docs": [g.docs_page for g in stager.gates]}
     finally:

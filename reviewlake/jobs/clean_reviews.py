@@ -101,40 +101,39 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
         )
         quarantine = ingest.to_quarantine(records, batch_id).unionByName(repeated_q)
 
-        stager = Stager(spark, cfg, report.run_id)
-        staged_bronze = stager.stage("bronze.reviews_raw", good)
-        staged_q = stager.stage("bronze.quarantine", quarantine)
-        stager.audit(staged_bronze, bronze_suite.reviews_raw(cfg))
+        with Stager(spark, cfg, report.run_id) as stager:
+            staged_bronze = stager.stage("bronze.reviews_raw", good)
+            staged_q = stager.stage("bronze.quarantine", quarantine)
+            stager.audit(staged_bronze, bronze_suite.reviews_raw(cfg))
 
-        # records read per file (files with no record, empty files, show as 0)
-        read = tally(read=records.select(F.col("source_file").alias("key")))["read"]
-        per_file = {r["source_file"]: read.get(r["source_file"], 0) for r in unseen_rows}
-        n_records = sum(per_file.values())
-        # bronze rows and quarantined rows per reason, from the staged outputs in one action
-        figures = tally(bronze=staged_bronze.df.select(F.lit(None).cast("string").alias("key")),
-                        quarantine=staged_q.df.select(F.col("reason").alias("key")))
-        n_bronze, reasons = sum(figures["bronze"].values()), figures["quarantine"]
-        n_quarantine = sum(reasons.values())
-        if n_records != n_bronze + n_quarantine:
-            raise InvariantError(f"ingest: {n_records} records read but {n_bronze} bronze + {n_quarantine} quarantined")
+            # records read per file (files with no record, empty files, show as 0)
+            read = tally(read=records.select(F.col("source_file").alias("key")))["read"]
+            per_file = {r["source_file"]: read.get(r["source_file"], 0) for r in unseen_rows}
+            n_records = sum(per_file.values())
+            # bronze rows and quarantined rows per reason, from the staged outputs in one action
+            figures = tally(bronze=staged_bronze.df.select(F.lit(None).cast("string").alias("key")),
+                            quarantine=staged_q.df.select(F.col("reason").alias("key")))
+            n_bronze, reasons = sum(figures["bronze"].values()), figures["quarantine"]
+            n_quarantine = sum(reasons.values())
+            if n_records != n_bronze + n_quarantine:
+                raise InvariantError(f"ingest: {n_records} records read but {n_bronze} bronze + {n_quarantine} quarantined")
 
-        # a changed file's records replace its old ones: those it no longer has are deleted
-        # (with --full: of every listed file)
-        changed = sorted({r["source_file"] for r in unseen_rows} if full else known & {r["source_file"] for r in unseen_rows})
-        st.detail["changed_files"] = len(changed)
-        delta_io.merge(spark, staged_bronze.df, t["bronze"], ["review_id"],
-                       delete_unmatched=F.col("t.source_file").isin(changed) if changed else None)
-        log.info("published %s", t["bronze"])
-        # keyed like bronze (one row per record of the file's current version): a rerun after a
-        # crash before the file log commit re-quarantines the same records, never twice. A batch
-        # with nothing quarantined and no changed file would commit an empty MERGE: skipped.
-        if n_quarantine or changed or not delta_io.exists(spark, t["quarantine"]):
-            delta_io.merge(spark, staged_q.df, t["quarantine"], ["source_file", "record_offset"],
+            # a changed file's records replace its old ones: those it no longer has are deleted
+            # (with --full: of every listed file)
+            changed = sorted({r["source_file"] for r in unseen_rows} if full else known & {r["source_file"] for r in unseen_rows})
+            st.detail["changed_files"] = len(changed)
+            delta_io.merge(spark, staged_bronze.df, t["bronze"], ["review_id"],
                            delete_unmatched=F.col("t.source_file").isin(changed) if changed else None)
-            log.info("published %s", t["quarantine"])
-        file_rows = unseen.withColumn("batch_id", F.lit(batch_id)).withColumn("ingested_at", F.current_timestamp())
-        delta_io.merge(spark, file_rows, t["files"], ["source_file", "content_hash"])
-        stager.discard()
+            log.info("published %s", t["bronze"])
+            # keyed like bronze (one row per record of the file's current version): a rerun after a
+            # crash before the file log commit re-quarantines the same records, never twice. A batch
+            # with nothing quarantined and no changed file would commit an empty MERGE: skipped.
+            if n_quarantine or changed or not delta_io.exists(spark, t["quarantine"]):
+                delta_io.merge(spark, staged_q.df, t["quarantine"], ["source_file", "record_offset"],
+                               delete_unmatched=F.col("t.source_file").isin(changed) if changed else None)
+                log.info("published %s", t["quarantine"])
+            file_rows = unseen.withColumn("batch_id", F.lit(batch_id)).withColumn("ingested_at", F.current_timestamp())
+            delta_io.merge(spark, file_rows, t["files"], ["source_file", "content_hash"])
         records.unpersist()
         st.rows_in, st.rows_out = n_records, n_bronze
         st.detail.update(quarantined=n_quarantine)
@@ -320,58 +319,56 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
     bronze = delta_io.read(spark, t["bronze"], version=bronze_version)
     rebuild = full or not all(delta_io.exists(spark, t[name]) for name in SILVER_TABLES)
     published = {name: None if rebuild else delta_io.read(spark, t[name]) for name in SILVER_TABLES}
-    stager = Stager(spark, cfg, report.run_id)
-    # rows can only be gone if a bronze commit since the last build removed some (a changed file)
-    may_have_gone = not rebuild and (built_from is None or delta_io.removed_rows_since(spark, t["bronze"], int(built_from)))
-    changes = plan_silver(bronze, published, cfg, report, lambda name, df: stager.stage(name, df).df,
-                          may_have_gone=may_have_gone)
+    with Stager(spark, cfg, report.run_id) as stager:
+        # rows can only be gone if a bronze commit since the last build removed some (a changed file)
+        may_have_gone = not rebuild and (built_from is None or delta_io.removed_rows_since(spark, t["bronze"], int(built_from)))
+        changes = plan_silver(bronze, published, cfg, report, lambda name, df: stager.stage(name, df).df,
+                              may_have_gone=may_have_gone)
 
-    with report.stage("segment+stage") as st:
-        staged = {name: stager.stage(f"silver.{name}_changes", changes[name]) for name in SILVER_TABLES}
-        after = {name: prospective(published[name], staged[name].df, TABLE_COLUMNS[name]) for name in SILVER_TABLES}
-        ledger = staged["disposition"].df
-        figures = tally(upserts=ledger.where(~F.col(delta_io.DELETE_FLAG)).select(F.col("outcome").alias("key")),
-                        deletes=ledger.where(F.col(delta_io.DELETE_FLAG)).select(F.lit(None).cast("string").alias("key")))
-        counts, deletes = figures["upserts"], sum(figures["deletes"].values())
-        st.rows_in = st.rows_out = counts.get("kept", 0)
-        st.detail = {"ledger_upserts": counts, "ledger_deletes": deletes}
-    if not counts and not deletes:
-        log.info("bronze version %s brings no change to silver", bronze_version)
-        stager.discard()
-        return False
-    # the invariant, from one action over bronze and the two tables as they will be
-    figures = tally(bronze=bronze.select(F.lit(None).cast("string").alias("key")),
-                    outcomes=after["disposition"].select(F.col("outcome").alias("key")),
-                    silver=after["silver"].select(F.lit(None).cast("string").alias("key")))
-    n_bronze, outcomes, n_silver = sum(figures["bronze"].values()), figures["outcomes"], sum(figures["silver"].values())
-    if sum(outcomes.values()) != n_bronze:
-        raise InvariantError(f"{n_bronze} bronze reviews but {sum(outcomes.values())} disposition rows")
-    if outcomes.get("kept", 0) != n_silver:
-        raise InvariantError(f"{outcomes.get('kept', 0)} kept dispositions but {n_silver} silver rows")
+        with report.stage("segment+stage") as st:
+            staged = {name: stager.stage(f"silver.{name}_changes", changes[name]) for name in SILVER_TABLES}
+            after = {name: prospective(published[name], staged[name].df, TABLE_COLUMNS[name]) for name in SILVER_TABLES}
+            ledger = staged["disposition"].df
+            figures = tally(upserts=ledger.where(~F.col(delta_io.DELETE_FLAG)).select(F.col("outcome").alias("key")),
+                            deletes=ledger.where(F.col(delta_io.DELETE_FLAG)).select(F.lit(None).cast("string").alias("key")))
+            counts, deletes = figures["upserts"], sum(figures["deletes"].values())
+            st.rows_in = st.rows_out = counts.get("kept", 0)
+            st.detail = {"ledger_upserts": counts, "ledger_deletes": deletes}
+        if not counts and not deletes:
+            log.info("bronze version %s brings no change to silver", bronze_version)
+            return False
+        # the invariant, from one action over bronze and the two tables as they will be
+        figures = tally(bronze=bronze.select(F.lit(None).cast("string").alias("key")),
+                        outcomes=after["disposition"].select(F.col("outcome").alias("key")),
+                        silver=after["silver"].select(F.lit(None).cast("string").alias("key")))
+        n_bronze, outcomes, n_silver = sum(figures["bronze"].values()), figures["outcomes"], sum(figures["silver"].values())
+        if sum(outcomes.values()) != n_bronze:
+            raise InvariantError(f"{n_bronze} bronze reviews but {sum(outcomes.values())} disposition rows")
+        if outcomes.get("kept", 0) != n_silver:
+            raise InvariantError(f"{outcomes.get('kept', 0)} kept dispositions but {n_silver} silver rows")
 
-    with report.stage("quality") as st:
-        # the change sets' upserts, not the tables as they will be (see quality/suites/silver.py)
-        stager.audit(staged["silver"], silver_suite.reviews(cfg),
-                     view=lambda df: silver_audit_view(published["silver"], df))
-        stager.audit(staged["disposition"], silver_suite.disposition(cfg),
-                     view=lambda df: df.where(~F.col(delta_io.DELETE_FLAG)).select(*DISPOSITION_COLUMNS))
-        stager.audit_rows("silver.reviews", n_silver, silver_suite.min_rows(cfg))
-        st.detail = {"suites": [g.suite for g in stager.gates]}
+        with report.stage("quality") as st:
+            # the change sets' upserts, not the tables as they will be (see quality/suites/silver.py)
+            stager.audit(staged["silver"], silver_suite.reviews(cfg),
+                         view=lambda df: silver_audit_view(published["silver"], df))
+            stager.audit(staged["disposition"], silver_suite.disposition(cfg),
+                         view=lambda df: df.where(~F.col(delta_io.DELETE_FLAG)).select(*DISPOSITION_COLUMNS))
+            stager.audit_rows("silver.reviews", n_silver, silver_suite.min_rows(cfg))
+            st.detail = {"suites": [g.suite for g in stager.gates]}
 
-    # Frames cached while planning (cleaned rows, MinHash inputs) read the published tables: a
-    # MERGE into those would re-cache (recompute) them, for nothing. The job owns its session.
-    spark.catalog.clearCache()
-    with report.stage("publish"):
-        meta = commit_metadata(bronze_version=bronze_version, run_id=report.run_id)
-        for name in SILVER_TABLES:
-            source = staged[name].df
-            if published[name] is None:
-                delta_io.overwrite(source.where(~F.col(delta_io.DELETE_FLAG)).select(*TABLE_COLUMNS[name]),
-                                   t[name], user_metadata=meta)
-            else:
-                delta_io.apply_changes(spark, source, t[name], ["review_id"], TABLE_COLUMNS[name], user_metadata=meta)
-            log.info("published %s", t[name])
-        stager.discard()
+        # Frames cached while planning (cleaned rows, MinHash inputs) read the published tables: a
+        # MERGE into those would re-cache (recompute) them, for nothing. The job owns its session.
+        spark.catalog.clearCache()
+        with report.stage("publish"):
+            meta = commit_metadata(bronze_version=bronze_version, run_id=report.run_id)
+            for name in SILVER_TABLES:
+                source = staged[name].df
+                if published[name] is None:
+                    delta_io.overwrite(source.where(~F.col(delta_io.DELETE_FLAG)).select(*TABLE_COLUMNS[name]),
+                                       t[name], user_metadata=meta)
+                else:
+                    delta_io.apply_changes(spark, source, t[name], ["review_id"], TABLE_COLUMNS[name], user_metadata=meta)
+                log.info("published %s", t[name])
     report.summary["silver"] = {
         "bronze_version": bronze_version, "bronze_rows": n_bronze, "changes": counts, "deleted": deletes,
         "outcomes": outcomes, "silver_rows": n_silver, "data_docs": [g.docs_page for g in stager.gates],

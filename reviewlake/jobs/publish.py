@@ -6,10 +6,13 @@ and the publish read the same rows without recomputing them. The published table
 written after every suite of the job passed, so downstream jobs never read a failed version. An
 output whose suite fails is written as a Delta table under
 ``<lakehouse>/_staging/<run_id>/<name>`` for inspection; a successful publish leaves nothing.
+A :class:`Stager` is a context manager: leaving its block, however (published, failed gate,
+error), releases what it held, so a driver that runs the next job of a chain keeps no blocks.
 """
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -20,6 +23,8 @@ from reviewlake.core import delta_io
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.errors import QualityGateError
 from reviewlake.quality import gate
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,6 +45,17 @@ class Stager:
                          if cfg["quality.data_docs"] else None)
         self.gates: list[gate.GateResult] = []
         self._held: list[DataFrame] = []
+
+    def __enter__(self) -> "Stager":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.discard()
+        except Exception:            # e.g. the session died with the run: keep the run's own error
+            if exc_type is None:
+                raise
+            log.warning("could not release the staged outputs", exc_info=True)
 
     def stage(self, name: str, df: DataFrame) -> Staged:
         """Compute ``df`` once and return it held for the rest of the run (stable, not recomputed).
@@ -73,7 +89,8 @@ class Stager:
         self.gates.append(gate.require_rows(table, rows, min_rows))
 
     def discard(self) -> None:
-        """Release the held outputs (what a failed gate wrote under staging stays)."""
+        """Release the held outputs (what a failed gate wrote under staging stays); called when
+        the ``with`` block ends."""
         for held in self._held:
             # a local checkpoint's rows are its RDD's persisted blocks, which DataFrame.unpersist
             # (the cache manager's) does not free: unpersist the RDD under the plan

@@ -128,6 +128,8 @@ def test_failing_gate_blocks_publication_and_exits_non_zero(spark, lake, capsys)
     args, cfg, root = lake
     uri = tables.uri(cfg, "gold", "features")
     version_before = delta_io.version(spark, uri)
+    held = lambda: set(spark.sparkContext._jsc.getPersistentRDDs().keys())  # noqa: E731
+    held_before = held()
     # Data Docs off (the reference lakehouse has them on): the gate runs BOOLEAN_ONLY first
     code = build_features.main([*args, "--force", "--conf", "quality.gold.min_rows=100000000",
                                 "--conf", "quality.data_docs=false"])
@@ -137,6 +139,8 @@ def test_failing_gate_blocks_publication_and_exits_non_zero(spark, lake, capsys)
     # the failed suite is rerun with SUMMARY to name the observed value
     assert re.search(r"expect_table_row_count_to_be_between\([^)]*\) observed=\d+", err), err
     assert delta_io.version(spark, uri) == version_before
+    # the staged outputs held in memory are released although the run failed
+    assert held() <= held_before
     # the output that failed its suite is kept under staging for inspection, and only that one
     kept = list((root / "lakehouse" / "_staging").glob("*/gold/*"))
     assert [p.name for p in kept] == ["features"]
