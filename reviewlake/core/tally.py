@@ -10,10 +10,12 @@ from pyspark.sql import functions as F
 
 
 def tally(**keyed: DataFrame) -> dict[str, dict]:
-    """Rows per ``key`` of each frame (each a frame with a column ``key``), in one action:
-    ``tally(a=df1, b=df2)`` -> ``{"a": {key: rows, ...}, "b": {...}}``; a frame without rows
-    gives an empty dict. Frames whose rows are only to be counted select a constant key."""
-    frames = [df.select(F.lit(name).alias("_frame"), F.col("key").cast("string").alias("key"))
+    """Rows per ``key`` of each frame, in one action: ``tally(a=df1, b=df2)`` ->
+    ``{"a": {key: rows, ...}, "b": {...}}``. A frame without a ``key`` column is counted whole (its
+    one key is None: ``sum(out["a"].values())`` is its row count); a frame without rows gives an
+    empty dict."""
+    frames = [df.select(F.lit(name).alias("_frame"),
+                        (F.col("key") if "key" in df.columns else F.lit(None)).cast("string").alias("key"))
               for name, df in keyed.items()]
     union = frames[0]
     for df in frames[1:]:

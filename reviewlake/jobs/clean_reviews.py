@@ -111,7 +111,7 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
             per_file = {r["source_file"]: read.get(r["source_file"], 0) for r in unseen_rows}
             n_records = sum(per_file.values())
             # bronze rows and quarantined rows per reason, from the staged outputs in one action
-            figures = tally(bronze=staged_bronze.df.select(F.lit(None).cast("string").alias("key")),
+            figures = tally(bronze=staged_bronze.df,
                             quarantine=staged_q.df.select(F.col("reason").alias("key")))
             n_bronze, reasons = sum(figures["bronze"].values()), figures["quarantine"]
             n_quarantine = sum(reasons.values())
@@ -330,7 +330,7 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
             after = {name: prospective(published[name], staged[name].df, TABLE_COLUMNS[name]) for name in SILVER_TABLES}
             ledger = staged["disposition"].df
             figures = tally(upserts=ledger.where(~F.col(delta_io.DELETE_FLAG)).select(F.col("outcome").alias("key")),
-                            deletes=ledger.where(F.col(delta_io.DELETE_FLAG)).select(F.lit(None).cast("string").alias("key")))
+                            deletes=ledger.where(F.col(delta_io.DELETE_FLAG)))
             counts, deletes = figures["upserts"], sum(figures["deletes"].values())
             st.rows_in = st.rows_out = counts.get("kept", 0)
             st.detail = {"ledger_upserts": counts, "ledger_deletes": deletes}
@@ -338,9 +338,9 @@ def run_silver(spark: SparkSession, cfg: Config, report: RunReport, full: bool =
             log.info("bronze version %s brings no change to silver", bronze_version)
             return False
         # the invariant, from one action over bronze and the two tables as they will be
-        figures = tally(bronze=bronze.select(F.lit(None).cast("string").alias("key")),
+        figures = tally(bronze=bronze,
                         outcomes=after["disposition"].select(F.col("outcome").alias("key")),
-                        silver=after["silver"].select(F.lit(None).cast("string").alias("key")))
+                        silver=after["silver"])
         n_bronze, outcomes, n_silver = sum(figures["bronze"].values()), figures["outcomes"], sum(figures["silver"].values())
         if sum(outcomes.values()) != n_bronze:
             raise InvariantError(f"{n_bronze} bronze reviews but {sum(outcomes.values())} disposition rows")
