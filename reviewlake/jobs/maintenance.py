@@ -9,6 +9,10 @@
   are refused unless ``spark.databricks.delta.retentionDurationCheck.enabled`` is false: a run
   still reading or committing an older snapshot would lose its files, and time travel and
   rollback reach back only as far as the retention.
+* A table that still has the ``deletionVectors`` feature (written before the lakehouse's tables
+  were made without them, see docs/tables.md "Readers outside Spark") has it dropped, unless the
+  session's ``spark.databricks.delta.properties.defaults.enableDeletionVectors`` is true again:
+  delta-rs, the reader of pandas/Polars/DuckDB users, refuses any table with that reader feature.
 * Each table is maintained or restored while holding the run lock of the job that writes it
   (reviewlake/core/lock.py), so maintenance never interleaves with that job's run.
 """
@@ -34,6 +38,7 @@ from reviewlake.errors import ConfigError, LockHeldError
 log = logging.getLogger("maintain")
 
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
+DV_DEFAULT = "spark.databricks.delta.properties.defaults.enableDeletionVectors"
 LIST_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
 DEFAULT_RETENTION_HOURS = 168.0
 _UNIT_HOURS = {"week": 168.0, "day": 24.0, "hour": 1.0, "minute": 1 / 60, "second": 1 / 3600}
@@ -200,6 +205,16 @@ def optimize(spark: SparkSession, uri: str, name: str, cols: Sequence[str], resu
                                  "files_removed": metrics["numFilesRemoved"]}
 
 
+def drop_deletion_vectors(spark: SparkSession, uri: str, features: Sequence[str], result: TableResult) -> None:
+    """Drop the ``deletionVectors`` table feature (Delta rewrites the files that have deletion
+    vectors, then downgrades the protocol) when the table has it and the session does not enable
+    deletion vectors for new tables."""
+    if "deletionVectors" not in features or spark.conf.get(DV_DEFAULT, "false").lower() == "true":
+        return
+    spark.sql(f"ALTER TABLE delta.`{uri}` DROP FEATURE deletionVectors")
+    result.detail["dropped_feature"] = "deletionVectors"
+
+
 def vacuum(spark: SparkSession, uri: str, hours: float, list_parallelism: int) -> None:
     """VACUUM with Delta's listing parallelism lowered for the run (its default, 10,000 tasks, is
     sized for clusters and takes minutes in local mode)."""
@@ -212,12 +227,14 @@ def vacuum(spark: SparkSession, uri: str, hours: float, list_parallelism: int) -
 
 
 def maintain_table(spark: SparkSession, cfg: Config, name: str) -> TableResult:
-    """OPTIMIZE and/or VACUUM one table per config; files counted before and after."""
+    """Drop deletion vectors (see :func:`drop_deletion_vectors`), OPTIMIZE and/or VACUUM one table
+    per config; files counted before and after."""
     uri = uri_of(cfg, name)
     dt = DeltaTable.forPath(spark, uri)
     detail = dt.detail().first()
     result = TableResult(name, files_before=int(detail["numFiles"]))
     result.storage_before = storage_files(spark, uri)
+    drop_deletion_vectors(spark, uri, detail["tableFeatures"] or [], result)
     if cfg["maintenance.optimize"]:
         optimize(spark, uri, name, zorder_columns(cfg["maintenance.zorder"], name), result)
     if cfg["maintenance.vacuum"]:

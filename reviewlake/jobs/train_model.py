@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.report import RunReport
+from reviewlake.features.tfidf import to_ml_vector
 from reviewlake.train import evaluate, export, horovod_spark
 from reviewlake.text.serving import preprocessing, vocab_lines
 from reviewlake.errors import ConfigError, InputError, InvariantError
@@ -164,7 +165,7 @@ def tfidf_logreg_baseline(spark: SparkSession, cfg: Config, class_names: list[st
     from pyspark.ml.classification import LogisticRegression
 
     features = delta_io.read(spark, table_uris(cfg)["features"]).select(
-        "review_id", "split", F.col("label_id").cast("double").alias("label"), "tfidf")
+        "review_id", "split", F.col("label_id").cast("double").alias("label"), to_ml_vector(F.col("tfidf")).alias("tfidf"))
     split = {name: features.where(F.col("split") == name).cache() for name in ("train", "validation", "test")}
 
     def predict(model, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,10 +1,12 @@
 """Helpers the integration tests share: published tables as tests compare them across runs,
-their Delta versions, and a free loopback port for the servers tests start."""
+their Delta versions, a table's rows as Spark and as delta-rs read them, and a free loopback port
+for the servers tests start."""
 from __future__ import annotations
 
 import socket
+from datetime import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -24,13 +26,9 @@ JOB_TABLES = (("bronze", "reviews_raw"), ("bronze", "files"), ("silver", "review
 def comparable(spark: SparkSession, lake: Path | str, layer: str, name: str,
                drop: Sequence[str] = RUN_COLUMNS) -> DataFrame:
     """``<lake>/<layer>/<name>`` (a path or any URI) without the columns in ``drop`` (by default
-    the run's own: batch ids, timestamps), TF-IDF vectors as arrays and maps (bronze ``extra``) as
-    JSON, so that chispa can sort and compare the rows."""
+    the run's own: batch ids, timestamps) and with maps (bronze ``extra``) as JSON, so that chispa
+    can sort and compare the rows."""
     df = delta_io.read(spark, tables.uri(load_config(overrides=[f"lakehouse={lake}"]), layer, name))
-    if "tfidf" in df.columns:
-        from pyspark.ml.functions import vector_to_array
-
-        df = df.withColumn("tfidf", vector_to_array("tfidf"))
     df = df.drop(*[c for c in drop if c in df.columns])
     return df.select(*[F.to_json(f.name).alias(f.name) if isinstance(f.dataType, T.MapType) else F.col(f.name)
                        for f in df.schema])
@@ -40,6 +38,39 @@ def versions(spark: SparkSession, lake: Path | str) -> dict:
     """The Delta version of each table ``clean_reviews`` writes (None where absent)."""
     cfg = load_config(overrides=[f"lakehouse={lake}"])
     return {n: delta_io.version(spark, tables.uri(cfg, *n)) for n in JOB_TABLES}
+
+
+def _plain(value: Any, dtype: T.DataType) -> Any:
+    """A cell as a hashable Python value, whether Spark (Row, dict, bytearray) or delta-rs
+    through Arrow (dict, list of pairs, tz-aware datetime, bytes) produced it; ``dtype``: Spark's
+    type of the column."""
+    if value is None:
+        return None
+    if isinstance(dtype, T.MapType):
+        items = value.items() if isinstance(value, dict) else value
+        return tuple(sorted((k, _plain(v, dtype.valueType)) for k, v in items))
+    if isinstance(dtype, T.ArrayType):
+        return tuple(_plain(v, dtype.elementType) for v in value)
+    if isinstance(dtype, T.StructType):
+        return tuple(_plain(value[f.name], f.dataType) for f in dtype.fields)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone().replace(tzinfo=None)   # Spark gives local wall-clock time
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return value
+
+
+def rows_by_spark_and_deltalake(spark: SparkSession, uri: str) -> tuple[list, list]:
+    """The rows of the Delta table at ``uri`` read by Spark and by delta-rs (``deltalake``, the
+    reader of pandas/Polars/DuckDB users), each as sorted comparable tuples in Spark's column order."""
+    from deltalake import DeltaTable
+
+    df = delta_io.read(spark, uri)
+    fields = df.schema.fields
+    by_spark = [tuple(_plain(r[f.name], f.dataType) for f in fields) for r in df.collect()]
+    arrow = DeltaTable(uri).to_pyarrow_table().to_pylist()
+    by_rs = [tuple(_plain(r[f.name], f.dataType) for f in fields) for r in arrow]
+    return sorted(by_spark, key=repr), sorted(by_rs, key=repr)
 
 
 def free_port() -> int:

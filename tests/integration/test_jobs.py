@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 
 from reviewlake.jobs import build_features, clean_reviews
 from reviewlake.core import delta_io, tables
+from tests.integration.helpers import rows_by_spark_and_deltalake
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +94,16 @@ def test_tables_are_plain_delta_with_history(spark, lake):
     uri = tables.uri(cfg, "silver", "reviews")
     assert spark.read.format("delta").load(uri).count() > 0
     assert DeltaTable.forPath(spark, uri).history().count() >= 1
+
+
+@pytest.mark.parametrize("path", [t.path for t in tables.CATALOGUE if t.writer != "score_reviews"])
+def test_every_table_reads_the_same_with_delta_rs(spark, lake, path):
+    """pandas/Polars/DuckDB users read the tables with delta-rs: no table may need a reader feature
+    it lacks (deletion vectors), and it must see the rows Spark sees (gold/predictions: in
+    test_train_score.py)."""
+    _, cfg, _ = lake
+    by_spark, by_rs = rows_by_spark_and_deltalake(spark, tables.BY_PATH[path].uri(cfg))
+    assert by_rs == by_spark
 
 
 def test_rerun_with_nothing_new_changes_nothing(spark, lake, corpus_sample):

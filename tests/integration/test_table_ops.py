@@ -16,6 +16,7 @@ from reviewlake.core import delta_io
 from reviewlake.core.config import local_path, to_uri
 from reviewlake.core.lock import HadoopStore, LocalStore, Owner, acquire, lock_uri, release
 from reviewlake.errors import ConfigError, LockHeldError
+from tests.integration.helpers import rows_by_spark_and_deltalake
 
 SCHEMA = "review_id string, batch_id string, text string"
 
@@ -86,6 +87,30 @@ def test_maintain_compacts_keeps_rows_and_waits_for_busy_writers(spark, lake, ca
     version = delta_io.version(spark, silver)
     assert maintain.main([*args, "--table", "silver/reviews"]) == 0
     assert delta_io.version(spark, silver) == version
+
+
+def test_maintain_drops_deletion_vectors_so_delta_rs_can_read(spark, make_cfg):
+    """A table written with deletion vectors (as lakehouses were before they were switched off) is
+    unreadable by delta-rs; maintenance drops the feature and the rows stay the same."""
+    from deltalake import DeltaTable as RsTable
+    from deltalake.exceptions import DeltaProtocolError
+
+    cfg = make_cfg("maintenance.vacuum=false", "maintenance.optimize=false")
+    uri = maintenance.uri_of(cfg, "silver/reviews")
+    spark.sql(f"CREATE TABLE delta.`{uri}` ({SCHEMA}) USING delta TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
+    write(spark, uri, batch_rows(0), files=2)
+    spark.sql(f"DELETE FROM delta.`{uri}` WHERE review_id = 'r0-3'")     # a deletion vector, no rewrite
+    assert maintenance.history(spark, uri, 1)[0]["operationMetrics"]["numDeletionVectorsAdded"] != "0"
+    with pytest.raises(DeltaProtocolError, match="deletionVectors"):
+        RsTable(uri).to_pyarrow_table()
+
+    [result] = maintenance.run(spark, cfg, ["silver/reviews"])
+    assert result.detail["dropped_feature"] == "deletionVectors"
+    by_spark, by_rs = rows_by_spark_and_deltalake(spark, uri)
+    assert by_rs == by_spark and len(by_rs) == 39
+    # the feature is gone: a second run has nothing to drop
+    [again] = maintenance.run(spark, cfg, ["silver/reviews"])
+    assert "dropped_feature" not in again.detail
 
 
 def test_vacuum_respects_retention(spark, make_cfg):

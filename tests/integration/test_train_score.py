@@ -11,6 +11,7 @@ import pytest
 
 from reviewlake.text.serving import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
 from reviewlake.errors import NotEnoughSlotsError
+from tests.integration.helpers import rows_by_spark_and_deltalake
 
 MAX_LEN = 20
 VOCAB_SIZE = 50           # ids 0..49: 0 pad, 1 oov, 2..49 tokens
@@ -43,7 +44,7 @@ def _synthetic_rows(seed: int = 11) -> list[dict]:
 
 
 def _write_gold_and_silver(spark, cfg, rows) -> dict[str, int]:
-    from pyspark.ml.linalg import Vectors, VectorUDT
+    from reviewlake.features.tfidf import OPEN_VECTOR
     from pyspark.sql import types as T
 
     from reviewlake.core import delta_io, tables
@@ -58,11 +59,11 @@ def _write_gold_and_silver(spark, cfg, rows) -> dict[str, int]:
             if t >= 2:
                 counts[t] = counts.get(t, 0.0) + 1.0
         feature_rows.append((r["review_id"], r["split"], label_id[r["label"]], ids,
-                             Vectors.sparse(VOCAB_SIZE, sorted(counts.items())), "v-test"))
+                             (VOCAB_SIZE, sorted(counts), [counts[i] for i in sorted(counts)]), "v-test"))
     features_schema = T.StructType([
         T.StructField("review_id", T.StringType()), T.StructField("split", T.StringType()),
         T.StructField("label_id", T.IntegerType()), T.StructField("token_ids", T.ArrayType(T.IntegerType())),
-        T.StructField("tfidf", VectorUDT()), T.StructField("vocab_version", T.StringType()),
+        T.StructField("tfidf", OPEN_VECTOR), T.StructField("vocab_version", T.StringType()),
     ])
     delta_io.overwrite(spark.createDataFrame(feature_rows, features_schema),
                        tables.uri(cfg, "gold", "features"))
@@ -196,6 +197,9 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert again.select("review_id", "model_version").distinct().count() == N_ROWS + 1
     again_probs = {r["review_id"]: r["probabilities"] for r in again.collect()}
     assert np.allclose(np.array([again_probs[i] for i in ids], dtype=np.float32), expected, atol=1e-5)
+    # after an upserting rerun, readers without Spark (delta-rs) still read it, the same rows
+    by_spark, by_rs = rows_by_spark_and_deltalake(spark, pred_uri)
+    assert by_rs == by_spark and len(by_rs) == N_ROWS + 1
 
     # ---- run reports
     assert (tmp_path / "reports" / "runs" / "train_model" / "latest.json").is_file()
