@@ -183,6 +183,8 @@ def main() -> None:
     p.add_argument("--live-code", action="store_true", help="run the working tree's code, not a snapshot")
     p.add_argument("--code-rev", help="run the code of this git commit (a snapshot of it), not the working tree's")
     p.add_argument("--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-incremental.json)")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="a job setting for every run (repeatable), e.g. a Spark or Delta option to compare")
     p.add_argument("--reuse-full", action="store_true",
                    help="with --work of an earlier run: start from the lakehouse and figures its full run left "
                         "(work/after_full) instead of running it again (for iterating on the incremental path)")
@@ -221,10 +223,12 @@ def main() -> None:
         corpus = make_landing(work, args.factor, args.files_per_copy, args.new_fraction, args.seed, args.near)
         landing, new = work / "landing", work / "new"
 
+    extra_conf = [a for kv in args.conf for a in ("--conf", kv)]
+
     def job(name: str, lake: Path) -> dict:
         reports = work / "reports" / name
         cmd = [*submit, str(code_root / "pipelines" / "clean_reviews.py"), "--input", str(landing),
-               "--lakehouse", str(lake), "--conf", f"reports_dir={reports}"]
+               "--lakehouse", str(lake), "--conf", f"reports_dir={reports}", *extra_conf]
         return timed_run(name, cmd, code_root, env, lake, reports, logs)
 
     lake = work / "lake"
@@ -257,7 +261,7 @@ def main() -> None:
                     "note": "shared machine: other jobs ran on the same cores (see load_average_before)"},
         "code": code,
         "command": shlex.join([*submit, "pipelines/clean_reviews.py", "--input", "<landing>", "--lakehouse", "<lake>",
-                               "--conf", "reports_dir=<dir>"]),
+                               "--conf", "reports_dir=<dir>", *extra_conf]),
         "corpus": corpus,
         "runs": runs,
         "targets": TARGETS,

@@ -1,13 +1,15 @@
-"""Benchmark (issue #5): the fixed costs any run pays on this box, whatever its increment: the
-Spark session, the first Delta read of a process (JVM/Delta warm-up) and a Delta MERGE of 100
-rows into each silver table of a lakehouse, each repeated ``--repeat`` times in one warm session.
+"""Benchmark (issues #5, #17): the fixed costs any run pays on this box, whatever its increment:
+the Spark session, the first Delta read of a process (JVM/Delta warm-up) and a Delta MERGE of 100
+new rows into each table an incremental ``clean_reviews`` run merges into (bronze reviews and file
+log, the three silver tables), each repeated ``--repeat`` times in one warm session, in seconds and
+in Spark jobs (counted by job group, as the run report counts them).
 
 The tables are copied from ``--lakehouse`` (e.g. the one a full ``bench_incremental`` run left)
 into a scratch folder first, so the source is never written. The sum of these floors, set against
 the incremental target (10% of the full run), shows how much of that budget is spent before any
 work proportional to the increment.
 
-Writes ``bench/results/<UTC date>-delta_floor.json``. Not a test.
+Writes ``bench/results/<UTC date>-delta_floor.json`` (or ``--out``). Not a test.
 
     spark-submit --driver-memory 6g bench/delta_floor.py --lakehouse /tmp/bench/lake
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -25,12 +28,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))    # run by spark-submit from any folder
 
-from bench.timing import log  # noqa: E402
+from bench.timing import git, log  # noqa: E402
 from reviewlake.core import delta_io  # noqa: E402
 from reviewlake.core.config import load_config  # noqa: E402
 from reviewlake.core.spark import get_spark  # noqa: E402
+from reviewlake.core.spark_work import SparkWork  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
 
-TABLES = ("silver/reviews", "silver/dedupe_index", "silver/disposition")
+# table -> its MERGE keys (as the job merges it)
+TABLES = {"bronze/reviews_raw": ["review_id"], "bronze/files": ["source_file", "content_hash"],
+          "silver/reviews": ["review_id"], "silver/dedupe_index": ["review_id"],
+          "silver/disposition": ["review_id"]}
+
+
+def measured(spark, label: str, action):
+    """(seconds, Spark jobs, result) of ``action()``."""
+    work = SparkWork(spark, label, {}).start()
+    t = time.perf_counter()
+    out = action()
+    seconds = round(time.perf_counter() - t, 2)
+    return seconds, work.finish()["jobs"], out
 
 
 def main() -> None:
@@ -44,22 +61,26 @@ def main() -> None:
     t0 = time.perf_counter()
     spark = get_spark(load_config(overrides=[f"lakehouse={scratch}", f"reports_dir={scratch / 'reports'}",
                                              f"spark.jars_dir={ROOT / 'jars'}"]))
-    result = {"benchmark": "delta_floor", "issue": 5, "measured_at": started.isoformat(timespec="seconds"),
-              "source_lakehouse": args.lakehouse, "session_seconds": round(time.perf_counter() - t0, 2), "tables": {}}
+    result = {"benchmark": "delta_floor", "issue": 17, "measured_at": started.isoformat(timespec="seconds"),
+              "code": {"git_commit": git("rev-parse", "HEAD")},
+              "load_average_before": os.getloadavg(), "source_lakehouse": args.lakehouse, "session_seconds": round(time.perf_counter() - t0, 2), "tables": {}}
     try:
-        for name in TABLES:
+        for name, keys in TABLES.items():
             dst = scratch / name
             shutil.copytree(Path(args.lakehouse) / name, dst)
             uri = dst.resolve().as_uri()
-            times: dict[str, list[float]] = {"read_count_seconds": [], "merge_100_rows_seconds": []}
-            for _ in range(args.repeat):
-                t = time.perf_counter()
-                rows = delta_io.read(spark, uri).count()
-                times["read_count_seconds"].append(round(time.perf_counter() - t, 2))
-                sample = delta_io.read(spark, uri).limit(100).localCheckpoint()
-                t = time.perf_counter()
-                delta_io.merge(spark, sample, uri, ["review_id"])
-                times["merge_100_rows_seconds"].append(round(time.perf_counter() - t, 2))
+            times: dict[str, list] = {"read_count_seconds": [], "read_count_jobs": [],
+                                      "merge_100_new_rows_seconds": [], "merge_100_new_rows_jobs": []}
+            for i in range(args.repeat):
+                sec, jobs, rows = measured(spark, f"read-{name}-{i}", lambda: delta_io.read(spark, uri).count())
+                times["read_count_seconds"].append(sec)
+                times["read_count_jobs"].append(jobs)
+                # 100 rows the table does not hold yet (a suffixed key): the insert an increment does
+                sample = (delta_io.read(spark, uri).limit(100)
+                          .withColumn(keys[-1], F.concat(F.col(keys[-1]), F.lit(f"-floor{i}"))).localCheckpoint())
+                sec, jobs, _ = measured(spark, f"merge-{name}-{i}", lambda: delta_io.merge(spark, sample, uri, keys))
+                times["merge_100_new_rows_seconds"].append(sec)
+                times["merge_100_new_rows_jobs"].append(jobs)
             result["tables"][name] = {"rows": rows, **times}
             log(f"{name}: {result['tables'][name]}")
     finally:
