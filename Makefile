@@ -60,11 +60,11 @@ rollback: setup  ## RESTORE TABLE=layer/name to VERSION=n (prints its history fi
 	@[ -n "$(TABLE)" ] && [ -n "$(VERSION)" ] || { echo "usage: make rollback TABLE=silver/reviews VERSION=n" >&2; exit 2; }
 	$(SUBMIT) pipelines/rollback.py --table $(TABLE) --version $(VERSION) $(JOB_ARGS)
 
-test: setup  ## unit + in-process Spark tests (the shared session only): 8-9 min on 2 cores
+test: setup  ## unit + in-process Spark tests (the shared session only): 7-9 min on 2 cores
 	$(VENV)/bin/python -m pytest -m "not system and not slow" --ignore=tests/system/airflow $(PYTEST_ARGS)
 
 AIRFLOW_VENV := $(CURDIR)/.venv-airflow
-test-system: setup airflow-venv  ## extra JVMs/processes or many job runs: cluster, HDFS, SIGKILL, incremental, Horovod, end-to-end, notebooks, wheel, Airflow DAG: 26-31 min
+test-system: setup airflow-venv  ## extra JVMs/processes or many job runs: cluster, HDFS, SIGKILL, incremental, Horovod, end-to-end, notebooks, wheel, Airflow DAG: 23-31 min
 	$(VENV)/bin/python -m pytest -m "system and not slow" --timeout=1800 --ignore=tests/system/airflow $(PYTEST_ARGS)
 	$(AIRFLOW_VENV)/bin/python -m pytest tests/system/airflow $(PYTEST_ARGS)
 
