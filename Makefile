@@ -64,7 +64,7 @@ test: setup  ## unit + in-process Spark tests (the shared session only): 8-10 mi
 	$(VENV)/bin/python -m pytest -m "not system and not slow" --ignore=tests/system/airflow $(PYTEST_ARGS)
 
 AIRFLOW_VENV := $(CURDIR)/.venv-airflow
-test-system: setup airflow-venv  ## extra JVMs/processes or many job runs: cluster, HDFS, SIGKILL, incremental, Horovod, end-to-end, notebooks, wheel, Airflow DAG: 23-31 min
+test-system: setup airflow-venv  ## extra JVMs/processes or many job runs: cluster, HDFS, SIGKILL, incremental, Horovod, end-to-end, notebooks, wheel, Airflow DAG: 23-33 min
 	$(VENV)/bin/python -m pytest -m "system and not slow" --timeout=1800 --ignore=tests/system/airflow $(PYTEST_ARGS)
 	$(AIRFLOW_VENV)/bin/python -m pytest tests/system/airflow $(PYTEST_ARGS)
 
