@@ -1,24 +1,22 @@
 """The score_reviews job: silver.reviews -> gold.predictions with one exported model version.
 
-Each silver row's ``tokens`` are mapped to ids with the model's own ``vocab.txt`` by
-:func:`reviewlake.text.serving.tokens_to_ids` (the same function the feature builder uses), then an
-Iterator-of-Series Arrow pandas UDF runs the SavedModel's ``serving_default`` signature. The model
-is loaded once per Python worker (module-level cache keyed by path) and reused by every batch and
-every task that worker runs. Results are MERGEd into gold.predictions on
+Each silver row's cleaned ``text`` and ``tokens`` go through the version's champion
+(:class:`reviewlake.train.champion.Scorer`, the scorer serving uses too: the LSTM's SavedModel on
+ids from the model's own ``vocab.txt``, the linear TF-IDF models, or their weighted mean) in an
+Iterator Arrow pandas UDF. The scorer is loaded once per Python worker (module-level cache keyed
+by path) and reused by every batch and every task that worker runs. Results are MERGEd into gold.predictions on
 (``review_id``, ``model_version``), so scoring the same rows with the same model again updates
 them (``scored_at``) instead of adding rows.
 
-The SavedModel is read by the executors from ``<models_dir>/<version>/saved_model``: on a cluster
+The model files are read by the executors from ``<models_dir>/<version>/``: on a cluster
 ``models_dir`` must be a filesystem every executor mounts.
 """
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -31,7 +29,7 @@ from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.report import RunReport
 from reviewlake.train import export
-from reviewlake.text.serving import load_vocab, tokens_to_ids
+from reviewlake.train.champion import Scorer
 from reviewlake.errors import InputError
 
 log = logging.getLogger("score_reviews")
@@ -39,82 +37,49 @@ log = logging.getLogger("score_reviews")
 PREDICTION_KEYS = ("review_id", "model_version")
 PREDICTION_COLUMNS = ("review_id", "model_version", "probabilities", "predicted_label", "scored_at")
 
-_lock = threading.Lock()
-_models: dict[str, tuple[Any, Callable]] = {}
+_scorers: dict[tuple[str, int, int], Scorer] = {}
 
 
-def load_predictor(saved_model: str, threads: int = 1) -> Callable[[np.ndarray], np.ndarray]:
-    """``ids [n, max_len] int32 -> probabilities [n, k] float32`` for the SavedModel at
-    ``saved_model``; loaded on first use in this process, then served from the cache."""
-    with _lock:
-        entry = _models.get(saved_model)
-        if entry is None:
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            import tensorflow as tf
-
-            try:  # effective only before TensorFlow's runtime starts in this process
-                tf.config.threading.set_intra_op_parallelism_threads(threads)
-                tf.config.threading.set_inter_op_parallelism_threads(threads)
-            except RuntimeError:
-                pass
-            loaded = tf.saved_model.load(saved_model)
-            signature = loaded.signatures["serving_default"]
-            # keep `loaded` referenced: the signature's variables live in it
-            entry = (loaded, signature)
-            _models[saved_model] = entry
-    signature = entry[1]
-
-    def predict(ids: np.ndarray) -> np.ndarray:
-        import tensorflow as tf
-
-        return signature(token_ids=tf.constant(ids, dtype=tf.int32))["probabilities"].numpy()
-
-    return predict
+def _scorer(model_dir: str, threads: int, batch_size: int) -> Scorer:
+    """One :class:`Scorer` per Python worker and model version: loaded by the first batch, reused by
+    every later batch and task of that worker."""
+    key = (model_dir, threads, batch_size)
+    if key not in _scorers:
+        _scorers[key] = Scorer.from_model_dir(model_dir, threads, batch_size)
+    return _scorers[key]
 
 
-def predict_batches(predict: Callable[[np.ndarray], np.ndarray], ids: np.ndarray, batch_size: int,
-                    n_classes: int) -> np.ndarray:
-    if len(ids) == 0:
-        return np.zeros((0, n_classes), dtype=np.float32)
-    parts = [predict(ids[i:i + batch_size]) for i in range(0, len(ids), batch_size)]
-    return np.concatenate(parts).astype(np.float32)
-
-
-
-def prediction_column(tokens: Column, saved_model: str, vocab: Mapping[str, int], max_len: int,
-                      n_classes: int, batch_size: int = 512, threads: int = 1) -> Column:
-    """struct<probabilities array<float>, label_index int> for a ``tokens`` (array<string>) column."""
+def prediction_column(text: Column, tokens: Column, model_dir: Path, n_classes: int, batch_size: int = 512,
+                      threads: int = 1) -> Column:
+    """struct<probabilities array<float>, label_index int> of the version's champion for silver's
+    ``text`` (cleaned) and ``tokens`` columns."""
     schema = T.StructType([
         T.StructField("probabilities", T.ArrayType(T.FloatType())),
         T.StructField("label_index", T.IntegerType()),
     ])
-    vocab = dict(vocab)
+    path = str(model_dir)
 
     @F.pandas_udf(schema)
-    def _predict(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        predict = load_predictor(saved_model, threads)
-        for batch in batches:
-            ids = np.array([tokens_to_ids(t, vocab, max_len) for t in batch], dtype=np.int32).reshape(-1, max_len)
-            probs = predict_batches(predict, ids, batch_size, n_classes)
+    def _predict(batches: Iterator[tuple[pd.Series, pd.Series]]) -> Iterator[pd.DataFrame]:
+        scorer = _scorer(path, threads, batch_size)
+        for texts, token_lists in batches:
+            probs = scorer.predict(list(texts), list(token_lists))
             yield pd.DataFrame({
                 "probabilities": list(probs),
                 "label_index": probs.argmax(axis=1).astype(np.int32) if len(probs) else np.zeros(0, np.int32),
             })
 
-    return _predict(tokens)
+    return _predict(text, tokens)
 
 
 def score(silver: DataFrame, model_dir: Path, version: str, scored_at: datetime, batch_size: int = 512,
           threads: int = 1) -> DataFrame:
     """gold.predictions rows for every row of ``silver`` with the model in ``model_dir``."""
-    params = export.read_json(model_dir / "params.json")
     labels = export.read_json(model_dir / "labels.json")
-    vocab = load_vocab(model_dir / "vocab.txt")
-    pred = prediction_column(F.col("tokens"), str(model_dir / "saved_model"), vocab, int(params["max_len"]),
-                             len(labels), batch_size, threads)
+    pred = prediction_column(F.col("text"), F.col("tokens"), model_dir, len(labels), batch_size, threads)
     label_names = F.array(*[F.lit(str(name)) for name in labels])
     return (
-        silver.select("review_id", "tokens")
+        silver.select("review_id", "text", "tokens")
         .withColumn("_pred", pred)
         .select(
             "review_id",

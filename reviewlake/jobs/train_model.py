@@ -2,9 +2,12 @@
 baselines -> ``<models_dir>/<version>/`` (+ ``LATEST``), with a per-stage run report.
 
 Stages (each timed in the report): ``read_gold`` (driver collects the splits as numpy arrays and
-checks the gold contracts), ``train`` (reviewlake/train/horovod_spark.py), ``evaluate`` (model on the test
-split), ``baselines`` (majority class; TF-IDF + Spark ML logistic regression on the same splits),
-``export`` (reviewlake/train/export.py).
+checks the gold contracts), ``train`` (the LSTM: reviewlake/train/horovod_spark.py), ``evaluate``
+(the LSTM on validation and test), ``baselines`` (majority class; the linear TF-IDF models of
+reviewlake/train/linear.py, fitted with Spark ML on silver text and tokens of the same splits),
+``champion`` (an ensemble weighted on validation; the candidate best on validation becomes the
+version's model: reviewlake/train/champion.py; test figures with bootstrap intervals, McNemar,
+calibration), ``export`` (reviewlake/train/export.py).
 """
 from __future__ import annotations
 
@@ -24,8 +27,7 @@ from pyspark.sql import functions as F
 from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.report import RunReport
-from reviewlake.features.tfidf import to_ml_vector
-from reviewlake.train import evaluate, export, horovod_spark
+from reviewlake.train import champion, evaluate, export, horovod_spark, linear
 from reviewlake.text.serving import preprocessing, vocab_lines
 from reviewlake.errors import ConfigError, InputError, InvariantError
 
@@ -157,39 +159,100 @@ def reg_param_grid(cfg: Config) -> list[float]:
     return values
 
 
-def tfidf_logreg_baseline(spark: SparkSession, cfg: Config, class_names: list[str]) -> dict[str, Any]:
-    """Spark ML multinomial logistic regression on gold.features ``tfidf``: one fit per
-    ``train.logreg_reg_params`` value on train, the value with the best validation accuracy kept
-    (an untuned baseline flatters the model it is compared with), scored on test. The result
-    carries ``reg_param`` and ``validation_accuracy`` of the chosen fit."""
-    from pyspark.ml.classification import LogisticRegression
-
+def read_text(spark: SparkSession, cfg: Config, gold: GoldData) -> tuple[DataFrame, dict[str, Any]]:
+    """gold.features' rows (``split``, ``label`` as double) with silver.reviews' ``text`` and
+    ``tokens``: the frame the linear models fit on, and the validation and test rows' ``text`` and
+    ``tokens`` on the driver in gold's row order. Every gold row must still have its silver row."""
     features = delta_io.read(spark, table_uris(cfg)["features"]).select(
-        "review_id", "split", F.col("label_id").cast("double").alias("label"), to_ml_vector(F.col("tfidf")).alias("tfidf"))
-    split = {name: features.where(F.col("split") == name).cache() for name in ("train", "validation", "test")}
+        "review_id", "split", F.col("label_id").cast("double").alias("label"))
+    silver_uri = tables.uri(cfg, "silver", "reviews")
+    if not delta_io.exists(spark, silver_uri):
+        raise InputError(f"silver.reviews not found at {silver_uri}: the linear models read its text")
+    silver = delta_io.read(spark, silver_uri).select("review_id", "text", "tokens")
+    frame = features.join(silver, "review_id")
+    pdf = (frame.where(F.col("split").isin("validation", "test")).select("review_id", "split", "text", "tokens")
+           .toPandas().set_index("review_id"))
+    inputs: dict[str, Any] = {}
+    for split in ("validation", "test"):
+        ids = gold.review_ids[split]
+        missing = sum(1 for i in ids if i not in pdf.index)
+        if missing:
+            raise InputError(f"{missing} {split} rows of gold.features have no silver.reviews row: silver "
+                             "changed after `make features`; run it again")
+        rows = pdf.loc[ids]
+        inputs[split] = {"text": list(rows["text"]), "tokens": list(rows["tokens"])}
+    return frame, inputs
 
-    def predict(model, name: str) -> tuple[np.ndarray, np.ndarray]:
-        rows = model.transform(split[name]).select("label", "prediction").collect()
-        return (np.array([int(r["label"]) for r in rows]), np.array([int(r["prediction"]) for r in rows]))
 
+def fit_linear(frame: DataFrame, cfg: Config, inputs: dict[str, Any]) -> dict[str, tuple[linear.Fitted, dict]]:
+    """Each linear kind fitted (regParam from ``train.logreg_reg_params``, chosen on validation),
+    with its probabilities on the validation and test rows: ``{kind: (fitted, {split: probs})}``."""
+    out = {}
+    frame = frame.cache()                 # read once per kind and grid value
     try:
-        best = None
-        has_validation = not split["validation"].isEmpty()
-        for reg in reg_param_grid(cfg):
-            model = LogisticRegression(featuresCol="tfidf", labelCol="label", family="multinomial",
-                                       maxIter=cfg["train.logreg_max_iter"],
-                                       regParam=reg).fit(split["train"])
-            # accuracy computed by Spark: nothing collected to the driver per grid value
-            val_acc = float(model.evaluate(split["validation"]).accuracy) if has_validation else 0.0
-            log.info("tfidf_logreg baseline: regParam %g, validation accuracy %.4f", reg, val_acc)
-            if best is None or val_acc > best[1]:
-                best = (reg, val_acc, model)
-        reg, val_acc, model = best
-        metrics = evaluate.classification_metrics(*predict(model, "test"), class_names)
+        for kind in linear.KINDS:
+            fitted = linear.fit(frame, kind, reg_param_grid(cfg), max_iter=cfg["train.logreg_max_iter"])
+            col = fitted.model.column
+            probs = {split: fitted.model.probabilities(inputs[split][col]) for split in ("validation", "test")}
+            log.info("linear %s: regParam %g, validation accuracy %.4f, %d features", kind,
+                     fitted.model.reg_param, fitted.validation_accuracy, len(fitted.model.vocabulary))
+            out[kind] = (fitted, probs)
     finally:
-        for df in split.values():
-            df.unpersist()
-    return {**metrics, "reg_param": reg, "validation_accuracy": round(val_acc, 4)}
+        frame.unpersist()
+    return out
+
+
+def _predict(model, x: np.ndarray, cfg: Config) -> np.ndarray:
+    if len(x) == 0:
+        return np.zeros((0, model.output_shape[-1]))
+    return model.predict(x, batch_size=cfg["score.batch_size"], verbose=0).astype(np.float64)
+
+
+def choose_champion(gold: GoldData, val_probs: dict[str, np.ndarray], test_probs: dict[str, np.ndarray],
+                    baselines: dict[str, Any], cfg: Config) -> dict[str, Any]:
+    """The candidates (each model in ``val_probs``, and with more than one an ensemble weighted on
+    validation), the champion (best validation accuracy), and the test figures of each: bootstrap
+    intervals, calibration, McNemar of the champion against the best baseline. Returns
+    ``name``, ``members``, the champion's ``test_probs``, ``reliability`` curves and the metrics
+    ``summary`` (the keys metrics.json gains)."""
+    y_val, y_test = gold.y["validation"], gold.y["test"]
+    classes = gold.class_names
+    val_acc = {n: float((p.argmax(axis=1) == y_val).mean()) if len(y_val) else 0.0 for n, p in val_probs.items()}
+    candidates_val, candidates_test = dict(val_probs), dict(test_probs)
+    weights: dict[str, float] = {}
+    if len(val_probs) > 1 and len(y_val):
+        weights = champion.ensemble_weights(val_probs, y_val)
+        candidates_val[champion.ENSEMBLE] = champion.mix(val_probs, weights)
+        candidates_test[champion.ENSEMBLE] = champion.mix(test_probs, weights)
+        val_acc[champion.ENSEMBLE] = float((candidates_val[champion.ENSEMBLE].argmax(axis=1) == y_val).mean())
+    name = champion.choose(val_acc)
+    members = weights if name == champion.ENSEMBLE else {name: 1.0}
+    members = {m: w for m, w in members.items() if w}
+
+    seed = int(cfg["train.seed"])
+    kinds = {champion.LSTM: "lstm", champion.ENSEMBLE: "ensemble"}
+    candidates = {}
+    for n, p in candidates_test.items():
+        candidates[n] = {**evaluate.candidate_metrics(y_test, p, classes, kinds.get(n, "baseline"), seed=seed),
+                         "validation_accuracy": round(val_acc[n], 4)}
+        if n == champion.ENSEMBLE:
+            candidates[n]["weights"] = weights
+    majority = evaluate.majority_class(gold.y["train"])
+    majority_probs = np.eye(len(classes))[np.full(len(y_test), majority)]
+    candidates["majority"] = evaluate.candidate_metrics(y_test, majority_probs, classes, "majority", seed=seed)
+    candidates_test["majority"] = majority_probs
+
+    linear_names = [n for n, c in candidates.items() if c["kind"] == "baseline"]
+    best_baseline = max(linear_names or ["majority"], key=lambda n: candidates[n]["accuracy"])
+    p_value = evaluate.mcnemar_p(y_test, candidates_test[name].argmax(axis=1),
+                                 candidates_test[best_baseline].argmax(axis=1))
+    reliability = {n: evaluate.reliability(y_test, p) for n, p in candidates_test.items() if n != "majority"}
+    summary = {"champion": name, "champion_members": members, "best_baseline": best_baseline,
+               "mcnemar_p_vs_best_baseline": p_value, "candidates": candidates, "reliability": reliability}
+    log.info("champion %s (validation accuracy %.4f) members %s; best baseline %s; McNemar p %.4g", name,
+             val_acc[name], members, best_baseline, p_value)
+    return {"name": name, "members": members, "test_probs": candidates_test[name], "reliability": reliability,
+            "summary": summary}
 
 
 def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
@@ -225,22 +288,33 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                          "samples_per_s": round(result.samples_per_s, 1)}
 
         with report.stage("evaluate") as st:
-            probs = result.model.predict(gold.x["test"], batch_size=cfg["score.batch_size"], verbose=0)
-            y_pred = probs.argmax(axis=1)
-            metrics = evaluate.classification_metrics(gold.y["test"], y_pred, gold.class_names)
-            st.rows_in = int(len(y_pred))
-            st.detail = {"accuracy": round(metrics["accuracy"], 4), "macro_f1": round(metrics["macro_f1"], 4)}
+            val_probs = {champion.LSTM: _predict(result.model, gold.x["validation"], cfg)}
+            test_probs = {champion.LSTM: _predict(result.model, gold.x["test"], cfg)}
+            lstm_metrics = evaluate.classification_metrics(gold.y["test"], test_probs[champion.LSTM].argmax(axis=1),
+                                                           gold.class_names)
+            st.rows_in = int(len(gold.y["test"]))
+            st.detail = {"accuracy": round(lstm_metrics["accuracy"], 4), "macro_f1": round(lstm_metrics["macro_f1"], 4)}
 
+        linear_models: dict[str, linear.LinearTextModel] = {}
         with report.stage("baselines") as st:
             baselines: dict[str, Any] = {
                 "majority": evaluate.majority_baseline(gold.y["train"], gold.y["test"], gold.class_names)}
             if cfg["train.tfidf_baseline"]:
-                try:
-                    baselines["tfidf_logreg"] = tfidf_logreg_baseline(spark, cfg, gold.class_names)
-                except Exception as exc:  # noqa: BLE001 - a failed baseline must not lose the model
-                    log.warning("tfidf_logreg baseline failed: %s", exc, exc_info=True)
-                    baselines["tfidf_logreg"] = {"error": f"{type(exc).__name__}: {exc}"}
-            st.detail = {name: round(b["accuracy"], 4) for name, b in baselines.items() if "accuracy" in b}
+                frame, inputs = read_text(spark, cfg, gold)
+                for kind, (fitted, probs) in fit_linear(frame, cfg, inputs).items():
+                    linear_models[kind] = fitted.model
+                    val_probs[kind], test_probs[kind] = probs["validation"], probs["test"]
+                    baselines[kind] = {**evaluate.classification_metrics(gold.y["test"], probs["test"].argmax(axis=1),
+                                                                         gold.class_names), **fitted.summary()}
+            st.detail = {name: round(b["accuracy"], 4) for name, b in baselines.items()}
+
+        with report.stage("champion") as st:
+            chosen = choose_champion(gold, val_probs, test_probs, baselines, cfg)
+            metrics = evaluate.classification_metrics(gold.y["test"], chosen["test_probs"].argmax(axis=1),
+                                                      gold.class_names)
+            st.detail = {"champion": chosen["name"], "members": chosen["members"],
+                         "accuracy": round(metrics["accuracy"], 4),
+                         "mcnemar_p_vs_best_baseline": chosen["summary"]["mcnemar_p_vs_best_baseline"]}
 
         with report.stage("export") as st:
             version = export.choose_version(cfg["train.version"], models_dir)
@@ -248,6 +322,8 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 "model_version": version,
                 "split": "test",
                 **metrics,
+                **chosen["summary"],
+                "lstm": lstm_metrics,
                 "baselines": baselines,
                 "history": result.history,
                 "epochs_run": result.epochs_run,
@@ -278,17 +354,20 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
             model_dir = export.export_model(
                 result.model, models_dir, version, max_len=gold.max_len, vocab_lines=gold.vocab_lines,
                 class_names=gold.class_names, params=full_params, metrics=full_metrics,
-                history=result.history, preprocessing=preprocessing(cfg))
+                history=result.history, preprocessing=preprocessing(cfg),
+                champion={"name": chosen["name"], "members": chosen["members"], "linear": linear_models,
+                          "test_review_ids": gold.review_ids["test"], "test_probabilities": chosen["test_probs"],
+                          "reliability": chosen["reliability"]})
             shutil.rmtree(ckpt, ignore_errors=True)
             st.detail = {"version": version, "path": str(model_dir)}
 
         report.summary["train"] = {
-            "version": version, "model_dir": str(model_dir), "accuracy": metrics["accuracy"],
-            "macro_f1": metrics["macro_f1"],
+            "version": version, "model_dir": str(model_dir), "champion": chosen["name"],
+            "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
             "baselines": {k: v.get("accuracy") for k, v in baselines.items()},
         }
-        log.info("model %s: test %s; majority %s", version, evaluate.summary_line(metrics),
-                 evaluate.summary_line(baselines["majority"]))
+        log.info("model %s: champion %s, test %s; majority %s", version, chosen["name"],
+                 evaluate.summary_line(metrics), evaluate.summary_line(baselines["majority"]))
     finally:
         report.write(local_path(to_uri(cfg["reports_dir"])))
     return {"version": version, "model_dir": model_dir, "metrics": full_metrics, "report": report.to_dict()}

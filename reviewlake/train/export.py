@@ -11,7 +11,12 @@ A version folder holds:
 * ``training_curves.png``, ``confusion_matrix.png``;
 * ``README.md``     the model card (reviewlake/train/model_card.py);
 * ``preprocessing.json``  clean rules, user dictionary, stopwords: raw text -> ids for serving
-  (``reviewlake.text.serving.TextToIds.from_model_dir``).
+  (``reviewlake.text.serving.TextToIds.from_model_dir``);
+* ``champion.json``, ``linear/<kind>.npz``  the version's model, chosen on validation, and the
+  linear models it may use (reviewlake/train/champion.py: ``Scorer.from_model_dir`` serves it);
+* ``test_probabilities.npz``  the champion's probabilities on the test split (``review_id``,
+  ``probabilities``): what scoring and serving must reproduce;
+* ``reliability.png``  accuracy against confidence on the test split, per candidate.
 
 The folder is assembled under a temporary name and renamed into place, then ``LATEST`` is replaced
 atomically, so a reader never sees a half-written version. ``models_dir`` is a local (or
@@ -28,11 +33,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
+
 from reviewlake.train import evaluate
+from reviewlake.train.champion import write as write_champion
 from reviewlake.train.model_card import model_card
 from reviewlake.text.serving import PREPROCESSING_FILE
 
 LATEST = "LATEST"
+TEST_PROBABILITIES = "test_probabilities.npz"
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -76,10 +85,12 @@ def _write_json(path: Path, value: Any) -> None:
 def export_model(model, models_dir: Path, version: str, *, max_len: int, vocab_lines: Sequence[str],
                  class_names: Sequence[str], params: Mapping[str, Any], metrics: Mapping[str, Any],
                  history: Mapping[str, Sequence[float]], preprocessing: Mapping[str, Any] | None = None,
-                 update_latest: bool = True) -> Path:
+                 champion: Mapping[str, Any] | None = None, update_latest: bool = True) -> Path:
     """Write the version folder (atomically renamed into place) and point ``LATEST`` at it:
     SavedModel, vocabulary, labels, params, metrics, plots, model card (``README.md``) and, with
-    ``preprocessing``, what serving needs to turn raw text into ids (:mod:`reviewlake.text.serving`)."""
+    ``preprocessing``, what serving needs to turn raw text into ids (:mod:`reviewlake.text.serving`);
+    with ``champion`` (``name``, ``members``, ``linear`` models, ``test_review_ids``,
+    ``test_probabilities``, ``reliability`` curves) the files of the version's champion."""
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / version
     if final.exists():
@@ -98,6 +109,12 @@ def export_model(model, models_dir: Path, version: str, *, max_len: int, vocab_l
         evaluate.plot_training_curves(history, tmp / "training_curves.png")
         cm = metrics["confusion_matrix"]
         evaluate.plot_confusion_matrix(cm["matrix"], cm["labels"], tmp / "confusion_matrix.png")
+        if champion is not None:
+            write_champion(tmp, champion["name"], champion["members"], champion["linear"])
+            np.savez_compressed(tmp / TEST_PROBABILITIES,
+                                review_id=np.asarray(champion["test_review_ids"], dtype=np.str_),
+                                probabilities=np.asarray(champion["test_probabilities"], dtype=np.float32))
+            evaluate.plot_reliability(champion["reliability"], tmp / "reliability.png")
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

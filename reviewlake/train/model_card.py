@@ -9,6 +9,10 @@ def _pct(value: Any) -> str:
     return f"{100 * float(value):.1f}%" if isinstance(value, (int, float)) else "n/a"
 
 
+def _interval(ci: Any) -> str:
+    return f"{_pct(ci[0])} - {_pct(ci[1])}" if isinstance(ci, (list, tuple)) and len(ci) == 2 else "n/a"
+
+
 def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
     """Markdown: data version, parameters, test metrics next to the baselines, per-class figures."""
     train = dict(params.get("train", {}))
@@ -17,8 +21,10 @@ def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         f"# Sentiment model {params.get('version')}",
         "",
         f"Created {params.get('created_at')} by run `{params.get('run_id')}`. "
-        f"Architecture `{train.get('architecture', 'lstm')}` (Embedding -> {train.get('architecture', 'lstm')} -> "
-        f"Dense softmax) over {params.get('n_classes')} classes {params.get('labels')}.",
+        f"Serves `{metrics.get('champion', 'lstm')}` (members and weights {metrics.get('champion_members', {'lstm': 1.0})}), "
+        "the candidate with the best validation accuracy, over "
+        f"{params.get('n_classes')} classes {params.get('labels')}. The LSTM is "
+        f"`{train.get('architecture', 'lstm')}` (Embedding -> {train.get('architecture', 'lstm')} -> Dense softmax).",
         "",
         "## Data",
         "",
@@ -28,15 +34,23 @@ def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         f"- rows: train {rows.get('train')}, validation {rows.get('validation')}, test {rows.get('test')} "
         "(split by dedupe cluster, stratified by label)",
         "",
-        "## Test metrics and baselines (same test split)",
+        "## Candidates on the test split (chosen on validation; bootstrap 95% intervals)",
         "",
-        "| model | accuracy | macro-F1 |",
-        "|---|---|---|",
-        f"| this model | {_pct(metrics.get('accuracy'))} | {_pct(metrics.get('macro_f1'))} |",
+        "| model | kind | validation accuracy | test accuracy | 95% interval | macro-F1 | 95% interval | ECE |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, b in (metrics.get("baselines") or {}).items():
-        chosen = f" (regParam {b['reg_param']:g}, chosen on validation)" if "reg_param" in b else ""
-        lines.append(f"| baseline `{name}`{chosen} | {_pct(b.get('accuracy'))} | {_pct(b.get('macro_f1'))} |")
+    for name, c in (metrics.get("candidates") or {}).items():
+        b = (metrics.get("baselines") or {}).get(name, {})
+        label = f"`{name}`" + (" **(champion)**" if name == metrics.get("champion") else "")
+        label += f" (regParam {b['reg_param']:g}, chosen on validation)" if "reg_param" in b else ""
+        lines.append(f"| {label} | {c.get('kind')} | {_pct(c.get('validation_accuracy'))} | {_pct(c.get('accuracy'))} "
+                     f"| {_interval(c.get('accuracy_ci95'))} | {_pct(c.get('macro_f1'))} "
+                     f"| {_interval(c.get('macro_f1_ci95'))} | {float(c.get('ece', 0)):.3f} |")
+    if "mcnemar_p_vs_best_baseline" in metrics:
+        lines += ["", f"Champion against the best baseline (`{metrics.get('best_baseline')}`), exact McNemar test "
+                      f"on the same test rows: p = {metrics['mcnemar_p_vs_best_baseline']:.3g}. "
+                      "Reliability: `reliability.png`."]
+    lines += ["", f"The champion's per-class figures (test, {metrics.get('n')} rows):"]
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for name, c in (metrics.get("per_class") or {}).items():
         lines.append(f"| {name} | {_pct(c.get('precision'))} | {_pct(c.get('recall'))} | {_pct(c.get('f1'))} "
@@ -56,10 +70,11 @@ def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         "",
         "## Serving",
         "",
-        "`saved_model/` signature `serving_default`: `token_ids` int32 `[batch, "
-        f"{params.get('max_len')}]` -> `probabilities` float32 `[batch, {params.get('n_classes')}]`. "
-        "Turn raw text into ids with `reviewlake.text.serving.TextToIds.from_model_dir(<this folder>)`: the "
-        "pipeline's cleaning rules, jieba segmentation, `vocab.txt` and padding, exactly as training saw them.",
+        "`reviewlake.train.champion.Scorer.from_model_dir(<this folder>).predict_raw(texts)` gives the "
+        "champion's probabilities for raw review texts, cleaned and segmented as training saw them; batch "
+        "scoring uses the same scorer. The LSTM alone: `saved_model/` signature `serving_default`: `token_ids` "
+        f"int32 `[batch, {params.get('max_len')}]` -> `probabilities` float32 `[batch, {params.get('n_classes')}]`, "
+        "ids from `reviewlake.text.serving.TextToIds.from_model_dir(<this folder>)`.",
         "",
         "## Limits",
         "",

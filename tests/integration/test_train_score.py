@@ -11,6 +11,7 @@ import pytest
 
 from reviewlake.text.serving import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
 from reviewlake.errors import NotEnoughSlotsError
+from reviewlake.train.champion import Scorer
 from tests.integration.helpers import rows_by_spark_and_deltalake
 
 MAX_LEN = 20
@@ -135,9 +136,10 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     majority = metrics["baselines"]["majority"]
     assert majority["predicted_class"] == "positive"
     assert metrics["accuracy"] > majority["accuracy"], (metrics["accuracy"], majority["accuracy"])
-    tfidf = metrics["baselines"]["tfidf_logreg"]
-    assert tfidf["accuracy"] > majority["accuracy"]
-    assert tfidf["reg_param"] in cfg["train.logreg_reg_params"] and 0 < tfidf["validation_accuracy"] <= 1
+    word = metrics["baselines"]["word_1_2gram"]
+    assert word["accuracy"] > majority["accuracy"]
+    assert word["reg_param"] in cfg["train.logreg_reg_params"] and 0 < word["validation_accuracy"] <= 1
+    assert metrics["champion"] in metrics["candidates"] and metrics["lstm"]["n"] == n_test
     assert metrics["epochs_run"] == 2 and len(metrics["history"]["val_loss"]) == 2
 
     # ---- the version folder and LATEST
@@ -148,8 +150,8 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
                  "README.md", "preprocessing.json"):
         assert (model_dir / name).is_file(), name
     card = (model_dir / "README.md").read_text(encoding="utf-8")
-    assert f"{100 * metrics['accuracy']:.1f}%" in card and "tfidf_logreg" in card
-    assert f"regParam {tfidf['reg_param']:g}, chosen on validation" in card
+    assert f"{100 * metrics['accuracy']:.1f}%" in card and "word_1_2gram" in card
+    assert f"regParam {word['reg_param']:g}, chosen on validation" in card
     assert not any((tmp_path / "models" / "_checkpoints").glob("*")), "checkpoints outlive the export"
     lines = (model_dir / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
     assert lines[:2] == ["<pad>", "<oov>"] and len(lines) == VOCAB_SIZE
@@ -169,7 +171,8 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     sig_probs = signature(token_ids=tf.constant(x_test))["probabilities"].numpy()
     assert np.allclose(sig_probs, keras_probs, atol=1e-5)
 
-    # ---- batch scoring: probabilities equal model.predict on the same rows
+    # ---- batch scoring: the champion's probabilities, as its scorer gives them, and on the test rows
+    # as training measured them
     scored = score_reviews.run(spark, cfg)
     assert scored["model_version"] == version
     pred_uri = tables.uri(cfg, "gold", "predictions")
@@ -177,10 +180,16 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert preds.columns == ["review_id", "model_version", "probabilities", "predicted_label", "scored_at"]
     assert preds.count() == N_ROWS + 1
     got = {r["review_id"]: r for r in preds.collect()}
-    all_x = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in rows] + [[0] * MAX_LEN],
-                     dtype=np.int32)
-    expected = keras_model.predict(all_x, verbose=0)
+    scorer = Scorer.from_model_dir(model_dir)
+    expected = scorer.predict(["".join(r["tokens"]) for r in rows] + [""], [r["tokens"] for r in rows] + [None])
     ids = [r["review_id"] for r in rows] + ["r-empty"]
+    saved = np.load(model_dir / "test_probabilities.npz")
+    at = {i: k for k, i in enumerate(ids)}
+    assert np.abs(expected[[at[i] for i in saved["review_id"]]] - saved["probabilities"]).max() < 1e-5
+    if metrics["champion"] == "lstm":
+        all_x = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in rows] + [[0] * MAX_LEN],
+                         dtype=np.int32)
+        assert np.allclose(keras_model.predict(all_x, verbose=0), expected, atol=1e-5)
     actual = np.array([got[i]["probabilities"] for i in ids], dtype=np.float32)
     assert np.allclose(actual, expected, atol=1e-5)
     assert [got[i]["predicted_label"] for i in ids] == [CLASSES[k] for k in expected.argmax(axis=1)]

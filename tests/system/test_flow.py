@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from pyspark.sql import functions as F
 
 from reviewlake.jobs import build_features, clean_reviews, score_reviews, train_model
 from reviewlake.core import delta_io, tables
+from reviewlake.train.champion import Scorer
 from tests.conftest import Lake
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +30,30 @@ def test_whole_flow_on_a_corpus_sample(spark, trained_lake):
     assert predictions.count() == silver.count()
     assert predictions.select("review_id").distinct().count() == silver.count()
     assert predictions.where(predictions.model_version != version).count() == 0
+
+    # the champion: chosen on validation among the candidates metrics.json reports
+    candidates = metrics["candidates"]
+    assert metrics["champion"] in candidates and candidates["majority"]["kind"] == "majority"
+    assert {"lstm", "word_1_2gram", "char_1_4gram", "ensemble"} <= set(candidates)
+    for c in candidates.values():
+        assert c["accuracy_ci95"][0] <= c["accuracy"] <= c["accuracy_ci95"][1]
+        assert c["macro_f1_ci95"][0] <= c["macro_f1"] <= c["macro_f1_ci95"][1] and 0 <= c["ece"] <= 1
+    best = max((n for n in candidates if n != "majority"), key=lambda n: candidates[n]["validation_accuracy"])
+    assert candidates[metrics["champion"]]["validation_accuracy"] == candidates[best]["validation_accuracy"]
+    assert metrics["accuracy"] == candidates[metrics["champion"]]["accuracy"]
+    assert 0 < metrics["mcnemar_p_vs_best_baseline"] <= 1
+    assert (model_dir / "reliability.png").is_file()
+
+    # batch scoring and the serving helper give the champion's test probabilities
+    saved = np.load(model_dir / "test_probabilities.npz")
+    ids, expected = list(saved["review_id"]), saved["probabilities"]
+    assert len(ids) == metrics["n"]
+    scored = {r["review_id"]: r["probabilities"] for r in predictions.where(F.col("review_id").isin(ids)).collect()}
+    assert np.abs(np.array([scored[i] for i in ids]) - expected).max() < 1e-5
+    raw = {r["review_id"]: r["raw_text"] for r in delta_io.read(spark, tables.uri(lake.cfg, "bronze", "reviews"))
+           .where(F.col("review_id").isin(ids)).select("review_id", "raw_text").collect()}
+    served = Scorer.from_model_dir(model_dir).predict_raw([raw[i] for i in ids])
+    assert np.abs(served - expected).max() < 1e-5
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ def test_uris():
 def test_baseline_reg_param_grid_list_single_value_and_old_key():
     from reviewlake.jobs.train_model import reg_param_grid
 
-    assert reg_param_grid(load_config()) == [0.0, 0.01, 0.1, 0.3, 1.0, 3.0]      # reviewlake/conf/reviewlake.yaml
+    assert reg_param_grid(load_config()) == [1e-5, 3e-5, 1e-4]      # reviewlake/conf/reviewlake.yaml
     assert reg_param_grid(load_config(None, ["train.logreg_reg_params=[0.5, 2]"])) == [0.5, 2.0]
     assert reg_param_grid(load_config(None, ["train.logreg_reg_params=0.3"])) == [0.3]
     assert reg_param_grid(load_config(None, ["train.logreg_reg_param=0.05"])) == [0.05]   # older key wins

@@ -1,0 +1,157 @@
+"""Linear text classifiers: TF-IDF of word or character n-grams -> logistic regression.
+
+Fitted with Spark ML (``CountVectorizer(binary) -> IDF -> Normalizer(L2) -> LogisticRegression``,
+multinomial, no feature standardisation, ``regParam`` chosen on the validation split), then held
+as :class:`LinearTextModel`, a plain numpy form of the same fitted pipeline that scores without
+Spark: batch scoring (inside a pandas UDF), serving and the training job's own evaluation all call
+it, so their probabilities are the same numbers (``tests/integration/test_linear.py`` holds it
+equal to Spark ML's ``probability``).
+
+Two feature kinds (``KINDS``), both from what the pipeline already produces for every review:
+
+* ``word_1_2gram``: silver ``tokens`` (jieba), unigrams and bigrams;
+* ``char_1_4gram``: silver ``text`` (the cleaned text), character 1- to 4-grams.
+
+The n-grams are made by the one Python function per kind below, run as a Spark UDF when fitting
+and called directly when scoring: Spark ML's ``NGram`` makes one order at a time and its joining
+convention would then have to be copied by hand for serving; one function cannot disagree with itself.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+SEP = "\u0001"          # joins the parts of a word n-gram: a byte no token holds (jieba splits on controls)
+
+
+def word_grams(tokens: Iterable[str] | None) -> list[str]:
+    """Unigrams and bigrams of ``tokens`` (a bigram is its two tokens joined by ``SEP``)."""
+    t = [str(x) for x in (tokens if tokens is not None else ())]
+    return t + [a + SEP + b for a, b in zip(t, t[1:])]
+
+
+def char_grams(text: str | None, n_max: int = 4) -> list[str]:
+    """Character 1- to ``n_max``-grams of ``text``, in order of position then length."""
+    s = text or ""
+    return [s[i:i + n] for i in range(len(s)) for n in range(1, n_max + 1) if i + n <= len(s)]
+
+
+#: kind -> (silver column it reads, its n-gram function)
+KINDS: dict[str, tuple[str, Callable[[Any], list[str]]]] = {
+    "word_1_2gram": ("tokens", word_grams),
+    "char_1_4gram": ("text", char_grams),
+}
+
+
+@dataclass
+class LinearTextModel:
+    """A fitted TF-IDF + logistic regression model as numpy arrays: ``vocabulary`` (n-gram i is
+    feature i), ``idf`` [d], ``coef`` [k, d], ``intercept`` [k]. ``probabilities`` repeats Spark
+    ML's arithmetic: binary term presence x idf, L2-normalised, softmax(coef . x + intercept)."""
+    kind: str
+    vocabulary: list[str]
+    idf: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    reg_param: float
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown linear model kind {self.kind!r} (one of {sorted(KINDS)})")
+        self._index = {g: i for i, g in enumerate(self.vocabulary)}
+
+    @property
+    def column(self) -> str:
+        """The silver column this model reads (``tokens`` or ``text``)."""
+        return KINDS[self.kind][0]
+
+    def probabilities(self, inputs: Sequence[Any]) -> np.ndarray:
+        """Class probabilities [n, k] (float64) for ``inputs``: token lists or texts, per ``column``."""
+        grams = KINDS[self.kind][1]
+        index = self._index
+        out = np.empty((len(inputs), len(self.intercept)), dtype=np.float64)
+        for row, value in enumerate(inputs):
+            ids = np.fromiter({index[g] for g in grams(value) if g in index}, dtype=np.int64)
+            w = self.idf[ids]
+            norm = np.sqrt(np.dot(w, w))
+            margins = self.intercept + (self.coef[:, ids] @ (w / norm) if norm > 0 else 0.0)
+            e = np.exp(margins - margins.max())
+            out[row] = e / e.sum()
+        return out
+
+    def save(self, path: str | Path) -> None:
+        """One ``.npz`` file (no pickles): what :meth:`load` reads back."""
+        buf = io.BytesIO()
+        np.savez_compressed(buf, kind=np.array(self.kind), vocabulary=np.array(self.vocabulary, dtype=np.str_),
+                            idf=self.idf, coef=self.coef, intercept=self.intercept,
+                            reg_param=np.array(self.reg_param))
+        Path(path).write_bytes(buf.getvalue())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LinearTextModel":
+        with np.load(Path(path), allow_pickle=False) as z:
+            return cls(str(z["kind"]), z["vocabulary"].tolist(), z["idf"], z["coef"], z["intercept"],
+                       float(z["reg_param"]))
+
+
+def fit(frame, kind: str, reg_params: Sequence[float], *, max_iter: int = 100, min_df: float = 2.0,
+        vocab_size: int = 1 << 18) -> "Fitted":
+    """Fit ``kind`` on the ``train`` rows of ``frame`` (``split``, ``label`` double, and the kind's
+    column), once per ``reg_params`` value; keep the value with the best validation accuracy
+    (Spark computes it: nothing is collected per grid value)."""
+    from pyspark.ml import Pipeline, PipelineModel
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.feature import IDF, CountVectorizer, Normalizer
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    column, grams = KINDS[kind]
+    grams_udf = F.udf(grams, T.ArrayType(T.StringType()))
+    data = frame.select("split", "label", grams_udf(F.col(column)).alias("grams"))
+    train = data.where(F.col("split") == "train").cache()
+    validation = data.where(F.col("split") == "validation").cache()
+    held = [train, validation]
+    try:
+        featurize = Pipeline(stages=[
+            CountVectorizer(inputCol="grams", outputCol="tf", binary=True, minDF=min_df, vocabSize=vocab_size),
+            IDF(inputCol="tf", outputCol="tfidf"),
+            Normalizer(inputCol="tfidf", outputCol="features", p=2.0),
+        ]).fit(train)
+        x_train = featurize.transform(train).select("label", "features").cache()
+        x_val = featurize.transform(validation).select("label", "features").cache()
+        held += [x_train, x_val]
+        has_validation = x_val.take(1) != []
+        best = None
+        for reg in reg_params:
+            lr = LogisticRegression(family="multinomial", standardization=False, regParam=float(reg),
+                                    elasticNetParam=0.0, maxIter=max_iter).fit(x_train)
+            val_acc = float(lr.evaluate(x_val).accuracy) if has_validation else 0.0
+            if best is None or val_acc > best[1]:
+                best = (float(reg), val_acc, lr)
+        reg, val_acc, lr = best
+        cv, idf = featurize.stages[0], featurize.stages[1]
+        model = LinearTextModel(kind, list(cv.vocabulary), idf.idf.toArray(), lr.coefficientMatrix.toArray(),
+                                lr.interceptVector.toArray(), reg)
+    finally:
+        for df in held:
+            df.unpersist()
+    return Fitted(model, val_acc, PipelineModel(stages=[*featurize.stages, lr]), grams_udf)
+
+
+@dataclass
+class Fitted:
+    """What :func:`fit` chose: the numpy ``model``, its ``validation_accuracy``, and the Spark ML
+    ``pipeline`` it was read from (``grams`` -> ``probability``; with ``grams_udf`` making the
+    ``grams`` column from the kind's silver column), kept for checks against Spark."""
+    model: LinearTextModel
+    validation_accuracy: float
+    pipeline: Any
+    grams_udf: Any
+
+    def summary(self) -> dict[str, Any]:
+        return {"reg_param": self.model.reg_param, "validation_accuracy": round(self.validation_accuracy, 4),
+                "features": len(self.model.vocabulary)}
