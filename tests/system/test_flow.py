@@ -50,7 +50,7 @@ def test_whole_flow_on_a_corpus_sample(spark, trained_lake):
     assert len(ids) == metrics["n"]
     scored = {r["review_id"]: r["probabilities"] for r in predictions.where(F.col("review_id").isin(ids)).collect()}
     assert np.abs(np.array([scored[i] for i in ids]) - expected).max() < 1e-5
-    raw = {r["review_id"]: r["raw_text"] for r in delta_io.read(spark, tables.uri(lake.cfg, "bronze", "reviews"))
+    raw = {r["review_id"]: r["raw_text"] for r in delta_io.read(spark, tables.uri(lake.cfg, "bronze", "reviews_raw"))
            .where(F.col("review_id").isin(ids)).select("review_id", "raw_text").collect()}
     served = Scorer.from_model_dir(model_dir).predict_raw([raw[i] for i in ids])
     assert np.abs(served - expected).max() < 1e-5
