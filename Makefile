@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling dist lock clean
+.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -78,7 +78,7 @@ BENCH_FACTOR ?= 10
 NEAR_DUP_FACTORS ?= 1 10 100
 NEAR_DUP_ARGS ?=
 STAGE_FACTORS ?= 1 10
-bench: bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling  ## every benchmark (hours; not tests): JSON under bench/results/
+bench: bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion  ## every benchmark (hours; not tests): JSON under bench/results/
 
 bench-ingest: setup  ## ingest+clean: Spark against one pandas process, corpus x BENCH_FACTOR
 	$(VENV)/bin/python -m bench.bench_ingest_clean --factor $(BENCH_FACTOR)
@@ -105,6 +105,9 @@ bench-train: clean-reviews features  ## Horovod training with 1 and 2 processes:
 
 bench-ceiling: clean-reviews features  ## strong linear classifiers on the pipeline's split, and what a leaky random split reports
 	$(VENV)/bin/python -m bench.model_ceiling --lakehouse lakehouse
+
+bench-champion: clean-reviews features  ## the training job's candidates and champion, one run per seed (7 and 8)
+	$(VENV)/bin/python -m bench.champion --lakehouse lakehouse --seeds 7 8
 
 dist: setup  ## dist/reviewlake.zip: the packages for spark-submit --py-files on a cluster (docs/cluster.md)
 	$(VENV)/bin/python scripts/make_dist.py dist/reviewlake.zip
