@@ -1,5 +1,6 @@
-"""The train_model job: gold.features/vocab/labels -> Horovod-on-Spark training -> test metrics and
-baselines -> ``<models_dir>/<version>/`` (+ ``LATEST``), with a per-stage run report.
+"""The train_model job: gold.features/vocab/labels (+ silver text and tokens) -> the LSTM (Horovod on
+Spark) and the linear models (Spark ML) -> the champion, chosen on validation, with test metrics
+-> ``<models_dir>/<version>/`` (+ ``LATEST``), with a per-stage run report.
 
 Stages (each timed in the report): ``read_gold`` (driver collects the splits as numpy arrays and
 checks the gold contracts), ``train`` (the LSTM: reviewlake/train/horovod_spark.py), ``evaluate``
@@ -209,7 +210,7 @@ def _predict(model, x: np.ndarray, cfg: Config) -> np.ndarray:
 
 
 def choose_champion(gold: GoldData, val_probs: dict[str, np.ndarray], test_probs: dict[str, np.ndarray],
-                    baselines: dict[str, Any], cfg: Config) -> dict[str, Any]:
+                    cfg: Config) -> dict[str, Any]:
     """The candidates (each model in ``val_probs``, and with more than one an ensemble weighted on
     validation), the champion (best validation accuracy), and the test figures of each: bootstrap
     intervals, calibration, McNemar of the champion against the best baseline. Returns
@@ -309,7 +310,7 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
             st.detail = {name: round(b["accuracy"], 4) for name, b in baselines.items()}
 
         with report.stage("champion") as st:
-            chosen = choose_champion(gold, val_probs, test_probs, baselines, cfg)
+            chosen = choose_champion(gold, val_probs, test_probs, cfg)
             metrics = evaluate.classification_metrics(gold.y["test"], chosen["test_probs"].argmax(axis=1),
                                                       gold.class_names)
             st.detail = {"champion": chosen["name"], "members": chosen["members"],
