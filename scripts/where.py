@@ -30,8 +30,8 @@ def main() -> None:
     if pointer.exists():
         version = pointer.read_text().strip()
         metrics = json.loads((models / version / "metrics.json").read_text(encoding="utf-8"))
-        print(f"  model  {models / version}  test accuracy={metrics['accuracy']:.4f} "
-              f"macro_f1={metrics['macro_f1']:.4f}")
+        print(f"  model  {models / version}  champion {metrics.get('champion', 'lstm')}: "
+              f"test accuracy={metrics['accuracy']:.4f} macro_f1={metrics['macro_f1']:.4f}")
 
 
 if __name__ == "__main__":
