@@ -146,6 +146,37 @@ def test_serving_path_imports_no_spark(tmp_path):
     assert len(ids) == 6 and 4 in ids and set(ids) <= {0, 1, 2, 3, 4}
 
 
+def test_a_linear_champion_serves_raw_text_without_spark(tmp_path):
+    """The champion's scorer, from raw text to probabilities, in a process where pyspark, py4j,
+    delta and GX cannot be imported (a linear champion: TensorFlow is not needed either)."""
+    import json
+
+    import numpy as np
+
+    from reviewlake.core.config import load_config
+    from reviewlake.text.serving import TextToIds, preprocessing, vocab_lines
+    from reviewlake.train import champion, linear
+
+    model = linear.LinearTextModel("char_1_4gram", ["好", "差", "好用"], np.array([0.5, 0.7, 1.2]),
+                                   np.array([[-1.0, 2.0, -1.5], [1.0, -2.0, 1.5]]), np.array([0.1, -0.1]), 3e-5)
+    (tmp_path / "params.json").write_text(json.dumps({"n_classes": 2, "max_len": 4}), encoding="utf-8")
+    (tmp_path / "preprocessing.json").write_text(json.dumps(preprocessing(load_config())), encoding="utf-8")
+    (tmp_path / "vocab.txt").write_text("\n".join(vocab_lines([("好", 2)])) + "\n", encoding="utf-8")
+    champion.write(tmp_path, "char_1_4gram", {"char_1_4gram": 1.0}, {"char_1_4gram": model})
+    code = BLOCK_PYSPARK + textwrap.dedent(f"""
+        from reviewlake.train.champion import Scorer
+
+        print(Scorer.from_model_dir({str(tmp_path)!r}).predict_raw(["這個很好用！！！", "差"]).tolist())
+        assert not [m for m in sys.modules if m.split(".")[0] in ("pyspark", "py4j", "tensorflow")]
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = np.array(json.loads(out.stdout.strip().splitlines()[-1]))
+    clean = TextToIds.from_model_dir(tmp_path).clean
+    assert np.allclose(got, model.probabilities([clean("這個很好用！！！"), clean("差")]), atol=1e-6)
+    assert got[0, 1] > 0.5 > got[1, 1]
+
+
 def test_the_blocker_blocks(tmp_path):
     out = subprocess.run([sys.executable, "-c", BLOCK_PYSPARK + "import pyspark"], capture_output=True, text=True,
                          cwd=tmp_path, timeout=60)
