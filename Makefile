@@ -60,7 +60,7 @@ rollback: setup  ## RESTORE TABLE=layer/name to VERSION=n (prints its history fi
 	@[ -n "$(TABLE)" ] && [ -n "$(VERSION)" ] || { echo "usage: make rollback TABLE=silver/reviews VERSION=n" >&2; exit 2; }
 	$(SUBMIT) pipelines/rollback.py --table $(TABLE) --version $(VERSION) $(JOB_ARGS)
 
-test: setup  ## unit + in-process Spark tests (the shared session only): 8-10 min on 2 cores
+test: setup  ## unit + in-process Spark tests (the shared session only): 6-8 min on 2 cores
 	$(VENV)/bin/python -m pytest -m "not system and not slow" --ignore=tests/system/airflow $(PYTEST_ARGS)
 
 AIRFLOW_VENV := $(CURDIR)/.venv-airflow
