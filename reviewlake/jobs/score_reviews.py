@@ -4,9 +4,9 @@ Each silver row's cleaned ``text`` and ``tokens`` go through the version's champ
 (:class:`reviewlake.train.champion.Scorer`, the scorer serving uses too: the LSTM's SavedModel on
 ids from the model's own ``vocab.txt``, the linear TF-IDF models, or their weighted mean) in an
 Iterator Arrow pandas UDF. The scorer is loaded once per Python worker (module-level cache keyed
-by path) and reused by every batch and every task that worker runs. Results are MERGEd into gold.predictions on
-(``review_id``, ``model_version``), so scoring the same rows with the same model again updates
-them (``scored_at``) instead of adding rows.
+by path) and reused by every batch and every task that worker runs. Results are MERGEd into
+gold.predictions on (``review_id``, ``model_version``), so scoring the same rows with the same
+model again updates them (``scored_at``) instead of adding rows.
 
 The model files are read by the executors from ``<models_dir>/<version>/``: on a cluster
 ``models_dir`` must be a filesystem every executor mounts.
