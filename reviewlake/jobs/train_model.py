@@ -162,26 +162,31 @@ def reg_param_grid(cfg: Config) -> list[float]:
 
 def read_text(spark: SparkSession, cfg: Config, gold: GoldData) -> tuple[DataFrame, dict[str, Any]]:
     """gold.features' rows (``split``, ``label`` as double) with silver.reviews' ``text`` and
-    ``tokens``: the frame the linear models fit on, and the validation and test rows' ``text`` and
-    ``tokens`` on the driver in gold's row order. Every gold row must still have its silver row."""
+    ``tokens``: the frame the linear models fit on (cached here, since every kind and regParam
+    reads it; the caller unpersists it), and the validation and test rows' ``text`` and ``tokens``
+    on the driver in gold's row order. Every gold row must still have its silver row."""
     features = delta_io.read(spark, table_uris(cfg)["features"]).select(
         "review_id", "split", F.col("label_id").cast("double").alias("label"))
     silver_uri = tables.uri(cfg, "silver", "reviews")
     if not delta_io.exists(spark, silver_uri):
         raise InputError(f"silver.reviews not found at {silver_uri}: the linear models read its text")
     silver = delta_io.read(spark, silver_uri).select("review_id", "text", "tokens")
-    frame = features.join(silver, "review_id")
-    pdf = (frame.where(F.col("split").isin("validation", "test")).select("review_id", "split", "text", "tokens")
-           .toPandas().set_index("review_id"))
-    inputs: dict[str, Any] = {}
-    for split in ("validation", "test"):
-        ids = gold.review_ids[split]
-        missing = sum(1 for i in ids if i not in pdf.index)
-        if missing:
-            raise InputError(f"{missing} {split} rows of gold.features have no silver.reviews row: silver "
-                             "changed after `make features`; run it again")
-        rows = pdf.loc[ids]
-        inputs[split] = {"text": list(rows["text"]), "tokens": list(rows["tokens"])}
+    frame = features.join(silver, "review_id").cache()
+    try:
+        pdf = (frame.where(F.col("split").isin("validation", "test")).select("review_id", "split", "text", "tokens")
+               .toPandas().set_index("review_id"))
+        inputs: dict[str, Any] = {}
+        for split in ("validation", "test"):
+            ids = gold.review_ids[split]
+            missing = int((~np.isin(ids, pdf.index)).sum())
+            if missing:
+                raise InputError(f"{missing} {split} rows of gold.features have no silver.reviews row: silver "
+                                 "changed after `make features`; run it again")
+            rows = pdf.loc[ids]
+            inputs[split] = {"text": list(rows["text"]), "tokens": list(rows["tokens"])}
+    except BaseException:
+        frame.unpersist()
+        raise
     return frame, inputs
 
 
@@ -189,17 +194,13 @@ def fit_linear(frame: DataFrame, cfg: Config, inputs: dict[str, Any]) -> dict[st
     """Each linear kind fitted (regParam from ``train.logreg_reg_params``, chosen on validation),
     with its probabilities on the validation and test rows: ``{kind: (fitted, {split: probs})}``."""
     out = {}
-    frame = frame.cache()                 # read once per kind and grid value
-    try:
-        for kind in linear.KINDS:
-            fitted = linear.fit(frame, kind, reg_param_grid(cfg), max_iter=cfg["train.logreg_max_iter"])
-            col = fitted.model.column
-            probs = {split: fitted.model.probabilities(inputs[split][col]) for split in ("validation", "test")}
-            log.info("linear %s: regParam %g, validation accuracy %.4f, %d features", kind,
-                     fitted.model.reg_param, fitted.validation_accuracy, len(fitted.model.vocabulary))
-            out[kind] = (fitted, probs)
-    finally:
-        frame.unpersist()
+    for kind in linear.KINDS:
+        fitted = linear.fit(frame, kind, reg_param_grid(cfg), max_iter=cfg["train.logreg_max_iter"])
+        col = fitted.model.column
+        probs = {split: fitted.model.probabilities(inputs[split][col]) for split in ("validation", "test")}
+        log.info("linear %s: regParam %g, validation accuracy %.4f, %d features", kind,
+                 fitted.model.reg_param, fitted.validation_accuracy, len(fitted.model.vocabulary))
+        out[kind] = (fitted, probs)
     return out
 
 
@@ -302,7 +303,11 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 "majority": evaluate.majority_baseline(gold.y["train"], gold.y["test"], gold.class_names)}
             if cfg["train.tfidf_baseline"]:
                 frame, inputs = read_text(spark, cfg, gold)
-                for kind, (fitted, probs) in fit_linear(frame, cfg, inputs).items():
+                try:
+                    fits = fit_linear(frame, cfg, inputs)
+                finally:
+                    frame.unpersist()
+                for kind, (fitted, probs) in fits.items():
                     linear_models[kind] = fitted.model
                     val_probs[kind], test_probs[kind] = probs["validation"], probs["test"]
                     baselines[kind] = {**evaluate.classification_metrics(gold.y["test"], probs["test"].argmax(axis=1),

@@ -15,7 +15,8 @@ from reviewlake.train import evaluate, linear
 def text_splits(spark, reference_lake):
     gold = train_model.read_gold(spark, reference_lake.cfg)
     frame, inputs = train_model.read_text(spark, reference_lake.cfg, gold)
-    return gold, frame, inputs
+    yield gold, frame, inputs
+    frame.unpersist()
 
 
 @pytest.mark.parametrize("kind", sorted(linear.KINDS))
