@@ -196,7 +196,8 @@ def main() -> None:
             models = ["--conf", f"models_dir={base / 'models'}"]
             run["train_model"] = run_job(f"x{factor}_train_model", "train_model.py",
                                          ["--lakehouse", str(lake), *models, "--conf", "train.epochs=1",
-                                          "--conf", "train.tfidf_baseline=false", *conf], submit, env, reports, logs)
+                                          "--conf", "train.tfidf_baseline=false", "--conf", "train.architecture=lstm",
+                                          *conf], submit, env, reports, logs)
             if run["train_model"]["exit_code"] == 0:
                 run["score_reviews"] = run_job(f"x{factor}_score_reviews", "score_reviews.py",
                                                ["--lakehouse", str(lake), *models, *conf], submit, env, reports, logs)

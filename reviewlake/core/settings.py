@@ -147,7 +147,7 @@ class Quality:
 @dataclass(frozen=True)
 class Train:
     num_proc: int = field(metadata=rng(1))
-    architecture: Literal["lstm", "bilstm", "cnn"]
+    architecture: Literal["wide_lstm", "lstm", "bilstm", "cnn"]
     epochs: int = field(metadata=rng(1))
     batch_size: int = field(metadata=rng(1))
     learning_rate: float = field(metadata=rng(0, lo_open=True))
@@ -161,6 +161,7 @@ class Train:
     class_weight: Literal["balanced", "none"]
     seed: int
     patience: int = field(metadata=rng(0))
+    char_len: int = field(metadata=rng(1))
     start_timeout: int = field(metadata=rng(1))
     version: str
     tfidf_baseline: bool
@@ -323,6 +324,9 @@ def _check_relations(data: dict) -> None:
     unknown = sorted({str(v) for v in data["labels"]["from_rating"].values()} - set(data["labels"]["classes"]))
     if unknown:
         raise ConfigError(f"config key labels.from_rating: {unknown} not in labels.classes {data['labels']['classes']}")
+    if data["train"]["architecture"] == "wide_lstm" and not data["train"]["tfidf_baseline"]:
+        raise ConfigError("config key train.architecture: wide_lstm starts from the char_1_4gram linear model, "
+                          "which train.tfidf_baseline=false does not fit (set it true or pick another architecture)")
     grid = data["train"]["logreg_reg_params"]
     if isinstance(grid, list) and not grid:
         raise ConfigError("config key train.logreg_reg_params holds no value")

@@ -3,12 +3,13 @@ Spark) and the linear models (Spark ML) -> the champion, chosen on validation, w
 -> ``<models_dir>/<version>/`` (+ ``LATEST``), with a per-stage run report.
 
 Stages (each timed in the report): ``read_gold`` (driver collects the splits as numpy arrays and
-checks the gold contracts), ``train`` (the LSTM: reviewlake/train/horovod_spark.py), ``evaluate``
-(the LSTM on validation and test), ``baselines`` (majority class; the linear TF-IDF models of
+checks the gold contracts), ``baselines`` (majority class; the linear TF-IDF models of
 reviewlake/train/linear.py, fitted with Spark ML on silver text and tokens of the same splits),
-``champion`` (an ensemble weighted on validation; the candidate best on validation becomes the
-version's model: reviewlake/train/champion.py; test figures with bootstrap intervals, McNemar,
-calibration), ``export`` (reviewlake/train/export.py).
+``train`` (the LSTM: reviewlake/train/horovod_spark.py; ``wide_lstm`` starts its linear part from
+the fitted char_1_4gram model), ``evaluate`` (the LSTM on validation and test), ``champion`` (an
+ensemble weighted on validation; the candidate best on validation becomes the version's model:
+reviewlake/train/champion.py; test figures with bootstrap intervals, McNemar, calibration),
+``export`` (reviewlake/train/export.py).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.report import RunReport
 from reviewlake.train import champion, evaluate, export, horovod_spark, linear
+from reviewlake.train.model import WIDE, WIDE_LINEAR, WideStart, model_inputs
 from reviewlake.text.serving import preprocessing, vocab_lines
 from reviewlake.errors import ConfigError, InputError, InvariantError
 
@@ -37,7 +39,7 @@ log = logging.getLogger("train_model")
 SPLITS = ("train", "validation", "test")
 PARAM_KEYS = ("architecture", "epochs", "batch_size", "learning_rate", "warmup_epochs", "clip_norm",
               "embedding_dim", "lstm_units", "cnn_filters", "cnn_widths", "dropout", "class_weight", "seed",
-              "patience")
+              "patience", "char_len")
 
 
 def table_uris(cfg: Config) -> dict[str, str]:
@@ -163,8 +165,9 @@ def reg_param_grid(cfg: Config) -> list[float]:
 def read_text(spark: SparkSession, cfg: Config, gold: GoldData) -> tuple[DataFrame, dict[str, Any]]:
     """gold.features' rows (``split``, ``label`` as double) with silver.reviews' ``text`` and
     ``tokens``: the frame the linear models fit on (cached here, since every kind and regParam
-    reads it; the caller unpersists it), and the validation and test rows' ``text`` and ``tokens``
-    on the driver in gold's row order. Every gold row must still have its silver row."""
+    reads it; the caller unpersists it), and every split's ``text`` and ``tokens`` on the driver in
+    gold's row order (what the models score, and ``wide_lstm``'s char inputs). Every gold row must
+    still have its silver row."""
     features = delta_io.read(spark, table_uris(cfg)["features"]).select(
         "review_id", "split", F.col("label_id").cast("double").alias("label"))
     silver_uri = tables.uri(cfg, "silver", "reviews")
@@ -173,10 +176,9 @@ def read_text(spark: SparkSession, cfg: Config, gold: GoldData) -> tuple[DataFra
     silver = delta_io.read(spark, silver_uri).select("review_id", "text", "tokens")
     frame = features.join(silver, "review_id").cache()
     try:
-        pdf = (frame.where(F.col("split").isin("validation", "test")).select("review_id", "split", "text", "tokens")
-               .toPandas().set_index("review_id"))
+        pdf = frame.select("review_id", "text", "tokens").toPandas().set_index("review_id")
         inputs: dict[str, Any] = {}
-        for split in ("validation", "test"):
+        for split in SPLITS:
             ids = gold.review_ids[split]
             missing = int((~np.isin(ids, pdf.index)).sum())
             if missing:
@@ -204,8 +206,18 @@ def fit_linear(frame: DataFrame, cfg: Config, inputs: dict[str, Any]) -> dict[st
     return out
 
 
-def _predict(model, x: np.ndarray, cfg: Config) -> np.ndarray:
-    if len(x) == 0:
+def wide_inputs(char_model: linear.LinearTextModel, texts: dict[str, Any], char_len: int
+                ) -> tuple[WideStart, dict[str, dict[str, np.ndarray]]]:
+    """``wide_lstm``'s start (the char model's coefficients) and its char inputs per split."""
+    char_inputs = {}
+    for split in SPLITS:
+        ids, weights = char_model.sparse_inputs(texts[split]["text"], char_len)
+        char_inputs[split] = {"char_ids": ids, "char_weights": weights}
+    return WideStart(char_model.coef, char_model.intercept, int(char_len)), char_inputs
+
+
+def _predict(model, x, cfg: Config) -> np.ndarray:
+    if len(x[0] if isinstance(x, list) else x) == 0:
         return np.zeros((0, model.output_shape[-1]))
     return model.predict(x, batch_size=cfg["score.batch_size"], verbose=0).astype(np.float64)
 
@@ -271,40 +283,18 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
 
         params = training_params(cfg)
         num_proc = cfg["train.num_proc"]
-        with report.stage("train") as st:
-            ckpt = checkpoint_dir(models_dir, gold, params, num_proc)
-            result = horovod_spark.train(
-                spark,
-                {"x_train": gold.x["train"], "y_train": gold.y["train"],
-                 "x_val": gold.x["validation"], "y_val": gold.y["validation"]},
-                vocab_size=gold.vocab_size, max_len=gold.max_len, n_classes=len(gold.class_names),
-                params=params, num_proc=num_proc, start_timeout=cfg["train.start_timeout"],
-                checkpoint_dir=str(ckpt))
-            if result.resumed_from_epoch:
-                log.info("resumed from the checkpoint of epoch %d in %s", result.resumed_from_epoch, ckpt)
-            st.rows_in = int(len(gold.y["train"]))
-            st.detail = {"num_proc": result.world_size, "epochs_run": result.epochs_run,
-                         "best_epoch": result.best_epoch, "devices": ",".join(result.devices),
-                         "resumed_from_epoch": result.resumed_from_epoch,
-                         "final_loss": round(result.history["loss"][-1], 4),
-                         "samples_per_s": round(result.samples_per_s, 1)}
-
-        with report.stage("evaluate") as st:
-            val_probs = {champion.LSTM: _predict(result.model, gold.x["validation"], cfg)}
-            test_probs = {champion.LSTM: _predict(result.model, gold.x["test"], cfg)}
-            lstm_metrics = evaluate.classification_metrics(gold.y["test"], test_probs[champion.LSTM].argmax(axis=1),
-                                                           gold.class_names)
-            st.rows_in = int(len(gold.y["test"]))
-            st.detail = {"accuracy": round(lstm_metrics["accuracy"], 4), "macro_f1": round(lstm_metrics["macro_f1"], 4)}
-
+        wide_arch = params["architecture"] == WIDE
         linear_models: dict[str, linear.LinearTextModel] = {}
+        val_probs: dict[str, np.ndarray] = {}
+        test_probs: dict[str, np.ndarray] = {}
+        texts: dict[str, Any] = {}
         with report.stage("baselines") as st:
             baselines: dict[str, Any] = {
                 "majority": evaluate.majority_baseline(gold.y["train"], gold.y["test"], gold.class_names)}
             if cfg["train.tfidf_baseline"]:
-                frame, inputs = read_text(spark, cfg, gold)
+                frame, texts = read_text(spark, cfg, gold)
                 try:
-                    fits = fit_linear(frame, cfg, inputs)
+                    fits = fit_linear(frame, cfg, texts)
                 finally:
                     frame.unpersist()
                 for kind, (fitted, probs) in fits.items():
@@ -313,6 +303,43 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                     baselines[kind] = {**evaluate.classification_metrics(gold.y["test"], probs["test"].argmax(axis=1),
                                                                          gold.class_names), **fitted.summary()}
             st.detail = {name: round(b["accuracy"], 4) for name, b in baselines.items()}
+
+        arch = params["architecture"]
+        with report.stage("train") as st:
+            inputs = {split: {"token_ids": gold.x[split]} for split in SPLITS}
+            wide = None
+            if wide_arch:
+                wide, char_inputs = wide_inputs(linear_models[WIDE_LINEAR], texts, cfg["train.char_len"])
+                for split in SPLITS:
+                    inputs[split].update(char_inputs[split])
+            ckpt = checkpoint_dir(models_dir, gold, params, num_proc)
+            data = {"x_train": gold.x["train"], "y_train": gold.y["train"],
+                    "x_val": gold.x["validation"], "y_val": gold.y["validation"]}
+            if wide_arch:
+                for name in ("char_ids", "char_weights"):
+                    data[f"{name}_train"], data[f"{name}_val"] = inputs["train"][name], inputs["validation"][name]
+            result = horovod_spark.train(
+                spark, data, vocab_size=gold.vocab_size, max_len=gold.max_len, n_classes=len(gold.class_names),
+                params=params, num_proc=num_proc, start_timeout=cfg["train.start_timeout"],
+                checkpoint_dir=str(ckpt), wide=wide)
+            if result.resumed_from_epoch:
+                log.info("resumed from the checkpoint of epoch %d in %s", result.resumed_from_epoch, ckpt)
+            st.rows_in = int(len(gold.y["train"]))
+            st.detail = {"architecture": arch, "num_proc": result.world_size, "epochs_run": result.epochs_run,
+                         "best_epoch": result.best_epoch, "devices": ",".join(result.devices),
+                         "resumed_from_epoch": result.resumed_from_epoch,
+                         "final_loss": round(result.history["loss"][-1], 4),
+                         "samples_per_s": round(result.samples_per_s, 1)}
+
+        with report.stage("evaluate") as st:
+            val_probs = {champion.LSTM: _predict(result.model, model_inputs(inputs["validation"], arch), cfg),
+                         **val_probs}
+            test_probs = {champion.LSTM: _predict(result.model, model_inputs(inputs["test"], arch), cfg),
+                          **test_probs}
+            lstm_metrics = evaluate.classification_metrics(gold.y["test"], test_probs[champion.LSTM].argmax(axis=1),
+                                                           gold.class_names)
+            st.rows_in = int(len(gold.y["test"]))
+            st.detail = {"accuracy": round(lstm_metrics["accuracy"], 4), "macro_f1": round(lstm_metrics["macro_f1"], 4)}
 
         with report.stage("champion") as st:
             chosen = choose_champion(gold, val_probs, test_probs, cfg)
@@ -344,6 +371,9 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 "labels": gold.class_names,
                 "input": {"signature": "serving_default", "name": "token_ids", "dtype": "int32",
                           "shape": [None, gold.max_len], "pad_id": 0, "oov_id": 1},
+                "char_inputs": ({"names": ["char_ids", "char_weights"], "dtypes": ["int32", "float32"],
+                                 "shape": [None, wide.char_len], "features": f"linear/{WIDE_LINEAR}.npz"}
+                                if wide is not None else None),
                 "output": {"name": "probabilities", "dtype": "float32", "shape": [None, len(gold.class_names)]},
                 "train": params,
                 "num_proc": result.world_size,
@@ -358,7 +388,8 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 "run_id": report.run_id,
             }
             model_dir = export.export_model(
-                result.model, models_dir, version, max_len=gold.max_len, vocab_lines=gold.vocab_lines,
+                result.model, models_dir, version, max_len=gold.max_len,
+                char_len=wide.char_len if wide is not None else None, vocab_lines=gold.vocab_lines,
                 class_names=gold.class_names, params=full_params, metrics=full_metrics,
                 history=result.history, preprocessing=preprocessing(cfg),
                 champion={"name": chosen["name"], "members": chosen["members"], "linear": linear_models,

@@ -35,9 +35,10 @@ _lock = threading.Lock()
 _saved_models: dict[str, tuple[Any, Any]] = {}
 
 
-def load_predictor(saved_model: str, threads: int = 1) -> Callable[[np.ndarray], np.ndarray]:
-    """``ids [n, max_len] int32 -> probabilities [n, k] float32`` for the SavedModel at
-    ``saved_model``; loaded on first use in this process, then served from the cache."""
+def load_predictor(saved_model: str, threads: int = 1) -> Callable[..., np.ndarray]:
+    """``predict(token_ids, **more_inputs) -> probabilities [n, k] float32`` for the SavedModel at
+    ``saved_model`` (``token_ids`` int32 [n, max_len]; ``wide_lstm`` also takes ``char_ids`` and
+    ``char_weights``); loaded on first use in this process, then served from the cache."""
     with _lock:
         entry = _saved_models.get(saved_model)
         if entry is None:
@@ -55,10 +56,12 @@ def load_predictor(saved_model: str, threads: int = 1) -> Callable[[np.ndarray],
             _saved_models[saved_model] = entry
     signature = entry[1]
 
-    def predict(ids: np.ndarray) -> np.ndarray:
+    def predict(ids: np.ndarray, **more: np.ndarray) -> np.ndarray:
         import tensorflow as tf
 
-        return signature(token_ids=tf.constant(ids, dtype=tf.int32))["probabilities"].numpy()
+        extra = {name: tf.constant(a, dtype=tf.float32 if name == "char_weights" else tf.int32)
+                 for name, a in more.items()}
+        return signature(token_ids=tf.constant(ids, dtype=tf.int32), **extra)["probabilities"].numpy()
 
     return predict
 
@@ -125,7 +128,9 @@ def read(model_dir: Path) -> dict[str, Any]:
 class Scorer:
     """The champion of one model version: ``predict(texts, tokens)`` -> probabilities [n, k]
     (float32) from silver's cleaned ``text`` and ``tokens``; :meth:`predict_raw` from raw review
-    text, cleaned and segmented as the pipeline does (:class:`reviewlake.text.serving.TextToIds`)."""
+    text, cleaned and segmented as the pipeline does (:class:`reviewlake.text.serving.TextToIds`).
+    An LSTM with char inputs (``wide_lstm``, params.json ``char_inputs``) gets them from the
+    version's char linear model."""
     model_dir: Path
     members: dict[str, float]
     n_classes: int
@@ -135,6 +140,8 @@ class Scorer:
     linear: dict[str, LinearTextModel] = field(default_factory=dict)
     _vocab: dict[str, int] | None = None
     _text_to_ids: TextToIds | None = None
+    char_features: LinearTextModel | None = None
+    char_len: int = 0
 
     @classmethod
     def from_model_dir(cls, model_dir: str | Path, threads: int = 1, batch_size: int = 512) -> "Scorer":
@@ -143,8 +150,11 @@ class Scorer:
         members = {m: float(w) for m, w in read(model_dir)["members"].items()}
         linear = {m: LinearTextModel.load(model_dir / LINEAR_DIR / f"{m}.npz") for m in members if m != LSTM}
         vocab = load_vocab(model_dir / "vocab.txt") if LSTM in members else None
+        char_spec = params.get("char_inputs") if LSTM in members else None
+        char_features = LinearTextModel.load(model_dir / char_spec["features"]) if char_spec else None
         return cls(model_dir, members, int(params["n_classes"]), int(params["max_len"]), threads, batch_size,
-                   linear, vocab)
+                   linear, vocab, char_features=char_features,
+                   char_len=int(char_spec["shape"][1]) if char_spec else 0)
 
     def member_probabilities(self, texts: Sequence[Any], tokens: Sequence[Any]) -> dict[str, np.ndarray]:
         """Each member's probabilities [n, k] for the rows (``texts`` and ``tokens`` aligned)."""
@@ -153,7 +163,11 @@ class Scorer:
             if member == LSTM:
                 ids = np.array([tokens_to_ids(t, self._vocab, self.max_len) for t in tokens],
                                dtype=np.int32).reshape(-1, self.max_len)
-                out[member] = self._lstm(ids)
+                more = {}
+                if self.char_features is not None:
+                    char_ids, char_weights = self.char_features.sparse_inputs(texts, self.char_len)
+                    more = {"char_ids": char_ids, "char_weights": char_weights}
+                out[member] = self._lstm(ids, more)
             else:
                 model = self.linear[member]
                 out[member] = model.probabilities(tokens if model.column == "tokens" else texts)
@@ -175,7 +189,8 @@ class Scorer:
         tokens = [helper.tokens(t) for t in raw_texts]
         return self.predict(texts, tokens)
 
-    def _lstm(self, ids: np.ndarray) -> np.ndarray:
+    def _lstm(self, ids: np.ndarray, more: Mapping[str, np.ndarray]) -> np.ndarray:
         predict = load_predictor(str(self.model_dir / "saved_model"), self.threads)
-        parts = [predict(ids[i:i + self.batch_size]) for i in range(0, len(ids), self.batch_size)]
+        b = self.batch_size
+        parts = [predict(ids[i:i + b], **{n: a[i:i + b] for n, a in more.items()}) for i in range(0, len(ids), b)]
         return np.concatenate(parts).astype(np.float64)

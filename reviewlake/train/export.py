@@ -3,7 +3,9 @@
 A version folder holds:
 
 * ``saved_model/``  Keras 2 SavedModel; its ``serving_default`` signature takes ``token_ids``
-  (int32 ``[batch, max_len]``) and returns ``probabilities`` (float32 ``[batch, n_classes]``);
+  (int32 ``[batch, max_len]``), for ``wide_lstm`` also ``char_ids`` (int32) and ``char_weights``
+  (float32) ``[batch, char_len]`` (params.json ``char_inputs``: the features of
+  ``linear/char_1_4gram.npz``), and returns ``probabilities`` (float32 ``[batch, n_classes]``);
 * ``vocab.txt``     one token per line, line i = token id i (line 0 ``<pad>``, line 1 ``<oov>``);
 * ``labels.json``   class names in id order;
 * ``params.json``   model shape, training parameters and data lineage;
@@ -66,13 +68,21 @@ def choose_version(requested: str | None, models_dir: Path) -> str:
     return version if n == 1 else f"{version}-{n}"
 
 
-def save_keras_model(model, path: Path, max_len: int) -> None:
-    """SavedModel with a ``serving_default`` signature: int32 token ids -> probabilities."""
+def save_keras_model(model, path: Path, max_len: int, char_len: int | None = None) -> None:
+    """SavedModel with a ``serving_default`` signature: int32 token ids (and with ``char_len`` the
+    char n-gram ids and weights) -> probabilities."""
     import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec([None, max_len], tf.int32, name="token_ids")])
-    def serve(token_ids):
-        return {"probabilities": model(token_ids, training=False)}
+    if char_len is None:
+        @tf.function(input_signature=[tf.TensorSpec([None, max_len], tf.int32, name="token_ids")])
+        def serve(token_ids):
+            return {"probabilities": model(token_ids, training=False)}
+    else:
+        @tf.function(input_signature=[tf.TensorSpec([None, max_len], tf.int32, name="token_ids"),
+                                      tf.TensorSpec([None, char_len], tf.int32, name="char_ids"),
+                                      tf.TensorSpec([None, char_len], tf.float32, name="char_weights")])
+        def serve(token_ids, char_ids, char_weights):
+            return {"probabilities": model([token_ids, char_ids, char_weights], training=False)}
 
     model.save(str(path), save_format="tf", include_optimizer=False, signatures={"serving_default": serve})
 
@@ -85,7 +95,8 @@ def _write_json(path: Path, value: Any) -> None:
 def export_model(model, models_dir: Path, version: str, *, max_len: int, vocab_lines: Sequence[str],
                  class_names: Sequence[str], params: Mapping[str, Any], metrics: Mapping[str, Any],
                  history: Mapping[str, Sequence[float]], preprocessing: Mapping[str, Any] | None = None,
-                 champion: Mapping[str, Any] | None = None, update_latest: bool = True) -> Path:
+                 champion: Mapping[str, Any] | None = None, update_latest: bool = True,
+                 char_len: int | None = None) -> Path:
     """Write the version folder (atomically renamed into place) and point ``LATEST`` at it:
     SavedModel, vocabulary, labels, params, metrics, plots, model card (``README.md``) and, with
     ``preprocessing``, what serving needs to turn raw text into ids (:mod:`reviewlake.text.serving`);
@@ -98,7 +109,7 @@ def export_model(model, models_dir: Path, version: str, *, max_len: int, vocab_l
     tmp = models_dir / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        save_keras_model(model, tmp / "saved_model", max_len)
+        save_keras_model(model, tmp / "saved_model", max_len, char_len)
         (tmp / "vocab.txt").write_text("\n".join(vocab_lines) + "\n", encoding="utf-8")
         _write_json(tmp / "labels.json", list(class_names))
         _write_json(tmp / "params.json", dict(params))

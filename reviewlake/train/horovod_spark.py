@@ -17,7 +17,8 @@ reaches from any executor (a shared mount, or a URI scheme TensorFlow's file sys
 
 Data path: the driver collects the train/validation arrays and passes them to every rank
 (``args=``), which is right for corpora of this size (tens of thousands of rows x max_len ints:
-a few MB). A corpus that does not fit the driver should instead have each rank read its own
+a few MB; ``wide_lstm``'s char inputs add ``train.char_len`` ids and weights per row, about 70 MB
+for the bundled corpus at 600, and its start, the char model's coefficients, a few MB more). A corpus that does not fit the driver should instead have each rank read its own
 shard of gold.features (e.g. Parquet files of the Delta snapshot, or Petastorm) by ``hvd.rank()``.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, Mapping
 
 import numpy as np
 from reviewlake.errors import NotEnoughSlotsError
+from reviewlake.train.model import WideStart
 
 log = logging.getLogger("reviewlake.train.horovod_spark")
 
@@ -204,7 +206,7 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
     import horovod.tensorflow.keras as hvd
     import tensorflow as tf
 
-    from reviewlake.train.model import build_model
+    from reviewlake.train.model import build_model, model_inputs
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
@@ -228,16 +230,18 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
     checkpoint_dir = spec.get("checkpoint_dir")
 
     # Equal shards: every rank must run the same number of steps, or the allreduce deadlocks.
-    x_train, y_train = data["x_train"], data["y_train"]
-    per_rank = len(x_train) // size
+    arch = str(p["architecture"])
+    y_train = data["y_train"]
+    per_rank = len(y_train) // size
     if per_rank == 0:
-        raise ValueError(f"{len(x_train)} training rows cannot be split over {size} ranks")
-    idx = np.arange(len(x_train))[rank::size][:per_rank]
-    x, y = x_train[idx], y_train[idx]
+        raise ValueError(f"{len(y_train)} training rows cannot be split over {size} ranks")
+    idx = np.arange(len(y_train))[rank::size][:per_rank]
+    x, y = model_inputs(split_inputs(data, "train", idx), arch), y_train[idx]
+    x_val = model_inputs(split_inputs(data, "val"), arch)
     batch_size = int(p["batch_size"])
     steps_per_epoch = math.ceil(per_rank / batch_size)
 
-    model = build_model(int(spec["vocab_size"]), int(spec["max_len"]), int(spec["n_classes"]), p)
+    model = build_model(int(spec["vocab_size"]), int(spec["max_len"]), int(spec["n_classes"]), p, spec.get("wide"))
     # resume: rank 0 reads the checkpoint and hands weights and state to every rank
     resume = load_resume(model, checkpoint_dir) if rank == 0 else None
     import horovod.tensorflow as hvd_tf
@@ -264,7 +268,7 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
         callbacks.append(hvd.callbacks.LearningRateWarmupCallback(
             initial_lr=lr, warmup_epochs=warmup, momentum_correction=False,
             steps_per_epoch=steps_per_epoch, verbose=0))
-    has_val = len(data["x_val"]) > 0
+    has_val = len(data["y_val"]) > 0
     fail_after = p.get("fail_after_epoch")
     tracker = _epoch_state_callback(
         tf, model, rank, int(p.get("patience", 2)) if has_val else 10**9, checkpoint_dir,
@@ -279,7 +283,7 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
             batch_size=batch_size,
             epochs=int(p["epochs"]),
             initial_epoch=initial_epoch,
-            validation_data=(data["x_val"], data["y_val"]) if has_val else None,
+            validation_data=(x_val, data["y_val"]) if has_val else None,
             shuffle=True,
             class_weight=spec.get("class_weight"),
             callbacks=callbacks,
@@ -305,18 +309,33 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
     }
 
 
+def split_inputs(data: Mapping[str, np.ndarray], split: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The model inputs of one split of ``data`` (``train`` or ``val``) by input name
+    (:data:`reviewlake.train.model.INPUT_NAMES`), the ``rows`` given or all."""
+    keys = {"token_ids": f"x_{split}", "char_ids": f"char_ids_{split}", "char_weights": f"char_weights_{split}"}
+    out = {name: data[key] for name, key in keys.items() if key in data}
+    return {name: a[rows] for name, a in out.items()} if rows is not None else out
+
+
 def train(spark, data: Mapping[str, np.ndarray], *, vocab_size: int, max_len: int, n_classes: int,
           params: Mapping[str, Any], num_proc: int, start_timeout: int | None = None,
-          checkpoint_dir: str | None = None) -> TrainResult:
-    """Train on ``data`` (``x_train``/``y_train``/``x_val``/``y_val`` numpy arrays) with ``num_proc``
-    Horovod processes on Spark; returns the model rebuilt on the driver with rank 0's weights.
-    With ``checkpoint_dir``, resumes from the checkpoint found there (see the module doc)."""
+          checkpoint_dir: str | None = None, wide: WideStart | None = None) -> TrainResult:
+    """Train on ``data`` (``x_train``/``y_train``/``x_val``/``y_val`` numpy arrays, and for
+    ``wide_lstm`` ``char_ids_train``/``char_weights_train``/``char_ids_val``/``char_weights_val``
+    with ``wide``, the start of its linear part) with ``num_proc`` Horovod processes on Spark;
+    returns the model rebuilt on the driver with rank 0's weights. With ``checkpoint_dir``,
+    resumes from the checkpoint found there (see the module doc)."""
     import horovod.spark
 
-    from reviewlake.train.model import build_model
+    from reviewlake.train.model import WIDE, build_model
 
     check_slots(spark, num_proc)
-    for key in ("x_train", "y_train", "x_val", "y_val"):
+    needed = ["x_train", "y_train", "x_val", "y_val"]
+    if params.get("architecture") == WIDE:
+        if wide is None:
+            raise ValueError(f"{WIDE} needs the start of its linear part (wide=)")
+        needed += ["char_ids_train", "char_weights_train", "char_ids_val", "char_weights_val"]
+    for key in needed:
         if key not in data:
             raise ValueError(f"training data lacks {key}")
     arrays = {
@@ -325,18 +344,21 @@ def train(spark, data: Mapping[str, np.ndarray], *, vocab_size: int, max_len: in
         "x_val": np.ascontiguousarray(data["x_val"], dtype=np.int32).reshape(-1, max_len),
         "y_val": np.ascontiguousarray(data["y_val"], dtype=np.int32),
     }
+    for key in needed[4:]:
+        dtype = np.int32 if key.startswith("char_ids") else np.float32
+        arrays[key] = np.ascontiguousarray(data[key], dtype=dtype).reshape(-1, wide.char_len)
     spec = {"vocab_size": int(vocab_size), "max_len": int(max_len), "n_classes": int(n_classes),
-            "params": dict(params), "checkpoint_dir": checkpoint_dir,
+            "params": dict(params), "checkpoint_dir": checkpoint_dir, "wide": wide,
             "class_weight": class_weights(arrays["y_train"], int(n_classes), params.get("class_weight"))}
     env = dict(THREAD_ENV)
-    log.info("horovod.spark.run: %d processes, %d train / %d validation rows", num_proc,
-             len(arrays["x_train"]), len(arrays["x_val"]))
+    log.info("horovod.spark.run: %d processes, %d train / %d validation rows, %s", num_proc,
+             len(arrays["x_train"]), len(arrays["x_val"]), params.get("architecture"))
     results = horovod.spark.run(_train_fn, args=(arrays, spec), num_proc=num_proc, env=env,
                                 start_timeout=start_timeout, use_gloo=True, verbose=1)
     out = results[0]
     if not out or "weights" not in out:
         raise RuntimeError("Horovod rank 0 returned no weights")
-    model = build_model(int(vocab_size), int(max_len), int(n_classes), params)
+    model = build_model(int(vocab_size), int(max_len), int(n_classes), params, wide)
     model.set_weights(out["weights"])
     history = out["history"]
     return TrainResult(

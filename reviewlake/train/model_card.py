@@ -13,6 +13,13 @@ def _interval(ci: Any) -> str:
     return f"{_pct(ci[0])} - {_pct(ci[1])}" if isinstance(ci, (list, tuple)) and len(ci) == 2 else "n/a"
 
 
+def _architecture(arch: str) -> str:
+    if arch == "wide_lstm":
+        return ("`wide_lstm`: softmax of a word LSTM (Embedding -> LSTM -> Dense) plus a linear part over "
+                "character 1-4-gram TF-IDF weights, that part starting from the fitted `char_1_4gram` model.")
+    return f"`{arch}` (Embedding -> {arch} -> Dense softmax)."
+
+
 def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
     """Markdown: data version, parameters, test metrics next to the baselines, per-class figures."""
     train = dict(params.get("train", {}))
@@ -24,7 +31,7 @@ def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         f"Serves `{metrics.get('champion', 'lstm')}` (members and weights {metrics.get('champion_members', {'lstm': 1.0})}), "
         "the candidate with the best validation accuracy, over "
         f"{params.get('n_classes')} classes {params.get('labels')}. The LSTM is "
-        f"`{train.get('architecture', 'lstm')}` (Embedding -> {train.get('architecture', 'lstm')} -> Dense softmax).",
+        + _architecture(str(train.get("architecture", "lstm"))),
         "",
         "## Data",
         "",
@@ -73,7 +80,11 @@ def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         "`reviewlake.train.champion.Scorer.from_model_dir(<this folder>).predict_raw(texts)` gives the "
         "champion's probabilities for raw review texts, cleaned and segmented as training saw them; batch "
         "scoring uses the same scorer. The LSTM alone: `saved_model/` signature `serving_default`: `token_ids` "
-        f"int32 `[batch, {params.get('max_len')}]` -> `probabilities` float32 `[batch, {params.get('n_classes')}]`, "
+        f"int32 `[batch, {params.get('max_len')}]`"
+        + (f", `char_ids` int32 and `char_weights` float32 `[batch, {params['char_inputs']['shape'][1]}]` "
+           f"(`{params['char_inputs']['features']}`: `LinearTextModel.sparse_inputs`)"
+           if params.get("char_inputs") else "")
+        + f" -> `probabilities` float32 `[batch, {params.get('n_classes')}]`, "
         "ids from `reviewlake.text.serving.TextToIds.from_model_dir(<this folder>)`.",
         "",
         "## Limits",

@@ -12,6 +12,7 @@ import pytest
 from reviewlake.text.serving import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
 from reviewlake.errors import NotEnoughSlotsError
 from reviewlake.train.champion import Scorer
+from reviewlake.train.linear import LinearTextModel
 from tests.integration.helpers import rows_by_spark_and_deltalake
 
 MAX_LEN = 20
@@ -161,14 +162,26 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     params = json.loads((model_dir / "params.json").read_text(encoding="utf-8"))
     assert params["max_len"] == MAX_LEN and params["vocab_size"] == VOCAB_SIZE and params["num_proc"] == 2
 
-    # ---- the SavedModel loads, as Keras and through its serving signature
+    # ---- the SavedModel (wide_lstm: token ids and the char model's features) loads, as Keras and
+    # through its serving signature
+    assert params["train"]["architecture"] == "wide_lstm"
+    char_spec = params["char_inputs"]
+    assert char_spec["features"] == "linear/char_1_4gram.npz" and char_spec["shape"] == [None, 600]
+    char_model = LinearTextModel.load(model_dir / char_spec["features"])
     keras_model = tf.keras.models.load_model(str(model_dir / "saved_model"))
+
+    def lstm_inputs(some_rows, texts=None):
+        texts = texts or ["".join(r["tokens"]) for r in some_rows]
+        ids = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in some_rows], dtype=np.int32)
+        return [ids, *char_model.sparse_inputs(texts, 600)]
+
     test_rows = [r for r in rows if r["split"] == "test"]
-    x_test = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in test_rows], dtype=np.int32)
+    x_test = lstm_inputs(test_rows)
     keras_probs = keras_model.predict(x_test, verbose=0)
     assert keras_probs.shape == (n_test, len(CLASSES))
     signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
-    sig_probs = signature(token_ids=tf.constant(x_test))["probabilities"].numpy()
+    sig_probs = signature(token_ids=tf.constant(x_test[0]), char_ids=tf.constant(x_test[1]),
+                          char_weights=tf.constant(x_test[2]))["probabilities"].numpy()
     assert np.allclose(sig_probs, keras_probs, atol=1e-5)
 
     # ---- batch scoring: the champion's probabilities, as its scorer gives them, and on the test rows
@@ -186,10 +199,8 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     saved = np.load(model_dir / "test_probabilities.npz")
     at = {i: k for k, i in enumerate(ids)}
     assert np.abs(expected[[at[i] for i in saved["review_id"]]] - saved["probabilities"]).max() < 1e-5
-    if metrics["champion"] == "lstm":
-        all_x = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in rows] + [[0] * MAX_LEN],
-                         dtype=np.int32)
-        assert np.allclose(keras_model.predict(all_x, verbose=0), expected, atol=1e-5)
+    lstm_probs = scorer.member_probabilities(["".join(r["tokens"]) for r in rows], [r["tokens"] for r in rows])["lstm"]
+    assert np.allclose(keras_model.predict(lstm_inputs(rows), verbose=0), lstm_probs, atol=1e-5)
     actual = np.array([got[i]["probabilities"] for i in ids], dtype=np.float32)
     assert np.allclose(actual, expected, atol=1e-5)
     assert [got[i]["predicted_label"] for i in ids] == [CLASSES[k] for k in expected.argmax(axis=1)]
@@ -231,6 +242,37 @@ def training_arrays(rows=None) -> dict[str, np.ndarray]:
 RESUME_PARAMS = {"epochs": 2, "batch_size": 8, "learning_rate": 0.01, "warmup_epochs": 0, "clip_norm": 1.0,
                  "embedding_dim": 16, "lstm_units": 8, "dropout": 0.0, "seed": 3, "patience": 5,
                  "class_weight": "balanced"}
+
+
+def test_wide_lstm_starts_as_its_linear_model_and_serves_through_its_signature(tmp_path):
+    """Before training, wide_lstm gives the char model's probabilities (its deep head starts at
+    zero, its wide part at the model's coefficients); the SavedModel's signature, fed the same
+    three inputs as the scorer feeds it, gives what Keras gives."""
+    import tensorflow as tf
+
+    from reviewlake.train.champion import load_predictor
+    from reviewlake.train.export import save_keras_model
+    from reviewlake.train.model import WideStart, build_model, model_inputs
+
+    rng = np.random.default_rng(5)
+    vocabulary = ["好", "差", "好用", "不", "用"]
+    char_model = LinearTextModel("char_1_4gram", vocabulary, idf=rng.uniform(0.2, 2.0, 5),
+                                 coef=rng.normal(size=(3, 5)), intercept=rng.normal(size=3), reg_param=1e-4)
+    texts = ["好用", "不好用", "差", "", "用不好差"]
+    ids = np.array([tokens_to_ids(list(t), {c: i + 2 for i, c in enumerate("好差用不")}, MAX_LEN) for t in texts],
+                   dtype=np.int32)
+    char_ids, char_weights = char_model.sparse_inputs(texts, 8)
+    tf.keras.utils.set_random_seed(1)
+    model = build_model(VOCAB_SIZE, MAX_LEN, 3, {"architecture": "wide_lstm", "embedding_dim": 8, "lstm_units": 4},
+                        WideStart(char_model.coef, char_model.intercept, 8))
+    arrays = {"token_ids": ids, "char_ids": char_ids, "char_weights": char_weights}
+    probs = model.predict(model_inputs(arrays, "wide_lstm"), verbose=0)
+    assert np.allclose(probs, char_model.probabilities(texts), atol=1e-6)
+    save_keras_model(model, tmp_path / "saved_model", MAX_LEN, 8)
+    served = load_predictor(str(tmp_path / "saved_model"))(ids, char_ids=char_ids, char_weights=char_weights)
+    assert np.allclose(served, probs, atol=1e-6)
+    with pytest.raises(ValueError, match="needs the start of its linear part"):
+        build_model(VOCAB_SIZE, MAX_LEN, 3, {"architecture": "wide_lstm"})
 
 
 def test_checkpoint_and_resume_with_plain_keras(tmp_path):

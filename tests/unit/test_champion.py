@@ -49,6 +49,31 @@ def test_linear_model_arithmetic_by_hand_and_round_trip(tmp_path):
         _model("bytes")
 
 
+def test_sparse_inputs_by_hand_and_truncated_to_the_most_frequent():
+    m = _model()
+    ids, weights = m.sparse_inputs(["好用", "", "不好用"], 3)
+    norm = np.sqrt(0.5 ** 2 + 1.2 ** 2)
+    assert ids.dtype == np.int32 and weights.dtype == np.float32
+    assert ids[0].tolist() == [1, 3, 0] and weights[0] == pytest.approx([0.5 / norm, 1.2 / norm, 0.0])
+    assert ids[1].tolist() == [0, 0, 0] and weights[1].tolist() == [0.0, 0.0, 0.0]
+    # "不好用" has 好, 好用, 不 (features 0, 2, 3); a length of 2 keeps features 0 and 2, weights as in the full row
+    ids, weights = m.sparse_inputs(["不好用"], 2)
+    full = np.sqrt(0.5 ** 2 + 1.2 ** 2 + 0.3 ** 2)
+    assert ids[0].tolist() == [1, 3] and weights[0] == pytest.approx([0.5 / full, 1.2 / full])
+
+
+@given(st.lists(st.sampled_from(["好", "差", "用", "不", "x"]), max_size=12).map("".join))
+def test_sparse_inputs_give_the_models_probabilities(text):
+    """softmax(intercept + sum_j coef[:, id_j - 1] * weight_j), what wide_lstm starts from, is the
+    linear model's probability whenever the row is not truncated."""
+    m = _model()
+    ids, weights = m.sparse_inputs([text], 8)
+    coef = np.concatenate([np.zeros((m.coef.shape[0], 1)), m.coef], axis=1)
+    margins = m.intercept + coef[:, ids[0]] @ weights[0].astype(np.float64)
+    e = np.exp(margins - margins.max())
+    assert e / e.sum() == pytest.approx(m.probabilities([text])[0], abs=1e-6)
+
+
 def test_ensemble_weights_follow_validation():
     y = np.array([0, 1, 0, 1, 0, 1])
     good = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6], [0.6, 0.4], [0.3, 0.7]])

@@ -41,6 +41,13 @@ def test_baseline_reg_param_grid_list_single_value_and_old_key():
         reg_param_grid(load_config(None, ["train.logreg_reg_params=[]"]))
 
 
+def test_wide_lstm_needs_the_linear_models_it_starts_from():
+    assert load_config()["train.architecture"] == "wide_lstm"
+    with pytest.raises(ConfigError, match="wide_lstm starts from the char_1_4gram"):
+        load_config(None, ["train.tfidf_baseline=false"])
+    assert load_config(None, ["train.tfidf_baseline=false", "train.architecture=lstm"])["train.architecture"] == "lstm"
+
+
 def test_site_file_from_the_environment_sits_between_defaults_and_config_file(tmp_path, monkeypatch):
     site, own = tmp_path / "site.yaml", tmp_path / "own.yaml"
     site.write_text("train:\n  epochs: 7\n  seed: 1\nfeatures:\n  min_df: 5\n", encoding="utf-8")
