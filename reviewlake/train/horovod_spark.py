@@ -17,9 +17,10 @@ reaches from any executor (a shared mount, or a URI scheme TensorFlow's file sys
 
 Data path: the driver collects the train/validation arrays and passes them to every rank
 (``args=``), which is right for corpora of this size (tens of thousands of rows x max_len ints:
-a few MB; ``wide_lstm``'s char inputs add ``train.char_len`` ids and weights per row, about 70 MB
-for the bundled corpus at 600, and its start, the char model's coefficients, a few MB more). A corpus that does not fit the driver should instead have each rank read its own
-shard of gold.features (e.g. Parquet files of the Delta snapshot, or Petastorm) by ``hvd.rank()``.
+a few MB; ``wide_lstm``'s char inputs add ``train.char_len`` ids and weights per row, about 75 MB
+for the bundled corpus at 600, and its start, the char model's coefficients, a few MB more). A
+corpus that does not fit the driver should instead have each rank read its own shard of
+gold.features (e.g. Parquet files of the Delta snapshot, or Petastorm) by ``hvd.rank()``.
 """
 from __future__ import annotations
 
@@ -230,7 +231,7 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
     checkpoint_dir = spec.get("checkpoint_dir")
 
     # Equal shards: every rank must run the same number of steps, or the allreduce deadlocks.
-    arch = str(p["architecture"])
+    arch = str(p.get("architecture") or "lstm")
     y_train = data["y_train"]
     per_rank = len(y_train) // size
     if per_rank == 0:

@@ -56,7 +56,8 @@ def test_sparse_inputs_by_hand_and_truncated_to_the_most_frequent():
     assert ids.dtype == np.int32 and weights.dtype == np.float32
     assert ids[0].tolist() == [1, 3, 0] and weights[0] == pytest.approx([0.5 / norm, 1.2 / norm, 0.0])
     assert ids[1].tolist() == [0, 0, 0] and weights[1].tolist() == [0.0, 0.0, 0.0]
-    # "不好用" has 好, 好用, 不 (features 0, 2, 3); a length of 2 keeps features 0 and 2, weights as in the full row
+    # "不好用" has 好, 好用, 不 (features 0, 2, 3); a length of 2 keeps features 0 and 2, weighted
+    # as in the full row
     ids, weights = m.sparse_inputs(["不好用"], 2)
     full = np.sqrt(0.5 ** 2 + 1.2 ** 2 + 0.3 ** 2)
     assert ids[0].tolist() == [1, 3] and weights[0] == pytest.approx([0.5 / full, 1.2 / full])
