@@ -9,14 +9,23 @@ Contract of every returned dict (``RECORD_FIELDS``): exactly one of
   (truncated to ``max_record_bytes``).
 
 Blank lines of line-oriented files (txt, jsonl, csv) are layout, not records, and are skipped.
+
+Compressed files (``.gz``, ``.bz2``, ``.zst``; :data:`COMPRESSIONS`) are parsed as the file their
+name has without that extension (``reviews.jsonl.gz`` as JSON Lines), offsets counted in the
+decompressed bytes; a ``.zip`` archive as each of its files in turn. One that cannot be
+decompressed is one quarantined record, reason ``corrupt_archive``.
 """
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import hashlib
 import io
 import json
 import re
+import zipfile
+import zlib
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Mapping
 from reviewlake.errors import BadRecord
@@ -28,6 +37,14 @@ EXTENSIONS = {
     ".parquet": "parquet", ".pq": "parquet",
     ".txt": "txt", ".text": "txt",
 }
+
+# Compressed landing files, by their last extension; the name without it gives the format.
+COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".zip": "zip"}
+# What a corrupt or truncated archive raises while it is read (gzip: BadGzipFile/EOFError/zlib.error,
+# bz2: OSError/ValueError, pyarrow's zstd reader: OSError, zipfile: BadZipFile/NotImplementedError).
+CORRUPT_ARCHIVE_ERRORS = (OSError, EOFError, ValueError, zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile,
+                          NotImplementedError)
+ZIP_MEMBER_SHIFT = 40
 
 # Field names recognised without configuration (docs/tables.md), by contract field.
 KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
@@ -76,6 +93,30 @@ def detect_encoding(content: bytes, configured: str = "auto") -> str:
         return "utf-8"
 
 
+def compression(name: str) -> str | None:
+    """``gzip``, ``bz2``, ``zstd`` or ``zip`` from the file name's last extension; None if plain."""
+    lower = name.lower()
+    for ext, codec in COMPRESSIONS.items():
+        if lower.endswith(ext):
+            return codec
+    return None
+
+
+def decompress(codec: str, content: bytes) -> bytes:
+    """The whole decompressed stream (every concatenated member or frame) of gzip, bz2 or zstd
+    bytes; raises one of :data:`CORRUPT_ARCHIVE_ERRORS` on corrupt or truncated input. zstd is
+    pyarrow's codec (already a dependency), gzip and bz2 the standard library's."""
+    if codec == "gzip":
+        return gzip.decompress(content)
+    if codec == "bz2":
+        return bz2.decompress(content)
+    if codec == "zstd":
+        import pyarrow as pa
+
+        return pa.CompressedInputStream(pa.BufferReader(content), "zstd").read()
+    raise ValueError(f"unknown compression {codec!r}")
+
+
 def looks_binary(content: bytes) -> bool:
     """A NUL byte in the first 8 KiB: not a text file."""
     return b"\x00" in content[:8192]
@@ -108,30 +149,74 @@ class FileParser:
         self.options = options
         self.max_bytes = int(options.get("max_record_bytes", 1 << 20))
         self.field_map: dict[str, str] = dict(options.get("field_map") or {})
+        self._base = 0      # added to every record offset: a zip member's place in its archive
         ratings = options.get("from_rating") or {}
         self.rating_range = (min(map(int, ratings)), max(map(int, ratings))) if ratings else (1, 5)
 
     # ---- public -------------------------------------------------------------------------
     def parse(self, uri: str, content: bytes) -> list[dict[str, Any]]:
-        fmt = detect_format(uri, self.options.get("format", "auto"))
+        """Every record of the landing file ``uri`` whose bytes are ``content``."""
+        self._base = 0
+        return list(self._file(uri, uri.rsplit("/", 1)[-1], content))
+
+    def _file(self, uri: str, name: str, content: bytes) -> Iterator[dict[str, Any]]:
+        """The records of ``content``, whose format and compression ``name``'s extensions give
+        (a zip member's name inside the archive, else the file's)."""
+        codec = compression(name)
+        if codec == "zip":
+            yield from self._zip(uri, content)
+            return
+        if codec is not None:
+            try:
+                content = decompress(codec, content)
+            except CORRUPT_ARCHIVE_ERRORS:
+                yield self._quarantine(uri, 0, content, "corrupt_archive")
+                return
+            name = name[:name.rfind(".")]
+        fmt = detect_format(name, self.options.get("format", "auto"))
         if fmt is None:
-            return [self._quarantine(uri, 0, content, "unknown_format")]
-        if fmt == "parquet":
-            return list(self._parquet(uri, content))
-        if looks_binary(content):
-            return [self._quarantine(uri, 0, content, "binary_file")]
-        encoding = detect_encoding(content, self.options.get("encoding", "auto"))
-        if content.startswith(b"\xef\xbb\xbf"):
-            content = b"   " + content[3:]  # blank the BOM, keep byte offsets
-        if fmt == "txt":
-            return list(self._txt(uri, content, encoding))
-        if fmt == "jsonl":
-            return list(self._jsonl(uri, content, encoding))
-        return list(self._csv(uri, content, encoding))
+            yield self._quarantine(uri, 0, content, "unknown_format")
+        elif fmt == "parquet":
+            yield from self._parquet(uri, content)
+        elif looks_binary(content):
+            yield self._quarantine(uri, 0, content, "binary_file")
+        else:
+            encoding = detect_encoding(content, self.options.get("encoding", "auto"))
+            if content.startswith(b"\xef\xbb\xbf"):
+                content = b"   " + content[3:]  # blank the BOM, keep byte offsets
+            if fmt == "txt":
+                yield from self._txt(uri, name, content, encoding)
+            elif fmt == "jsonl":
+                yield from self._jsonl(uri, content, encoding)
+            else:
+                yield from self._csv(uri, name, content, encoding)
+
+    def _zip(self, uri: str, content: bytes) -> Iterator[dict[str, Any]]:
+        """Each file of a ``.zip`` archive in archive order (folders and hidden files skipped), its
+        records' ``record_offset`` = member number x 2^40 + the offset inside the member, so ids
+        and the (file, offset) key stay unique and stable for the same archive bytes."""
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(content))
+            members = [m for m in archive.infolist() if not m.is_dir()]
+        except CORRUPT_ARCHIVE_ERRORS:
+            yield self._quarantine(uri, 0, content, "corrupt_archive")
+            return
+        for number, member in enumerate(members):
+            self._base = number << ZIP_MEMBER_SHIFT
+            leaf = member.filename.rsplit("/", 1)[-1]
+            if leaf.startswith((".", "_")) or "__MACOSX/" in member.filename:
+                continue
+            try:
+                data = archive.read(member)
+            except (*CORRUPT_ARCHIVE_ERRORS, RuntimeError):     # RuntimeError: an encrypted member
+                yield self._quarantine(uri, 0, content, "corrupt_archive")
+                continue
+            yield from self._file(uri, leaf, data)
+        self._base = 0
 
     # ---- formats ------------------------------------------------------------------------
-    def _txt(self, uri: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
-        label = label_from_filename(uri, self.options.get("label_from_filename") or {})
+    def _txt(self, uri: str, name: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
+        label = label_from_filename(name, self.options.get("label_from_filename") or {})
         for offset, line in _lines(content):
             if not line.strip():
                 continue
@@ -153,13 +238,13 @@ class FileParser:
             raise BadRecord("malformed_json")
         return obj
 
-    def _csv(self, uri: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
+    def _csv(self, uri: str, name: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
         line_offsets = [off for off, _ in _lines(content)]
         try:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             text = content.decode(encoding, errors="replace")
-        delimiter = "\t" if uri.lower().endswith(".tsv") else ","
+        delimiter = "\t" if name.lower().endswith(".tsv") else ","
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         header: list[str] | None = None
         header_opt = str(self.options.get("csv_header", "auto")).lower()
@@ -241,6 +326,7 @@ class FileParser:
         if not isinstance(text, str):
             raise BadRecord("bad_text_type")
         source_id = mapped.get("review_id")
+        offset = self._base + int(offset)
         return {
             "review_id": str(source_id) if source_id not in (None, "") else stable_id(uri, offset),
             "source_file": uri,
@@ -271,7 +357,7 @@ class FileParser:
 
     def _quarantine(self, uri: str, offset: int, raw: bytes, reason: str) -> dict[str, Any]:
         record = dict.fromkeys(RECORD_FIELDS)
-        record.update(source_file=uri, record_offset=int(offset), quarantine_reason=reason,
+        record.update(source_file=uri, record_offset=self._base + int(offset), quarantine_reason=reason,
                       raw_record=bytes(raw[: self.max_bytes]))
         return record
 

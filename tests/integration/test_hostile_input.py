@@ -2,8 +2,13 @@
 each bad record is quarantined with the right reason, and no PII pattern reaches silver."""
 from __future__ import annotations
 
+import bz2
+import gzip
+import hashlib
+import io
 import json
 import re
+import zipfile
 
 import pytest
 from pyspark.sql import functions as F
@@ -43,11 +48,18 @@ def write_landing(folder):
     (folder / "empty.txt").write_bytes(b"")
     (folder / "blob.txt").write_bytes(bytes(range(256)) * 4)           # binary_file
     (folder / "notes.xyz").write_bytes(b"what is this")                # unknown_format
+    packed = '{"id": "g1", "content": "压缩包里的好评"}\n{"id": "g2", "content": "坏的\n'.encode("utf-8")
+    (folder / "more.jsonl.gz").write_bytes(gzip.compress(packed))     # 1 good, 1 malformed_json
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("inside/pos.txt", "压缩包里的第二条\n".encode("gbk"))
+    (folder / "bundle.zip").write_bytes(buf.getvalue())               # 1 good (GBK, in a zip)
+    (folder / "broken.jsonl.bz2").write_bytes(bz2.compress(packed)[:30])   # corrupt_archive
     return {
-        "malformed_json": 1, "missing_text": 1, "bad_rating": 1, "rating_out_of_range": 1,
+        "malformed_json": 2, "missing_text": 1, "bad_rating": 1, "rating_out_of_range": 1,
         "bad_text_type": 1, "record_too_large": 1, "duplicate_review_id": 1, "malformed_csv": 1,
-        "bad_created_at": 1, "binary_file": 1, "unknown_format": 1,
-    }, 3 + 2 + 2 + 1  # good records: jsonl 3, csv 2, gbk 2, bom 1
+        "bad_created_at": 1, "binary_file": 1, "unknown_format": 1, "corrupt_archive": 1,
+    }, 3 + 2 + 2 + 1 + 2  # good records: jsonl 3, csv 2, gbk 2, bom 1, compressed 2
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +105,22 @@ def test_encodings_are_decoded(spark, hostile):
     _, cfg, _, _, _ = hostile
     texts = {r.raw_text for r in delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw")).collect()}
     assert {"房间很脏，服务态度恶劣", "空调坏了没人修", "早餐丰富，位置方便"} <= texts
+
+
+def test_compressed_files_land_and_the_file_log_hashes_their_compressed_bytes(spark, hostile):
+    _, cfg, root, _, _ = hostile
+    bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
+    by_file = {r.raw_text: r.source_file for r in bronze.collect()}
+    assert by_file["压缩包里的好评"].endswith("/more.jsonl.gz")
+    assert by_file["压缩包里的第二条"].endswith("/bundle.zip")
+    quarantine = delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine"))
+    (broken,) = quarantine.where("reason = 'corrupt_archive'").collect()
+    assert broken.source_file.endswith("/broken.jsonl.bz2") and broken.raw_record[:3] == b"BZh"
+    files = {r.source_file.rsplit("/", 1)[-1]: r.content_hash
+             for r in delta_io.read(spark, tables.uri(cfg, "bronze", "files")).collect()}
+    landing = root / "landing"
+    for name in ("more.jsonl.gz", "bundle.zip", "broken.jsonl.bz2"):
+        assert files[name] == hashlib.sha256((landing / name).read_bytes()).hexdigest(), name
 
 
 def test_no_pii_reaches_silver(spark, hostile):

@@ -93,3 +93,87 @@ def test_parquet_rows(tmp_path):
     records = parse("r.parquet", path.read_bytes())
     assert [(r["raw_text"], r["rating"], r["quarantine_reason"]) for r in records] == [
         ("好", 4, None), (None, None, "missing_text")]
+
+
+# --------------------------------------------------------------------------- compressed files
+def _zstd(data: bytes) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(sink, "zstd") as out:
+        out.write(data)
+    return sink.getvalue().to_pybytes()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def _compressors():
+    import bz2
+    import gzip
+
+    return {"gz": gzip.compress, "bz2": bz2.compress, "zst": _zstd}
+
+
+JSONL = ('{"text": "好用", "label": "pos"}\n{bad json\n' + json.dumps({"text": "长" * 2000}, ensure_ascii=False)
+         + '\n{"text": "差", "label": "neg"}\n').encode("utf-8")
+
+
+def _summary(records):
+    return [(r["record_offset"], r["raw_text"], r["label_raw"], r["quarantine_reason"]) for r in records]
+
+
+@pytest.mark.parametrize("ext", ["gz", "bz2", "zst"])
+def test_a_compressed_file_gives_the_records_of_its_content(ext):
+    """Offsets count in the decompressed bytes; a malformed and an oversized record inside are
+    quarantined as in a plain file, and ids are stable per (landing file, offset)."""
+    plain = parse("r.jsonl", JSONL)
+    packed = parse(f"r.jsonl.{ext}", _compressors()[ext](JSONL))
+    assert _summary(packed) == _summary(plain)
+    assert [r["quarantine_reason"] for r in packed] == [None, "malformed_json", "record_too_large", None]
+    assert {r["source_file"] for r in packed} == {f"file:/landing/r.jsonl.{ext}"}
+    assert packed[0]["review_id"] == stable_id(f"file:/landing/r.jsonl.{ext}", 0)
+
+
+@pytest.mark.parametrize("ext", ["gz", "bz2", "zst", "zip"])
+def test_a_corrupt_archive_is_one_quarantined_record(ext):
+    whole = _zip({"r.jsonl": JSONL}) if ext == "zip" else _compressors()[ext](JSONL)
+    truncated = whole[: len(whole) // 2]
+    (record,) = parse(f"r.jsonl.{ext}" if ext != "zip" else "r.zip", truncated)
+    assert record["quarantine_reason"] == "corrupt_archive" and record["record_offset"] == 0
+    assert record["raw_record"] == truncated[:1000]
+
+
+def test_a_five_mib_line_inside_a_gzip_file_is_quarantined_and_the_rest_parsed():
+    import gzip
+
+    content = ('{"text": "好"}\n' + json.dumps({"text": "x" * (5 << 20)}) + '\n{"text": "差"}\n').encode("utf-8")
+    records = FileParser({**OPTIONS, "max_record_bytes": 1 << 20}).parse("file:/landing/big.jsonl.gz",
+                                                                        gzip.compress(content))
+    assert [r["quarantine_reason"] for r in records] == [None, "record_too_large", None]
+    assert [r["raw_text"] for r in records] == ["好", None, "差"] and len(records[1]["raw_record"]) == 1 << 20
+
+
+def test_a_zip_archive_gives_each_members_records_with_unique_offsets():
+    import gzip
+
+    from reviewlake.lake.ingest_parse import ZIP_MEMBER_SHIFT
+
+    archive = _zip({"dir/pos.txt": "很好\n不错\n".encode(), "more.jsonl.gz": gzip.compress(JSONL),
+                    "__MACOSX/._pos.txt": b"\x00junk", "dir/": b""})
+    records = parse("all.zip", archive)
+    base = 1 << ZIP_MEMBER_SHIFT
+    assert _summary(records) == [(0, "很好", "positive", None), (7, "不错", "positive", None),
+                                 *[(base + o, t, lbl, q) for o, t, lbl, q in _summary(parse("r.jsonl", JSONL))]]
+    assert len({r["record_offset"] for r in records}) == len(records)
+    assert {r["source_file"] for r in records} == {"file:/landing/all.zip"}
+    again = parse("all.zip", archive)
+    assert [r["review_id"] for r in again] == [r["review_id"] for r in records]
