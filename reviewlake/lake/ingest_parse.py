@@ -150,13 +150,14 @@ class FileParser:
         self.max_bytes = int(options.get("max_record_bytes", 1 << 20))
         self.field_map: dict[str, str] = dict(options.get("field_map") or {})
         self._base = 0      # added to every record offset: a zip member's place in its archive
+        self._in_zip = False
         ratings = options.get("from_rating") or {}
         self.rating_range = (min(map(int, ratings)), max(map(int, ratings))) if ratings else (1, 5)
 
     # ---- public -------------------------------------------------------------------------
     def parse(self, uri: str, content: bytes) -> list[dict[str, Any]]:
         """Every record of the landing file ``uri`` whose bytes are ``content``."""
-        self._base = 0
+        self._base, self._in_zip = 0, False
         return list(self._file(uri, uri.rsplit("/", 1)[-1], content))
 
     def _file(self, uri: str, name: str, content: bytes) -> Iterator[dict[str, Any]]:
@@ -164,7 +165,10 @@ class FileParser:
         (a zip member's name inside the archive, else the file's)."""
         codec = compression(name)
         if codec == "zip":
-            yield from self._zip(uri, content)
+            if self._in_zip:        # its members' offsets would collide with the outer archive's
+                yield self._quarantine(uri, 0, content, "nested_archive")
+            else:
+                yield from self._zip(uri, content)
             return
         if codec is not None:
             try:
@@ -201,6 +205,7 @@ class FileParser:
         except CORRUPT_ARCHIVE_ERRORS:
             yield self._quarantine(uri, 0, content, "corrupt_archive")
             return
+        self._in_zip = True
         for number, member in enumerate(members):
             self._base = number << ZIP_MEMBER_SHIFT
             leaf = member.filename.rsplit("/", 1)[-1]
@@ -212,7 +217,7 @@ class FileParser:
                 yield self._quarantine(uri, 0, content, "corrupt_archive")
                 continue
             yield from self._file(uri, leaf, data)
-        self._base = 0
+        self._base, self._in_zip = 0, False
 
     # ---- formats ------------------------------------------------------------------------
     def _txt(self, uri: str, name: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:

@@ -177,3 +177,11 @@ def test_a_zip_archive_gives_each_members_records_with_unique_offsets():
     assert {r["source_file"] for r in records} == {"file:/landing/all.zip"}
     again = parse("all.zip", archive)
     assert [r["review_id"] for r in again] == [r["review_id"] for r in records]
+
+
+def test_a_zip_inside_a_zip_is_quarantined_and_its_siblings_parsed():
+    from reviewlake.lake.ingest_parse import ZIP_MEMBER_SHIFT
+
+    archive = _zip({"pos.txt": "很好\n".encode(), "inner.zip": _zip({"neg.txt": "很差\n".encode()})})
+    records = parse("outer.zip", archive)
+    assert _summary(records) == [(0, "很好", "positive", None), (1 << ZIP_MEMBER_SHIFT, None, None, "nested_archive")]
