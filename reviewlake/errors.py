@@ -12,6 +12,9 @@ code  meaning
 4     an accounting or consistency invariant broke (:class:`InvariantError`)
 5     another run of the same job holds the lakehouse's run lock; nothing was done
       (:class:`LockHeldError`)
+6     some input files could not be read (too large for the reader, vanished): each is logged in
+      ``bronze/files`` and quarantined with its reason, everything else was ingested and
+      published (:class:`FilesFailedError`)
 ====  ==========================================================================================
 
 ``pipelines/run_all.py`` ends with the code of the step that failed (128 + N for a step killed by
@@ -19,7 +22,7 @@ signal N). :func:`exit_status` is the one place that maps an exception to its co
 """
 from __future__ import annotations
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_GATE, EXIT_INVARIANT, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_GATE, EXIT_INVARIANT, EXIT_LOCKED, EXIT_FILES_FAILED = 0, 1, 2, 3, 4, 5, 6
 
 
 class ReviewlakeError(Exception):
@@ -66,6 +69,13 @@ class LockHeldError(ReviewlakeError, RuntimeError):
     """Another run of the same job holds the run lock on this lakehouse (exit 5)."""
 
     code = EXIT_LOCKED
+
+
+class FilesFailedError(ReviewlakeError, RuntimeError):
+    """Some input files could not be read; the rest of the batch was ingested and published (exit 6)."""
+
+    code = EXIT_FILES_FAILED
+    prefix = "some input files were not ingested: "
 
 
 class StepFailed(ReviewlakeError, RuntimeError):

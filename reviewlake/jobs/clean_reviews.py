@@ -29,7 +29,7 @@ from reviewlake.lake.minhash import default_params
 from reviewlake.quality import gate
 from reviewlake.quality.suites import bronze as bronze_suite
 from reviewlake.quality.suites import silver as silver_suite
-from reviewlake.errors import InputError, InvariantError
+from reviewlake.errors import FilesFailedError, InputError, InvariantError
 
 log = logging.getLogger("clean_reviews")
 
@@ -52,6 +52,14 @@ def ingest_options(cfg: Config) -> dict:
 
 
 # --------------------------------------------------------------------------- ingest (stage 1)
+def log_failed_files(spark: SparkSession, t: dict[str, str], failed, batch_id: str) -> None:
+    """Quarantine and log files that could not be read, in a batch with nothing else to ingest."""
+    failed_log, failed_q = ingest.failed_file_rows(spark, failed, batch_id)
+    delta_io.merge(spark, failed_q, t["quarantine"], ["source_file", "record_offset"])
+    delta_io.merge(spark, failed_log.withColumn("batch_id", F.lit(batch_id))
+                   .withColumn("ingested_at", F.current_timestamp()), t["files"], ["source_file", "content_hash"])
+
+
 def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: RunReport,
                full: bool = False, redo_batches: Sequence[str] = (), since: str | None = None) -> int:
     """Ingest unseen landing files into bronze; returns the number of new files. Files the log
@@ -75,16 +83,30 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
             redo_files = {r[0] for r in file_log.where(redo).select("source_file").distinct().collect()}
             st.detail["redo_files"] = len(redo_files)
         latest = ingest.latest_entries(logged, exclude=redo_files)
-        to_hash = ingest.stat_changed(listed, latest)
+        to_hash, oversized = ingest.too_large(ingest.stat_changed(listed, latest), ingest.read_limit(spark))
         st.detail["hashed_files"] = len(to_hash)
         inventory = ingest.file_inventory(spark, to_hash)
-        unseen_rows = ingest.unseen(inventory.collect() if to_hash else [], latest)
+        hashed = inventory.collect() if to_hash else []
+        # a file over the reader's limit, or gone since it was listed, is logged and quarantined
+        # with its reason; the others are ingested, and the job then exits 6 (FilesFailedError)
+        vanished = {r["source_file"] for r in hashed if r["content_hash"] is None}
+        failed = [(*f, "file_too_large") for f in oversized] + [(*f, "file_vanished") for f in to_hash if f[0] in vanished]
+        for path, size, _, reason in failed:
+            log.warning("cannot read %s (%s, %d bytes): logged and quarantined, the other files go on", path, reason, size)
+        unseen_rows = ingest.unseen([r for r in hashed if r["content_hash"] is not None], latest)
         unseen = spark.createDataFrame(unseen_rows, inventory.schema)
         new_files = len(unseen_rows)
         st.detail["new_files"] = new_files
-        if new_files == 0:
+        if new_files == 0 and not failed:
             log.info("no new or changed files under %s", ", ".join(inputs))
             st.rows_in = st.rows_out = 0
+            return 0
+        if new_files == 0:      # only unreadable files: nothing for bronze (nor its gate)
+            log_failed_files(spark, t, failed, report.run_id)
+            st.rows_in, st.rows_out = len(failed), 0
+            report.summary["ingest"] = {"batch_id": report.run_id, "files": 0, "records": len(failed),
+                                        "bronze_rows": 0, "quarantined": len(failed),
+                                        "failed_files": {f[0]: f[3] for f in failed}}
             return 0
         to_parse = [r["source_file"] for r in unseen_rows if r["size"] > 0]
         files = ingest.read_landing(spark, to_parse) if to_parse else None
@@ -100,6 +122,10 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
             F.lit("duplicate_review_id").alias("reason"), F.current_timestamp().alias("detected_at"),
         )
         quarantine = ingest.to_quarantine(records, batch_id).unionByName(repeated_q)
+        if failed:
+            failed_log, failed_q = ingest.failed_file_rows(spark, failed, batch_id)
+            quarantine = quarantine.unionByName(failed_q)
+            unseen = unseen.unionByName(failed_log)
 
         with Stager(spark, cfg, report.run_id) as stager:
             staged_bronze = stager.stage("bronze.reviews_raw", good)
@@ -109,6 +135,7 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
             # records read per file (files with no record, empty files, show as 0)
             read = tally(read=records.select(F.col("source_file").alias("key")))["read"]
             per_file = {r["source_file"]: read.get(r["source_file"], 0) for r in unseen_rows}
+            per_file.update({f[0]: 1 for f in failed})     # an unreadable file: one quarantined entry
             n_records = sum(per_file.values())
             # bronze rows and quarantined rows per reason, from the staged outputs in one action
             figures = tally(bronze=staged_bronze.df,
@@ -120,6 +147,7 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
 
             # a changed file's records replace its old ones: those it no longer has are deleted
             # (with --full: of every listed file)
+            # (not a file that failed: its last readable version stays until one can be read)
             changed = sorted({r["source_file"] for r in unseen_rows} if full else known & {r["source_file"] for r in unseen_rows})
             st.detail["changed_files"] = len(changed)
             delta_io.merge(spark, staged_bronze.df, t["bronze"], ["review_id"],
@@ -140,7 +168,7 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
         report.summary["ingest"] = {
             "batch_id": batch_id, "files": new_files, "records_per_file": per_file,
             "records": n_records, "bronze_rows": n_bronze, "quarantined": n_quarantine,
-            "quarantined_per_reason": reasons,
+            "quarantined_per_reason": reasons, "failed_files": {f[0]: f[3] for f in failed},
         }
         return new_files
 
@@ -405,6 +433,23 @@ def run(spark: SparkSession, cfg: Config, inputs: Sequence[str], full: bool = Fa
     return report
 
 
+def check_failed_files(report: RunReport) -> None:
+    """Raise :class:`FilesFailedError` (exit 6) naming how many input files of the run could not
+    be read, once everything else is published."""
+    ingest_summary = report.summary.get("ingest") or {}
+    failed = ingest_summary.get("failed_files") or {}
+    if failed:
+        reasons: dict[str, int] = {}
+        for reason in failed.values():
+            reasons[reason] = reasons.get(reason, 0) + 1
+        total = len(failed) + int(ingest_summary.get("files", 0))
+        raise FilesFailedError(
+            f"{len(failed)} of {total} new files could not be read ("
+            + ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))
+            + f"; logged in bronze/files, quarantined in bronze/quarantine, e.g. {sorted(failed)[0]}); "
+            "the other files were ingested and published")
+
+
 def main(argv: list[str] | None = None) -> int:
     from reviewlake.core import cli
     from reviewlake.core.run_state import RunState
@@ -426,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
                 report_unchanged(cfg, last)
                 return
         report = run(get_spark(cfg), cfg, inputs, full=args.full, redo_batches=args.batch, since=args.since)
+        check_failed_files(report)        # not recorded as done: the next run tries those files again
         state.record(report.run_id)
 
     return cli.run("clean_reviews", job, p, argv, check=lambda cfg: declared(cfg["clean.rules"]))

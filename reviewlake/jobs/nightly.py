@@ -1,5 +1,6 @@
 """The nightly chain behind ``pipelines/run_all.py`` (``make nightly``, ``make demo``): plan the
-steps, run them in order, stop at the first failure with the step's exit code.
+steps, run them in order, stop at the first failure with the step's exit code (exit 6, some input
+files not ingested, lets the chain go on and is its exit code at the end).
 
 By default every step runs in this process, one driver and one Spark session for the whole chain:
 the JVM start, the session and Delta's warm-up are paid once, not once per job. Each step is still
@@ -28,7 +29,7 @@ from typing import Callable, Sequence
 
 from reviewlake.core import cli
 from reviewlake.core.config import Config
-from reviewlake.errors import ConfigError, StepFailed
+from reviewlake.errors import EXIT_FILES_FAILED, ConfigError, StepFailed
 
 log = logging.getLogger("run_all")
 
@@ -36,7 +37,8 @@ log = logging.getLogger("run_all")
 # entry scripts under pipelines/, and it needs no checkout beside an installed package.
 JOBS = Path(__file__).resolve().parent
 MEANING = {1: "error", 2: "bad usage, config or input", 3: "quality gate failed, nothing published",
-           4: "invariant broken", 5: "another run holds the job's lock"}
+           4: "invariant broken", 5: "another run holds the job's lock",
+           EXIT_FILES_FAILED: "some input files were not ingested, the rest was"}
 
 
 @dataclass(frozen=True)
@@ -108,15 +110,23 @@ def describe(step: Step, submit: Sequence[str] | None) -> str:
 
 
 def run_steps(steps: Sequence[Step], runner: Callable[[Step], int], submit: Sequence[str] | None = None) -> None:
-    """Run the steps in order; raise :class:`StepFailed` at the first non-zero exit."""
+    """Run the steps in order; raise :class:`StepFailed` at the first non-zero exit. Exit 6 (some
+    input files not ingested, the rest published) does not stop the chain: the later steps run on
+    what was ingested, and the chain then ends with 6."""
+    partial = None
     for i, step in enumerate(steps):
         position = f"{i + 1}/{len(steps)}"
         log.info("step %s %s: %s", position, step.name, describe(step, submit))
         start = time.monotonic()
         code = exit_code(runner(step))
         log.info("step %s %s: exit %d after %.1f s", position, step.name, code, time.monotonic() - start)
-        if code != 0:
+        if code == EXIT_FILES_FAILED:
+            partial = partial or (step.name, position)
+        elif code != 0:
             raise step_failed(step.name, position, code, [s.name for s in steps[i + 1:]])
+    if partial:
+        raise StepFailed(f"step {partial[1]} {partial[0]} exited {EXIT_FILES_FAILED} "
+                         f"({MEANING[EXIT_FILES_FAILED]}); the other steps ran", EXIT_FILES_FAILED)
 
 
 def submit_command(value: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -71,24 +72,71 @@ def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, in
     return listing.visible(found)
 
 
-def read_landing(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
+BINARY_MAX_LENGTH = "spark.sql.sources.binaryFile.maxLength"
+
+
+def read_limit(spark: SparkSession) -> int:
+    """The largest file Spark's ``binaryFile`` source reads (``spark.sql.sources.binaryFile.maxLength``,
+    at most 2^31 - 1 bytes): a longer one fails the whole read, so it is set aside beforehand."""
+    return int(spark.conf.get(BINARY_MAX_LENGTH, str(2**31 - 1)))
+
+
+def too_large(files: Sequence[tuple[str, int, int]], limit: int) -> tuple[list, list]:
+    """``files`` split into those :func:`read_landing` can read and those over ``limit`` bytes."""
+    return [f for f in files if f[1] <= limit], [f for f in files if f[1] > limit]
+
+
+def read_landing(spark: SparkSession, paths: Sequence[str], skip_missing: bool = False) -> DataFrame:
     """The given files as rows (path, modificationTime, length, content). Spark's binaryFile
-    source skips empty files; :func:`file_inventory` still accounts for them."""
-    return spark.read.format("binaryFile").load(list(paths))
+    source skips empty files (:func:`file_inventory` still accounts for them). A file gone since
+    it was listed fails the read, unless ``skip_missing``: then it is left out, whether it went
+    before the read was planned (Spark then refuses the path list: retried without the paths that
+    no longer exist) or while it runs (``ignoreMissingFiles``)."""
+    reader = spark.read.format("binaryFile").option("ignoreMissingFiles", str(skip_missing).lower())
+    try:
+        return reader.load(list(paths))
+    except AnalysisException as exc:
+        if not skip_missing or "PATH_NOT_FOUND" not in str(exc):
+            raise
+    present = [p for p in paths if _exists(spark, p)]
+    if not present:
+        return spark.createDataFrame([], "path string, modificationTime timestamp, length long, content binary")
+    return reader.load(present)
+
+
+def _exists(spark: SparkSession, uri: str) -> bool:
+    fs, path = hadoop_fs(spark, uri)
+    return bool(fs.exists(path))
 
 
 def file_inventory(spark: SparkSession, files: Sequence[tuple[str, int, int]]) -> DataFrame:
     """One row per listed file: ``source_file``, ``size``, ``mtime``, ``content_hash`` (sha-256;
-    computed by Spark from the bytes, the constant hash of b"" for empty files)."""
+    computed by Spark from the bytes, the constant hash of b"" for empty files, null for a file
+    that vanished between listing and reading)."""
     listing = spark.createDataFrame(list(files), "source_file string, size long, mtime long") \
         .withColumn("mtime", F.timestamp_millis("mtime"))
     non_empty = [f[0] for f in files if f[1] > 0]
     if not non_empty:
         return listing.withColumn("content_hash", F.lit(EMPTY_SHA256))
-    hashes = read_landing(spark, non_empty).select(
+    hashes = read_landing(spark, non_empty, skip_missing=True).select(
         F.col("path").alias("source_file"), F.sha2(F.col("content"), 256).alias("content_hash"))
-    return listing.join(hashes, "source_file", "left") \
-        .withColumn("content_hash", F.coalesce("content_hash", F.lit(EMPTY_SHA256)))
+    return listing.join(hashes, "source_file", "left").withColumn(
+        "content_hash", F.when(F.col("size") == 0, F.lit(EMPTY_SHA256)).otherwise(F.col("content_hash")))
+
+
+def failed_file_rows(spark: SparkSession, failed: Sequence[tuple[str, int, int, str]], batch_id: str
+                     ) -> tuple[DataFrame, DataFrame]:
+    """For files that could not be read (``(path, size, mtime ms, reason)``): their
+    ``bronze/files`` rows (content hash null: not ingested, so a later run tries them again) and
+    one ``bronze/quarantine`` row each (offset 0, no bytes, the reason)."""
+    rows = [(p, int(size), int(mtime), reason) for p, size, mtime, reason in failed]
+    frame = spark.createDataFrame(rows, "source_file string, size long, mtime long, reason string")
+    log_rows = frame.select("source_file", "size", F.timestamp_millis("mtime").alias("mtime"),
+                            F.lit(None).cast("string").alias("content_hash"))
+    quarantine = frame.select(F.lit(batch_id).alias("batch_id"), "source_file",
+                              F.lit(0).cast("long").alias("record_offset"), F.lit(b"").cast("binary").alias("raw_record"),
+                              "reason", F.current_timestamp().alias("detected_at"))
+    return log_rows, quarantine
 
 
 LOG_FIELDS = ("source_file", "size", "mtime_ms", "content_hash", "batch_id", "ingested_at")
@@ -103,11 +151,11 @@ def log_rows(file_log: DataFrame) -> list:
 def latest_entries(rows: Iterable[Sequence], exclude: Iterable[str] = ()) -> dict[str, tuple[int, int, str]]:
     """path -> (size, mtime ms, content hash) of each path's last entry among the file log
     ``rows`` (:data:`LOG_FIELDS` order; last = latest ``ingested_at``, then ``batch_id``), less
-    the paths in ``exclude`` (to be redone)."""
+    the paths in ``exclude`` (to be redone) and the entries of files that could not be read."""
     skip = set(exclude)
     best: dict[str, Sequence] = {}
     for r in rows:
-        if r[0] in skip:
+        if r[0] in skip or r[3] is None:      # no hash: the file could not be read, try it again
             continue
         cur = best.get(r[0])
         if cur is None or (r[5], r[4]) > (cur[5], cur[4]):

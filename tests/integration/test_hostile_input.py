@@ -168,3 +168,48 @@ def test_local_listing_equals_hadoops(spark, tmp_path):
     # the Spark-free listing of the no-op check (reviewlake/core/run_state.py) is the same
     assert listing.list_plain_local([root, to_uri(str(tmp_path / "d e" / "评论 1.txt"))]) == fast
     assert listing.list_plain_local([root + "/*"]) is None
+
+
+def test_a_file_over_the_read_limit_is_quarantined_and_the_others_land(spark, tmp_path, capsys):
+    """binaryFile refuses a file over spark.sql.sources.binaryFile.maxLength (at most 2 GiB; lowered
+    here): that file is logged without a hash and quarantined, the other is ingested, the job
+    exits 6 naming it; the next run, the limit back, ingests it and drops its quarantine entry."""
+    from reviewlake.lake import ingest
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    big = "".join(json.dumps({"id": f"b{i}", "content": f"第{i}条评论，内容还不错"}, ensure_ascii=False) + "\n"
+                  for i in range(60)).encode("utf-8")
+    (landing / "big.jsonl").write_bytes(big)
+    (landing / "small.jsonl").write_text(json.dumps({"id": "s1", "content": GOOD}, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
+    args = ["--input", str(landing), "--lakehouse", str(tmp_path / "lake"), "--conf", f"reports_dir={tmp_path / 'r'}"]
+    cfg = load_config(overrides=[f"lakehouse={tmp_path / 'lake'}"])
+    spark.conf.set(ingest.BINARY_MAX_LENGTH, str(len(big) - 1))
+    try:
+        assert clean_reviews.main(args) == 6
+    finally:
+        spark.conf.unset(ingest.BINARY_MAX_LENGTH)
+    err = capsys.readouterr().err
+    assert "1 of 2 new files could not be read (file_too_large 1" in err and "big.jsonl" in err
+    bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
+    assert [r.review_id for r in bronze.collect()] == ["s1"]
+    quarantine = delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine")).collect()
+    assert [(r.source_file.rsplit("/", 1)[-1], r.record_offset, r.reason, r.raw_record) for r in quarantine] == [
+        ("big.jsonl", 0, "file_too_large", b"")]
+    files = {r.source_file.rsplit("/", 1)[-1]: r.content_hash
+             for r in delta_io.read(spark, tables.uri(cfg, "bronze", "files")).collect()}
+    assert files["big.jsonl"] is None and files["small.jsonl"] == hashlib.sha256((landing / "small.jsonl").read_bytes()).hexdigest()
+
+    assert clean_reviews.main(args) == 0          # the limit back: the file is tried again and lands
+    assert delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw")).count() == 61
+    assert delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine")).where("reason = 'file_too_large'").count() == 0
+
+
+def test_a_file_gone_since_listing_has_no_hash(spark, tmp_path):
+    from reviewlake.lake import ingest
+
+    (tmp_path / "here.jsonl").write_text('{"text": "好"}\n', encoding="utf-8")
+    listed = [(f"file:{tmp_path}/here.jsonl", 15, 0), (f"file:{tmp_path}/gone.jsonl", 15, 0)]
+    hashes = {r.source_file.rsplit("/", 1)[-1]: r.content_hash for r in ingest.file_inventory(spark, listed).collect()}
+    assert hashes["here.jsonl"] is not None and hashes["gone.jsonl"] is None

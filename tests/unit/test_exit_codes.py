@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("exc, code", [
     (errors.ConfigError("x"), 2), (errors.InputError("x"), 2), (errors.NotEnoughSlotsError("x"), 2),
     (FileNotFoundError("x"), 2), (errors.QualityGateError("x"), 3), (errors.InvariantError("x"), 4),
-    (errors.LockHeldError("x"), 5), (errors.StepFailed("x", 137), 137), (RuntimeError("x"), 1),
+    (errors.LockHeldError("x"), 5), (errors.FilesFailedError("x"), 6), (errors.StepFailed("x", 137), 137), (RuntimeError("x"), 1),
     (ValueError("x"), 1), (errors.BadRecord("x"), 1),
 ], ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v))
 def test_each_exception_maps_to_its_code(exc, code):
@@ -77,5 +77,6 @@ def test_only_the_errors_module_defines_exceptions():
 
 def test_the_codes_are_documented_where_users_read_them():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for code in (errors.EXIT_ERROR, errors.EXIT_USAGE, errors.EXIT_GATE, errors.EXIT_INVARIANT, errors.EXIT_LOCKED):
+    for code in (errors.EXIT_ERROR, errors.EXIT_USAGE, errors.EXIT_GATE, errors.EXIT_INVARIANT, errors.EXIT_LOCKED,
+                 errors.EXIT_FILES_FAILED):
         assert f"| {code} |" in readme or f"| `{code}` |" in readme, f"exit code {code} missing from README's table"

@@ -16,6 +16,20 @@ def test_latest_entries_keep_each_paths_last_entry_less_the_redone():
     assert ingest.latest_entries(rows, exclude={"c"}) == {"a": (2, 20, "h2"), "b": (5, 10, "h3")}
 
 
+def test_a_file_that_could_not_be_read_counts_as_never_seen():
+    """Its log rows have no hash: the next run hashes and ingests it, as if new."""
+    t1, t2 = datetime(2026, 1, 1), datetime(2026, 1, 2)
+    rows = [("a", 1, 10, "h1", "b1", t1), ("a", 9, 30, None, "b2", t2), ("big", 5, 10, None, "b2", t2)]
+    latest = ingest.latest_entries(rows)
+    assert latest == {"a": (1, 10, "h1")}
+    assert ingest.stat_changed([("a", 9, 30), ("big", 5, 10)], latest) == [("a", 9, 30), ("big", 5, 10)]
+
+
+def test_files_over_the_read_limit_are_set_aside():
+    files = [("a", 10, 1), ("b", 11, 1), ("c", 0, 1)]
+    assert ingest.too_large(files, 10) == ([("a", 10, 1), ("c", 0, 1)], [("b", 11, 1)])
+
+
 def test_only_files_with_new_size_or_mtime_are_hashed():
     latest = {"a": (10, 1000, "h"), "b": (10, 1000, "h"), "c": (10, 1000, "h")}
     listed = [("a", 10, 1000), ("b", 11, 1000), ("c", 10, 1001), ("d", 10, 1000)]

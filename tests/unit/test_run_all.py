@@ -124,6 +124,17 @@ def test_one_driver_stops_at_the_first_failure_with_its_code(fake_mains, capsys)
         in capsys.readouterr().err
 
 
+def test_unread_input_files_do_not_stop_the_chain_but_are_its_exit_code(fake_mains, capsys):
+    seen, codes = fake_mains
+    codes["clean_reviews"] = 6
+    assert nightly.main([]) == 6
+    assert [name for name, _ in seen] == ["clean_reviews", "build_features", "score_reviews"]
+    assert "step 1/3 clean_reviews exited 6 (some input files were not ingested, the rest was); the other steps ran" \
+        in capsys.readouterr().err
+    codes["build_features"] = 3           # a real failure later still stops the chain with its own code
+    assert nightly.main([]) == 3
+
+
 def test_one_driver_is_the_default_and_isolated_a_setting(capsys):
     assert nightly.main(["--dry-run"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "in-process: reviewlake.jobs.clean_reviews.main()"
