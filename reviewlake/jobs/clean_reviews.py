@@ -9,6 +9,7 @@ repaired by the next one and a rerun with nothing new changes nothing.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Callable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
@@ -439,9 +440,7 @@ def check_failed_files(report: RunReport) -> None:
     ingest_summary = report.summary.get("ingest") or {}
     failed = ingest_summary.get("failed_files") or {}
     if failed:
-        reasons: dict[str, int] = {}
-        for reason in failed.values():
-            reasons[reason] = reasons.get(reason, 0) + 1
+        reasons = Counter(failed.values())
         total = len(failed) + int(ingest_summary.get("files", 0))
         raise FilesFailedError(
             f"{len(failed)} of {total} new files could not be read ("

@@ -69,16 +69,21 @@ class LinearTextModel:
         """The silver column this model reads (``tokens`` or ``text``)."""
         return KINDS[self.kind][0]
 
+    def _features(self, value: Any) -> tuple[np.ndarray, np.ndarray]:
+        """One input's features: their numbers (unordered) and L2-normalised idf weights (both
+        empty when none is in the vocabulary)."""
+        index = self._index
+        ids = np.fromiter({index[g] for g in KINDS[self.kind][1](value) if g in index}, dtype=np.int64)
+        w = self.idf[ids]
+        norm = np.sqrt(np.dot(w, w))
+        return (ids, w / norm) if norm > 0 else (ids[:0], w[:0])
+
     def probabilities(self, inputs: Sequence[Any]) -> np.ndarray:
         """Class probabilities [n, k] (float64) for ``inputs``: token lists or texts, per ``column``."""
-        grams = KINDS[self.kind][1]
-        index = self._index
         out = np.empty((len(inputs), len(self.intercept)), dtype=np.float64)
         for row, value in enumerate(inputs):
-            ids = np.fromiter({index[g] for g in grams(value) if g in index}, dtype=np.int64)
-            w = self.idf[ids]
-            norm = np.sqrt(np.dot(w, w))
-            margins = self.intercept + (self.coef[:, ids] @ (w / norm) if norm > 0 else 0.0)
+            ids, x = self._features(value)
+            margins = self.intercept + self.coef[:, ids] @ x
             e = np.exp(margins - margins.max())
             out[row] = e / e.sum()
         return out
@@ -92,18 +97,13 @@ class LinearTextModel:
         weights unchanged. (On the bundled corpus about 1% of reviews have more than 600; on the 18
         such validation rows keeping the most frequent agreed with the full model's class on 17,
         keeping the largest weights on 14.)"""
-        grams = KINDS[self.kind][1]
-        index = self._index
         ids = np.zeros((len(inputs), length), dtype=np.int32)
         weights = np.zeros((len(inputs), length), dtype=np.float32)
         for row, value in enumerate(inputs):
-            found = np.fromiter({index[g] for g in grams(value) if g in index}, dtype=np.int64)
-            w = self.idf[found]
-            norm = np.sqrt(np.dot(w, w))
-            if norm > 0:
-                kept = np.argsort(found)[:length]                 # most frequent first
-                ids[row, :len(kept)] = found[kept] + 1
-                weights[row, :len(kept)] = w[kept] / norm
+            found, x = self._features(value)
+            kept = np.argsort(found)[:length]                 # most frequent first
+            ids[row, :len(kept)] = found[kept] + 1
+            weights[row, :len(kept)] = x[kept]
         return ids, weights
 
     def save(self, path: str | Path) -> None:
