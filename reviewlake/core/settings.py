@@ -66,6 +66,7 @@ class Ingest:
     csv_header: Union[bool, Literal["auto"]]
     csv_columns: list[str]
     max_record_bytes: int = field(metadata=rng(1))
+    split_min_bytes: int = field(metadata=rng(1))
     field_map: dict = field(metadata=FREE)
     label_from_filename: dict = field(metadata=FREE)
     source: str

@@ -1,8 +1,11 @@
 """Stage 1, ingest: landing files -> parsed records (bronze) and quarantine, with lineage.
 
-Files are read through Spark's ``binaryFile`` source, so any Hadoop URI works (``file:``,
-``hdfs:``, ``s3a:``); each file is parsed in a Spark task by :mod:`reviewlake.lake.ingest_parse`
-(encoding detection, per-record quarantine), so one bad line never kills a batch.
+Files are read through Spark's file sources, so any Hadoop URI works (``file:``, ``hdfs:``,
+``s3a:``), and parsed in Spark tasks by :mod:`reviewlake.lake.ingest_parse` (encoding detection,
+per-record quarantine), so one bad line never kills a batch. :func:`plan_reads` picks the path:
+a JSON Lines or text file (plain, ``.gz``, ``.bz2``) of at least ``ingest.split_min_bytes``, or too
+long for ``binaryFile``, is read line by line in byte ranges across tasks
+(:mod:`reviewlake.lake.ingest_lines`); any other file whole, through ``binaryFile``, one task each.
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from pyspark.sql import types as T
 
 from reviewlake.core import listing
 from reviewlake.core.storage import hadoop_fs
-from reviewlake.lake.ingest_parse import parse_files
+from reviewlake.lake import ingest_lines
+from reviewlake.lake.ingest_parse import RECORD_FIELDS, FileParser, line_format, parse_files
 
 RECORD_SCHEMA = T.StructType([
     T.StructField("review_id", T.StringType()),
@@ -81,9 +85,18 @@ def read_limit(spark: SparkSession) -> int:
     return int(spark.conf.get(BINARY_MAX_LENGTH, str(2**31 - 1)))
 
 
-def too_large(files: Sequence[tuple[str, int, int]], limit: int) -> tuple[list, list]:
-    """``files`` split into those :func:`read_landing` can read and those over ``limit`` bytes."""
-    return [f for f in files if f[1] <= limit], [f for f in files if f[1] > limit]
+def plan_reads(files: Sequence[tuple[str, int, int]], configured_format: str, limit: int, split_min: int
+               ) -> tuple[list, list, list]:
+    """``files`` as (read whole, read by lines, too large to read): by lines, the JSON Lines and
+    text files (:func:`~reviewlake.lake.ingest_parse.line_format`) of at least ``split_min`` bytes
+    or over ``limit``; too large, the other files over ``limit`` (binaryFile's read limit)."""
+    whole, lines, oversized = [], [], []
+    for f in files:
+        if line_format(f[0], configured_format) and (f[1] >= split_min or f[1] > limit):
+            lines.append(f)
+        else:
+            (whole if f[1] <= limit else oversized).append(f)
+    return whole, lines, oversized
 
 
 def read_landing(spark: SparkSession, paths: Sequence[str], skip_missing: bool = False) -> DataFrame:
@@ -109,19 +122,52 @@ def _exists(spark: SparkSession, uri: str) -> bool:
     return bool(fs.exists(path))
 
 
-def file_inventory(spark: SparkSession, files: Sequence[tuple[str, int, int]]) -> DataFrame:
-    """One row per listed file: ``source_file``, ``size``, ``mtime``, ``content_hash`` (sha-256;
-    computed by Spark from the bytes, the constant hash of b"" for empty files, null for a file
+def file_inventory(spark: SparkSession, files: Sequence[tuple[str, int, int]],
+                   known: Mapping[str, str | None] | None = None) -> DataFrame:
+    """One row per listed file: ``source_file``, ``size``, ``mtime``, ``content_hash`` (sha-256: the
+    one in ``known`` for files hashed elsewhere (:func:`~reviewlake.lake.ingest_lines.scan`), else
+    computed by Spark from the bytes; the constant hash of b"" for empty files, null for a file
     that vanished between listing and reading)."""
+    known = dict(known or {})
     listing = spark.createDataFrame(list(files), "source_file string, size long, mtime long") \
         .withColumn("mtime", F.timestamp_millis("mtime"))
-    non_empty = [f[0] for f in files if f[1] > 0]
-    if not non_empty:
-        return listing.withColumn("content_hash", F.lit(EMPTY_SHA256))
-    hashes = read_landing(spark, non_empty, skip_missing=True).select(
-        F.col("path").alias("source_file"), F.sha2(F.col("content"), 256).alias("content_hash"))
+    hashes = spark.createDataFrame(list(known.items()), "source_file string, content_hash string")
+    to_read = [f[0] for f in files if f[1] > 0 and f[0] not in known]
+    if to_read:
+        hashes = hashes.unionByName(read_landing(spark, to_read, skip_missing=True).select(
+            F.col("path").alias("source_file"), F.sha2(F.col("content"), 256).alias("content_hash")))
     return listing.join(hashes, "source_file", "left").withColumn(
         "content_hash", F.when(F.col("size") == 0, F.lit(EMPTY_SHA256)).otherwise(F.col("content_hash")))
+
+
+def scan_line_files(spark: SparkSession, files: Sequence[tuple[str, int, int]], options: Mapping[str, Any]
+                    ) -> dict[str, ingest_lines.Scan]:
+    """:func:`~reviewlake.lake.ingest_lines.scan` of each file to be read by lines (one stream per
+    file on the driver; they are few and large)."""
+    head = max(ingest_lines.SNIFF_BYTES, int(options.get("max_record_bytes", 1 << 20)))
+    return {f[0]: ingest_lines.scan(spark, f[0], head) for f in files}
+
+
+def read_records(spark: SparkSession, uris: Sequence[str], scans: Mapping[str, ingest_lines.Scan],
+                 options: Mapping[str, Any]) -> DataFrame:
+    """The records (good or quarantined, :data:`RECORD_SCHEMA`) of the files ``uris``: those in
+    ``scans`` read by lines (a corrupt or binary one is one quarantined record), the others whole."""
+    whole = [u for u in uris if u not in scans]
+    by_lines = [u for u in uris if u in scans and scans[u].unreadable() is None]
+    parser = FileParser(options)
+    refused = [parser.quarantine(u, scans[u].head, scans[u].unreadable()) for u in uris
+               if u in scans and scans[u].unreadable() is not None]
+    parts = [spark.createDataFrame([tuple(r[f] for f in RECORD_FIELDS) for r in refused], RECORD_SCHEMA)]
+    if whole:
+        parts.append(parse_records(read_landing(spark, whole), options))
+    if by_lines:
+        lines = ingest_lines.read_lines(spark, by_lines)
+        line_plan = ingest_lines.plan(spark, lines, by_lines, options)
+        parts.append(spark.createDataFrame(ingest_lines.parse(lines, line_plan, options), RECORD_SCHEMA))
+    records = parts[0]
+    for part in parts[1:]:
+        records = records.unionByName(part)
+    return records
 
 
 def failed_file_rows(spark: SparkSession, failed: Sequence[tuple[str, int, int, str]], batch_id: str

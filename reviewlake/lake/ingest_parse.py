@@ -14,6 +14,10 @@ Compressed files (``.gz``, ``.bz2``, ``.zst``; :data:`COMPRESSIONS`) are parsed 
 name has without that extension (``reviews.jsonl.gz`` as JSON Lines), offsets counted in the
 decompressed bytes; a ``.zip`` archive as each of its files in turn. One that cannot be
 decompressed is one quarantined record, reason ``corrupt_archive``.
+
+JSON Lines and text files can also be parsed from their lines alone (:meth:`FileParser.parse_lines`,
+:func:`line_format`): large ones are read so, in byte ranges across Spark tasks
+(:mod:`reviewlake.lake.ingest_lines`), and give the same records as a whole-file parse.
 """
 from __future__ import annotations
 
@@ -45,6 +49,11 @@ COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zst": "zstd", "
 CORRUPT_ARCHIVE_ERRORS = (OSError, EOFError, ValueError, zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile,
                           NotImplementedError)
 ZIP_MEMBER_SHIFT = 40
+# Compressions Hadoop's text reader undoes by itself (by the exact extension): such JSON Lines and
+# text files can be read line by line by Spark (gzip in one streaming task, bzip2 in splits).
+LINE_CODECS = (".gz", ".bz2")
+LINE_FORMATS = ("jsonl", "txt")
+BOM = b"\xef\xbb\xbf"
 
 # Field names recognised without configuration (docs/tables.md), by contract field.
 KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
@@ -117,6 +126,18 @@ def decompress(codec: str, content: bytes) -> bytes:
     raise ValueError(f"unknown compression {codec!r}")
 
 
+def line_format(uri: str, configured: str = "auto") -> str | None:
+    """``jsonl`` or ``txt`` for a landing file whose records are its lines and that Spark's text
+    reader can read (plain, ``.gz`` or ``.bz2``); None for the others (CSV, Parquet, zstd, zip,
+    unknown), which are parsed whole."""
+    name = uri.rsplit("/", 1)[-1]
+    inner = next((name[:-len(ext)] for ext in LINE_CODECS if name.endswith(ext)), None)
+    if inner is None and compression(name) is not None:
+        return None
+    fmt = detect_format(inner or name, configured)
+    return fmt if fmt in LINE_FORMATS else None
+
+
 def looks_binary(content: bytes) -> bool:
     """A NUL byte in the first 8 KiB: not a text file."""
     return b"\x00" in content[:8192]
@@ -133,12 +154,12 @@ def label_from_filename(uri: str, mapping: Mapping[str, str]) -> str | None:
 
 
 def _lines(content: bytes) -> Iterator[tuple[int, bytes]]:
-    """(byte offset, line bytes without EOL) of each line. Splitting bytes on LF is safe for
-    UTF-8 and GB18030 alike: neither uses 0x0A inside a multi-byte character."""
+    """(byte offset, line bytes without its LF) of each line, as Spark's text reader with
+    ``lineSep`` LF gives them. Splitting bytes on LF is safe for UTF-8 and GB18030 alike: neither
+    uses 0x0A inside a multi-byte character."""
     offset = 0
     for raw in content.split(b"\n"):
-        line = raw[:-1] if raw.endswith(b"\r") else raw
-        yield offset, line
+        yield offset, raw
         offset += len(raw) + 1
 
 
@@ -186,13 +207,11 @@ class FileParser:
             yield self._quarantine(uri, 0, content, "binary_file")
         else:
             encoding = detect_encoding(content, self.options.get("encoding", "auto"))
-            if content.startswith(b"\xef\xbb\xbf"):
-                content = b"   " + content[3:]  # blank the BOM, keep byte offsets
-            if fmt == "txt":
-                yield from self._txt(uri, name, content, encoding)
-            elif fmt == "jsonl":
-                yield from self._jsonl(uri, content, encoding)
+            if fmt in LINE_FORMATS:
+                yield from self.parse_lines(uri, name, fmt, encoding, _lines(content))
             else:
+                if content.startswith(BOM):
+                    content = b"   " + content[3:]  # blank the BOM, keep byte offsets
                 yield from self._csv(uri, name, content, encoding)
 
     def _zip(self, uri: str, content: bytes) -> Iterator[dict[str, Any]]:
@@ -219,20 +238,27 @@ class FileParser:
             yield from self._file(uri, leaf, data)
         self._base, self._in_zip = 0, False
 
-    # ---- formats ------------------------------------------------------------------------
-    def _txt(self, uri: str, name: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
+    def parse_lines(self, uri: str, name: str, fmt: str, encoding: str,
+                    lines: Iterable[tuple[int, bytes]]) -> Iterator[dict[str, Any]]:
+        """The records of JSON Lines or text (``fmt``) lines of the file ``uri`` (``name`` gives a
+        text file's label): ``lines`` are (byte offset, bytes without the LF), any run of them in
+        file order, so a file can be parsed in pieces. A CR before the LF, a UTF-8 BOM at offset 0
+        and blank lines are layout; ``encoding`` is the whole file's."""
         label = label_from_filename(name, self.options.get("label_from_filename") or {})
-        for offset, line in _lines(content):
+        for offset, line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if offset == 0 and line.startswith(BOM):
+                line = line[len(BOM):]
             if not line.strip():
                 continue
-            yield self._guard(uri, offset, line, lambda: {
-                "raw_text": self._decode(line, encoding).strip(), "label_raw": label})
+            if fmt == "txt":
+                yield self._guard(uri, offset, line, lambda: {
+                    "raw_text": self._decode(line, encoding).strip(), "label_raw": label})
+            else:
+                yield self._guard(uri, offset, line, lambda: self._from_json(self._decode(line, encoding)))
 
-    def _jsonl(self, uri: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
-        for offset, line in _lines(content):
-            if not line.strip():
-                continue
-            yield self._guard(uri, offset, line, lambda: self._from_json(self._decode(line, encoding)))
+    # ---- formats ------------------------------------------------------------------------
 
     def _from_json(self, text: str) -> dict[str, Any]:
         try:
@@ -359,6 +385,10 @@ class FileParser:
         if number != int(number) or not self.rating_range[0] <= number <= self.rating_range[1]:
             raise BadRecord("rating_out_of_range")
         return int(number)
+
+    def quarantine(self, uri: str, raw: bytes, reason: str) -> dict[str, Any]:
+        """The one quarantined record of a file that is not parsed at all (offset 0, its first bytes)."""
+        return self._quarantine(uri, 0, raw, reason)
 
     def _quarantine(self, uri: str, offset: int, raw: bytes, reason: str) -> dict[str, Any]:
         record = dict.fromkeys(RECORD_FIELDS)

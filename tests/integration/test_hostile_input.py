@@ -172,8 +172,9 @@ def test_local_listing_equals_hadoops(spark, tmp_path):
 
 def test_a_file_over_the_read_limit_is_quarantined_and_the_others_land(spark, tmp_path, capsys):
     """binaryFile refuses a file over spark.sql.sources.binaryFile.maxLength (at most 2 GiB; lowered
-    here): that file is logged without a hash and quarantined, the other is ingested, the job
-    exits 6 naming it; the next run, the limit back, ingests it and drops its quarantine entry."""
+    here): a CSV file over it is logged without a hash and quarantined, a JSON Lines file over it
+    is read by lines instead, the small one whole; the job exits 6 naming the CSV file; the next
+    run, the limit back, ingests it and drops its quarantine entry."""
     from reviewlake.lake import ingest
 
     landing = tmp_path / "landing"
@@ -181,28 +182,32 @@ def test_a_file_over_the_read_limit_is_quarantined_and_the_others_land(spark, tm
     big = "".join(json.dumps({"id": f"b{i}", "content": f"第{i}条评论，内容还不错"}, ensure_ascii=False) + "\n"
                   for i in range(60)).encode("utf-8")
     (landing / "big.jsonl").write_bytes(big)
+    table = ("review_id,comment\n" + "".join(f"c{i},第{i}条评论，物流很快包装完好\n" for i in range(60))).encode("utf-8")
+    (landing / "big.csv").write_bytes(table)
     (landing / "small.jsonl").write_text(json.dumps({"id": "s1", "content": GOOD}, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
     args = ["--input", str(landing), "--lakehouse", str(tmp_path / "lake"), "--conf", f"reports_dir={tmp_path / 'r'}"]
     cfg = load_config(overrides=[f"lakehouse={tmp_path / 'lake'}"])
-    spark.conf.set(ingest.BINARY_MAX_LENGTH, str(len(big) - 1))
+    spark.conf.set(ingest.BINARY_MAX_LENGTH, str(min(len(big), len(table)) - 1))
     try:
         assert clean_reviews.main(args) == 6
     finally:
         spark.conf.unset(ingest.BINARY_MAX_LENGTH)
     err = capsys.readouterr().err
-    assert "1 of 2 new files could not be read (file_too_large 1" in err and "big.jsonl" in err
+    assert "1 of 3 new files could not be read (file_too_large 1" in err and "big.csv" in err
     bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
-    assert [r.review_id for r in bronze.collect()] == ["s1"]
+    assert sorted(r.review_id for r in bronze.collect()) == sorted([f"b{i}" for i in range(60)] + ["s1"])
     quarantine = delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine")).collect()
     assert [(r.source_file.rsplit("/", 1)[-1], r.record_offset, r.reason, r.raw_record) for r in quarantine] == [
-        ("big.jsonl", 0, "file_too_large", b"")]
+        ("big.csv", 0, "file_too_large", b"")]
     files = {r.source_file.rsplit("/", 1)[-1]: r.content_hash
              for r in delta_io.read(spark, tables.uri(cfg, "bronze", "files")).collect()}
-    assert files["big.jsonl"] is None and files["small.jsonl"] == hashlib.sha256((landing / "small.jsonl").read_bytes()).hexdigest()
+    assert files["big.csv"] is None
+    assert files["big.jsonl"] == hashlib.sha256(big).hexdigest()
+    assert files["small.jsonl"] == hashlib.sha256((landing / "small.jsonl").read_bytes()).hexdigest()
 
     assert clean_reviews.main(args) == 0          # the limit back: the file is tried again and lands
-    assert delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw")).count() == 61
+    assert delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw")).count() == 121
     assert delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine")).where("reason = 'file_too_large'").count() == 0
 
 

@@ -25,9 +25,14 @@ def test_a_file_that_could_not_be_read_counts_as_never_seen():
     assert ingest.stat_changed([("a", 9, 30), ("big", 5, 10)], latest) == [("a", 9, 30), ("big", 5, 10)]
 
 
-def test_files_over_the_read_limit_are_set_aside():
-    files = [("a", 10, 1), ("b", 11, 1), ("c", 0, 1)]
-    assert ingest.too_large(files, 10) == ([("a", 10, 1), ("c", 0, 1)], [("b", 11, 1)])
+def test_large_line_files_are_read_by_lines_and_other_files_over_the_read_limit_set_aside():
+    files = [("a.jsonl", 10, 1), ("b.csv", 11, 1), ("c.txt", 0, 1), ("d.jsonl.gz", 11, 1), ("e.txt", 5, 1),
+             ("f.jsonl.zst", 11, 1), ("g.parquet", 5, 1)]
+    whole, by_lines, too_large = ingest.plan_reads(files, "auto", limit=10, split_min=8)
+    assert whole == [("c.txt", 0, 1), ("e.txt", 5, 1), ("g.parquet", 5, 1)]
+    assert by_lines == [("a.jsonl", 10, 1), ("d.jsonl.gz", 11, 1)]
+    assert too_large == [("b.csv", 11, 1), ("f.jsonl.zst", 11, 1)]
+    assert ingest.plan_reads(files, "csv", limit=10, split_min=8)[1] == []
 
 
 def test_only_files_with_new_size_or_mtime_are_hashed():

@@ -5,7 +5,10 @@ import json
 
 import pytest
 
-from reviewlake.lake.ingest_parse import FileParser, detect_encoding, stable_id
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviewlake.lake.ingest_parse import FileParser, _lines, detect_encoding, line_format, stable_id
 
 OPTIONS = {"format": "auto", "encoding": "auto", "max_record_bytes": 1000,
            "label_from_filename": {"pos": "positive", "neg": "negative"},
@@ -185,3 +188,36 @@ def test_a_zip_inside_a_zip_is_quarantined_and_its_siblings_parsed():
     archive = _zip({"pos.txt": "很好\n".encode(), "inner.zip": _zip({"neg.txt": "很差\n".encode()})})
     records = parse("outer.zip", archive)
     assert _summary(records) == [(0, "很好", "positive", None), (1 << ZIP_MEMBER_SHIFT, None, None, "nested_archive")]
+
+
+@pytest.mark.parametrize("name, fmt", [
+    ("a.jsonl", "jsonl"), ("a.ndjson", "jsonl"), ("pos.txt", "txt"), ("a.jsonl.gz", "jsonl"), ("a.txt.bz2", "txt"),
+    ("a.csv", None), ("a.parquet", None), ("a.jsonl.zst", None), ("a.zip", None), ("a.jsonl.GZ", None),
+    ("a.jsonl.gzip", None), ("notes.xyz", None),
+])
+def test_line_format_names_the_files_spark_reads_line_by_line(name, fmt):
+    assert line_format(f"file:/landing/{name}") == fmt
+
+
+LINE_PIECES = [
+    '{"id": "a", "text": "好评"}', '{"text": "没有编号"}\r', "", "   ", '{"text": "坏', '{"text": 5}',
+    '{"text": "' + "长" * 400 + '"}', "\ufeff" + '{"text": "中间的BOM"}', '{"text": "末行"}',
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(LINE_PIECES), max_size=12), st.booleans(), st.sets(st.integers(0, 12)),
+       st.sampled_from(["utf-8", "gb18030"]), st.sampled_from(["r.jsonl", "pos.txt"]))
+def test_lines_parsed_in_any_pieces_give_the_whole_files_records(lines, bom, cuts, encoding, name):
+    """A file cut into runs of lines anywhere (as Spark's byte ranges cut it), each run parsed
+    from its first line's offset, gives exactly the records of the whole-file parse."""
+    content = ("\ufeff" if bom and encoding == "utf-8" else "").encode() + "\n".join(lines).encode(encoding)
+    uri = f"file:/landing/{name}"
+    whole = FileParser(OPTIONS).parse(uri, content)
+    fmt = line_format(uri)
+    numbered = list(_lines(content))
+    bounds = [0, *sorted(c for c in cuts if c < len(numbered)), len(numbered)]
+    parser = FileParser(OPTIONS)
+    pieces = [r for lo, hi in zip(bounds, bounds[1:])
+              for r in parser.parse_lines(uri, name, fmt, detect_encoding(content), numbered[lo:hi])]
+    assert pieces == whole
