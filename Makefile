@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
+.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -78,10 +78,13 @@ BENCH_FACTOR ?= 10
 NEAR_DUP_FACTORS ?= 1 10 100
 NEAR_DUP_ARGS ?=
 STAGE_FACTORS ?= 1 10
-bench: bench-ingest bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion  ## every benchmark (hours; not tests): JSON under bench/results/
+bench: bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion  ## every benchmark (hours; not tests): JSON under bench/results/
 
 bench-ingest: setup  ## ingest+clean: Spark against one pandas process, corpus x BENCH_FACTOR
 	$(VENV)/bin/python -m bench.bench_ingest_clean --factor $(BENCH_FACTOR)
+
+bench-ingest-big: setup  ## ingest of one GIB GiB JSON Lines file against the same lines in 300 files (~40 min at 3)
+	$(VENV)/bin/python -m bench.ingest_big --gib $(or $(GIB),3) --files 300
 
 bench-near-dup: setup  ## near-duplicate quality (exact ground truth) and speed against Spark ML MinHashLSH
 	$(VENV)/bin/python -m bench.near_dup_quality

@@ -55,7 +55,8 @@ def tree_cpu_seconds(pid: int) -> float:
 
 class PeakMemory:
     """Samples a process tree every ``every_s``: resident memory of driver (the spark-submit JVM
-    and the Python driver) and Python workers (``pyspark.daemon`` and its forks), peaks in MiB, and
+    and the Python driver) and Python workers (``pyspark.daemon`` and its forks), peaks in MiB (of
+    each sum, and of the largest JVM, non-worker Python process and Python worker alone), and
     each process's own CPU seconds as last seen (``cpu_seconds``: their sum).
 
     CPU is sampled because ``getrusage(RUSAGE_CHILDREN)`` misses most Python-worker CPU: Spark
@@ -64,7 +65,8 @@ class PeakMemory:
 
     def __init__(self, pid: int, every_s: float = 0.5):
         self.pid, self.every_s = pid, every_s
-        self.peak = {"driver_mib": 0.0, "python_workers_mib": 0.0}
+        self.peak = {"driver_mib": 0.0, "python_workers_mib": 0.0,
+                     "jvm_max_mib": 0.0, "driver_python_max_mib": 0.0, "python_worker_max_mib": 0.0}
         self._cpu: dict[tuple[int, float], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -80,6 +82,9 @@ class PeakMemory:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+    def _max(self, key: str, rss: int) -> None:
+        self.peak[key] = max(self.peak[key], round(rss / 2**20, 1))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -98,8 +103,10 @@ class PeakMemory:
                     continue
                 if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
                     workers += rss
+                    self._max("python_worker_max_mib", rss)
                 else:
                     driver += rss
+                    self._max("jvm_max_mib" if "java" in p.name() else "driver_python_max_mib", rss)
             self.peak["driver_mib"] = max(self.peak["driver_mib"], round(driver / 2**20, 1))
             self.peak["python_workers_mib"] = max(self.peak["python_workers_mib"], round(workers / 2**20, 1))
             self._stop.wait(self.every_s)
