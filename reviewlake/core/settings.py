@@ -65,6 +65,7 @@ class Ingest:
     encoding: str
     csv_header: Union[bool, Literal["auto"]]
     csv_columns: list[str]
+    csv_quoted_newlines: bool
     max_record_bytes: int = field(metadata=rng(1))
     split_min_bytes: int = field(metadata=rng(1))
     field_map: dict = field(metadata=FREE)

@@ -84,11 +84,12 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
             redo_files = {r[0] for r in file_log.where(redo).select("source_file").distinct().collect()}
             st.detail["redo_files"] = len(redo_files)
         latest = ingest.latest_entries(logged, exclude=redo_files)
-        whole, by_lines, oversized = ingest.plan_reads(ingest.stat_changed(listed, latest), cfg["ingest.format"],
-                                                       ingest.read_limit(spark), cfg["ingest.split_min_bytes"])
-        to_hash = whole + by_lines
-        st.detail.update(hashed_files=len(to_hash), line_files=len(by_lines))
-        scans = ingest.scan_line_files(spark, by_lines, cfg["ingest"])
+        options = ingest_options(cfg)
+        whole, in_pieces, oversized = ingest.plan_reads(ingest.stat_changed(listed, latest), options,
+                                                        ingest.read_limit(spark))
+        to_hash = whole + in_pieces
+        st.detail.update(hashed_files=len(to_hash), split_files=len(in_pieces))
+        scans = ingest.scan_files(spark, in_pieces, options)
         inventory = ingest.file_inventory(spark, to_hash, {uri: scan.content_hash for uri, scan in scans.items()})
         hashed = inventory.collect() if to_hash else []
         # a file over the reader's limit, or gone since it was listed, is logged and quarantined
@@ -113,7 +114,7 @@ def run_ingest(spark: SparkSession, cfg: Config, inputs: Sequence[str], report: 
                                         "failed_files": {f[0]: f[3] for f in failed}}
             return 0
         to_parse = [r["source_file"] for r in unseen_rows if r["size"] > 0]
-        records = ingest.read_records(spark, to_parse, scans, ingest_options(cfg)).persist(StorageLevel.MEMORY_AND_DISK)
+        records = ingest.read_records(spark, to_parse, scans, options).persist(StorageLevel.MEMORY_AND_DISK)
         batch_id = report.run_id
         good, repeated = ingest.dedupe_ids_within_batch(
             ingest.to_bronze(records, batch_id, cfg["ingest.source"])

@@ -3,9 +3,10 @@
 Files are read through Spark's file sources, so any Hadoop URI works (``file:``, ``hdfs:``,
 ``s3a:``), and parsed in Spark tasks by :mod:`reviewlake.lake.ingest_parse` (encoding detection,
 per-record quarantine), so one bad line never kills a batch. :func:`plan_reads` picks the path:
-a JSON Lines or text file (plain, ``.gz``, ``.bz2``) of at least ``ingest.split_min_bytes``, or too
-long for ``binaryFile``, is read line by line in byte ranges across tasks
-(:mod:`reviewlake.lake.ingest_lines`); any other file whole, through ``binaryFile``, one task each.
+a JSON Lines, text or (``ingest.csv_quoted_newlines: false``) CSV file (plain, ``.gz``, ``.bz2``)
+or a Parquet file of at least ``ingest.split_min_bytes``, or too long for ``binaryFile``, is read
+in pieces across tasks (byte ranges of lines, :mod:`reviewlake.lake.ingest_lines`; row groups,
+:mod:`reviewlake.lake.ingest_rows`); any other file whole, through ``binaryFile``, one task each.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from pyspark.sql import types as T
 
 from reviewlake.core import listing
 from reviewlake.core.storage import hadoop_fs
-from reviewlake.lake import ingest_lines
-from reviewlake.lake.ingest_parse import RECORD_FIELDS, FileParser, line_format, parse_files
+from reviewlake.lake import ingest_lines, ingest_rows
+from reviewlake.lake.ingest_parse import RECORD_FIELDS, FileParser, parse_files, split_format
 
 RECORD_SCHEMA = T.StructType([
     T.StructField("review_id", T.StringType()),
@@ -85,18 +86,20 @@ def read_limit(spark: SparkSession) -> int:
     return int(spark.conf.get(BINARY_MAX_LENGTH, str(2**31 - 1)))
 
 
-def plan_reads(files: Sequence[tuple[str, int, int]], configured_format: str, limit: int, split_min: int
+def plan_reads(files: Sequence[tuple[str, int, int]], options: Mapping[str, Any], limit: int
                ) -> tuple[list, list, list]:
-    """``files`` as (read whole, read by lines, too large to read): by lines, the JSON Lines and
-    text files (:func:`~reviewlake.lake.ingest_parse.line_format`) of at least ``split_min`` bytes
-    or over ``limit``; too large, the other files over ``limit`` (binaryFile's read limit)."""
-    whole, lines, oversized = [], [], []
+    """``files`` as (read whole, read in pieces, too large to read): in pieces, the files
+    :func:`~reviewlake.lake.ingest_parse.split_format` accepts of at least
+    ``options["split_min_bytes"]`` or over ``limit``; too large, the other files over ``limit``
+    (binaryFile's read limit). ``options`` are the ingest options."""
+    split_min = int(options.get("split_min_bytes", 1 << 26))
+    whole, pieces, oversized = [], [], []
     for f in files:
-        if line_format(f[0], configured_format) and (f[1] >= split_min or f[1] > limit):
-            lines.append(f)
+        if split_format(f[0], options) and (f[1] >= split_min or f[1] > limit):
+            pieces.append(f)
         else:
             (whole if f[1] <= limit else oversized).append(f)
-    return whole, lines, oversized
+    return whole, pieces, oversized
 
 
 def read_landing(spark: SparkSession, paths: Sequence[str], skip_missing: bool = False) -> DataFrame:
@@ -140,10 +143,10 @@ def file_inventory(spark: SparkSession, files: Sequence[tuple[str, int, int]],
         "content_hash", F.when(F.col("size") == 0, F.lit(EMPTY_SHA256)).otherwise(F.col("content_hash")))
 
 
-def scan_line_files(spark: SparkSession, files: Sequence[tuple[str, int, int]], options: Mapping[str, Any]
-                    ) -> dict[str, ingest_lines.Scan]:
-    """:func:`~reviewlake.lake.ingest_lines.scan` of each file to be read by lines (one stream per
-    file on the driver; they are few and large)."""
+def scan_files(spark: SparkSession, files: Sequence[tuple[str, int, int]], options: Mapping[str, Any]
+               ) -> dict[str, ingest_lines.Scan]:
+    """:func:`~reviewlake.lake.ingest_lines.scan` of each file to be read in pieces (one stream
+    per file on the driver; they are few and large)."""
     head = max(ingest_lines.SNIFF_BYTES, int(options.get("max_record_bytes", 1 << 20)))
     return {f[0]: ingest_lines.scan(spark, f[0], head) for f in files}
 
@@ -151,21 +154,28 @@ def scan_line_files(spark: SparkSession, files: Sequence[tuple[str, int, int]], 
 def read_records(spark: SparkSession, uris: Sequence[str], scans: Mapping[str, ingest_lines.Scan],
                  options: Mapping[str, Any]) -> DataFrame:
     """The records (good or quarantined, :data:`RECORD_SCHEMA`) of the files ``uris``: those in
-    ``scans`` read by lines (a corrupt or binary one is one quarantined record), the others whole."""
+    ``scans`` read in pieces (a corrupt or binary one is one quarantined record), the others whole."""
     whole = [u for u in uris if u not in scans]
-    by_lines = [u for u in uris if u in scans and scans[u].unreadable() is None]
+    parquet = [u for u in uris if u in scans and split_format(u, options) == "parquet"]
+    lines = [u for u in uris if u in scans and u not in parquet]
     parser = FileParser(options)
-    refused = [parser.quarantine(u, scans[u].head, scans[u].unreadable()) for u in uris
-               if u in scans and scans[u].unreadable() is not None]
-    parts = [spark.createDataFrame([tuple(r[f] for f in RECORD_FIELDS) for r in refused], RECORD_SCHEMA)]
+    refused = [parser.quarantine(u, scans[u].head, scans[u].unreadable()) for u in lines
+               if scans[u].unreadable() is not None]
+    lines = [u for u in lines if scans[u].unreadable() is None]
+    parts = []
     if whole:
         parts.append(parse_records(read_landing(spark, whole), options))
-    if by_lines:
-        lines = ingest_lines.read_lines(spark, by_lines)
-        line_plan = ingest_lines.plan(spark, lines, by_lines, options)
-        parts.append(spark.createDataFrame(ingest_lines.parse(lines, line_plan, options), RECORD_SCHEMA))
-    records = parts[0]
-    for part in parts[1:]:
+    if lines:
+        read = ingest_lines.read_lines(spark, lines)
+        line_plan = ingest_lines.plan(spark, read, lines, options, {u: scans[u].head for u in lines})
+        parts.append(spark.createDataFrame(ingest_lines.parse(read, line_plan, options), RECORD_SCHEMA))
+    if parquet:
+        rows, unread = ingest_rows.parse(spark, parquet, {u: scans[u].head for u in parquet}, options)
+        refused += unread
+        if rows is not None:
+            parts.append(spark.createDataFrame(rows, RECORD_SCHEMA))
+    records = spark.createDataFrame([tuple(r[f] for f in RECORD_FIELDS) for r in refused], RECORD_SCHEMA)
+    for part in parts:
         records = records.unionByName(part)
     return records
 

@@ -1,7 +1,8 @@
-"""Large JSON Lines and text landing files, read in byte ranges across Spark tasks.
+"""Large JSON Lines, text and CSV landing files, read in byte ranges across Spark tasks.
 
-A file :func:`reviewlake.lake.ingest_parse.line_format` accepts (JSON Lines or text; plain,
-``.gz`` or ``.bz2``) and at least ``ingest.split_min_bytes`` long is never held whole anywhere:
+A JSON Lines or text file, or a CSV file where ``ingest.csv_quoted_newlines`` is false (plain,
+``.gz`` or ``.bz2``; :func:`reviewlake.lake.ingest_parse.split_format`), of at least
+``ingest.split_min_bytes`` is never held whole anywhere:
 
 1. :func:`scan` streams it once on the driver's JVM: its sha-256 (the file log's hash, of the
    bytes as stored), its first decompressed bytes (binary sniff), and for a compressed file a full
@@ -15,7 +16,7 @@ A file :func:`reviewlake.lake.ingest_parse.line_format` accepts (JSON Lines or t
    range. Offsets, hence stable ids, do not depend on how the file was cut. The same pass says
    whether every line is UTF-8; a file that is not, and whose encoding is ``auto``, has its lines
    tried as GB18030 in one more pass, as :func:`~reviewlake.lake.ingest_parse.detect_encoding` does
-   for a whole file.
+   for a whole file. A CSV file's header comes from its first bytes (:func:`scan`).
 4. :func:`parse` runs :meth:`~reviewlake.lake.ingest_parse.FileParser.parse_lines` over each range's
    lines in the task that read them.
 """
@@ -31,8 +32,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from reviewlake.core.storage import hadoop_fs
-from reviewlake.lake.ingest_parse import (RECORD_FIELDS, FileParser, detect_encoding, line_format,
-                                          looks_binary)
+from reviewlake.lake.ingest_parse import (BOM, RECORD_FIELDS, FileParser, detect_encoding, line_name, looks_binary,
+                                          split_format)
 
 SNIFF_BYTES = 8192
 
@@ -46,11 +47,12 @@ class Scan:
     head: bytes
     corrupt: bool = False
 
-    def unreadable(self) -> str | None:
-        """The quarantine reason of a file that is not parsed line by line, else None."""
+    def unreadable(self, text: bool = True) -> str | None:
+        """The quarantine reason of a file that is not parsed in pieces, else None: one that does
+        not decompress, or a ``text`` (lines) file that looks binary."""
         if self.corrupt:
             return "corrupt_archive"
-        return "binary_file" if looks_binary(self.head[:SNIFF_BYTES]) else None
+        return "binary_file" if text and looks_binary(self.head[:SNIFF_BYTES]) else None
 
 
 def scan(spark: SparkSession, uri: str, head_bytes: int) -> Scan:
@@ -115,29 +117,34 @@ def read_lines(spark: SparkSession, uris: Sequence[str]) -> DataFrame:
 
 @dataclass(frozen=True)
 class LinePlan:
-    """Per file (by Spark's path): its landing URI, format and encoding; per byte range
-    (Spark path, split start): the byte offset of its first line."""
-    files: dict[str, tuple[str, str, str]]
+    """Per file (by Spark's path): its landing URI, format, encoding and CSV header (or None); per
+    byte range (Spark path, split start): the byte offset of its first line; the files that start
+    with a UTF-8 BOM (Spark's first line lacks it)."""
+    files: dict[str, tuple[str, str, str, tuple[int, list[str]] | None]]
     bases: dict[tuple[str, int], int]
+    boms: frozenset[str] = frozenset()
 
 
-def plan(spark: SparkSession, lines: DataFrame, uris: Sequence[str], options: Mapping[str, Any]) -> LinePlan:
-    """The offsets and encodings :func:`parse` needs: one aggregation over the lines (a row per
-    byte range, collected: a few per GiB), and a GB18030 check of the lines of non-UTF-8 files
-    when the encoding is ``auto``."""
+def plan(spark: SparkSession, lines: DataFrame, uris: Sequence[str], options: Mapping[str, Any],
+         heads: Mapping[str, bytes]) -> LinePlan:
+    """The offsets, encodings and CSV headers (from each file's first bytes, ``heads``) :func:`parse`
+    needs: one aggregation over the lines (a row per byte range, collected: a few per GiB), and a
+    GB18030 check of the lines of non-UTF-8 files when the encoding is ``auto``."""
     ranges = lines.groupBy("path", "split_start").agg(
         F.sum(F.octet_length("value") + 1).alias("bytes"),
         F.bool_and(F.is_valid_utf8("value")).alias("utf8"),
     ).collect()
     landing = {_as_listed(spark, r["path"]): r["path"] for r in ranges}
     by_uri = {landing.get(u, u): u for u in uris}
+    # Hadoop's line reader drops a UTF-8 BOM at the start of a file: its 3 bytes count all the same
+    boms = frozenset(p for p, u in by_uri.items() if heads.get(u, b"").startswith(BOM))
     bases: dict[tuple[str, int], int] = {}
     utf8: dict[str, bool] = {}
     for path, group in itertools.groupby(sorted(ranges, key=lambda r: (r["path"], r["split_start"])),
                                          key=lambda r: r["path"]):
-        offset = 0
+        offset = len(BOM) if path in boms else 0
         for r in group:
-            bases[(path, r["split_start"])] = offset
+            bases[(path, r["split_start"])] = 0 if r["split_start"] == 0 else offset
             offset += r["bytes"]
             utf8[path] = utf8.get(path, True) and r["utf8"]
     configured = options.get("encoding", "auto")
@@ -146,9 +153,13 @@ def plan(spark: SparkSession, lines: DataFrame, uris: Sequence[str], options: Ma
     else:
         gbk = _decodes(lines.where(F.col("path").isin([p for p, ok in utf8.items() if not ok])), "gb18030")
         encodings = {p: "utf-8" if ok or not gbk.get(p, False) else "gb18030" for p, ok in utf8.items()}
-    fmt = options.get("format", "auto")
-    files = {p: (by_uri[p], line_format(by_uri[p], fmt), encodings[p]) for p in utf8}
-    return LinePlan(files, bases)
+    parser, files = FileParser(options), {}
+    for p in utf8:
+        uri = by_uri[p]
+        fmt = split_format(uri, options)
+        header = parser.csv_header(line_name(uri), heads.get(uri, b""), encodings[p]) if fmt == "csv" else None
+        files[p] = (uri, fmt, encodings[p], header)
+    return LinePlan(files, bases, boms)
 
 
 def _as_listed(spark: SparkSession, path: str) -> str:
@@ -178,22 +189,25 @@ def _decodes(lines: DataFrame, encoding: str) -> dict[str, bool]:
 def parse(lines: DataFrame, line_plan: LinePlan, options: Mapping[str, Any]) -> RDD:
     """The records of every line as tuples in :data:`RECORD_FIELDS` order, each byte range parsed
     in the task that read it."""
-    opts, files, bases = dict(options), line_plan.files, line_plan.bases
+    opts, files, bases, boms = dict(options), line_plan.files, line_plan.bases, line_plan.boms
 
     def parse_partition(rows):
         parser = FileParser(opts)
         for (path, start), group in itertools.groupby(rows, key=lambda r: (r[0], r[1])):
-            uri, fmt, encoding = files[path]
-            for record in parser.parse_lines(uri, uri.rsplit("/", 1)[-1], fmt, encoding,
-                                             _offsets(bases[(path, start)], group)):
+            uri, fmt, encoding, header = files[path]
+            lines = _offsets(bases[(path, start)], group, bom=start == 0 and path in boms)
+            for record in parser.parse_lines(uri, line_name(uri), fmt, encoding, lines, header):
                 yield tuple(record[f] for f in RECORD_FIELDS)
 
     return lines.select("path", "split_start", F.col("value").cast("binary")).rdd.mapPartitions(parse_partition)
 
 
-def _offsets(base: int, rows: Iterable) -> Iterable[tuple[int, bytes]]:
+def _offsets(base: int, rows: Iterable, bom: bool = False) -> Iterable[tuple[int, bytes]]:
+    """(byte offset, line) of a range's lines from ``base``; ``bom``: the file's first line, as
+    the file holds it, starts with the BOM Spark dropped."""
     offset = base
     for row in rows:
-        line = bytes(row[2])
+        line = (BOM if bom else b"") + bytes(row[2])
+        bom = False
         yield offset, line
         offset += len(line) + 1

@@ -15,9 +15,10 @@ name has without that extension (``reviews.jsonl.gz`` as JSON Lines), offsets co
 decompressed bytes; a ``.zip`` archive as each of its files in turn. One that cannot be
 decompressed is one quarantined record, reason ``corrupt_archive``.
 
-JSON Lines and text files can also be parsed from their lines alone (:meth:`FileParser.parse_lines`,
-:func:`line_format`): large ones are read so, in byte ranges across Spark tasks
-(:mod:`reviewlake.lake.ingest_lines`), and give the same records as a whole-file parse.
+JSON Lines and text files can also be parsed from their lines alone (:meth:`FileParser.parse_lines`),
+Parquet files from their rows (:meth:`FileParser.parse_rows`); large ones (:func:`split_format`)
+are read so, in pieces across Spark tasks (:mod:`reviewlake.lake.ingest_lines`,
+:mod:`reviewlake.lake.ingest_rows`), and give the same records as a whole-file parse.
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ ZIP_MEMBER_SHIFT = 40
 # Compressions Hadoop's text reader undoes by itself (by the exact extension): such JSON Lines and
 # text files can be read line by line by Spark (gzip in one streaming task, bzip2 in splits).
 LINE_CODECS = (".gz", ".bz2")
-LINE_FORMATS = ("jsonl", "txt")
+LINE_FORMATS = ("jsonl", "txt")     # whole-file parses go through parse_lines too
 BOM = b"\xef\xbb\xbf"
 
 # Field names recognised without configuration (docs/tables.md), by contract field.
@@ -126,15 +127,29 @@ def decompress(codec: str, content: bytes) -> bytes:
     raise ValueError(f"unknown compression {codec!r}")
 
 
-def line_format(uri: str, configured: str = "auto") -> str | None:
-    """``jsonl`` or ``txt`` for a landing file whose records are its lines and that Spark's text
-    reader can read (plain, ``.gz`` or ``.bz2``); None for the others (CSV, Parquet, zstd, zip,
-    unknown), which are parsed whole."""
+def line_name(uri: str) -> str:
+    """The file's name without the ``.gz`` or ``.bz2`` Spark's text reader undoes: the name that
+    gives its format, a text file's label and a CSV file's delimiter."""
     name = uri.rsplit("/", 1)[-1]
-    inner = next((name[:-len(ext)] for ext in LINE_CODECS if name.endswith(ext)), None)
-    if inner is None and compression(name) is not None:
+    return next((name[:-len(ext)] for ext in LINE_CODECS if name.endswith(ext)), name)
+
+
+def split_format(uri: str, options: Mapping[str, Any] | None = None) -> str | None:
+    """The format of a landing file Spark can read in pieces: ``jsonl``, ``txt`` or, where
+    ``csv_quoted_newlines`` is false, ``csv`` (records are lines; plain, ``.gz`` or ``.bz2``:
+    Spark's text reader undoes those), or ``parquet`` (plain; by row groups); None for the others
+    (CSV that may hold quoted newlines, zstd, zip, compressed Parquet, unknown), parsed whole.
+    ``options`` are the ingest options (``format``, ``csv_quoted_newlines``)."""
+    options = options or {}
+    name = uri.rsplit("/", 1)[-1]
+    inner = line_name(uri)
+    if inner == name and compression(name) is not None:
         return None
-    fmt = detect_format(inner or name, configured)
+    fmt = detect_format(inner, options.get("format", "auto"))
+    if fmt == "parquet":
+        return fmt if inner == name else None
+    if fmt == "csv":
+        return None if options.get("csv_quoted_newlines", True) else fmt
     return fmt if fmt in LINE_FORMATS else None
 
 
@@ -210,8 +225,6 @@ class FileParser:
             if fmt in LINE_FORMATS:
                 yield from self.parse_lines(uri, name, fmt, encoding, _lines(content))
             else:
-                if content.startswith(BOM):
-                    content = b"   " + content[3:]  # blank the BOM, keep byte offsets
                 yield from self._csv(uri, name, content, encoding)
 
     def _zip(self, uri: str, content: bytes) -> Iterator[dict[str, Any]]:
@@ -238,13 +251,16 @@ class FileParser:
             yield from self._file(uri, leaf, data)
         self._base, self._in_zip = 0, False
 
-    def parse_lines(self, uri: str, name: str, fmt: str, encoding: str,
-                    lines: Iterable[tuple[int, bytes]]) -> Iterator[dict[str, Any]]:
-        """The records of JSON Lines or text (``fmt``) lines of the file ``uri`` (``name`` gives a
-        text file's label): ``lines`` are (byte offset, bytes without the LF), any run of them in
-        file order, so a file can be parsed in pieces. A CR before the LF, a UTF-8 BOM at offset 0
-        and blank lines are layout; ``encoding`` is the whole file's."""
+    def parse_lines(self, uri: str, name: str, fmt: str, encoding: str, lines: Iterable[tuple[int, bytes]],
+                    header: tuple[int, list[str]] | None = None) -> Iterator[dict[str, Any]]:
+        """The records of JSON Lines, text or CSV (``fmt``; a CSV record is one line: no quoted
+        newlines) lines of the file ``uri`` (``name`` gives a text file's label and a CSV file's
+        delimiter): ``lines`` are (byte offset, bytes without the LF), any run of them in file
+        order, so a file can be parsed in pieces; ``header`` is a CSV file's (offset of its header
+        line, column names) (:meth:`csv_header`). A CR before the LF, a UTF-8 BOM at offset 0 and
+        blank lines are layout; ``encoding`` is the whole file's."""
         label = label_from_filename(name, self.options.get("label_from_filename") or {})
+        names = header[1] if header else list(self.options.get("csv_columns") or ["text"])
         for offset, line in lines:
             if line.endswith(b"\r"):
                 line = line[:-1]
@@ -255,8 +271,46 @@ class FileParser:
             if fmt == "txt":
                 yield self._guard(uri, offset, line, lambda: {
                     "raw_text": self._decode(line, encoding).strip(), "label_raw": label})
+            elif fmt == "csv":
+                row = self._csv_row(name, line.decode(encoding, errors="replace"))
+                if row is None:
+                    yield self._quarantine(uri, offset, line, "malformed_csv")
+                elif (header is None or offset != header[0]) and any(f.strip() for f in row):
+                    yield self._csv_record(uri, offset, line, row, names)
             else:
                 yield self._guard(uri, offset, line, lambda: self._from_json(self._decode(line, encoding)))
+
+    def csv_header(self, name: str, head: bytes, encoding: str) -> tuple[int, list[str]] | None:
+        """(offset, column names) of the header of the CSV file ``name`` whose first bytes are
+        ``head``: its first well-formed, non-blank row, if ``csv_header`` is true, or ``auto`` and
+        it names a known field; None if the file has none (whole lines of ``head`` only)."""
+        for offset, line in _lines(head[:head.rfind(b"\n") + 1] if b"\n" in head else head):
+            line = line.rstrip(b"\r")
+            if offset == 0 and line.startswith(BOM):
+                line = line[len(BOM):]
+            if not line.strip():
+                continue
+            row = self._csv_row(name, line.decode(encoding, errors="replace"))
+            if row is not None and any(f.strip() for f in row):   # a malformed row is quarantined
+                return (offset, [h.strip() for h in row]) if self._names_header(row) else None
+        return None
+
+    def _csv_record(self, uri: str, offset: int, raw: bytes, row: list[str], names: list[str]) -> dict[str, Any]:
+        if len(row) != len(names):
+            return self._quarantine(uri, offset, raw, "malformed_csv")
+        return self._guard(uri, offset, raw, lambda: dict(zip(names, row)))
+
+    @staticmethod
+    def _csv_row(name: str, text: str) -> list[str] | None:
+        """The fields of one CSV line (None: it does not parse)."""
+        try:
+            return next(csv.reader([text], delimiter=_delimiter(name), strict=True), [])
+        except csv.Error:
+            return None
+
+    def _names_header(self, row: list[str]) -> bool:
+        header_opt = str(self.options.get("csv_header", "auto")).lower()
+        return header_opt == "true" or (header_opt != "false" and self._is_header(row))
 
     # ---- formats ------------------------------------------------------------------------
 
@@ -275,10 +329,10 @@ class FileParser:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             text = content.decode(encoding, errors="replace")
-        delimiter = "\t" if name.lower().endswith(".tsv") else ","
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-        header: list[str] | None = None
-        header_opt = str(self.options.get("csv_header", "auto")).lower()
+        skip = len(BOM) if content.startswith(BOM) else 0      # a UTF-8 BOM is layout, as in parse_lines
+        text = text[1:] if skip else text
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(name), strict=True)
+        names: list[str] | None = None       # from the first non-blank row: a header, or csv_columns
         columns = list(self.options.get("csv_columns") or ["text"])
         start_line = 0
         while True:
@@ -288,26 +342,23 @@ class FileParser:
                 return
             except csv.Error:
                 offset = line_offsets[min(start_line, len(line_offsets) - 1)]
-                end = line_offsets[min(reader.line_num, len(line_offsets) - 1)]
-                yield self._quarantine(uri, offset, content[offset:max(end, offset + 1)], "malformed_csv")
+                end = line_offsets[reader.line_num] if reader.line_num < len(line_offsets) else len(content)
+                raw = content[max(offset, skip):end].rstrip(b"\r\n")
+                yield self._quarantine(uri, offset, raw, "malformed_csv")
                 start_line = reader.line_num
                 continue
             offset = line_offsets[min(start_line, len(line_offsets) - 1)]
             end = line_offsets[reader.line_num] if reader.line_num < len(line_offsets) else len(content)
-            raw = content[offset:end].rstrip(b"\r\n")
+            raw = content[max(offset, skip):end].rstrip(b"\r\n")
             start_line = reader.line_num
             if not row or all(not f.strip() for f in row):
                 continue
-            if header is None and header_opt != "false" and (
-                header_opt == "true" or self._is_header(row)
-            ):
-                header = [h.strip() for h in row]
-                continue
-            names = header or columns
-            if len(row) != len(names):
-                yield self._quarantine(uri, offset, raw, "malformed_csv")
-                continue
-            yield self._guard(uri, offset, raw, lambda: dict(zip(names, row)))
+            if names is None:
+                if self._names_header(row):
+                    names = [h.strip() for h in row]
+                    continue
+                names = columns
+            yield self._csv_record(uri, offset, raw, row, names)
 
     def _is_header(self, row: list[str]) -> bool:
         names = {f.strip().lower() for f in row}
@@ -322,7 +373,13 @@ class FileParser:
         except Exception:  # noqa: BLE001 - any reader failure means: not a usable parquet file
             yield self._quarantine(uri, 0, content, "malformed_parquet")
             return
-        for index, row in enumerate(table.to_pylist()):
+        yield from self.parse_rows(uri, enumerate(table.to_pylist()))
+
+    def parse_rows(self, uri: str, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterator[dict[str, Any]]:
+        """The records of Parquet rows of the file ``uri``: ``rows`` are (index in the file, the
+        row as pyarrow's ``to_pylist`` gives it), any run of them, so a file can be parsed in
+        pieces. The offset is the index; the raw record the row as JSON."""
+        for index, row in rows:
             raw = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8")
             yield self._guard(uri, index, raw, lambda: row)
 
@@ -395,6 +452,10 @@ class FileParser:
         record.update(source_file=uri, record_offset=self._base + int(offset), quarantine_reason=reason,
                       raw_record=bytes(raw[: self.max_bytes]))
         return record
+
+
+def _delimiter(name: str) -> str:
+    return "\t" if name.lower().endswith(".tsv") else ","
 
 
 def _opt_str(value: Any) -> str | None:

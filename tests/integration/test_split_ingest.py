@@ -1,4 +1,5 @@
-"""Large line files read in byte ranges across tasks give exactly the records of a whole-file read."""
+"""Large line files read in byte ranges, and Parquet files by row groups, across tasks give exactly
+the records of a whole-file read."""
 from __future__ import annotations
 
 import bz2
@@ -6,12 +7,16 @@ import gzip
 import hashlib
 import json
 import random
+from datetime import datetime, timedelta, timezone
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pyspark.sql import functions as F
 
 from reviewlake.core.config import load_config
 from reviewlake.jobs.clean_reviews import ingest_options
-from reviewlake.lake import ingest, ingest_lines
+from reviewlake.lake import ingest, ingest_lines, ingest_rows
 
 from tests.integration.test_hostile_input import write_landing
 
@@ -36,19 +41,37 @@ def many_lines(n: int, seed: int) -> bytes:
     return b"\n".join(lines)
 
 
+def many_rows(path, n: int) -> None:
+    """A Parquet file of ``n`` rows in row groups of 500: ids on some, bad ratings, an instant
+    (UTC-adjusted timestamp) and a local time, a list column."""
+    start = datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+    table = pa.table({
+        "review_id": [f"q{i}" if i % 3 else None for i in range(n)],
+        "comment": [f"第{i}条评论，还行" if i % 50 else None for i in range(n)],
+        "rating": [i % 7 for i in range(n)],                       # 0 and 6: rating_out_of_range
+        "created_at": pa.array([start + timedelta(minutes=i) for i in range(n)], pa.timestamp("us", tz="UTC")),
+        "local_time": pa.array([datetime(2026, 3, 1) + timedelta(seconds=i) for i in range(n)], pa.timestamp("us")),
+        "tags": [["好", str(i)] for i in range(n)],
+    })
+    pq.write_table(table, path, row_group_size=500)
+
+
 def records(spark, files, options, split_min):
-    whole, by_lines, _ = ingest.plan_reads(files, "auto", ingest.read_limit(spark), split_min)
-    scans = ingest.scan_line_files(spark, by_lines, options)
-    read = ingest.read_records(spark, [f[0] for f in whole + by_lines if f[1] > 0], scans, options)
-    return len(by_lines), sorted((tuple(r) for r in read.collect()), key=repr)
+    options = {**options, "split_min_bytes": split_min}
+    whole, in_pieces, _ = ingest.plan_reads(files, options, ingest.read_limit(spark))
+    scans = ingest.scan_files(spark, in_pieces, options)
+    read = ingest.read_records(spark, [f[0] for f in whole + in_pieces if f[1] > 0], scans, options)
+    return len(in_pieces), sorted((tuple(r) for r in read.collect()), key=repr)
 
 
-def test_files_read_in_byte_ranges_give_the_records_ids_and_quarantine_of_a_whole_read(spark, tmp_path):
+def test_files_read_in_pieces_give_the_records_ids_and_quarantine_of_a_whole_read(spark, tmp_path):
     write_landing(tmp_path)                     # every hostile file, a 5 MiB line among them
-    (tmp_path / "many.jsonl").write_bytes(many_lines(6000, 1))
+    (tmp_path / "many.jsonl").write_bytes(b"\xef\xbb\xbf" + many_lines(6000, 1))   # Hadoop drops the BOM
     (tmp_path / "more.jsonl.gz").write_bytes(gzip.compress(many_lines(3000, 2)))
     (tmp_path / "most.jsonl.bz2").write_bytes(bz2.compress(many_lines(20000, 3), compresslevel=1))
     (tmp_path / "neg.txt").write_bytes("\n".join(f"第{i}条差评，很不满意" for i in range(8000)).encode("gbk"))
+    many_rows(tmp_path / "rows.parquet", 6000)
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really" * 100)
     files = ingest.list_files(spark, [f"file:{tmp_path}"])
     options = ingest_options(load_config())
 
@@ -56,17 +79,26 @@ def test_files_read_in_byte_ranges_give_the_records_ids_and_quarantine_of_a_whol
     try:
         n_whole, whole = records(spark, files, options, split_min=1 << 40)
         n_lines, by_lines = records(spark, files, options, split_min=1)
-        line_files = [f[0] for f in ingest.plan_reads(files, "auto", 1 << 40, 1)[1] if "broken" not in f[0]]
+        line_files = [f[0] for f in ingest.plan_reads(files, {"split_min_bytes": 1}, 1 << 40)[1]
+                      if "broken" not in f[0] and "parquet" not in f[0]]
+        row_ranges = ingest_rows.read_rows(spark, f"file:{tmp_path}/rows.parquet").select(
+            F.spark_partition_id()).distinct().count()          # tasks that read rows
         ranges = {r.path.rsplit("/", 1)[-1]: r.n for r in ingest_lines.read_lines(spark, line_files)
                   .groupBy("path").agg(F.count_distinct("split_start").alias("n")).collect()}
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
-    assert n_whole == 0 and n_lines == 8   # the hostile jsonl/txt/gz/bz2 files (two replaced above) and two more
+    assert n_whole == 0 and n_lines == 10   # the hostile jsonl/txt/gz/bz2 files (two replaced above), 4 more
+    assert row_ranges > 1
     assert ranges["many.jsonl"] > 3 and ranges["neg.txt"] > 1 and ranges["reviews.jsonl"] >= 2   # the 5 MiB line: one range reads it whole
     assert ranges["most.jsonl.bz2"] > 1 and ranges["more.jsonl.gz"] == 1   # gzip: one streaming task
     assert len(whole) > 20000 and by_lines == whole
     reasons = {r[10] for r in whole}
-    assert {"malformed_json", "record_too_large", "corrupt_archive", "binary_file"} <= reasons
+    assert {"malformed_json", "record_too_large", "corrupt_archive", "binary_file", "malformed_parquet",
+            "rating_out_of_range", "missing_text"} <= reasons
+    parquet = [r for r in whole if r[1].endswith("/rows.parquet")]
+    assert len(parquet) == 6000 and {r[2] for r in parquet} == set(range(6000))
+    instant = datetime(2026, 3, 1, 8, 31, tzinfo=timezone.utc).astimezone().replace(tzinfo=None)  # as collected
+    assert [r[8] for r in parquet if r[2] == 1] == [instant]
 
 
 def test_a_corrupt_gzip_file_is_found_by_the_scan_before_any_task_reads_it(spark, tmp_path):
@@ -74,9 +106,54 @@ def test_a_corrupt_gzip_file_is_found_by_the_scan_before_any_task_reads_it(spark
     (tmp_path / "cut.jsonl.gz").write_bytes(packed[: len(packed) // 2])
     (tmp_path / "fine.jsonl.gz").write_bytes(packed)
     scans = {u.rsplit("/", 1)[-1]: s for u, s in
-             ingest.scan_line_files(spark, ingest.list_files(spark, [f"file:{tmp_path}"]), {}).items()}
+             ingest.scan_files(spark, ingest.list_files(spark, [f"file:{tmp_path}"]), {}).items()}
     assert scans["cut.jsonl.gz"].unreadable() == "corrupt_archive"
     assert scans["cut.jsonl.gz"].head == packed[: len(packed) // 2]
     assert scans["fine.jsonl.gz"].unreadable() is None and scans["fine.jsonl.gz"].head.startswith(b'{"')
     assert scans["fine.jsonl.gz"].content_hash == hashlib.sha256(packed).hexdigest()
     assert ingest_lines.scan(spark, f"file:{tmp_path}/gone.jsonl", 10).content_hash is None
+
+
+def many_csv(n: int, seed: int, sep: str = ",") -> str:
+    """CSV rows with no newline inside a field: a header, CRLF and LF endings, blank rows, rows with
+    a field too many, a stray quote and a bad rating."""
+    rng = random.Random(seed)
+    rows = [sep.join(["review_id", "comment", "rating"])]
+    for i in range(n):
+        roll = rng.random()
+        if roll < 0.03:
+            rows.append("")
+        elif roll < 0.05:
+            rows.append(sep.join([f"c{i}", "多了一列", "4", "oops"]))
+        elif roll < 0.06:
+            rows.append(sep.join([f"c{i}", '"引号"后面', "3"]))
+        elif roll < 0.07:
+            rows.append(sep.join([f"c{i}", "评分不对", "five"]))
+        else:
+            rows.append(sep.join([f"c{seed}-{i}" if roll < 0.5 else "", f'"第{i}条{sep}好评"', str(rng.randint(1, 5))])
+                        + ("\r" if roll > 0.9 else ""))
+    return "\n".join(rows)
+
+
+def test_csv_files_without_quoted_newlines_read_by_lines_give_the_records_of_a_whole_read(spark, tmp_path):
+    (tmp_path / "shop.csv").write_text(many_csv(6000, 1), encoding="utf-8")
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + many_csv(2000, 2).encode("utf-8"))
+    (tmp_path / "gbk.csv").write_bytes(many_csv(3000, 3).encode("gbk"))
+    (tmp_path / "tab.tsv.gz").write_bytes(gzip.compress(many_csv(3000, 4, sep="\t").encode("utf-8")))
+    (tmp_path / "plain.csv").write_text("\n".join(f"第{i}条评论，没有表头" for i in range(3000)), encoding="utf-8")
+    files = ingest.list_files(spark, [f"file:{tmp_path}"])
+    options = {**ingest_options(load_config()), "csv_quoted_newlines": False}
+
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(RANGE))
+    try:
+        n_whole, whole = records(spark, files, {**options, "csv_quoted_newlines": True}, split_min=1)
+        n_lines, by_lines = records(spark, files, options, split_min=1)
+        ranges = ingest_lines.read_lines(spark, [f"file:{tmp_path}/shop.csv"]).select("split_start").distinct().count()
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    assert n_whole == 0 and n_lines == 5 and ranges > 1
+    assert len(whole) > 15000 and by_lines == whole
+    assert {r[10] for r in whole} >= {None, "malformed_csv", "bad_rating"}
+    gbk = [r for r in whole if r[1].endswith("/gbk.csv") and r[10] is None]
+    assert gbk and all(r[3].startswith("第") for r in gbk) and any(r[0].startswith("c3-") for r in gbk)
+    assert all(r[3].startswith("第") for r in whole if r[1].endswith("/plain.csv"))

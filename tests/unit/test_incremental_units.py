@@ -25,14 +25,17 @@ def test_a_file_that_could_not_be_read_counts_as_never_seen():
     assert ingest.stat_changed([("a", 9, 30), ("big", 5, 10)], latest) == [("a", 9, 30), ("big", 5, 10)]
 
 
-def test_large_line_files_are_read_by_lines_and_other_files_over_the_read_limit_set_aside():
+def test_large_line_and_parquet_files_are_read_in_pieces_and_other_files_over_the_read_limit_set_aside():
     files = [("a.jsonl", 10, 1), ("b.csv", 11, 1), ("c.txt", 0, 1), ("d.jsonl.gz", 11, 1), ("e.txt", 5, 1),
-             ("f.jsonl.zst", 11, 1), ("g.parquet", 5, 1)]
-    whole, by_lines, too_large = ingest.plan_reads(files, "auto", limit=10, split_min=8)
+             ("f.jsonl.zst", 11, 1), ("g.parquet", 5, 1), ("h.parquet", 9, 1), ("i.parquet.gz", 11, 1)]
+    whole, in_pieces, too_large = ingest.plan_reads(files, {"split_min_bytes": 8}, limit=10)
     assert whole == [("c.txt", 0, 1), ("e.txt", 5, 1), ("g.parquet", 5, 1)]
-    assert by_lines == [("a.jsonl", 10, 1), ("d.jsonl.gz", 11, 1)]
-    assert too_large == [("b.csv", 11, 1), ("f.jsonl.zst", 11, 1)]
-    assert ingest.plan_reads(files, "csv", limit=10, split_min=8)[1] == []
+    assert in_pieces == [("a.jsonl", 10, 1), ("d.jsonl.gz", 11, 1), ("h.parquet", 9, 1)]
+    assert too_large == [("b.csv", 11, 1), ("f.jsonl.zst", 11, 1), ("i.parquet.gz", 11, 1)]
+    assert ingest.plan_reads(files, {"split_min_bytes": 8, "format": "csv"}, limit=10)[1] == []
+    no_newlines = {"split_min_bytes": 8, "csv_quoted_newlines": False}      # then CSV is read by lines too
+    assert ingest.plan_reads(files, no_newlines, limit=10)[1] == [("a.jsonl", 10, 1), ("b.csv", 11, 1),
+                                                                  ("d.jsonl.gz", 11, 1), ("h.parquet", 9, 1)]
 
 
 def test_only_files_with_new_size_or_mtime_are_hashed():
