@@ -47,12 +47,12 @@ class Scan:
     head: bytes
     corrupt: bool = False
 
-    def unreadable(self, text: bool = True) -> str | None:
-        """The quarantine reason of a file that is not parsed in pieces, else None: one that does
-        not decompress, or a ``text`` (lines) file that looks binary."""
+    def unreadable(self) -> str | None:
+        """The quarantine reason of a line file that is not parsed, else None: one that does not
+        decompress, or one that looks binary."""
         if self.corrupt:
             return "corrupt_archive"
-        return "binary_file" if text and looks_binary(self.head[:SNIFF_BYTES]) else None
+        return "binary_file" if looks_binary(self.head[:SNIFF_BYTES]) else None
 
 
 def scan(spark: SparkSession, uri: str, head_bytes: int) -> Scan:
