@@ -86,9 +86,9 @@ def child_ingest(folder: str, lakehouse: str, reports: str) -> None:
     start = time.perf_counter()
     run_ingest(spark, cfg, [folder], report)
     seconds = time.perf_counter() - start
-    stage = report.stages[0] if report.stages else None
-    print(json.dumps({"run_ingest_seconds": round(seconds, 2), "ingest": report.summary.get("ingest", {}) | {
-        "records_per_file": None}, "stage_detail": getattr(stage, "detail", None)}, default=str))
+    summary = {k: v for k, v in report.summary.get("ingest", {}).items() if k != "records_per_file"}
+    print(json.dumps({"run_ingest_seconds": round(seconds, 2), "ingest": summary,
+                      "stage_detail": report.stages[0].detail if report.stages else None}, default=str))
     spark.stop()
 
 

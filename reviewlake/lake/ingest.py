@@ -159,9 +159,9 @@ def read_records(spark: SparkSession, uris: Sequence[str], scans: Mapping[str, i
     parquet = [u for u in uris if u in scans and split_format(u, options) == "parquet"]
     lines = [u for u in uris if u in scans and u not in parquet]
     parser = FileParser(options)
-    refused = [parser.quarantine(u, scans[u].head, scans[u].unreadable()) for u in lines
-               if scans[u].unreadable() is not None]
-    lines = [u for u in lines if scans[u].unreadable() is None]
+    reasons = {u: scans[u].unreadable() for u in lines}
+    refused = [parser.quarantine(u, scans[u].head, reason) for u, reason in reasons.items() if reason]
+    lines = [u for u in lines if reasons[u] is None]
     parts = []
     if whole:
         parts.append(parse_records(read_landing(spark, whole), options))

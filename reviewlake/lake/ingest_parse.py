@@ -262,10 +262,7 @@ class FileParser:
         label = label_from_filename(name, self.options.get("label_from_filename") or {})
         names = header[1] if header else list(self.options.get("csv_columns") or ["text"])
         for offset, line in lines:
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            if offset == 0 and line.startswith(BOM):
-                line = line[len(BOM):]
+            line = _content(offset, line)
             if not line.strip():
                 continue
             if fmt == "txt":
@@ -285,9 +282,7 @@ class FileParser:
         ``head``: its first well-formed, non-blank row, if ``csv_header`` is true, or ``auto`` and
         it names a known field; None if the file has none (whole lines of ``head`` only)."""
         for offset, line in _lines(head[:head.rfind(b"\n") + 1] if b"\n" in head else head):
-            line = line.rstrip(b"\r")
-            if offset == 0 and line.startswith(BOM):
-                line = line[len(BOM):]
+            line = _content(offset, line)
             if not line.strip():
                 continue
             row = self._csv_row(name, line.decode(encoding, errors="replace"))
@@ -452,6 +447,13 @@ class FileParser:
         record.update(source_file=uri, record_offset=self._base + int(offset), quarantine_reason=reason,
                       raw_record=bytes(raw[: self.max_bytes]))
         return record
+
+
+def _content(offset: int, line: bytes) -> bytes:
+    """A line without its layout: one CR before the LF, and a UTF-8 BOM at the file's start."""
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    return line[len(BOM):] if offset == 0 and line.startswith(BOM) else line
 
 
 def _delimiter(name: str) -> str:
