@@ -2,6 +2,7 @@
 
 Thin entry script; the job is reviewlake/jobs/build_features.py (``--help`` lists its options).
 """
+
 import sys
 
 from reviewlake.jobs.build_features import main

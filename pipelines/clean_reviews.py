@@ -2,6 +2,7 @@
 
 Thin entry script; the job is reviewlake/jobs/clean_reviews.py (``--help`` lists its options).
 """
+
 import sys
 
 from reviewlake.jobs.clean_reviews import main

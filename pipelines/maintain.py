@@ -2,6 +2,7 @@
 
 Thin entry script; the job is reviewlake/jobs/maintain.py (``--help`` lists its options).
 """
+
 import sys
 
 from reviewlake.jobs.maintain import main

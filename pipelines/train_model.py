@@ -2,6 +2,7 @@
 
 Thin entry script; the job is reviewlake/jobs/train_model.py (``--help`` lists its options).
 """
+
 import sys
 
 from reviewlake.jobs.train_model import main

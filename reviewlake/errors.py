@@ -20,6 +20,7 @@ code  meaning
 ``pipelines/run_all.py`` ends with the code of the step that failed (128 + N for a step killed by
 signal N). :func:`exit_status` is the one place that maps an exception to its code and reason.
 """
+
 from __future__ import annotations
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_GATE, EXIT_INVARIANT, EXIT_LOCKED, EXIT_FILES_FAILED = 0, 1, 2, 3, 4, 5, 6
@@ -95,6 +96,6 @@ def exit_status(exc: BaseException) -> tuple[int, str]:
     """The exit code and the one-line reason for a job that ended with ``exc``."""
     if isinstance(exc, ReviewlakeError):
         return exc.code, f"{exc.prefix}{exc}"
-    if isinstance(exc, FileNotFoundError):   # a path named on the command line or in the config
+    if isinstance(exc, FileNotFoundError):  # a path named on the command line or in the config
         return EXIT_USAGE, str(exc)
     return EXIT_ERROR, f"{type(exc).__name__}: {exc}"

@@ -8,6 +8,7 @@ Only sources and package data go in (``*.py``, ``*.yaml``, ``*.txt``); no caches
 zip cannot load them: on a cluster the ``jieba_c`` backend needs the package installed on the
 nodes; ``segment.backend: jieba`` needs nothing but jieba).
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """Print where the results of the last runs are (tables, reports, Data Docs, model, metrics)."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,17 @@ def main() -> None:
     reports = local_path(to_uri(cfg["reports_dir"]))
     models = local_path(to_uri(cfg["models_dir"]))
     print("\n== reviewlake: results")
-    for table in ("bronze/reviews_raw", "bronze/quarantine", "bronze/files", "silver/reviews",
-                  "silver/disposition", "gold/vocab", "gold/labels", "gold/features", "gold/predictions"):
+    for table in (
+        "bronze/reviews_raw",
+        "bronze/quarantine",
+        "bronze/files",
+        "silver/reviews",
+        "silver/disposition",
+        "gold/vocab",
+        "gold/labels",
+        "gold/features",
+        "gold/predictions",
+    ):
         print(f"  table  {lake}/{table}")
     for job in ("clean_reviews", "build_features", "train_model", "score_reviews"):
         latest = reports / "runs" / job / "latest.json"
@@ -30,8 +40,10 @@ def main() -> None:
     if pointer.exists():
         version = pointer.read_text().strip()
         metrics = json.loads((models / version / "metrics.json").read_text(encoding="utf-8"))
-        print(f"  model  {models / version}  champion {metrics.get('champion', 'lstm')}: "
-              f"test accuracy={metrics['accuracy']:.4f} macro_f1={metrics['macro_f1']:.4f}")
+        print(
+            f"  model  {models / version}  champion {metrics.get('champion', 'lstm')}: "
+            f"test accuracy={metrics['accuracy']:.4f} macro_f1={metrics['macro_f1']:.4f}"
+        )
 
 
 if __name__ == "__main__":

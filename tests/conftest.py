@@ -6,6 +6,7 @@ Tiers: everything under tests/system/ is marked ``system`` (it starts JVMs or pr
 the shared session: ``make test-system``); the rest is ``make test``. ``slow`` marks full-corpus
 runs (``make test-slow``).
 """
+
 from __future__ import annotations
 
 import os
@@ -47,12 +48,14 @@ def make_cfg(tmp_path):
     from reviewlake.core.config import load_config
 
     def _make(*overrides: str):
-        return load_config(overrides=[
-            f"lakehouse={tmp_path / 'lakehouse'}",
-            f"reports_dir={tmp_path / 'reports'}",
-            f"models_dir={tmp_path / 'models'}",
-            *overrides,
-        ])
+        return load_config(
+            overrides=[
+                f"lakehouse={tmp_path / 'lakehouse'}",
+                f"reports_dir={tmp_path / 'reports'}",
+                f"models_dir={tmp_path / 'models'}",
+                *overrides,
+            ]
+        )
 
     return _make
 
@@ -95,7 +98,7 @@ def small_landing(corpus_sample, tmp_path_factory) -> Path:
     for name in ("pos.txt", "neg.txt"):
         lines = (corpus_sample / name).read_text(encoding="utf-8").splitlines()[:40]
         (out / name).write_text("\n".join(lines + lines[:3]) + "\n", encoding="utf-8")
-    (out / "bad.txt").write_bytes("好评，很满意\n".encode("utf-8") + b"\xff\xfe\xfa bad\n")
+    (out / "bad.txt").write_bytes("好评，很满意\n".encode() + b"\xff\xfe\xfa bad\n")
     return out
 
 
@@ -103,12 +106,13 @@ def small_landing(corpus_sample, tmp_path_factory) -> Path:
 class Lake:
     """A lakehouse that jobs were run on: its folder, the job arguments that reach it (lakehouse,
     reports and models under ``root``) and the matching config."""
+
     root: Path
     args: list
     cfg: object
 
     @classmethod
-    def at(cls, root: Path, *conf: str) -> "Lake":
+    def at(cls, root: Path, *conf: str) -> Lake:
         from reviewlake.core.config import load_config
 
         settings = [f"reports_dir={root / 'reports'}", f"models_dir={root / 'models'}", *conf]

@@ -23,10 +23,11 @@ Spark connection, default ``spark_default``; its host is the master: ``local[*]`
 ``spark://host:7077``, ``k8s://...``), ``REVIEWLAKE_RETRIES`` (default 2).
 spark-submit is taken from ``<home>/.venv/bin`` first (its pyspark carries the Delta jars).
 """
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
@@ -51,7 +52,12 @@ def flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-COMMON = ["--lakehouse", setting("lakehouse", "lakehouse"), "--config", setting("config", "reviewlake/conf/reviewlake.yaml")]
+COMMON = [
+    "--lakehouse",
+    setting("lakehouse", "lakehouse"),
+    "--config",
+    setting("config", "reviewlake/conf/reviewlake.yaml"),
+]
 STEPS = [
     ("clean_reviews", ["--input", setting("input", "data/landing")]),
     ("build_features", []),
@@ -63,7 +69,7 @@ with DAG(
     dag_id=DAG_ID,
     description="reviewlake: landing -> bronze/silver -> gold -> [model] -> predictions",
     schedule=os.environ.get("REVIEWLAKE_SCHEDULE", "30 2 * * *"),
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,  # runs never overlap (the jobs' locks would refuse it anyway)
     default_args={

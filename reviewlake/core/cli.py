@@ -8,26 +8,39 @@ stderr and the exit code of :mod:`reviewlake.errors` (2 usage/config/input, 3 qu
 Every job run through :func:`run` holds its run lock (``<lakehouse>/_locks/<job>.lock``) from
 before its first read to its end, so two runs of one job on one lakehouse never overlap.
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Callable
 
 from reviewlake.core.config import Config, load_config
 from reviewlake.errors import exit_status
 
+
 def parser(description: str, with_input: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     if with_input:
-        p.add_argument("--input", action="append", default=[],
-                       help="landing files, folders or globs (repeatable; default: ingest.input)")
+        p.add_argument(
+            "--input",
+            action="append",
+            default=[],
+            help="landing files, folders or globs (repeatable; default: ingest.input)",
+        )
     p.add_argument("--lakehouse", help="storage root URI of the Delta tables (default: lakehouse)")
-    p.add_argument("--config", help="YAML file merged over the defaults (reviewlake/conf/reviewlake.yaml) and $REVIEWLAKE_CONFIG")
-    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one config key, e.g. features.max_len=80 (repeatable)")
+    p.add_argument(
+        "--config", help="YAML file merged over the defaults (reviewlake/conf/reviewlake.yaml) and $REVIEWLAKE_CONFIG"
+    )
+    p.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config key, e.g. features.max_len=80 (repeatable)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
 
@@ -54,9 +67,14 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return load_config(args.config, overrides)
 
 
-def run(job: str, main: Callable[[argparse.Namespace, Config], None], p: argparse.ArgumentParser,
-        argv: list[str] | None = None, lock: bool = True,
-        check: Callable[[Config], None] | None = None) -> int:
+def run(
+    job: str,
+    main: Callable[[argparse.Namespace, Config], None],
+    p: argparse.ArgumentParser,
+    argv: list[str] | None = None,
+    lock: bool = True,
+    check: Callable[[Config], None] | None = None,
+) -> int:
     """Parse, configure logging and config, run ``check`` (the job's start-up checks the schema
     cannot make), then ``main`` holding ``job``'s run lock (unless ``lock`` is false); map failures
     to exit codes."""
@@ -73,7 +91,7 @@ def run(job: str, main: Callable[[argparse.Namespace, Config], None], p: argpars
         with job_lock(cfg, job, new_run_id(), lambda: _spark(cfg)) if lock else nullcontext():
             main(args, cfg)
         return 0
-    except Exception as exc:  # noqa: BLE001 - every failure: one line to stderr, traceback in the debug log
+    except Exception as exc:
         log.debug("failure", exc_info=True)
         code, reason = exit_status(exc)
     log.error("%s failed: %s", job, reason)

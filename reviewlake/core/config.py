@@ -5,14 +5,16 @@ Keys are dotted paths (``features.max_len``). Values given on the command line a
 YAML scalars, so ``--conf train.epochs=5`` is an int and ``--conf quality.enabled=false`` a bool.
 Local paths are turned into absolute ``file:`` URIs by :func:`to_uri`; ``hdfs:``/``s3a:`` pass as is.
 """
+
 from __future__ import annotations
 
 import copy
 import importlib.resources
 import os
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -57,7 +59,7 @@ class Config:
             raise ConfigError(f"missing config key: {key}")
         return value
 
-    def with_overrides(self, overrides: Iterable[str]) -> "Config":
+    def with_overrides(self, overrides: Iterable[str]) -> Config:
         """A new, validated Config with ``key=value`` overrides applied."""
         data = copy.deepcopy(self._data)
         for item in overrides:
@@ -66,7 +68,7 @@ class Config:
                 raise ConfigError(f"--conf expects key=value, got {item!r}")
             # Spark keys (spark.conf.spark.x.y) keep their dots below "spark.conf".
             if key.startswith("spark.conf."):
-                data.setdefault("spark", {}).setdefault("conf", {})[key[len("spark.conf."):]] = yaml.safe_load(raw)
+                data.setdefault("spark", {}).setdefault("conf", {})[key[len("spark.conf.") :]] = yaml.safe_load(raw)
                 continue
             node = data
             parts = key.split(".")

@@ -1,14 +1,14 @@
 """Delta Lake I/O at the edges: table URIs, reads, overwrite and keyed MERGE writes."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,14 @@ def last_data_commit(spark: SparkSession, uri: str) -> tuple[int | None, str | N
     versions, so compacting or vacuuming a table does not make the next run recompute."""
     if not exists(spark, uri):
         return None, None
-    row = (DeltaTable.forPath(spark, uri).history()
-           .where(~F.col("operation").isin(*MAINTENANCE_OPERATIONS))
-           .orderBy(F.col("version").desc()).select("version", "userMetadata").first())
+    row = (
+        DeltaTable.forPath(spark, uri)
+        .history()
+        .where(~F.col("operation").isin(*MAINTENANCE_OPERATIONS))
+        .orderBy(F.col("version").desc())
+        .select("version", "userMetadata")
+        .first()
+    )
     return (int(row[0]), row[1]) if row else (version(spark, uri), None)
 
 
@@ -52,8 +57,13 @@ def removed_rows_since(spark: SparkSession, uri: str, since: int) -> bool:
     """Whether a commit after version ``since`` may have removed rows from the table: anything
     but appends, MERGEs that deleted nothing and maintenance counts (conservative: an unknown
     operation counts as removing)."""
-    commits = (DeltaTable.forPath(spark, uri).history().where(F.col("version") > since)
-               .select("operation", "operationParameters", "operationMetrics").collect())
+    commits = (
+        DeltaTable.forPath(spark, uri)
+        .history()
+        .where(F.col("version") > since)
+        .select("operation", "operationParameters", "operationMetrics")
+        .collect()
+    )
     for op, params, metrics in commits:
         if op in MAINTENANCE_OPERATIONS:
             continue
@@ -81,8 +91,9 @@ def _key_condition(keys: Sequence[str]) -> str:
     return " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
 
 
-def merge(spark: SparkSession, df: DataFrame, uri: str, keys: Sequence[str],
-          delete_unmatched: Column | None = None) -> None:
+def merge(
+    spark: SparkSession, df: DataFrame, uri: str, keys: Sequence[str], delete_unmatched: Column | None = None
+) -> None:
     """Upsert ``df`` into the table by ``keys`` (creating it if absent): a rerun changes nothing.
 
     ``delete_unmatched`` (a condition on the target, alias ``t``) also deletes, in the same
@@ -92,7 +103,8 @@ def merge(spark: SparkSession, df: DataFrame, uri: str, keys: Sequence[str],
         df.write.format("delta").mode("errorifexists").save(uri)
         return
     builder = (
-        DeltaTable.forPath(spark, uri).alias("t")
+        DeltaTable.forPath(spark, uri)
+        .alias("t")
         .merge(df.alias("s"), _key_condition(keys))
         .whenMatchedUpdateAll()
         .whenNotMatchedInsertAll()
@@ -105,8 +117,14 @@ def merge(spark: SparkSession, df: DataFrame, uri: str, keys: Sequence[str],
 DELETE_FLAG = "_delete"
 
 
-def apply_changes(spark: SparkSession, changes: DataFrame, uri: str, keys: Sequence[str],
-                  columns: Sequence[str], user_metadata: str | None = None) -> None:
+def apply_changes(
+    spark: SparkSession,
+    changes: DataFrame,
+    uri: str,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    user_metadata: str | None = None,
+) -> None:
     """Apply a change set in one MERGE commit: rows with ``_delete`` true delete the target row
     of their key (if any), the others upsert ``columns``. Creates the table if absent. Applying
     the same change set twice gives the same table (the second time nothing is rewritten but
@@ -119,7 +137,8 @@ def apply_changes(spark: SparkSession, changes: DataFrame, uri: str, keys: Seque
         values = {c: F.col(f"s.`{c}`") for c in columns}
         differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in columns if c not in keys)
         (
-            DeltaTable.forPath(spark, uri).alias("t")
+            DeltaTable.forPath(spark, uri)
+            .alias("t")
             .merge(changes.alias("s"), _key_condition(keys))
             .whenMatchedDelete(F.col(f"s.{DELETE_FLAG}"))
             .whenMatchedUpdate(differs or None, set=values)

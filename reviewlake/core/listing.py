@@ -5,11 +5,12 @@ files on every run), so plain local inputs are listed with ``os.walk`` instead, 
 URIs, sizes and millisecond mtimes. Globs and other schemes go through Hadoop
 (:func:`reviewlake.lake.ingest.list_files`).
 """
+
 from __future__ import annotations
 
 import os
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 File = tuple[str, int, int]  # (path URI, size in bytes, mtime in ms)
 
@@ -47,6 +48,6 @@ def list_plain_local(uris: Iterable[str]) -> list[File] | None:
     None otherwise (the caller then lists through Hadoop, which also reports what is missing)."""
     found: dict[str, File] = {}
     for uri in uris:
-        if not is_plain_local(uri) or not list_local(uri[len("file:"):], found):
+        if not is_plain_local(uri) or not list_local(uri[len("file:") :], found):
             return None
     return visible(found)

@@ -19,6 +19,7 @@ Where the lock file lives decides how atomic "create if absent" is:
 Taking over a stale lock moves it aside with a rename first, so of several runs that found the
 same stale lock only one removes it; the others then meet the new owner's lock.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,13 +27,14 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, ContextManager, Iterator, Protocol
+from datetime import UTC, datetime
+from typing import Any, ContextManager, Protocol
 
-from reviewlake.core.storage import hadoop_fs
 from reviewlake.core.config import Config, local_path, to_uri
+from reviewlake.core.storage import hadoop_fs
 from reviewlake.errors import LockHeldError
 
 log = logging.getLogger(__name__)
@@ -48,11 +50,11 @@ class Owner:
 
     def to_bytes(self) -> bytes:
         d = asdict(self)
-        d["started_at_utc"] = datetime.fromtimestamp(self.started_at, timezone.utc).isoformat(timespec="seconds")
+        d["started_at_utc"] = datetime.fromtimestamp(self.started_at, UTC).isoformat(timespec="seconds")
         return json.dumps(d, sort_keys=True).encode("utf-8")
 
     def describe(self) -> str:
-        since = datetime.fromtimestamp(self.started_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = datetime.fromtimestamp(self.started_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return f"run {self.run_id}, pid {self.pid} on {self.host}, since {since}"
 
 
@@ -76,8 +78,9 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def stale_reason(owner: Owner | None, age_s: float, stale_after_s: float, host: str,
-                 alive: Callable[[int], bool] = pid_alive) -> str | None:
+def stale_reason(
+    owner: Owner | None, age_s: float, stale_after_s: float, host: str, alive: Callable[[int], bool] = pid_alive
+) -> str | None:
     """Why a found lock may be taken over, or ``None`` while its owner may still be running.
 
     ``age_s`` is the lock's age (from ``started_at``, or the file's mtime when unreadable)."""
@@ -91,9 +94,9 @@ def stale_reason(owner: Owner | None, age_s: float, stale_after_s: float, host: 
 
 # ----------------------------------------------------------------------------- storage (I/O)
 class LockStore(Protocol):
-    def create(self, uri: str, data: bytes) -> bool: ...      # False if the file exists
+    def create(self, uri: str, data: bytes) -> bool: ...  # False if the file exists
     def read(self, uri: str) -> tuple[bytes, float] | None: ...  # (content, mtime epoch s)
-    def rename(self, src: str, dst: str) -> bool: ...         # False if src is gone
+    def rename(self, src: str, dst: str) -> bool: ...  # False if src is gone
     def delete(self, uri: str) -> None: ...
 
 
@@ -147,7 +150,7 @@ class HadoopStore:
             return False
         try:
             out = fs.create(path, False)
-        except Exception:  # noqa: BLE001 - FileAlreadyExists/AlreadyBeingCreated arrive as Py4JJavaError
+        except Exception:
             if fs.exists(path):
                 return False
             raise
@@ -168,7 +171,7 @@ class HadoopStore:
                 text = self._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
             finally:
                 stream.close()
-        except Exception:  # noqa: BLE001 - removed between exists() and open()
+        except Exception:
             if fs.exists(path):
                 raise
             return None
@@ -184,9 +187,16 @@ class HadoopStore:
 
 
 # ----------------------------------------------------------------------------- acquire/release
-def acquire(store: LockStore, uri: str, owner: Owner, stale_after_s: float, *,
-            host: str | None = None, now: Callable[[], float] = time.time,
-            alive: Callable[[int], bool] = pid_alive) -> None:
+def acquire(
+    store: LockStore,
+    uri: str,
+    owner: Owner,
+    stale_after_s: float,
+    *,
+    host: str | None = None,
+    now: Callable[[], float] = time.time,
+    alive: Callable[[int], bool] = pid_alive,
+) -> None:
     """Create the lock for ``owner``, taking over a stale one; raise :class:`LockHeldError`."""
     host = host or socket.gethostname()
     mine = owner.to_bytes()
@@ -222,16 +232,19 @@ def release(store: LockStore, uri: str, owner: Owner) -> None:
         log.warning("lock %s was already gone at the end of %s", uri, owner.describe())
     elif found[0] != owner.to_bytes():
         holder = parse_owner(found[0])
-        log.warning("lock %s now belongs to %s: left in place",
-                    uri, holder.describe() if holder else "an unreadable owner")
+        log.warning(
+            "lock %s now belongs to %s: left in place", uri, holder.describe() if holder else "an unreadable owner"
+        )
     else:
         store.delete(uri)
 
 
 def _held_message(job: str, holder: Owner | None, uri: str) -> str:
     who = holder.describe() if holder else "an owner whose lock file is unreadable"
-    return (f"{job} is already running on this lakehouse ({who}); lock {uri}. "
-            f"If that run is dead, delete the lock file or wait for lock.stale_after_s")
+    return (
+        f"{job} is already running on this lakehouse ({who}); lock {uri}. "
+        f"If that run is dead, delete the lock file or wait for lock.stale_after_s"
+    )
 
 
 # ----------------------------------------------------------------------------- the job's lock

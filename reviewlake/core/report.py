@@ -1,22 +1,24 @@
 """The run report: per-stage rows in/out, per-rule counts and seconds; logged and written as JSON."""
+
 from __future__ import annotations
 
 import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 log = logging.getLogger("reviewlake.report")
 
 
 def new_run_id() -> str:
     """Sortable, unique run id: UTC timestamp plus a short random suffix."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
 @dataclass
@@ -26,14 +28,14 @@ class StageResult:
     rows_in: int | None = None
     rows_out: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
-    spark_jobs: int | None = None      # Spark jobs the stage started (when the run is watched)
+    spark_jobs: int | None = None  # Spark jobs the stage started (when the run is watched)
 
 
 @dataclass
 class RunReport:
     job: str
     run_id: str = field(default_factory=new_run_id)
-    started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     stages: list[StageResult] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     _work: Any = field(default=None, repr=False)
@@ -59,9 +61,16 @@ class RunReport:
             if jobs_before is not None and self._work is not None:
                 result.spark_jobs = self._work.jobs_so_far() - jobs_before
             self.stages.append(result)
-            log.info("[%s] %s: in=%s out=%s %.1fs%s %s", self.job, name, result.rows_in, result.rows_out,
-                     result.seconds, "" if result.spark_jobs is None else f" jobs={result.spark_jobs}",
-                     _fmt(result.detail))
+            log.info(
+                "[%s] %s: in=%s out=%s %.1fs%s %s",
+                self.job,
+                name,
+                result.rows_in,
+                result.rows_out,
+                result.seconds,
+                "" if result.spark_jobs is None else f" jobs={result.spark_jobs}",
+                _fmt(result.detail),
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,16 +87,23 @@ class RunReport:
         lines = [f"{'stage':<16}{'rows in':>10}{'rows out':>10}{'seconds':>9}{'jobs':>6}  detail"]
         for s in self.stages:
             fmt = lambda v: "-" if v is None else str(v)
-            lines.append(f"{s.name:<16}{fmt(s.rows_in):>10}{fmt(s.rows_out):>10}{s.seconds:>9.1f}{fmt(s.spark_jobs):>6}  "
-                         + json.dumps(s.detail, ensure_ascii=False, default=str)[:300])
+            lines.append(
+                f"{s.name:<16}{fmt(s.rows_in):>10}{fmt(s.rows_out):>10}{s.seconds:>9.1f}{fmt(s.spark_jobs):>6}  "
+                + json.dumps(s.detail, ensure_ascii=False, default=str)[:300]
+            )
         return "\n".join(lines)
 
     def write(self, reports_dir: Path) -> Path:
         if self._work is not None:
             self.summary["spark"] = self._work.finish()
             self._work = None
-            log.info("[%s] %d Spark jobs, %d Delta commits %s", self.job, self.summary["spark"]["jobs"],
-                     self.summary["spark"]["delta_commits_total"], self.summary["spark"]["delta_commits"])
+            log.info(
+                "[%s] %d Spark jobs, %d Delta commits %s",
+                self.job,
+                self.summary["spark"]["jobs"],
+                self.summary["spark"]["delta_commits_total"],
+                self.summary["spark"]["delta_commits"],
+            )
         out = reports_dir / "runs" / self.job / f"{self.run_id}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")

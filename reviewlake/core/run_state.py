@@ -14,6 +14,7 @@ The state file is written last, atomically, and only after a run succeeded; a st
 behind by an older run can only disagree with the tables (their versions moved) and so never
 skips work that is due.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +22,8 @@ import json
 import logging
 import os
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.listing import is_plain_local, list_plain_local
@@ -57,7 +59,7 @@ def listing_digest(inputs: Sequence[str]) -> str | None:
         return None
     h = hashlib.sha256()
     for uri, size, mtime in files:
-        h.update(f"{uri}\0{size}\0{mtime}\n".encode("utf-8"))
+        h.update(f"{uri}\0{size}\0{mtime}\n".encode())
     return f"{len(files)}:{h.hexdigest()}"
 
 
@@ -78,8 +80,13 @@ class RunState:
         return {name: delta_version(uri) for name, uri in sorted(self.tables.items())}
 
     def _current(self) -> dict[str, Any]:
-        return {"job": self.job, "inputs": self.inputs, "listing": self.listing,
-                "config": self.config, "tables": self._versions()}
+        return {
+            "job": self.job,
+            "inputs": self.inputs,
+            "listing": self.listing,
+            "config": self.config,
+            "tables": self._versions(),
+        }
 
     def unchanged(self) -> dict[str, Any] | None:
         """The recorded state when nothing changed since the last successful run, else None."""
@@ -106,4 +113,3 @@ class RunState:
         tmp.write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.path)
         log.debug("run state recorded in %s", self.path)
-

@@ -9,16 +9,19 @@ declared type, so no caller casts.
 
 reviewlake/core/config_doc.py writes the configuration reference (docs/configuration.md) from it.
 """
+
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Optional, Union
+from typing import Any, Literal, Union
 
 from reviewlake.errors import ConfigError
 
-FREE = {"free": True}          # a mapping whose keys are the user's (spark.conf, field_map, ...)
+FREE = {"free": True}  # a mapping whose keys are the user's (spark.conf, field_map, ...)
 
 
 def rng(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False) -> dict:
@@ -63,7 +66,7 @@ class Ingest:
     input: str
     format: Literal["auto", "jsonl", "csv", "parquet", "txt"]
     encoding: str
-    csv_header: Union[bool, Literal["auto"]]
+    csv_header: bool | Literal["auto"]
     csv_columns: list[str]
     csv_quoted_newlines: bool
     max_record_bytes: int = field(metadata=rng(1))
@@ -125,7 +128,7 @@ class Split:
 class Features:
     vocab_size: int = field(metadata=rng(1))
     min_df: int = field(metadata=rng(1))
-    max_len: Union[int, Literal["auto"]] = field(metadata=rng(1))
+    max_len: int | Literal["auto"] = field(metadata=rng(1))
     max_len_percentile: Literal[50, 90, 95, 99]
     max_len_cap: int = field(metadata=rng(1))
     split: Split
@@ -154,7 +157,7 @@ class Train:
     batch_size: int = field(metadata=rng(1))
     learning_rate: float = field(metadata=rng(0, lo_open=True))
     warmup_epochs: int = field(metadata=rng(0))
-    clip_norm: Optional[float] = field(metadata=rng(0, lo_open=True))
+    clip_norm: float | None = field(metadata=rng(0, lo_open=True))
     embedding_dim: int = field(metadata=rng(1))
     lstm_units: int = field(metadata=rng(1))
     cnn_filters: int = field(metadata=rng(1))
@@ -168,8 +171,8 @@ class Train:
     version: str
     tfidf_baseline: bool
     logreg_max_iter: int = field(metadata=rng(1))
-    logreg_reg_params: Union[list[float], float]
-    logreg_reg_param: Optional[float]      # deprecated single value; wins over logreg_reg_params when set
+    logreg_reg_params: list[float] | float
+    logreg_reg_param: float | None  # deprecated single value; wins over logreg_reg_params when set
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,7 @@ def describe(tp: Any) -> str:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is Literal:
         return " | ".join(str(a) for a in args)
-    if origin is Union:
+    if origin in (Union, types.UnionType):
         return " | ".join("null" if a is type(None) else describe(a) for a in args)
     if origin is list:
         return f"list of {describe(args[0])}"
@@ -248,7 +251,7 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
             if isinstance(a, str) and isinstance(value, str) and value.lower() == a.lower():
                 return a
         raise bad
-    if origin is Union:
+    if origin in (Union, types.UnionType):
         for a in sorted(args, key=lambda a: a is type(None)):
             if a is type(None):
                 if value is None:
@@ -297,8 +300,10 @@ def _validate(prefix: str, data: Any, cls) -> dict:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ConfigError(f"unknown config key {prefix}{unknown[0]} (known in {prefix.rstrip('.') or 'the top level'}: "
-                          f"{', '.join(sorted(fields))})")
+        raise ConfigError(
+            f"unknown config key {prefix}{unknown[0]} (known in {prefix.rstrip('.') or 'the top level'}: "
+            f"{', '.join(sorted(fields))})"
+        )
     out = {}
     for name, f in fields.items():
         key = prefix + name
@@ -327,8 +332,10 @@ def _check_relations(data: dict) -> None:
     if unknown:
         raise ConfigError(f"config key labels.from_rating: {unknown} not in labels.classes {data['labels']['classes']}")
     if data["train"]["architecture"] == "wide_lstm" and not data["train"]["tfidf_baseline"]:
-        raise ConfigError("config key train.architecture: wide_lstm starts from the char_1_4gram linear model, "
-                          "which train.tfidf_baseline=false does not fit (set it true or pick another architecture)")
+        raise ConfigError(
+            "config key train.architecture: wide_lstm starts from the char_1_4gram linear model, "
+            "which train.tfidf_baseline=false does not fit (set it true or pick another architecture)"
+        )
     grid = data["train"]["logreg_reg_params"]
     if isinstance(grid, list) and not grid:
         raise ConfigError("config key train.logreg_reg_params holds no value")

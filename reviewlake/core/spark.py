@@ -8,6 +8,7 @@
   loads them into the driver JVM before Python starts.
 * GPU executors: ``spark.gpu.enabled`` adds Spark resource-scheduling settings (see docs/cluster.md).
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,7 +42,7 @@ def gpu_conf(cfg: Config) -> dict[str, str]:
     script = local_path(to_uri(cfg["spark.gpu.discovery_script"]))
     return {
         "spark.executor.resource.gpu.amount": str(cfg["spark.gpu.amount_per_executor"]),
-        "spark.task.resource.gpu.amount": f'{cfg["spark.gpu.amount_per_task"]:g}',   # a fraction shares a GPU
+        "spark.task.resource.gpu.amount": f"{cfg['spark.gpu.amount_per_task']:g}",  # a fraction shares a GPU
         "spark.executor.resource.gpu.discoveryScript": str(script),
         "spark.worker.resource.gpu.discoveryScript": str(script),
     }

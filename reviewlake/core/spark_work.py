@@ -9,10 +9,12 @@ started and the Delta commits it made per table. The run report carries both (``
 * **Delta commits** are the new ``_delta_log/<version>.json`` files of each table the run may
   write, listed through Hadoop FileSystem before and after (no Spark job).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from reviewlake.core.storage import hadoop_fs
 
@@ -36,7 +38,7 @@ class SparkWork:
         self.spark, self.group, self.tables = spark, group, dict(tables)
         self.before: dict[str, int] = {}
 
-    def start(self) -> "SparkWork":
+    def start(self) -> SparkWork:
         self.before = {name: latest_commit(self.spark, uri) for name, uri in self.tables.items()}
         self.spark.sparkContext.setJobGroup(self.group, f"reviewlake run {self.group}")
         return self
@@ -48,7 +50,10 @@ class SparkWork:
     def finish(self) -> dict[str, Any]:
         sc = self.spark.sparkContext
         jobs = len(sc.statusTracker().getJobIdsForGroup(self.group))
-        sc._jsc.clearJobGroup()          # later work on this thread is not this run's
+        sc._jsc.clearJobGroup()  # later work on this thread is not this run's
         commits = {name: latest_commit(self.spark, uri) - self.before[name] for name, uri in self.tables.items()}
-        return {"jobs": jobs, "delta_commits": {k: v for k, v in commits.items() if v},
-                "delta_commits_total": sum(commits.values())}
+        return {
+            "jobs": jobs,
+            "delta_commits": {k: v for k, v in commits.items() if v},
+            "delta_commits_total": sum(commits.values()),
+        }

@@ -1,5 +1,6 @@
 """Hadoop FileSystem access through a running SparkSession: one place for the py4j calls, so any
 URI scheme Hadoop knows (``file:``, ``hdfs:``, ``s3a:``) works the same way."""
+
 from __future__ import annotations
 
 from typing import Any

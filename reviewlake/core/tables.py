@@ -3,6 +3,7 @@
 A table is ``<lakehouse>/<layer>/<name>`` (docs/tables.md holds the columns). Its writer's run lock
 also guards the table's maintenance (OPTIMIZE, VACUUM, RESTORE).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ LAYERS = ("bronze", "silver", "gold")
 class Table:
     layer: str
     name: str
-    writer: str          # the job that writes it
-    key: str             # the short name its jobs use for it
+    writer: str  # the job that writes it
+    key: str  # the short name its jobs use for it
 
     @property
     def path(self) -> str:

@@ -3,6 +3,7 @@
 A job's figures (records read per file, rows written, rows per outcome or reason) are counted
 together: one union, one aggregation, one ``collect``, instead of an action per figure.
 """
+
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
@@ -14,9 +15,13 @@ def tally(**keyed: DataFrame) -> dict[str, dict]:
     ``{"a": {key: rows, ...}, "b": {...}}``. A frame without a ``key`` column is counted whole (its
     one key is None: ``sum(out["a"].values())`` is its row count); a frame without rows gives an
     empty dict."""
-    frames = [df.select(F.lit(name).alias("_frame"),
-                        (F.col("key") if "key" in df.columns else F.lit(None)).cast("string").alias("key"))
-              for name, df in keyed.items()]
+    frames = [
+        df.select(
+            F.lit(name).alias("_frame"),
+            (F.col("key") if "key" in df.columns else F.lit(None)).cast("string").alias("key"),
+        )
+        for name, df in keyed.items()
+    ]
     union = frames[0]
     for df in frames[1:]:
         union = union.unionByName(df)

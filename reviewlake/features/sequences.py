@@ -1,7 +1,8 @@
 """Token sequences to fixed-length id sequences as a Spark column (mapping: :mod:`reviewlake.text.ids`)."""
+
 from __future__ import annotations
 
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import pandas as pd
 from pyspark.sql import Column

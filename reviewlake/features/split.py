@@ -5,9 +5,10 @@ by it within their label and cut at the configured ratios. So the split depends 
 ids, labels, seed and ratios (never on partitioning), every label is split at the same ratios,
 and all rows of one cluster land in the same split.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -16,8 +17,9 @@ from pyspark.sql.window import Window
 SPLITS = ("train", "validation", "test")
 
 
-def assign_split(df: DataFrame, ratios: Mapping[str, float], seed: int,
-                 cluster_col: str = "dup_cluster_id", label_col: str = "label") -> DataFrame:
+def assign_split(
+    df: DataFrame, ratios: Mapping[str, float], seed: int, cluster_col: str = "dup_cluster_id", label_col: str = "label"
+) -> DataFrame:
     """``df`` with a ``split`` column; ratios are normalised to sum to 1."""
     total = sum(float(ratios.get(s, 0)) for s in SPLITS)
     if total <= 0:
@@ -34,7 +36,8 @@ def assign_split(df: DataFrame, ratios: Mapping[str, float], seed: int,
             cluster_col,
             F.when(F.col("_pos") < cut_train, "train")
             .when(F.col("_pos") < cut_val, "validation")
-            .otherwise("test").alias("split"),
+            .otherwise("test")
+            .alias("split"),
         )
     )
     return df.join(ranked, cluster_col, "left")

@@ -5,6 +5,7 @@ The weights are stored as a plain struct, ``size`` (int), ``indices`` (array<int
 which is not a Delta type, and readers without Spark (delta-rs: pandas, Polars, DuckDB) refuse the
 whole table. :func:`to_ml_vector` turns the struct back into a Spark ML vector for Spark ML.
 """
+
 from __future__ import annotations
 
 from pyspark.ml.feature import IDF, CountVectorizerModel
@@ -13,11 +14,13 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-OPEN_VECTOR = T.StructType([
-    T.StructField("size", T.IntegerType(), False),
-    T.StructField("indices", T.ArrayType(T.IntegerType(), False), False),
-    T.StructField("values", T.ArrayType(T.DoubleType(), False), False),
-])
+OPEN_VECTOR = T.StructType(
+    [
+        T.StructField("size", T.IntegerType(), False),
+        T.StructField("indices", T.ArrayType(T.IntegerType(), False), False),
+        T.StructField("values", T.ArrayType(T.DoubleType(), False), False),
+    ]
+)
 
 
 # Python UDFs: Spark has no built-in conversion between its ML vector type and a plain struct
@@ -45,10 +48,10 @@ def to_ml_vector(col: Column) -> Column:
     return _ml(col)
 
 
-def add_tfidf(df: DataFrame, train: DataFrame, vocab_tokens: list[str], tokens_col: str = "tokens",
-              out_col: str = "tfidf") -> DataFrame:
+def add_tfidf(
+    df: DataFrame, train: DataFrame, vocab_tokens: list[str], tokens_col: str = "tokens", out_col: str = "tfidf"
+) -> DataFrame:
     """``df`` with ``out_col``, an :data:`OPEN_VECTOR` (index i = ``vocab_tokens[i]``)."""
     counter = CountVectorizerModel.from_vocabulary(vocab_tokens, inputCol=tokens_col, outputCol="_tf")
     idf = IDF(inputCol="_tf", outputCol="_tfidf").fit(counter.transform(train))
-    return idf.transform(counter.transform(df)).withColumn(out_col, open_vector(F.col("_tfidf"))) \
-              .drop("_tf", "_tfidf")
+    return idf.transform(counter.transform(df)).withColumn(out_col, open_vector(F.col("_tfidf"))).drop("_tf", "_tfidf")

@@ -3,6 +3,7 @@
 Ids: 0 = padding, 1 = out-of-vocabulary, then 2.. by descending document frequency (ties by
 token), so the same training data always gives the same ids.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,12 +13,12 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 
-
 def fit_vocab(train: DataFrame, vocab_size: int, min_df: int, tokens_col: str = "tokens") -> DataFrame:
     """(token, token_id, doc_freq) of the ``vocab_size`` most frequent tokens with df >= ``min_df``."""
     doc_freq = (
         train.select(F.explode(F.array_distinct(tokens_col)).alias("token"))
-        .groupBy("token").agg(F.count(F.lit(1)).alias("doc_freq"))
+        .groupBy("token")
+        .agg(F.count(F.lit(1)).alias("doc_freq"))
         .where(F.col("doc_freq") >= int(min_df))
     )
     order = [F.col("doc_freq").desc(), F.col("token").asc()]
@@ -31,5 +32,5 @@ def vocab_version(pairs: list[tuple[str, int]]) -> str:
     """Content hash of the (token, id) pairs: equal vocabularies have equal versions."""
     digest = hashlib.sha1()
     for token, token_id in sorted(pairs, key=lambda p: p[1]):
-        digest.update(f"{token_id}\t{token}\n".encode("utf-8"))
+        digest.update(f"{token_id}\t{token}\n".encode())
     return "v" + digest.hexdigest()[:12]

@@ -4,6 +4,7 @@ gold.features, gated by GX before publish.
 Gold is rebuilt when silver moved since gold was built (silver's version is recorded in the gold
 commits' metadata); with nothing new the job changes nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,17 +13,17 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
+from reviewlake.core import delta_io, tables
+from reviewlake.core.config import Config, local_path, to_uri
+from reviewlake.core.report import RunReport
+from reviewlake.errors import InputError
 from reviewlake.features.sequences import token_ids_column
 from reviewlake.features.split import assign_split
 from reviewlake.features.tfidf import add_tfidf
 from reviewlake.features.vocab import fit_vocab, vocab_version
-from reviewlake.core import delta_io, tables
-from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.jobs.publish import Stager, commit_metadata, read_commit_metadata
-from reviewlake.core.report import RunReport
 from reviewlake.quality import gate
 from reviewlake.quality.suites import gold as gold_suite
-from reviewlake.errors import InputError
 
 log = logging.getLogger("build_features")
 
@@ -48,8 +49,9 @@ PERCENTILES = (50, 90, 95, 99)
 def length_distribution(train: DataFrame) -> dict[str, int]:
     """Token counts of the train split: percentiles ``p50``.. ``p99`` (approximate) and ``max``."""
     n = F.size(F.coalesce(F.col("tokens"), F.array()))
-    row = train.agg(F.percentile_approx(n, [p / 100 for p in PERCENTILES], 10_000).alias("p"),
-                    F.max(n).alias("max")).first()
+    row = train.agg(
+        F.percentile_approx(n, [p / 100 for p in PERCENTILES], 10_000).alias("p"), F.max(n).alias("max")
+    ).first()
     out = {f"p{p}": int(v) for p, v in zip(PERCENTILES, row["p"] or [0] * len(PERCENTILES))}
     return {**out, "max": int(row["max"] or 0)}
 
@@ -71,21 +73,28 @@ def build_features(silver: DataFrame, cfg: Config, report: RunReport) -> tuple[D
     (label set, vocabulary) that the next steps need on the driver."""
     labelled = silver.where(F.col("label").isNotNull()).select("review_id", "label", "tokens", "dup_cluster_id")
     with report.stage("split") as st:
-        split = assign_split(labelled, cfg["features.split"], cfg["features.seed"]) \
-            .persist(StorageLevel.MEMORY_AND_DISK)
-        counts = {(r["split"], r["label"]): r["n"] for r in split.groupBy("split", "label").count().withColumnRenamed("count", "n").collect()}
+        split = assign_split(labelled, cfg["features.split"], cfg["features.seed"]).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
+        counts = {
+            (r["split"], r["label"]): r["n"]
+            for r in split.groupBy("split", "label").count().withColumnRenamed("count", "n").collect()
+        }
         st.rows_in = st.rows_out = sum(counts.values())
         st.detail = {"per_split_label": {f"{s}/{lab}": n for (s, lab), n in sorted(counts.items())}}
     train = split.where(F.col("split") == "train")
     with report.stage("vocab") as st:
-        vocab_rows = [(r["token"], r["token_id"], r["doc_freq"]) for r in
-                      fit_vocab(train, cfg["features.vocab_size"], cfg["features.min_df"]).collect()]
+        vocab_rows = [
+            (r["token"], r["token_id"], r["doc_freq"])
+            for r in fit_vocab(train, cfg["features.vocab_size"], cfg["features.min_df"]).collect()
+        ]
         version = vocab_version([(t, i) for t, i, _ in vocab_rows])
         st.rows_out = len(vocab_rows)
         st.detail = {"vocab_version": version}
     spark = silver.sparkSession
-    vocab = spark.createDataFrame(vocab_rows, "token string, token_id int, doc_freq long") \
-        .withColumn("vocab_version", F.lit(version))
+    vocab = spark.createDataFrame(vocab_rows, "token string, token_id int, doc_freq long").withColumn(
+        "vocab_version", F.lit(version)
+    )
     mapping = label_ids(list(cfg["labels.classes"]), {lab for _, lab in counts})
     labels = spark.createDataFrame(sorted(mapping.items(), key=lambda kv: kv[1]), "label string, label_id int")
 
@@ -104,8 +113,11 @@ def build_features(silver: DataFrame, cfg: Config, report: RunReport) -> tuple[D
         .select(*FEATURE_COLUMNS)
     )
     report.summary["features"] = {
-        "rows": sum(counts.values()), "vocab_size": len(vocab_rows), "vocab_version": version,
-        "labels": mapping, "max_len": max_len,
+        "rows": sum(counts.values()),
+        "vocab_size": len(vocab_rows),
+        "vocab_version": version,
+        "labels": mapping,
+        "max_len": max_len,
         "per_split": {s: sum(n for (sp, _), n in counts.items() if sp == s) for s in ("train", "validation", "test")},
     }
     return vocab, labels, features
@@ -139,14 +151,16 @@ def run(spark: SparkSession, cfg: Config, force: bool = False) -> RunReport:
                 st.rows_out = staged["features"].df.count()
             with report.stage("quality"):
                 stager.audit(staged["vocab"], gold_suite.vocab(cfg))
-                stager.audit(staged["features"], gold_suite.features(cfg, n_classes, report.summary["features"]["max_len"]),
-                             view=lambda df: df.withColumn("n_token_ids", F.size("token_ids")).drop("tfidf"))
+                stager.audit(
+                    staged["features"],
+                    gold_suite.features(cfg, n_classes, report.summary["features"]["max_len"]),
+                    view=lambda df: df.withColumn("n_token_ids", F.size("token_ids")).drop("tfidf"),
+                )
             with report.stage("publish"):
                 meta = commit_metadata(silver_version=silver_version, run_id=report.run_id)
                 for name in ("vocab", "labels", "features"):
                     delta_io.overwrite(staged[name].df, t[name], user_metadata=meta)
-        report.summary["gold"] = {"silver_version": silver_version,
-                                  "data_docs": [g.docs_page for g in stager.gates]}
+        report.summary["gold"] = {"silver_version": silver_version, "data_docs": [g.docs_page for g in stager.gates]}
     finally:
         gate.wait_for_warm_up()
         report.write(local_path(to_uri(cfg["reports_dir"])))

@@ -5,6 +5,7 @@ userMetadata), or without ``--table`` every table with its latest version. Any l
 can be read with ``spark.read.format("delta").option("versionAsOf", n).load(uri)`` and restored
 with ``make rollback``.
 """
+
 from __future__ import annotations
 
 from reviewlake.core import cli

@@ -16,23 +16,25 @@
 * Each table is maintained or restored while holding the run lock of the job that writes it
   (reviewlake/core/lock.py), so maintenance never interleaves with that job's run.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
+from reviewlake.core import tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.lock import job_lock
-from reviewlake.core import tables
+from reviewlake.core.report import RunReport, new_run_id
 from reviewlake.core.storage import hadoop_fs
 from reviewlake.core.tables import LAYERS
-from reviewlake.core.report import RunReport, new_run_id
 from reviewlake.errors import ConfigError, LockHeldError
 
 log = logging.getLogger("maintain")
@@ -103,7 +105,8 @@ def check_retention(name: str, hours: float, floor_hours: float, check_enabled: 
             f"maintenance.vacuum_retention_hours={hours:g} is under the {floor_hours:g} h that {name} keeps "
             "(delta.deletedFileRetentionDuration): VACUUM would delete files that a running job or a "
             "time-travel read of an older version may still need. If nothing else uses the lakehouse "
-            "meanwhile, also pass --conf spark.conf." + RETENTION_CHECK + "=false")
+            "meanwhile, also pass --conf spark.conf." + RETENTION_CHECK + "=false"
+        )
 
 
 def zorder_is_current(history: Sequence[Mapping[str, Any]], cols: Sequence[str]) -> bool:
@@ -119,9 +122,18 @@ def zorder_is_current(history: Sequence[Mapping[str, Any]], cols: Sequence[str])
 
 def format_history(rows: Sequence[Mapping[str, Any]]) -> str:
     """The table history as an aligned text table (newest first)."""
+
     def metrics(m: Mapping[str, str] | None) -> str:
-        keys = ("numOutputRows", "numTargetRowsInserted", "numTargetRowsUpdated", "numTargetRowsDeleted",
-                "numAddedFiles", "numRemovedFiles", "numFiles", "numDeletedFiles")
+        keys = (
+            "numOutputRows",
+            "numTargetRowsInserted",
+            "numTargetRowsUpdated",
+            "numTargetRowsDeleted",
+            "numAddedFiles",
+            "numRemovedFiles",
+            "numFiles",
+            "numDeletedFiles",
+        )
         return " ".join(f"{k}={m[k]}" for k in keys if m and m.get(k) not in (None, "0"))
 
     def params(p: Mapping[str, str] | None) -> str:
@@ -130,8 +142,15 @@ def format_history(rows: Sequence[Mapping[str, Any]]) -> str:
     lines = [f"{'version':>7}  {'timestamp':<19}  {'operation':<14}  parameters / metrics / userMetadata"]
     for r in rows:
         ts = str(r["timestamp"])[:19]
-        detail = "  ".join(x for x in (params(r.get("operationParameters")), metrics(r.get("operationMetrics")),
-                                       r.get("userMetadata") or "") if x)
+        detail = "  ".join(
+            x
+            for x in (
+                params(r.get("operationParameters")),
+                metrics(r.get("operationMetrics")),
+                r.get("userMetadata") or "",
+            )
+            if x
+        )
         lines.append(f"{r['version']:>7}  {ts:<19}  {r['operation']:<14}  {detail}")
     return "\n".join(lines)
 
@@ -150,8 +169,11 @@ def list_tables(spark: SparkSession, cfg: Config) -> list[str]:
             continue
         for status in fs.listStatus(path):
             child = status.getPath().getName()
-            if status.isDirectory() and not child.startswith(("_", ".")) \
-                    and DeltaTable.isDeltaTable(spark, uri_of(cfg, f"{layer}/{child}")):
+            if (
+                status.isDirectory()
+                and not child.startswith(("_", "."))
+                and DeltaTable.isDeltaTable(spark, uri_of(cfg, f"{layer}/{child}"))
+            ):
                 names.append(f"{layer}/{child}")
     return sorted(names)
 
@@ -183,9 +205,9 @@ def require_table(spark: SparkSession, uri: str, name: str) -> DeltaTable:
 @dataclass
 class TableResult:
     name: str
-    files_before: int = 0          # active files (OPTIMIZE) ...
+    files_before: int = 0  # active files (OPTIMIZE) ...
     files_after: int = 0
-    storage_before: int = 0        # ... and data files on storage (VACUUM)
+    storage_before: int = 0  # ... and data files on storage (VACUUM)
     storage_after: int = 0
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -201,8 +223,11 @@ def optimize(spark: SparkSession, uri: str, name: str, cols: Sequence[str], resu
         return
     builder = dt.optimize()
     metrics = (builder.executeZOrderBy(*cols) if cols else builder.executeCompaction()).first()["metrics"]
-    result.detail["optimize"] = {"zorder": list(cols), "files_added": metrics["numFilesAdded"],
-                                 "files_removed": metrics["numFilesRemoved"]}
+    result.detail["optimize"] = {
+        "zorder": list(cols),
+        "files_added": metrics["numFilesAdded"],
+        "files_removed": metrics["numFilesRemoved"],
+    }
 
 
 def drop_deletion_vectors(spark: SparkSession, uri: str, features: Sequence[str], result: TableResult) -> None:
@@ -238,8 +263,7 @@ def maintain_table(spark: SparkSession, cfg: Config, name: str) -> TableResult:
     if cfg["maintenance.optimize"]:
         optimize(spark, uri, name, zorder_columns(cfg["maintenance.zorder"], name), result)
     if cfg["maintenance.vacuum"]:
-        vacuum(spark, uri, cfg["maintenance.vacuum_retention_hours"],
-               cfg["maintenance.vacuum_list_parallelism"])
+        vacuum(spark, uri, cfg["maintenance.vacuum_retention_hours"], cfg["maintenance.vacuum_list_parallelism"])
     result.files_after = int(DeltaTable.forPath(spark, uri).detail().first()["numFiles"])
     result.storage_after = storage_files(spark, uri)
     return result
@@ -252,14 +276,19 @@ def preflight(spark: SparkSession, cfg: Config, names: Sequence[str]) -> None:
     for name in names:
         dt = DeltaTable.forPath(spark, uri_of(cfg, name))
         detail = dt.detail().first()
-        check_zorder(name, zorder_columns(cfg["maintenance.zorder"], name),
-                     dt.toDF().columns, detail["partitionColumns"] or [])
+        check_zorder(
+            name, zorder_columns(cfg["maintenance.zorder"], name), dt.toDF().columns, detail["partitionColumns"] or []
+        )
         if cfg["maintenance.vacuum"]:
             check_retention(name, hours, retention_floor_hours(detail["properties"] or {}), check_enabled)
 
 
-def run(spark: SparkSession, cfg: Config, tables: Sequence[str] = (),
-        spark_factory: Callable[[], SparkSession] | None = None) -> list[TableResult]:
+def run(
+    spark: SparkSession,
+    cfg: Config,
+    tables: Sequence[str] = (),
+    spark_factory: Callable[[], SparkSession] | None = None,
+) -> list[TableResult]:
     """Maintain ``tables`` (default: every table); each under its writer job's lock. A table
     whose writer is running is skipped; :class:`LockHeldError` (exit 5) names them at the end."""
     names = [table_name(t) for t in tables] or list_tables(spark, cfg)
@@ -270,22 +299,32 @@ def run(spark: SparkSession, cfg: Config, tables: Sequence[str] = (),
     report.watch(spark, {name: uri_of(cfg, name) for name in names})
     for name in names:
         try:
-            with job_lock(cfg, writer_job(name), report.run_id, spark_factory or (lambda: spark)), \
-                    report.stage(name) as st:
+            with (
+                job_lock(cfg, writer_job(name), report.run_id, spark_factory or (lambda: spark)),
+                report.stage(name) as st,
+            ):
                 r = maintain_table(spark, cfg, name)
                 st.rows_in, st.rows_out = r.files_before, r.files_after
-                st.detail = {"active_files": f"{r.files_before} -> {r.files_after}",
-                             "files_on_storage": f"{r.storage_before} -> {r.storage_after}", **r.detail}
+                st.detail = {
+                    "active_files": f"{r.files_before} -> {r.files_after}",
+                    "files_on_storage": f"{r.storage_before} -> {r.storage_after}",
+                    **r.detail,
+                }
                 results.append(r)
         except LockHeldError as exc:
             log.warning("%s skipped: %s", name, exc)
             busy.append(name)
-    report.summary = {"tables": len(names), "skipped_busy": busy,
-                      "vacuum_retention_hours": cfg["maintenance.vacuum_retention_hours"]}
+    report.summary = {
+        "tables": len(names),
+        "skipped_busy": busy,
+        "vacuum_retention_hours": cfg["maintenance.vacuum_retention_hours"],
+    }
     report.write(local_path(to_uri(cfg["reports_dir"])))
     if busy:
-        raise LockHeldError(f"maintained {len(results)} of {len(names)} tables; skipped while their writer "
-                            f"job runs: {', '.join(busy)} (run make maintain again later)")
+        raise LockHeldError(
+            f"maintained {len(results)} of {len(names)} tables; skipped while their writer "
+            f"job runs: {', '.join(busy)} (run make maintain again later)"
+        )
     return results
 
 

@@ -14,6 +14,7 @@ module instead (the commands of the Airflow DAG, deploy/airflow): a step that ru
 or is killed takes no other step down, at the price of a JVM, a session and a Delta warm-up per
 step. Each job takes its own run lock, so the chain holds none.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,9 @@ import shlex
 import shutil
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from reviewlake.core import cli
 from reviewlake.core.config import Config
@@ -36,9 +37,14 @@ log = logging.getLogger("run_all")
 # Each step runs its job module as a script (``if __name__ == "__main__"``): the same main() as the
 # entry scripts under pipelines/, and it needs no checkout beside an installed package.
 JOBS = Path(__file__).resolve().parent
-MEANING = {1: "error", 2: "bad usage, config or input", 3: "quality gate failed, nothing published",
-           4: "invariant broken", 5: "another run holds the job's lock",
-           EXIT_FILES_FAILED: "some input files were not ingested, the rest was"}
+MEANING = {
+    1: "error",
+    2: "bad usage, config or input",
+    3: "quality gate failed, nothing published",
+    4: "invariant broken",
+    5: "another run holds the job's lock",
+    EXIT_FILES_FAILED: "some input files were not ingested, the rest was",
+}
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,10 @@ def plan(args: argparse.Namespace, cfg: Config) -> list[Step]:
     """The steps to run, in order, with their arguments."""
     common = common_args(args)
     train = cfg["nightly.train"] if args.train is None else args.train
-    steps = [Step("clean_reviews", tuple(a for i in args.input for a in ("--input", i)) + tuple(common)),
-             Step("build_features", tuple(common))]
+    steps = [
+        Step("clean_reviews", tuple(a for i in args.input for a in ("--input", i)) + tuple(common)),
+        Step("build_features", tuple(common)),
+    ]
     if train:
         steps.append(Step("train_model", tuple(common)))
     model = ["--model-version", args.model_version] if args.model_version else []
@@ -89,9 +97,9 @@ def in_process(step: Step) -> int:
     main = importlib.import_module(f"reviewlake.jobs.{step.name}").main
     try:
         return main(list(step.argv))
-    except SystemExit as exc:       # argparse rejected the arguments
+    except SystemExit as exc:  # argparse rejected the arguments
         return exc.code if isinstance(exc.code, int) else 2
-    finally:                        # what one job cached is not the next one's memory
+    finally:  # what one job cached is not the next one's memory
         from pyspark.sql import SparkSession
 
         session = SparkSession.getActiveSession()
@@ -105,8 +113,11 @@ def isolated(submit: Sequence[str]) -> Callable[[Step], int]:
 
 
 def describe(step: Step, submit: Sequence[str] | None) -> str:
-    return shlex.join(command(submit, step)) if submit is not None else \
-        f"in-process: reviewlake.jobs.{step.name}.main({shlex.join(step.argv)})"
+    return (
+        shlex.join(command(submit, step))
+        if submit is not None
+        else f"in-process: reviewlake.jobs.{step.name}.main({shlex.join(step.argv)})"
+    )
 
 
 def run_steps(steps: Sequence[Step], runner: Callable[[Step], int], submit: Sequence[str] | None = None) -> None:
@@ -123,18 +134,23 @@ def run_steps(steps: Sequence[Step], runner: Callable[[Step], int], submit: Sequ
         if code == EXIT_FILES_FAILED:
             partial = partial or (step.name, position)
         elif code != 0:
-            raise step_failed(step.name, position, code, [s.name for s in steps[i + 1:]])
+            raise step_failed(step.name, position, code, [s.name for s in steps[i + 1 :]])
     if partial:
-        raise StepFailed(f"step {partial[1]} {partial[0]} exited {EXIT_FILES_FAILED} "
-                         f"({MEANING[EXIT_FILES_FAILED]}); the other steps ran", EXIT_FILES_FAILED)
+        raise StepFailed(
+            f"step {partial[1]} {partial[0]} exited {EXIT_FILES_FAILED} "
+            f"({MEANING[EXIT_FILES_FAILED]}); the other steps ran",
+            EXIT_FILES_FAILED,
+        )
 
 
 def submit_command(value: str) -> list[str]:
     """``nightly.spark_submit`` / ``--spark-submit`` split like a shell would; checked on PATH."""
     cmd = shlex.split(value)
     if not cmd or shutil.which(cmd[0]) is None:
-        raise ConfigError(f"spark-submit command not found: {value!r} (put .venv/bin on PATH or "
-                          "set --spark-submit / nightly.spark_submit)")
+        raise ConfigError(
+            f"spark-submit command not found: {value!r} (put .venv/bin on PATH or "
+            "set --spark-submit / nightly.spark_submit)"
+        )
     return cmd
 
 
@@ -150,17 +166,31 @@ def run(args: argparse.Namespace, cfg: Config) -> None:
     submit = submit_command(value) if separate else None
     start = time.monotonic()
     run_steps(steps, isolated(submit) if separate else in_process, submit)
-    log.info("nightly chain done (%s): %s in %.1f s", "isolated" if separate else "one driver",
-             " -> ".join(s.name for s in steps), time.monotonic() - start)
+    log.info(
+        "nightly chain done (%s): %s in %.1f s",
+        "isolated" if separate else "one driver",
+        " -> ".join(s.name for s in steps),
+        time.monotonic() - start,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = cli.parser("Run the nightly chain: clean_reviews -> build_features -> [train_model] -> score_reviews.")
-    p.add_argument("--train", action=argparse.BooleanOptionalAction, default=None,
-                   help="also train a new model before scoring (default: nightly.train)")
+    p.add_argument(
+        "--train",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also train a new model before scoring (default: nightly.train)",
+    )
     p.add_argument("--model-version", help="model scored by score_reviews (default: score.model_version)")
-    p.add_argument("--isolated", action=argparse.BooleanOptionalAction, default=None,
-                   help="one spark-submit per step instead of one driver for the chain (default: nightly.isolated)")
-    p.add_argument("--spark-submit", help="with --isolated: the command that runs each step (default: nightly.spark_submit)")
+    p.add_argument(
+        "--isolated",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="one spark-submit per step instead of one driver for the chain (default: nightly.isolated)",
+    )
+    p.add_argument(
+        "--spark-submit", help="with --isolated: the command that runs each step (default: nightly.spark_submit)"
+    )
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     return cli.run("run_all", run, p, argv, lock=False)

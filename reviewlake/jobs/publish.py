@@ -9,12 +9,13 @@ output whose suite fails is written as a Delta table under
 A :class:`Stager` is a context manager: leaving its block, however (published, failed gate,
 error), releases what it held, so a driver that runs the next job of a chain keeps no blocks.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -41,18 +42,17 @@ class Stager:
         self.spark = spark
         self.cfg = cfg
         self.root = f"{to_uri(cfg['lakehouse']).rstrip('/')}/_staging/{run_id}"
-        self.docs_dir = (local_path(to_uri(cfg["reports_dir"])) / "data_docs"
-                         if cfg["quality.data_docs"] else None)
+        self.docs_dir = local_path(to_uri(cfg["reports_dir"])) / "data_docs" if cfg["quality.data_docs"] else None
         self.gates: list[gate.GateResult] = []
         self._held: list[DataFrame] = []
 
-    def __enter__(self) -> "Stager":
+    def __enter__(self) -> Stager:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             self.discard()
-        except Exception:            # e.g. the session died with the run: keep the run's own error
+        except Exception:  # e.g. the session died with the run: keep the run's own error
             if exc_type is None:
                 raise
             log.warning("could not release the staged outputs", exc_info=True)
@@ -69,7 +69,9 @@ class Stager:
         self._held.append(held)
         return Staged(name, uri, held)
 
-    def audit(self, staged: Staged, expectations: Sequence, view: Callable[[DataFrame], DataFrame] | None = None) -> None:
+    def audit(
+        self, staged: Staged, expectations: Sequence, view: Callable[[DataFrame], DataFrame] | None = None
+    ) -> None:
         """Run the GX suite on the staged output (optionally through ``view``); if it fails, write
         the output to its staging URI for inspection and raise."""
         if not self.cfg["quality.enabled"]:

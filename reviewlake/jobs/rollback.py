@@ -4,6 +4,7 @@ Prints the table's history, then ``RESTORE TABLE delta.`<uri>` TO VERSION AS OF 
 version whose content is version N's (nothing is deleted; the rollback itself can be rolled
 back). Holds the run lock of the job that writes the table (see reviewlake/jobs/maintenance.py).
 """
+
 from __future__ import annotations
 
 from reviewlake.core import cli
@@ -29,8 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         if not r["restored"]:
             print(f"{name} is at version {r['version']} already: nothing to restore")
             return
-        print(f"{name}: version {r['to_version']} restored as version {r['new_version']} "
-              f"(was {r['from_version']}; files restored {r['num_restored_files']}, removed {r['num_removed_files']}). "
-              f"Undo with: make rollback TABLE={name} VERSION={r['from_version']}")
+        print(
+            f"{name}: version {r['to_version']} restored as version {r['new_version']} "
+            f"(was {r['from_version']}; files restored {r['num_restored_files']}, removed {r['num_removed_files']}). "
+            f"Undo with: make rollback TABLE={name} VERSION={r['from_version']}"
+        )
 
     return cli.run("rollback", job, p, argv, lock=False)

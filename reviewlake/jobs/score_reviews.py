@@ -11,12 +11,14 @@ model again updates them (``scored_at``) instead of adding rows.
 The model files are read by the executors from ``<models_dir>/<version>/``: on a cluster
 ``models_dir`` must be a filesystem every executor mounts.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,9 +30,9 @@ from pyspark.storagelevel import StorageLevel
 from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.report import RunReport
+from reviewlake.errors import InputError
 from reviewlake.train import export
 from reviewlake.train.champion import Scorer
-from reviewlake.errors import InputError
 
 log = logging.getLogger("score_reviews")
 
@@ -49,14 +51,17 @@ def _scorer(model_dir: str, threads: int, batch_size: int) -> Scorer:
     return _scorers[key]
 
 
-def prediction_column(text: Column, tokens: Column, model_dir: Path, n_classes: int, batch_size: int = 512,
-                      threads: int = 1) -> Column:
+def prediction_column(
+    text: Column, tokens: Column, model_dir: Path, n_classes: int, batch_size: int = 512, threads: int = 1
+) -> Column:
     """struct<probabilities array<float>, label_index int> of the version's champion for silver's
     ``text`` (cleaned) and ``tokens`` columns."""
-    schema = T.StructType([
-        T.StructField("probabilities", T.ArrayType(T.FloatType())),
-        T.StructField("label_index", T.IntegerType()),
-    ])
+    schema = T.StructType(
+        [
+            T.StructField("probabilities", T.ArrayType(T.FloatType())),
+            T.StructField("label_index", T.IntegerType()),
+        ]
+    )
     path = str(model_dir)
 
     @F.pandas_udf(schema)
@@ -64,16 +69,19 @@ def prediction_column(text: Column, tokens: Column, model_dir: Path, n_classes: 
         scorer = _scorer(path, threads, batch_size)
         for texts, token_lists in batches:
             probs = scorer.predict(list(texts), list(token_lists))
-            yield pd.DataFrame({
-                "probabilities": list(probs),
-                "label_index": probs.argmax(axis=1).astype(np.int32) if len(probs) else np.zeros(0, np.int32),
-            })
+            yield pd.DataFrame(
+                {
+                    "probabilities": list(probs),
+                    "label_index": probs.argmax(axis=1).astype(np.int32) if len(probs) else np.zeros(0, np.int32),
+                }
+            )
 
     return _predict(text, tokens)
 
 
-def score(silver: DataFrame, model_dir: Path, version: str, scored_at: datetime, batch_size: int = 512,
-          threads: int = 1) -> DataFrame:
+def score(
+    silver: DataFrame, model_dir: Path, version: str, scored_at: datetime, batch_size: int = 512, threads: int = 1
+) -> DataFrame:
     """gold.predictions rows for every row of ``silver`` with the model in ``model_dir``."""
     labels = export.read_json(model_dir / "labels.json")
     pred = prediction_column(F.col("text"), F.col("tokens"), model_dir, len(labels), batch_size, threads)
@@ -106,11 +114,10 @@ def run(spark: SparkSession, cfg: Config, model_version: str | None = None) -> d
             st.detail = {"version": version, "path": str(model_dir)}
         if not delta_io.exists(spark, silver_uri):
             raise InputError(f"silver.reviews not found at {silver_uri}: run `make clean-reviews` first")
-        scored_at = datetime.now(timezone.utc).replace(microsecond=0)
+        scored_at = datetime.now(UTC).replace(microsecond=0)
         with report.stage("score") as st:
             silver = delta_io.read(spark, silver_uri)
-            scored = score(silver, model_dir, version, scored_at, cfg["score.batch_size"],
-                           cfg["score.tf_threads"])
+            scored = score(silver, model_dir, version, scored_at, cfg["score.batch_size"], cfg["score.tf_threads"])
             # computed once: MERGE reads its source more than once
             scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
             n = scored.count()
@@ -123,8 +130,13 @@ def run(spark: SparkSession, cfg: Config, model_version: str | None = None) -> d
             st.rows_in = n
             st.detail = {"table": out_uri, "version_before": before, "version_after": delta_io.version(spark, out_uri)}
             scored.unpersist()
-        report.summary["score"] = {"model_version": version, "rows": n, "predicted": counts,
-                                   "table": out_uri, "scored_at": scored_at.isoformat()}
+        report.summary["score"] = {
+            "model_version": version,
+            "rows": n,
+            "predicted": counts,
+            "table": out_uri,
+            "scored_at": scored_at.isoformat(),
+        }
     finally:
         report.write(local_path(to_uri(cfg["reports_dir"])))
     return {"model_version": version, "rows": n, "table": out_uri, "report": report.to_dict()}
@@ -133,10 +145,8 @@ def run(spark: SparkSession, cfg: Config, model_version: str | None = None) -> d
 def main(argv: list[str] | None = None) -> int:
     from reviewlake.core import cli
 
-    p = cli.parser("Score silver.reviews with a trained model version into gold.predictions.",
-                   with_input=False)
-    p.add_argument("--model-version", help="folder name under models_dir, or `latest` "
-                                           "(default: score.model_version)")
+    p = cli.parser("Score silver.reviews with a trained model version into gold.predictions.", with_input=False)
+    p.add_argument("--model-version", help="folder name under models_dir, or `latest` (default: score.model_version)")
 
     def job(args, cfg):
         from reviewlake.core.spark import get_spark

@@ -11,6 +11,7 @@ ensemble weighted on validation; the candidate best on validation becomes the ve
 reviewlake/train/champion.py; test figures with bootstrap intervals, McNemar, calibration),
 ``export`` (reviewlake/train/export.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +19,7 @@ import json
 import logging
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +30,31 @@ from pyspark.sql import functions as F
 from reviewlake.core import delta_io, tables
 from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.report import RunReport
+from reviewlake.errors import ConfigError, InputError, InvariantError
+from reviewlake.text.serving import preprocessing, vocab_lines
 from reviewlake.train import champion, evaluate, export, horovod_spark, linear
 from reviewlake.train.model import WIDE, WIDE_LINEAR, WideStart, model_inputs
-from reviewlake.text.serving import preprocessing, vocab_lines
-from reviewlake.errors import ConfigError, InputError, InvariantError
 
 log = logging.getLogger("train_model")
 
 SPLITS = ("train", "validation", "test")
-PARAM_KEYS = ("architecture", "epochs", "batch_size", "learning_rate", "warmup_epochs", "clip_norm",
-              "embedding_dim", "lstm_units", "cnn_filters", "cnn_widths", "dropout", "class_weight", "seed",
-              "patience", "char_len")
+PARAM_KEYS = (
+    "architecture",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "warmup_epochs",
+    "clip_norm",
+    "embedding_dim",
+    "lstm_units",
+    "cnn_filters",
+    "cnn_widths",
+    "dropout",
+    "class_weight",
+    "seed",
+    "patience",
+    "char_len",
+)
 
 
 def table_uris(cfg: Config) -> dict[str, str]:
@@ -88,8 +103,9 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
         raise InvariantError(f"gold.vocab mixes vocab versions {sorted(vocab_versions)}")
     lines = vocab_lines((r["token"], r["token_id"]) for r in vocab_rows)
 
-    pdf = (features.select("review_id", "split", "label_id", "token_ids", "vocab_version")
-           .orderBy("review_id").toPandas())
+    pdf = (
+        features.select("review_id", "split", "label_id", "token_ids", "vocab_version").orderBy("review_id").toPandas()
+    )
     if pdf.empty:
         raise InputError(f"gold.features at {t['features']} is empty")
     unknown_splits = set(pdf["split"]) - set(SPLITS)
@@ -97,8 +113,9 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
         raise InvariantError(f"gold.features has unknown splits {sorted(unknown_splits)}")
     feature_versions = set(pdf["vocab_version"])
     if len(feature_versions) != 1 or (vocab_versions and feature_versions != vocab_versions):
-        raise InvariantError(f"gold.features vocab_version {sorted(feature_versions)} does not match "
-                             f"gold.vocab {sorted(vocab_versions)}")
+        raise InvariantError(
+            f"gold.features vocab_version {sorted(feature_versions)} does not match gold.vocab {sorted(vocab_versions)}"
+        )
     for column in ("token_ids", "label_id", "split"):
         if pdf[column].isna().any():
             raise InvariantError(f"gold.features has {int(pdf[column].isna().sum())} rows with null {column}")
@@ -108,8 +125,11 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
     max_len = lengths.pop()
     configured = cfg["features.max_len"]
     if configured != "auto" and max_len != configured:  # auto: the features run chose it from the data
-        log.warning("gold.features sequences are %d long, features.max_len is %s: the model follows the data",
-                    max_len, cfg["features.max_len"])
+        log.warning(
+            "gold.features sequences are %d long, features.max_len is %s: the model follows the data",
+            max_len,
+            cfg["features.max_len"],
+        )
 
     x_all = np.stack([np.asarray(ids, dtype=np.int32) for ids in pdf["token_ids"]])
     y_all = pdf["label_id"].to_numpy(dtype=np.int32)
@@ -126,10 +146,16 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
         y[split] = y_all[mask]
         ids[split] = pdf["review_id"].to_numpy()[mask]
     if len(y["train"]) == 0 or len(y["test"]) == 0:
-        raise InputError(f"gold.features needs train and test rows, has {({s: len(y[s]) for s in SPLITS})}")
+        raise InputError(f"gold.features needs train and test rows, has { ({s: len(y[s]) for s in SPLITS}) }")
     return GoldData(
-        x=x, y=y, review_ids=ids, max_len=int(max_len), vocab_size=int(vocab_size), class_names=class_names,
-        vocab_lines=lines, vocab_version=str(feature_versions.pop()),
+        x=x,
+        y=y,
+        review_ids=ids,
+        max_len=int(max_len),
+        vocab_size=int(vocab_size),
+        class_names=class_names,
+        vocab_lines=lines,
+        vocab_version=str(feature_versions.pop()),
         table_versions={k: delta_io.version(spark, uri) for k, uri in t.items()},
     )
 
@@ -139,13 +165,20 @@ def training_params(cfg: Config) -> dict[str, Any]:
     return {k: cfg[f"train.{k}"] for k in PARAM_KEYS}
 
 
-def checkpoint_dir(models_dir: Path, gold: "GoldData", params: dict[str, Any], num_proc: int) -> Path:
+def checkpoint_dir(models_dir: Path, gold: GoldData, params: dict[str, Any], num_proc: int) -> Path:
     """Where a training run checkpoints: keyed by the gold table versions, vocabulary, parameters
     and world size, so a rerun of the same training after a failure resumes, and any other
     training starts afresh. Removed when the model is exported."""
-    key = json.dumps({"tables": gold.table_versions, "vocab": gold.vocab_version, "num_proc": num_proc,
-                      "params": {k: v for k, v in params.items() if k != "fail_after_epoch"}},
-                     sort_keys=True, default=str)
+    key = json.dumps(
+        {
+            "tables": gold.table_versions,
+            "vocab": gold.vocab_version,
+            "num_proc": num_proc,
+            "params": {k: v for k, v in params.items() if k != "fail_after_epoch"},
+        },
+        sort_keys=True,
+        default=str,
+    )
     return models_dir / "_checkpoints" / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -169,7 +202,8 @@ def read_text(spark: SparkSession, cfg: Config, gold: GoldData) -> tuple[DataFra
     gold's row order (what the models score, and ``wide_lstm``'s char inputs). Every gold row must
     still have its silver row."""
     features = delta_io.read(spark, table_uris(cfg)["features"]).select(
-        "review_id", "split", F.col("label_id").cast("double").alias("label"))
+        "review_id", "split", F.col("label_id").cast("double").alias("label")
+    )
     silver_uri = tables.uri(cfg, "silver", "reviews")
     if not delta_io.exists(spark, silver_uri):
         raise InputError(f"silver.reviews not found at {silver_uri}: the linear models read its text")
@@ -182,8 +216,10 @@ def read_text(spark: SparkSession, cfg: Config, gold: GoldData) -> tuple[DataFra
             ids = gold.review_ids[split]
             missing = int((~np.isin(ids, pdf.index)).sum())
             if missing:
-                raise InputError(f"{missing} {split} rows of gold.features have no silver.reviews row: silver "
-                                 "changed after `make features`; run it again")
+                raise InputError(
+                    f"{missing} {split} rows of gold.features have no silver.reviews row: silver "
+                    "changed after `make features`; run it again"
+                )
             rows = pdf.loc[ids]
             inputs[split] = {"text": list(rows["text"]), "tokens": list(rows["tokens"])}
     except BaseException:
@@ -200,14 +236,20 @@ def fit_linear(frame: DataFrame, cfg: Config, inputs: dict[str, Any]) -> dict[st
         fitted = linear.fit(frame, kind, reg_param_grid(cfg), max_iter=cfg["train.logreg_max_iter"])
         col = fitted.model.column
         probs = {split: fitted.model.probabilities(inputs[split][col]) for split in ("validation", "test")}
-        log.info("linear %s: regParam %g, validation accuracy %.4f, %d features", kind,
-                 fitted.model.reg_param, fitted.validation_accuracy, len(fitted.model.vocabulary))
+        log.info(
+            "linear %s: regParam %g, validation accuracy %.4f, %d features",
+            kind,
+            fitted.model.reg_param,
+            fitted.validation_accuracy,
+            len(fitted.model.vocabulary),
+        )
         out[kind] = (fitted, probs)
     return out
 
 
-def wide_inputs(char_model: linear.LinearTextModel, texts: dict[str, Any], char_len: int
-                ) -> tuple[WideStart, dict[str, dict[str, np.ndarray]]]:
+def wide_inputs(
+    char_model: linear.LinearTextModel, texts: dict[str, Any], char_len: int
+) -> tuple[WideStart, dict[str, dict[str, np.ndarray]]]:
     """``wide_lstm``'s start (the char model's coefficients) and its char inputs per split."""
     char_inputs = {}
     for split in SPLITS:
@@ -222,8 +264,9 @@ def _predict(model, x, cfg: Config) -> np.ndarray:
     return model.predict(x, batch_size=cfg["score.batch_size"], verbose=0).astype(np.float64)
 
 
-def choose_champion(gold: GoldData, val_probs: dict[str, np.ndarray], test_probs: dict[str, np.ndarray],
-                    cfg: Config) -> dict[str, Any]:
+def choose_champion(
+    gold: GoldData, val_probs: dict[str, np.ndarray], test_probs: dict[str, np.ndarray], cfg: Config
+) -> dict[str, Any]:
     """The candidates (each model in ``val_probs``, and with more than one an ensemble weighted on
     validation), the champion (best validation accuracy), and the test figures of each: bootstrap
     intervals, calibration, McNemar of the champion against the best baseline. Returns
@@ -247,8 +290,10 @@ def choose_champion(gold: GoldData, val_probs: dict[str, np.ndarray], test_probs
     kinds = {champion.LSTM: "lstm", champion.ENSEMBLE: "ensemble"}
     candidates = {}
     for n, p in candidates_test.items():
-        candidates[n] = {**evaluate.candidate_metrics(y_test, p, classes, kinds.get(n, "baseline"), seed=seed),
-                         "validation_accuracy": round(val_acc[n], 4)}
+        candidates[n] = {
+            **evaluate.candidate_metrics(y_test, p, classes, kinds.get(n, "baseline"), seed=seed),
+            "validation_accuracy": round(val_acc[n], 4),
+        }
         if n == champion.ENSEMBLE:
             candidates[n]["weights"] = weights
     majority = evaluate.majority_class(gold.y["train"])
@@ -258,28 +303,50 @@ def choose_champion(gold: GoldData, val_probs: dict[str, np.ndarray], test_probs
 
     linear_names = [n for n, c in candidates.items() if c["kind"] == "baseline"]
     best_baseline = max(linear_names or ["majority"], key=lambda n: candidates[n]["accuracy"])
-    p_value = evaluate.mcnemar_p(y_test, candidates_test[name].argmax(axis=1),
-                                 candidates_test[best_baseline].argmax(axis=1))
+    p_value = evaluate.mcnemar_p(
+        y_test, candidates_test[name].argmax(axis=1), candidates_test[best_baseline].argmax(axis=1)
+    )
     reliability = {n: evaluate.reliability(y_test, p) for n, p in candidates_test.items() if n != "majority"}
-    summary = {"champion": name, "champion_members": members, "best_baseline": best_baseline,
-               "mcnemar_p_vs_best_baseline": p_value, "candidates": candidates, "reliability": reliability}
-    log.info("champion %s (validation accuracy %.4f) members %s; best baseline %s; McNemar p %.4g", name,
-             val_acc[name], members, best_baseline, p_value)
-    return {"name": name, "members": members, "test_probs": candidates_test[name], "reliability": reliability,
-            "summary": summary}
+    summary = {
+        "champion": name,
+        "champion_members": members,
+        "best_baseline": best_baseline,
+        "mcnemar_p_vs_best_baseline": p_value,
+        "candidates": candidates,
+        "reliability": reliability,
+    }
+    log.info(
+        "champion %s (validation accuracy %.4f) members %s; best baseline %s; McNemar p %.4g",
+        name,
+        val_acc[name],
+        members,
+        best_baseline,
+        p_value,
+    )
+    return {
+        "name": name,
+        "members": members,
+        "test_probs": candidates_test[name],
+        "reliability": reliability,
+        "summary": summary,
+    }
 
 
 def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
     """The whole job; returns ``{version, model_dir, metrics, report}`` (report also written)."""
     report = RunReport("train_model")
-    report.watch(spark, {})               # writes no table: its Spark jobs only
+    report.watch(spark, {})  # writes no table: its Spark jobs only
     models_dir = local_path(to_uri(cfg["models_dir"]))
     try:
         with report.stage("read_gold") as st:
             gold = read_gold(spark, cfg)
             st.rows_in = sum(gold.rows().values())
-            st.detail = {**gold.rows(), "vocab_size": gold.vocab_size, "max_len": gold.max_len,
-                         "classes": len(gold.class_names)}
+            st.detail = {
+                **gold.rows(),
+                "vocab_size": gold.vocab_size,
+                "max_len": gold.max_len,
+                "classes": len(gold.class_names),
+            }
 
         params = training_params(cfg)
         num_proc = cfg["train.num_proc"]
@@ -290,7 +357,8 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
         texts: dict[str, Any] = {}
         with report.stage("baselines") as st:
             baselines: dict[str, Any] = {
-                "majority": evaluate.majority_baseline(gold.y["train"], gold.y["test"], gold.class_names)}
+                "majority": evaluate.majority_baseline(gold.y["train"], gold.y["test"], gold.class_names)
+            }
             if cfg["train.tfidf_baseline"]:
                 frame, texts = read_text(spark, cfg, gold)
                 try:
@@ -300,8 +368,12 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 for kind, (fitted, probs) in fits.items():
                     linear_models[kind] = fitted.model
                     val_probs[kind], test_probs[kind] = probs["validation"], probs["test"]
-                    baselines[kind] = {**evaluate.classification_metrics(gold.y["test"], probs["test"].argmax(axis=1),
-                                                                         gold.class_names), **fitted.summary()}
+                    baselines[kind] = {
+                        **evaluate.classification_metrics(
+                            gold.y["test"], probs["test"].argmax(axis=1), gold.class_names
+                        ),
+                        **fitted.summary(),
+                    }
             st.detail = {name: round(b["accuracy"], 4) for name, b in baselines.items()}
 
         arch = params["architecture"]
@@ -313,41 +385,64 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 for split in SPLITS:
                     inputs[split].update(char_inputs[split])
             ckpt = checkpoint_dir(models_dir, gold, params, num_proc)
-            data = {"x_train": gold.x["train"], "y_train": gold.y["train"],
-                    "x_val": gold.x["validation"], "y_val": gold.y["validation"]}
+            data = {
+                "x_train": gold.x["train"],
+                "y_train": gold.y["train"],
+                "x_val": gold.x["validation"],
+                "y_val": gold.y["validation"],
+            }
             if wide_arch:
                 for name in ("char_ids", "char_weights"):
                     data[f"{name}_train"], data[f"{name}_val"] = inputs["train"][name], inputs["validation"][name]
             result = horovod_spark.train(
-                spark, data, vocab_size=gold.vocab_size, max_len=gold.max_len, n_classes=len(gold.class_names),
-                params=params, num_proc=num_proc, start_timeout=cfg["train.start_timeout"],
-                checkpoint_dir=str(ckpt), wide=wide)
+                spark,
+                data,
+                vocab_size=gold.vocab_size,
+                max_len=gold.max_len,
+                n_classes=len(gold.class_names),
+                params=params,
+                num_proc=num_proc,
+                start_timeout=cfg["train.start_timeout"],
+                checkpoint_dir=str(ckpt),
+                wide=wide,
+            )
             if result.resumed_from_epoch:
                 log.info("resumed from the checkpoint of epoch %d in %s", result.resumed_from_epoch, ckpt)
             st.rows_in = int(len(gold.y["train"]))
-            st.detail = {"architecture": arch, "num_proc": result.world_size, "epochs_run": result.epochs_run,
-                         "best_epoch": result.best_epoch, "devices": ",".join(result.devices),
-                         "resumed_from_epoch": result.resumed_from_epoch,
-                         "final_loss": round(result.history["loss"][-1], 4),
-                         "samples_per_s": round(result.samples_per_s, 1)}
+            st.detail = {
+                "architecture": arch,
+                "num_proc": result.world_size,
+                "epochs_run": result.epochs_run,
+                "best_epoch": result.best_epoch,
+                "devices": ",".join(result.devices),
+                "resumed_from_epoch": result.resumed_from_epoch,
+                "final_loss": round(result.history["loss"][-1], 4),
+                "samples_per_s": round(result.samples_per_s, 1),
+            }
 
         with report.stage("evaluate") as st:
-            val_probs = {champion.LSTM: _predict(result.model, model_inputs(inputs["validation"], arch), cfg),
-                         **val_probs}
-            test_probs = {champion.LSTM: _predict(result.model, model_inputs(inputs["test"], arch), cfg),
-                          **test_probs}
-            lstm_metrics = evaluate.classification_metrics(gold.y["test"], test_probs[champion.LSTM].argmax(axis=1),
-                                                           gold.class_names)
+            val_probs = {
+                champion.LSTM: _predict(result.model, model_inputs(inputs["validation"], arch), cfg),
+                **val_probs,
+            }
+            test_probs = {champion.LSTM: _predict(result.model, model_inputs(inputs["test"], arch), cfg), **test_probs}
+            lstm_metrics = evaluate.classification_metrics(
+                gold.y["test"], test_probs[champion.LSTM].argmax(axis=1), gold.class_names
+            )
             st.rows_in = int(len(gold.y["test"]))
             st.detail = {"accuracy": round(lstm_metrics["accuracy"], 4), "macro_f1": round(lstm_metrics["macro_f1"], 4)}
 
         with report.stage("champion") as st:
             chosen = choose_champion(gold, val_probs, test_probs, cfg)
-            metrics = evaluate.classification_metrics(gold.y["test"], chosen["test_probs"].argmax(axis=1),
-                                                      gold.class_names)
-            st.detail = {"champion": chosen["name"], "members": chosen["members"],
-                         "accuracy": round(metrics["accuracy"], 4),
-                         "mcnemar_p_vs_best_baseline": chosen["summary"]["mcnemar_p_vs_best_baseline"]}
+            metrics = evaluate.classification_metrics(
+                gold.y["test"], chosen["test_probs"].argmax(axis=1), gold.class_names
+            )
+            st.detail = {
+                "champion": chosen["name"],
+                "members": chosen["members"],
+                "accuracy": round(metrics["accuracy"], 4),
+                "mcnemar_p_vs_best_baseline": chosen["summary"]["mcnemar_p_vs_best_baseline"],
+            }
 
         with report.stage("export") as st:
             version = export.choose_version(cfg["train.version"], models_dir)
@@ -364,16 +459,29 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
             }
             full_params = {
                 "version": version,
-                "created_at": datetime.now(timezone.utc).isoformat(),
+                "created_at": datetime.now(UTC).isoformat(),
                 "max_len": gold.max_len,
                 "vocab_size": gold.vocab_size,
                 "n_classes": len(gold.class_names),
                 "labels": gold.class_names,
-                "input": {"signature": "serving_default", "name": "token_ids", "dtype": "int32",
-                          "shape": [None, gold.max_len], "pad_id": 0, "oov_id": 1},
-                "char_inputs": ({"names": ["char_ids", "char_weights"], "dtypes": ["int32", "float32"],
-                                 "shape": [None, wide.char_len], "features": f"linear/{WIDE_LINEAR}.npz"}
-                                if wide is not None else None),
+                "input": {
+                    "signature": "serving_default",
+                    "name": "token_ids",
+                    "dtype": "int32",
+                    "shape": [None, gold.max_len],
+                    "pad_id": 0,
+                    "oov_id": 1,
+                },
+                "char_inputs": (
+                    {
+                        "names": ["char_ids", "char_weights"],
+                        "dtypes": ["int32", "float32"],
+                        "shape": [None, wide.char_len],
+                        "features": f"linear/{WIDE_LINEAR}.npz",
+                    }
+                    if wide is not None
+                    else None
+                ),
                 "output": {"name": "probabilities", "dtype": "float32", "shape": [None, len(gold.class_names)]},
                 "train": params,
                 "num_proc": result.world_size,
@@ -388,23 +496,44 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
                 "run_id": report.run_id,
             }
             model_dir = export.export_model(
-                result.model, models_dir, version, max_len=gold.max_len,
-                char_len=wide.char_len if wide is not None else None, vocab_lines=gold.vocab_lines,
-                class_names=gold.class_names, params=full_params, metrics=full_metrics,
-                history=result.history, preprocessing=preprocessing(cfg),
-                champion={"name": chosen["name"], "members": chosen["members"], "linear": linear_models,
-                          "test_review_ids": gold.review_ids["test"], "test_probabilities": chosen["test_probs"],
-                          "reliability": chosen["reliability"]})
+                result.model,
+                models_dir,
+                version,
+                max_len=gold.max_len,
+                char_len=wide.char_len if wide is not None else None,
+                vocab_lines=gold.vocab_lines,
+                class_names=gold.class_names,
+                params=full_params,
+                metrics=full_metrics,
+                history=result.history,
+                preprocessing=preprocessing(cfg),
+                champion={
+                    "name": chosen["name"],
+                    "members": chosen["members"],
+                    "linear": linear_models,
+                    "test_review_ids": gold.review_ids["test"],
+                    "test_probabilities": chosen["test_probs"],
+                    "reliability": chosen["reliability"],
+                },
+            )
             shutil.rmtree(ckpt, ignore_errors=True)
             st.detail = {"version": version, "path": str(model_dir)}
 
         report.summary["train"] = {
-            "version": version, "model_dir": str(model_dir), "champion": chosen["name"],
-            "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
+            "version": version,
+            "model_dir": str(model_dir),
+            "champion": chosen["name"],
+            "accuracy": metrics["accuracy"],
+            "macro_f1": metrics["macro_f1"],
             "baselines": {k: v.get("accuracy") for k, v in baselines.items()},
         }
-        log.info("model %s: champion %s, test %s; majority %s", version, chosen["name"],
-                 evaluate.summary_line(metrics), evaluate.summary_line(baselines["majority"]))
+        log.info(
+            "model %s: champion %s, test %s; majority %s",
+            version,
+            chosen["name"],
+            evaluate.summary_line(metrics),
+            evaluate.summary_line(baselines["majority"]),
+        )
     finally:
         report.write(local_path(to_uri(cfg["reports_dir"])))
     return {"version": version, "model_dir": model_dir, "metrics": full_metrics, "report": report.to_dict()}
@@ -413,8 +542,7 @@ def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     from reviewlake.core import cli
 
-    p = cli.parser("Train the sentiment model with Horovod on Spark and export a model version.",
-                   with_input=False)
+    p = cli.parser("Train the sentiment model with Horovod on Spark and export a model version.", with_input=False)
     p.add_argument("--version", help="model version name (default: train.version; auto = UTC timestamp)")
 
     def job(args, cfg):

@@ -9,9 +9,10 @@ row, which map rules changed the text (``changed_by``) and the first filter that
 (``filtered_by``); :func:`rule_counts` turns that into the per-rule numbers of the run report
 in a single aggregation. Everything is a Spark column expression or an Arrow pandas UDF.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -32,16 +33,19 @@ def apply_rules(df: DataFrame, rules: Sequence[Rule], source: str = "raw_text") 
     Filters see the text as cleaned by the rules before them; a filtered row keeps its text
     for the ledger. Rows are never removed here (the caller splits on ``filtered_by``).
     """
-    out = df.withColumn("text", F.coalesce(F.col(source), F.lit(""))) \
-            .withColumn("changed_by", F.array().cast("array<string>")) \
-            .withColumn("filtered_by", F.lit(None).cast("string"))
+    out = (
+        df.withColumn("text", F.coalesce(F.col(source), F.lit("")))
+        .withColumn("changed_by", F.array().cast("array<string>"))
+        .withColumn("filtered_by", F.lit(None).cast("string"))
+    )
     for rule in rules:
         if isinstance(rule, MapRule):
             out = out.withColumn("_prev", F.col("text")).withColumn("text", rule.fn(F.col("text")))
             out = out.withColumn(
                 "changed_by",
-                F.when(F.col("text") != F.col("_prev"), F.array_append("changed_by", F.lit(rule.name)))
-                .otherwise(F.col("changed_by")),
+                F.when(F.col("text") != F.col("_prev"), F.array_append("changed_by", F.lit(rule.name))).otherwise(
+                    F.col("changed_by")
+                ),
             ).drop("_prev")
         else:
             out = out.withColumn(
@@ -61,7 +65,5 @@ def rule_counts(cleaned: DataFrame, rules: Sequence[Rule]) -> tuple[int, dict[st
         else:
             aggs.append(F.sum((F.col("filtered_by") == rule.name).cast("long")).alias(rule.name))
     row = cleaned.agg(*aggs).first()
-    counts = {
-        r.name: {("changed" if isinstance(r, MapRule) else "removed"): int(row[r.name] or 0)} for r in rules
-    }
+    counts = {r.name: {("changed" if isinstance(r, MapRule) else "removed"): int(row[r.name] or 0)} for r in rules}
     return int(row["_rows"]), counts

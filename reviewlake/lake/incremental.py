@@ -20,6 +20,7 @@ component that no new row reaches and that lost no member is unchanged; every ot
 the new graph is made only of members of affected clusters and new rows, all in the population,
 which holds whole clusters. Survivors and labels are functions of a cluster's members.
 """
+
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
@@ -29,13 +30,33 @@ from reviewlake.lake import dedupe
 from reviewlake.lake.minhash import LshParams
 
 INDEX_COLUMNS = (
-    "review_id", "batch_id", "text", "text_key", "text_hash", "source_label", "label", "rating",
-    "product_id", "user_id", "created_at", "minhash_bands", "dup_cluster_id", "outcome",
+    "review_id",
+    "batch_id",
+    "text",
+    "text_key",
+    "text_hash",
+    "source_label",
+    "label",
+    "rating",
+    "product_id",
+    "user_id",
+    "created_at",
+    "minhash_bands",
+    "dup_cluster_id",
+    "outcome",
 )
 # what assign_clusters / resolve_labels and the silver/ledger rows need of a population row
 POPULATION_COLUMNS = (
-    "review_id", "batch_id", "text", "text_key", "text_hash", "label", "rating", "product_id",
-    "user_id", "created_at",
+    "review_id",
+    "batch_id",
+    "text",
+    "text_key",
+    "text_hash",
+    "label",
+    "rating",
+    "product_id",
+    "user_id",
+    "created_at",
 )
 
 
@@ -62,8 +83,14 @@ def gone_ids(bronze: DataFrame, *published: DataFrame | None) -> DataFrame:
     return union.distinct().join(bronze.select("review_id"), "review_id", "left_anti")
 
 
-def affected_clusters(index: DataFrame, touched_ids: DataFrame, candidates: DataFrame,
-                      params: LshParams, near_min_chars: int, near: bool = True) -> DataFrame:
+def affected_clusters(
+    index: DataFrame,
+    touched_ids: DataFrame,
+    candidates: DataFrame,
+    params: LshParams,
+    near_min_chars: int,
+    near: bool = True,
+) -> DataFrame:
     """``dup_cluster_id`` of every index cluster the new ``candidates`` (cleaned, keyed rows) or
     the ``touched_ids`` may change."""
     by_touch = index.join(touched_ids, "review_id", "left_semi").select("dup_cluster_id")
@@ -71,7 +98,8 @@ def affected_clusters(index: DataFrame, touched_ids: DataFrame, candidates: Data
     found = by_touch.unionByName(by_key)
     if near:
         new_bands = (
-            candidates.where(F.length("text_key") >= near_min_chars).select("text_hash", "text_key")
+            candidates.where(F.length("text_key") >= near_min_chars)
+            .select("text_hash", "text_key")
             .dropDuplicates(["text_hash"])
             .withColumn("_s", dedupe.signature_column(F.col("text_key"), params))
             .select(F.posexplode(dedupe.band_hashes(F.col("_s.sig"), params)).alias("band", "bucket"))
@@ -80,7 +108,8 @@ def affected_clusters(index: DataFrame, touched_ids: DataFrame, candidates: Data
         # one row per key is enough (rows of a key share its bands), and every key has a row
         # that is not an exact duplicate: its cluster's survivor or, in another key, all rows
         old_bands = index.where(F.col("minhash_bands").isNotNull() & (F.col("outcome") != "exact_duplicate")).select(
-            "dup_cluster_id", F.posexplode("minhash_bands").alias("band", "bucket"))
+            "dup_cluster_id", F.posexplode("minhash_bands").alias("band", "bucket")
+        )
         found = found.unionByName(old_bands.join(new_bands, ["band", "bucket"], "left_semi").select("dup_cluster_id"))
     return found.distinct()
 
@@ -88,7 +117,9 @@ def affected_clusters(index: DataFrame, touched_ids: DataFrame, candidates: Data
 def population(index: DataFrame, touched_ids: DataFrame, affected: DataFrame, candidates: DataFrame) -> DataFrame:
     """The rows to re-cluster: untouched index rows of the affected clusters (with their source
     label, before conflict resolution) and the new candidates."""
-    old = (index.join(touched_ids, "review_id", "left_anti")
-                .join(affected, "dup_cluster_id", "left_semi")
-                .withColumn("label", F.col("source_label")))
+    old = (
+        index.join(touched_ids, "review_id", "left_anti")
+        .join(affected, "dup_cluster_id", "left_semi")
+        .withColumn("label", F.col("source_label"))
+    )
     return old.select(*POPULATION_COLUMNS).unionByName(candidates.select(*POPULATION_COLUMNS))

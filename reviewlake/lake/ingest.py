@@ -8,9 +8,11 @@ or a Parquet file of at least ``ingest.split_min_bytes``, or too long for ``bina
 in pieces across tasks (byte ranges of lines, :mod:`reviewlake.lake.ingest_lines`; row groups,
 :mod:`reviewlake.lake.ingest_rows`); any other file whole, through ``binaryFile``, one task each.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
@@ -22,24 +24,37 @@ from reviewlake.core.storage import hadoop_fs
 from reviewlake.lake import ingest_lines, ingest_rows
 from reviewlake.lake.ingest_parse import RECORD_FIELDS, FileParser, parse_files, split_format
 
-RECORD_SCHEMA = T.StructType([
-    T.StructField("review_id", T.StringType()),
-    T.StructField("source_file", T.StringType(), False),
-    T.StructField("record_offset", T.LongType(), False),
-    T.StructField("raw_text", T.StringType()),
-    T.StructField("rating", T.IntegerType()),
-    T.StructField("label_raw", T.StringType()),
-    T.StructField("product_id", T.StringType()),
-    T.StructField("user_id", T.StringType()),
-    T.StructField("created_at", T.TimestampType()),
-    T.StructField("extra", T.MapType(T.StringType(), T.StringType())),
-    T.StructField("quarantine_reason", T.StringType()),
-    T.StructField("raw_record", T.BinaryType()),
-])
+RECORD_SCHEMA = T.StructType(
+    [
+        T.StructField("review_id", T.StringType()),
+        T.StructField("source_file", T.StringType(), False),
+        T.StructField("record_offset", T.LongType(), False),
+        T.StructField("raw_text", T.StringType()),
+        T.StructField("rating", T.IntegerType()),
+        T.StructField("label_raw", T.StringType()),
+        T.StructField("product_id", T.StringType()),
+        T.StructField("user_id", T.StringType()),
+        T.StructField("created_at", T.TimestampType()),
+        T.StructField("extra", T.MapType(T.StringType(), T.StringType())),
+        T.StructField("quarantine_reason", T.StringType()),
+        T.StructField("raw_record", T.BinaryType()),
+    ]
+)
 
 BRONZE_COLUMNS = (
-    "review_id", "batch_id", "source", "source_file", "record_offset", "ingested_at", "raw_text",
-    "rating", "label_raw", "product_id", "user_id", "created_at", "extra",
+    "review_id",
+    "batch_id",
+    "source",
+    "source_file",
+    "record_offset",
+    "ingested_at",
+    "raw_text",
+    "rating",
+    "label_raw",
+    "product_id",
+    "user_id",
+    "created_at",
+    "extra",
 )
 QUARANTINE_COLUMNS = ("batch_id", "source_file", "record_offset", "raw_record", "reason", "detected_at")
 
@@ -56,7 +71,7 @@ def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, in
     missing = []
     for uri in inputs:
         if listing.is_plain_local(uri):
-            if not listing.list_local(uri[len("file:"):], found):
+            if not listing.list_local(uri[len("file:") :], found):
                 missing.append(uri)
             continue
         fs, pattern = hadoop_fs(spark, uri)
@@ -70,8 +85,11 @@ def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, in
                     f = it.next()
                     found[f.getPath().toString()] = (f.getPath().toString(), f.getLen(), f.getModificationTime())
             else:
-                found[status.getPath().toString()] = (status.getPath().toString(), status.getLen(),
-                                                      status.getModificationTime())
+                found[status.getPath().toString()] = (
+                    status.getPath().toString(),
+                    status.getLen(),
+                    status.getModificationTime(),
+                )
     if missing:
         raise FileNotFoundError(f"input not found: {', '.join(missing)}")
     return listing.visible(found)
@@ -86,8 +104,9 @@ def read_limit(spark: SparkSession) -> int:
     return int(spark.conf.get(BINARY_MAX_LENGTH, str(2**31 - 1)))
 
 
-def plan_reads(files: Sequence[tuple[str, int, int]], options: Mapping[str, Any], limit: int
-               ) -> tuple[list, list, list]:
+def plan_reads(
+    files: Sequence[tuple[str, int, int]], options: Mapping[str, Any], limit: int
+) -> tuple[list, list, list]:
     """``files`` as (read whole, read in pieces, too large to read): in pieces, the files
     :func:`~reviewlake.lake.ingest_parse.split_format` accepts of at least
     ``options["split_min_bytes"]`` or over ``limit``; too large, the other files over ``limit``
@@ -125,34 +144,42 @@ def _exists(spark: SparkSession, uri: str) -> bool:
     return bool(fs.exists(path))
 
 
-def file_inventory(spark: SparkSession, files: Sequence[tuple[str, int, int]],
-                   known: Mapping[str, str | None] | None = None) -> DataFrame:
+def file_inventory(
+    spark: SparkSession, files: Sequence[tuple[str, int, int]], known: Mapping[str, str | None] | None = None
+) -> DataFrame:
     """One row per listed file: ``source_file``, ``size``, ``mtime``, ``content_hash`` (sha-256: the
     one in ``known`` for files hashed elsewhere (:func:`~reviewlake.lake.ingest_lines.scan`), else
     computed by Spark from the bytes; the constant hash of b"" for empty files, null for a file
     that vanished between listing and reading)."""
     known = dict(known or {})
-    listing = spark.createDataFrame(list(files), "source_file string, size long, mtime long") \
-        .withColumn("mtime", F.timestamp_millis("mtime"))
+    listing = spark.createDataFrame(list(files), "source_file string, size long, mtime long").withColumn(
+        "mtime", F.timestamp_millis("mtime")
+    )
     hashes = spark.createDataFrame(list(known.items()), "source_file string, content_hash string")
     to_read = [f[0] for f in files if f[1] > 0 and f[0] not in known]
     if to_read:
-        hashes = hashes.unionByName(read_landing(spark, to_read, skip_missing=True).select(
-            F.col("path").alias("source_file"), F.sha2(F.col("content"), 256).alias("content_hash")))
+        hashes = hashes.unionByName(
+            read_landing(spark, to_read, skip_missing=True).select(
+                F.col("path").alias("source_file"), F.sha2(F.col("content"), 256).alias("content_hash")
+            )
+        )
     return listing.join(hashes, "source_file", "left").withColumn(
-        "content_hash", F.when(F.col("size") == 0, F.lit(EMPTY_SHA256)).otherwise(F.col("content_hash")))
+        "content_hash", F.when(F.col("size") == 0, F.lit(EMPTY_SHA256)).otherwise(F.col("content_hash"))
+    )
 
 
-def scan_files(spark: SparkSession, files: Sequence[tuple[str, int, int]], options: Mapping[str, Any]
-               ) -> dict[str, ingest_lines.Scan]:
+def scan_files(
+    spark: SparkSession, files: Sequence[tuple[str, int, int]], options: Mapping[str, Any]
+) -> dict[str, ingest_lines.Scan]:
     """:func:`~reviewlake.lake.ingest_lines.scan` of each file to be read in pieces (one stream
     per file on the driver; they are few and large)."""
     head = max(ingest_lines.SNIFF_BYTES, int(options.get("max_record_bytes", 1 << 20)))
     return {f[0]: ingest_lines.scan(spark, f[0], head) for f in files}
 
 
-def read_records(spark: SparkSession, uris: Sequence[str], scans: Mapping[str, ingest_lines.Scan],
-                 options: Mapping[str, Any]) -> DataFrame:
+def read_records(
+    spark: SparkSession, uris: Sequence[str], scans: Mapping[str, ingest_lines.Scan], options: Mapping[str, Any]
+) -> DataFrame:
     """The records (good or quarantined, :data:`RECORD_SCHEMA`) of the files ``uris``: those in
     ``scans`` read in pieces (a corrupt or binary one is one quarantined record), the others whole."""
     whole = [u for u in uris if u not in scans]
@@ -180,18 +207,28 @@ def read_records(spark: SparkSession, uris: Sequence[str], scans: Mapping[str, i
     return records
 
 
-def failed_file_rows(spark: SparkSession, failed: Sequence[tuple[str, int, int, str]], batch_id: str
-                     ) -> tuple[DataFrame, DataFrame]:
+def failed_file_rows(
+    spark: SparkSession, failed: Sequence[tuple[str, int, int, str]], batch_id: str
+) -> tuple[DataFrame, DataFrame]:
     """For files that could not be read (``(path, size, mtime ms, reason)``): their
     ``bronze/files`` rows (content hash null: not ingested, so a later run tries them again) and
     one ``bronze/quarantine`` row each (offset 0, no bytes, the reason)."""
     rows = [(p, int(size), int(mtime), reason) for p, size, mtime, reason in failed]
     frame = spark.createDataFrame(rows, "source_file string, size long, mtime long, reason string")
-    log_rows = frame.select("source_file", "size", F.timestamp_millis("mtime").alias("mtime"),
-                            F.lit(None).cast("string").alias("content_hash"))
-    quarantine = frame.select(F.lit(batch_id).alias("batch_id"), "source_file",
-                              F.lit(0).cast("long").alias("record_offset"), F.lit(b"").cast("binary").alias("raw_record"),
-                              "reason", F.current_timestamp().alias("detected_at"))
+    log_rows = frame.select(
+        "source_file",
+        "size",
+        F.timestamp_millis("mtime").alias("mtime"),
+        F.lit(None).cast("string").alias("content_hash"),
+    )
+    quarantine = frame.select(
+        F.lit(batch_id).alias("batch_id"),
+        "source_file",
+        F.lit(0).cast("long").alias("record_offset"),
+        F.lit(b"").cast("binary").alias("raw_record"),
+        "reason",
+        F.current_timestamp().alias("detected_at"),
+    )
     return log_rows, quarantine
 
 
@@ -200,8 +237,9 @@ LOG_FIELDS = ("source_file", "size", "mtime_ms", "content_hash", "batch_id", "in
 
 def log_rows(file_log: DataFrame) -> list:
     """The file log on the driver (one row per file version ingested: small), with ``mtime_ms``."""
-    return file_log.select("source_file", "size", F.unix_millis("mtime").alias("mtime_ms"), "content_hash",
-                           "batch_id", "ingested_at").collect()
+    return file_log.select(
+        "source_file", "size", F.unix_millis("mtime").alias("mtime_ms"), "content_hash", "batch_id", "ingested_at"
+    ).collect()
 
 
 def latest_entries(rows: Iterable[Sequence], exclude: Iterable[str] = ()) -> dict[str, tuple[int, int, str]]:
@@ -211,7 +249,7 @@ def latest_entries(rows: Iterable[Sequence], exclude: Iterable[str] = ()) -> dic
     skip = set(exclude)
     best: dict[str, Sequence] = {}
     for r in rows:
-        if r[0] in skip or r[3] is None:      # no hash: the file could not be read, try it again
+        if r[0] in skip or r[3] is None:  # no hash: the file could not be read, try it again
             continue
         cur = best.get(r[0])
         if cur is None or (r[5], r[4]) > (cur[5], cur[4]):
@@ -219,7 +257,9 @@ def latest_entries(rows: Iterable[Sequence], exclude: Iterable[str] = ()) -> dic
     return {path: (int(r[1]), int(r[2]), r[3]) for path, r in best.items()}
 
 
-def stat_changed(files: Sequence[tuple[str, int, int]], latest: Mapping[str, tuple[int, int, str]]) -> list[tuple[str, int, int]]:
+def stat_changed(
+    files: Sequence[tuple[str, int, int]], latest: Mapping[str, tuple[int, int, str]]
+) -> list[tuple[str, int, int]]:
     """The listed files whose (size, mtime) differ from their last log entry, or that have none:
     only these need hashing (as make and rsync do, a rewrite that keeps size and mtime goes
     unnoticed; ``--full`` re-reads everything)."""
@@ -260,12 +300,13 @@ def to_bronze(records: DataFrame, batch_id: str, source: str) -> DataFrame:
 
 def to_quarantine(records: DataFrame, batch_id: str) -> DataFrame:
     """The bad records as ``bronze.quarantine`` rows, raw bytes and reason kept."""
-    return (
-        records.where(F.col("quarantine_reason").isNotNull())
-        .select(
-            F.lit(batch_id).alias("batch_id"), "source_file", "record_offset", "raw_record",
-            F.col("quarantine_reason").alias("reason"), F.current_timestamp().alias("detected_at"),
-        )
+    return records.where(F.col("quarantine_reason").isNotNull()).select(
+        F.lit(batch_id).alias("batch_id"),
+        "source_file",
+        "record_offset",
+        "raw_record",
+        F.col("quarantine_reason").alias("reason"),
+        F.current_timestamp().alias("detected_at"),
     )
 
 

@@ -20,11 +20,13 @@ A JSON Lines or text file, or a CSV file where ``ingest.csv_quoted_newlines`` is
 4. :func:`parse` runs :meth:`~reviewlake.lake.ingest_parse.FileParser.parse_lines` over each range's
    lines in the task that read them.
 """
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from py4j.protocol import Py4JJavaError
 from pyspark import RDD
@@ -32,8 +34,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from reviewlake.core.storage import hadoop_fs
-from reviewlake.lake.ingest_parse import (BOM, RECORD_FIELDS, FileParser, detect_encoding, line_name, looks_binary,
-                                          split_format)
+from reviewlake.lake.ingest_parse import (
+    BOM,
+    RECORD_FIELDS,
+    FileParser,
+    detect_encoding,
+    line_name,
+    looks_binary,
+    split_format,
+)
 
 SNIFF_BYTES = 8192
 
@@ -43,6 +52,7 @@ class Scan:
     """What :func:`scan` learnt of one file: its sha-256 (None: gone since listing), its first
     decompressed bytes, and whether it could not be decompressed (``corrupt``; then ``head``
     holds its first stored bytes)."""
+
     content_hash: str | None
     head: bytes
     corrupt: bool = False
@@ -63,7 +73,8 @@ def scan(spark: SparkSession, uri: str, head_bytes: int) -> Scan:
     io_utils = jvm.org.apache.commons.io.IOUtils
     fs, path = hadoop_fs(spark, uri)
     codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
-        spark.sparkContext._jsc.hadoopConfiguration()).getCodec(path)
+        spark.sparkContext._jsc.hadoopConfiguration()
+    ).getCodec(path)
     digest = jvm.java.security.MessageDigest.getInstance("SHA-256")
     try:
         stored = jvm.java.security.DigestInputStream(fs.open(path), digest)
@@ -75,13 +86,13 @@ def scan(spark: SparkSession, uri: str, head_bytes: int) -> Scan:
         try:
             stream = codec.createInputStream(stored) if codec is not None else stored
             head = bytes(io_utils.toByteArray(jvm.org.apache.commons.io.input.BoundedInputStream(stream, head_bytes)))
-            io_utils.consume(stream)            # decompress the rest: a corrupt archive fails here
+            io_utils.consume(stream)  # decompress the rest: a corrupt archive fails here
         except Py4JJavaError as exc:
             if codec is None or "java.io.IOException" not in _causes(exc):
                 raise
             io_utils.consume(stored)
             return Scan(bytes(digest.digest()).hex(), _stored_head(spark, uri, head_bytes), corrupt=True)
-        io_utils.consume(stored)                # bytes after the last compressed member
+        io_utils.consume(stored)  # bytes after the last compressed member
         return Scan(bytes(digest.digest()).hex(), head)
     finally:
         stored.close()
@@ -101,8 +112,11 @@ def _stored_head(spark: SparkSession, uri: str, head_bytes: int) -> bytes:
     fs, path = hadoop_fs(spark, uri)
     stream = fs.open(path)
     try:
-        return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(
-            jvm.org.apache.commons.io.input.BoundedInputStream(stream, head_bytes)))
+        return bytes(
+            jvm.org.apache.commons.io.IOUtils.toByteArray(
+                jvm.org.apache.commons.io.input.BoundedInputStream(stream, head_bytes)
+            )
+        )
     finally:
         stream.close()
 
@@ -111,8 +125,15 @@ def read_lines(spark: SparkSession, uris: Sequence[str]) -> DataFrame:
     """Every line of the files: ``path`` (as Spark's file source writes it), ``split_start`` (the
     first byte of the range the line was read in) and ``value`` (the line's bytes without its LF,
     as a string column that keeps them as they are, valid UTF-8 or not)."""
-    return spark.read.option("lineSep", "\n").text(list(uris)).select(
-        F.col("_metadata.file_path").alias("path"), F.col("_metadata.file_block_start").alias("split_start"), "value")
+    return (
+        spark.read.option("lineSep", "\n")
+        .text(list(uris))
+        .select(
+            F.col("_metadata.file_path").alias("path"),
+            F.col("_metadata.file_block_start").alias("split_start"),
+            "value",
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -120,28 +141,35 @@ class LinePlan:
     """Per file (by Spark's path): its landing URI, format, encoding and CSV header (or None); per
     byte range (Spark path, split start): the byte offset of its first line; the files that start
     with a UTF-8 BOM (Spark's first line lacks it)."""
+
     files: dict[str, tuple[str, str, str, tuple[int, list[str]] | None]]
     bases: dict[tuple[str, int], int]
     boms: frozenset[str] = frozenset()
 
 
-def plan(spark: SparkSession, lines: DataFrame, uris: Sequence[str], options: Mapping[str, Any],
-         heads: Mapping[str, bytes]) -> LinePlan:
+def plan(
+    spark: SparkSession, lines: DataFrame, uris: Sequence[str], options: Mapping[str, Any], heads: Mapping[str, bytes]
+) -> LinePlan:
     """The offsets, encodings and CSV headers (from each file's first bytes, ``heads``) :func:`parse`
     needs: one aggregation over the lines (a row per byte range, collected: a few per GiB), and a
     GB18030 check of the lines of non-UTF-8 files when the encoding is ``auto``."""
-    ranges = lines.groupBy("path", "split_start").agg(
-        F.sum(F.octet_length("value") + 1).alias("bytes"),
-        F.bool_and(F.is_valid_utf8("value")).alias("utf8"),
-    ).collect()
+    ranges = (
+        lines.groupBy("path", "split_start")
+        .agg(
+            F.sum(F.octet_length("value") + 1).alias("bytes"),
+            F.bool_and(F.is_valid_utf8("value")).alias("utf8"),
+        )
+        .collect()
+    )
     landing = {_as_listed(spark, r["path"]): r["path"] for r in ranges}
     by_uri = {landing.get(u, u): u for u in uris}
     # Hadoop's line reader drops a UTF-8 BOM at the start of a file: its 3 bytes count all the same
     boms = frozenset(p for p, u in by_uri.items() if heads.get(u, b"").startswith(BOM))
     bases: dict[tuple[str, int], int] = {}
     utf8: dict[str, bool] = {}
-    for path, group in itertools.groupby(sorted(ranges, key=lambda r: (r["path"], r["split_start"])),
-                                         key=lambda r: r["path"]):
+    for path, group in itertools.groupby(
+        sorted(ranges, key=lambda r: (r["path"], r["split_start"])), key=lambda r: r["path"]
+    ):
         offset = len(BOM) if path in boms else 0
         for r in group:
             bases[(path, r["split_start"])] = 0 if r["split_start"] == 0 else offset
@@ -171,6 +199,7 @@ def _as_listed(spark: SparkSession, path: str) -> str:
 def _decodes(lines: DataFrame, encoding: str) -> dict[str, bool]:
     """path -> whether every line of the file decodes in ``encoding`` (a line is valid alone iff
     it is inside the file: neither UTF-8 nor GB18030 has LF inside a character)."""
+
     def check(rows: Iterable) -> Iterable[tuple[str, bool]]:
         seen: dict[str, bool] = {}
         for path, value in rows:

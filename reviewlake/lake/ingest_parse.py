@@ -20,6 +20,7 @@ Parquet files from their rows (:meth:`FileParser.parse_rows`); large ones (:func
 are read so, in pieces across Spark tasks (:mod:`reviewlake.lake.ingest_lines`,
 :mod:`reviewlake.lake.ingest_rows`), and give the same records as a whole-file parse.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -31,29 +32,43 @@ import json
 import re
 import zipfile
 import zlib
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
 from reviewlake.errors import BadRecord
 
 FORMATS = ("jsonl", "csv", "parquet", "txt")
 EXTENSIONS = {
-    ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl",
-    ".csv": "csv", ".tsv": "csv",
-    ".parquet": "parquet", ".pq": "parquet",
-    ".txt": "txt", ".text": "txt",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".txt": "txt",
+    ".text": "txt",
 }
 
 # Compressed landing files, by their last extension; the name without it gives the format.
 COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".zip": "zip"}
 # What a corrupt or truncated archive raises while it is read (gzip: BadGzipFile/EOFError/zlib.error,
 # bz2: OSError/ValueError, pyarrow's zstd reader: OSError, zipfile: BadZipFile/NotImplementedError).
-CORRUPT_ARCHIVE_ERRORS = (OSError, EOFError, ValueError, zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile,
-                          NotImplementedError)
+CORRUPT_ARCHIVE_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+)
 ZIP_MEMBER_SHIFT = 40
 # Compressions Hadoop's text reader undoes by itself (by the exact extension): such JSON Lines and
 # text files can be read line by line by Spark (gzip in one streaming task, bzip2 in splits).
 LINE_CODECS = (".gz", ".bz2")
-LINE_FORMATS = ("jsonl", "txt")     # whole-file parses go through parse_lines too
+LINE_FORMATS = ("jsonl", "txt")  # whole-file parses go through parse_lines too
 BOM = b"\xef\xbb\xbf"
 
 # Field names recognised without configuration (docs/tables.md), by contract field.
@@ -68,8 +83,18 @@ KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 RECORD_FIELDS = (
-    "review_id", "source_file", "record_offset", "raw_text", "rating", "label_raw",
-    "product_id", "user_id", "created_at", "extra", "quarantine_reason", "raw_record",
+    "review_id",
+    "source_file",
+    "record_offset",
+    "raw_text",
+    "rating",
+    "label_raw",
+    "product_id",
+    "user_id",
+    "created_at",
+    "extra",
+    "quarantine_reason",
+    "raw_record",
 )
 
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
@@ -131,7 +156,7 @@ def line_name(uri: str) -> str:
     """The file's name without the ``.gz`` or ``.bz2`` Spark's text reader undoes: the name that
     gives its format, a text file's label and a CSV file's delimiter."""
     name = uri.rsplit("/", 1)[-1]
-    return next((name[:-len(ext)] for ext in LINE_CODECS if name.endswith(ext)), name)
+    return next((name[: -len(ext)] for ext in LINE_CODECS if name.endswith(ext)), name)
 
 
 def split_format(uri: str, options: Mapping[str, Any] | None = None) -> str | None:
@@ -160,7 +185,7 @@ def looks_binary(content: bytes) -> bool:
 
 def stable_id(source_file: str, offset: int) -> str:
     """sha1 of the file URI and record offset: the same file always maps onto the same ids."""
-    return hashlib.sha1(f"{source_file}:{offset}".encode("utf-8")).hexdigest()
+    return hashlib.sha1(f"{source_file}:{offset}".encode()).hexdigest()
 
 
 def label_from_filename(uri: str, mapping: Mapping[str, str]) -> str | None:
@@ -185,7 +210,7 @@ class FileParser:
         self.options = options
         self.max_bytes = int(options.get("max_record_bytes", 1 << 20))
         self.field_map: dict[str, str] = dict(options.get("field_map") or {})
-        self._base = 0      # added to every record offset: a zip member's place in its archive
+        self._base = 0  # added to every record offset: a zip member's place in its archive
         self._in_zip = False
         ratings = options.get("from_rating") or {}
         self.rating_range = (min(map(int, ratings)), max(map(int, ratings))) if ratings else (1, 5)
@@ -201,7 +226,7 @@ class FileParser:
         (a zip member's name inside the archive, else the file's)."""
         codec = compression(name)
         if codec == "zip":
-            if self._in_zip:        # its members' offsets would collide with the outer archive's
+            if self._in_zip:  # its members' offsets would collide with the outer archive's
                 yield self._quarantine(uri, 0, content, "nested_archive")
             else:
                 yield from self._zip(uri, content)
@@ -212,7 +237,7 @@ class FileParser:
             except CORRUPT_ARCHIVE_ERRORS:
                 yield self._quarantine(uri, 0, content, "corrupt_archive")
                 return
-            name = name[:name.rfind(".")]
+            name = name[: name.rfind(".")]
         fmt = detect_format(name, self.options.get("format", "auto"))
         if fmt is None:
             yield self._quarantine(uri, 0, content, "unknown_format")
@@ -245,14 +270,21 @@ class FileParser:
                 continue
             try:
                 data = archive.read(member)
-            except (*CORRUPT_ARCHIVE_ERRORS, RuntimeError):     # RuntimeError: an encrypted member
+            except (*CORRUPT_ARCHIVE_ERRORS, RuntimeError):  # RuntimeError: an encrypted member
                 yield self._quarantine(uri, 0, content, "corrupt_archive")
                 continue
             yield from self._file(uri, leaf, data)
         self._base, self._in_zip = 0, False
 
-    def parse_lines(self, uri: str, name: str, fmt: str, encoding: str, lines: Iterable[tuple[int, bytes]],
-                    header: tuple[int, list[str]] | None = None) -> Iterator[dict[str, Any]]:
+    def parse_lines(
+        self,
+        uri: str,
+        name: str,
+        fmt: str,
+        encoding: str,
+        lines: Iterable[tuple[int, bytes]],
+        header: tuple[int, list[str]] | None = None,
+    ) -> Iterator[dict[str, Any]]:
         """The records of JSON Lines, text or CSV (``fmt``; a CSV record is one line: no quoted
         newlines) lines of the file ``uri`` (``name`` gives a text file's label and a CSV file's
         delimiter): ``lines`` are (byte offset, bytes without the LF), any run of them in file
@@ -266,8 +298,9 @@ class FileParser:
             if not line.strip():
                 continue
             if fmt == "txt":
-                yield self._guard(uri, offset, line, lambda: {
-                    "raw_text": self._decode(line, encoding).strip(), "label_raw": label})
+                yield self._guard(
+                    uri, offset, line, lambda: {"raw_text": self._decode(line, encoding).strip(), "label_raw": label}
+                )
             elif fmt == "csv":
                 row = self._csv_row(name, line.decode(encoding, errors="replace"))
                 if row is None:
@@ -281,12 +314,12 @@ class FileParser:
         """(offset, column names) of the header of the CSV file ``name`` whose first bytes are
         ``head``: its first well-formed, non-blank row, if ``csv_header`` is true, or ``auto`` and
         it names a known field; None if the file has none (whole lines of ``head`` only)."""
-        for offset, line in _lines(head[:head.rfind(b"\n") + 1] if b"\n" in head else head):
+        for offset, line in _lines(head[: head.rfind(b"\n") + 1] if b"\n" in head else head):
             line = _content(offset, line)
             if not line.strip():
                 continue
             row = self._csv_row(name, line.decode(encoding, errors="replace"))
-            if row is not None and any(f.strip() for f in row):   # a malformed row is quarantined
+            if row is not None and any(f.strip() for f in row):  # a malformed row is quarantined
                 return (offset, [h.strip() for h in row]) if self._names_header(row) else None
         return None
 
@@ -324,10 +357,10 @@ class FileParser:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             text = content.decode(encoding, errors="replace")
-        skip = len(BOM) if content.startswith(BOM) else 0      # a UTF-8 BOM is layout, as in parse_lines
+        skip = len(BOM) if content.startswith(BOM) else 0  # a UTF-8 BOM is layout, as in parse_lines
         text = text[1:] if skip else text
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(name), strict=True)
-        names: list[str] | None = None       # from the first non-blank row: a header, or csv_columns
+        names: list[str] | None = None  # from the first non-blank row: a header, or csv_columns
         columns = list(self.options.get("csv_columns") or ["text"])
         start_line = 0
         while True:
@@ -338,13 +371,13 @@ class FileParser:
             except csv.Error:
                 offset = line_offsets[min(start_line, len(line_offsets) - 1)]
                 end = line_offsets[reader.line_num] if reader.line_num < len(line_offsets) else len(content)
-                raw = content[max(offset, skip):end].rstrip(b"\r\n")
+                raw = content[max(offset, skip) : end].rstrip(b"\r\n")
                 yield self._quarantine(uri, offset, raw, "malformed_csv")
                 start_line = reader.line_num
                 continue
             offset = line_offsets[min(start_line, len(line_offsets) - 1)]
             end = line_offsets[reader.line_num] if reader.line_num < len(line_offsets) else len(content)
-            raw = content[max(offset, skip):end].rstrip(b"\r\n")
+            raw = content[max(offset, skip) : end].rstrip(b"\r\n")
             start_line = reader.line_num
             if not row or all(not f.strip() for f in row):
                 continue
@@ -402,7 +435,9 @@ class FileParser:
             if target and target not in mapped:
                 mapped[target] = value
             elif value is not None:
-                extra[str(key)] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+                extra[str(key)] = (
+                    value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+                )
         text = mapped.get("raw_text")
         if text is None:
             raise BadRecord("missing_text")
@@ -444,8 +479,12 @@ class FileParser:
 
     def _quarantine(self, uri: str, offset: int, raw: bytes, reason: str) -> dict[str, Any]:
         record = dict.fromkeys(RECORD_FIELDS)
-        record.update(source_file=uri, record_offset=self._base + int(offset), quarantine_reason=reason,
-                      raw_record=bytes(raw[: self.max_bytes]))
+        record.update(
+            source_file=uri,
+            record_offset=self._base + int(offset),
+            quarantine_reason=reason,
+            raw_record=bytes(raw[: self.max_bytes]),
+        )
         return record
 
 
@@ -453,7 +492,7 @@ def _content(offset: int, line: bytes) -> bytes:
     """A line without its layout: one CR before the LF, and a UTF-8 BOM at the file's start."""
     if line.endswith(b"\r"):
         line = line[:-1]
-    return line[len(BOM):] if offset == 0 and line.startswith(BOM) else line
+    return line[len(BOM) :] if offset == 0 and line.startswith(BOM) else line
 
 
 def _delimiter(name: str) -> str:
@@ -468,21 +507,21 @@ def _timestamp(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     text = str(value).strip()
     if re.fullmatch(r"\d{9,13}", text):
         return _timestamp(int(text))
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except ValueError:
         pass
     for fmt in _TIME_FORMATS:
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
     raise BadRecord("bad_created_at")

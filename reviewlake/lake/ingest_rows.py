@@ -12,10 +12,12 @@ A file whose footer cannot be read is one quarantined record (``malformed_parque
 bytes), as in a whole-file read; damage found later, inside a row group, fails the task and so the
 run (exit 1) rather than skipping rows without a trace.
 """
+
 from __future__ import annotations
 
-from datetime import timezone
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC
+from typing import Any
 
 from pyspark import RDD
 from pyspark.sql import DataFrame, SparkSession
@@ -41,8 +43,9 @@ def _instants(schema: T.StructType) -> list[str]:
     return [f.name for f in schema.fields if isinstance(f.dataType, T.TimestampType)]
 
 
-def parse(spark: SparkSession, uris: Sequence[str], heads: Mapping[str, bytes], options: Mapping[str, Any]
-          ) -> tuple[RDD | None, list[dict[str, Any]]]:
+def parse(
+    spark: SparkSession, uris: Sequence[str], heads: Mapping[str, bytes], options: Mapping[str, Any]
+) -> tuple[RDD | None, list[dict[str, Any]]]:
     """The records of the Parquet files ``uris`` as tuples in :data:`RECORD_FIELDS` order (None
     when no file could be read), and the quarantined record of each file that could not, with its
     first bytes from ``heads``."""
@@ -70,5 +73,5 @@ def _as_pyarrow(row, instants: list[str]) -> dict[str, Any]:
     values = row.asDict(recursive=True)
     for name in instants:
         if values.get(name) is not None:
-            values[name] = values[name].astimezone(timezone.utc)
+            values[name] = values[name].astimezone(UTC)
     return values

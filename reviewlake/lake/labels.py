@@ -1,8 +1,9 @@
 """Label normalisation: a given label column, else the rating, to negative/neutral/positive."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import chain
-from typing import Mapping
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F

@@ -6,10 +6,11 @@ split on ``\\W``). A shingle is a 64-bit rolling code of its code points; permut
 minimum per permutation. A whole Arrow batch is hashed at once (``np.minimum.reduceat`` over the
 concatenated shingles of all its texts), so the per-text Python cost is one ``encode``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -18,7 +19,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 @dataclass(frozen=True)
 class LshParams:
-    num_perm: int       # signature length = bands * rows
+    num_perm: int  # signature length = bands * rows
     bands: int
     rows: int
     ngram: int
@@ -26,7 +27,7 @@ class LshParams:
 
     def p_candidate(self, jaccard: float) -> float:
         """Probability that a pair with this Jaccard similarity shares at least one band."""
-        return 1.0 - (1.0 - jaccard ** self.rows) ** self.bands
+        return 1.0 - (1.0 - jaccard**self.rows) ** self.bands
 
 
 def choose_bands(threshold: float, max_perm: int = 128, min_recall: float = 0.985) -> tuple[int, int]:
@@ -37,7 +38,7 @@ def choose_bands(threshold: float, max_perm: int = 128, min_recall: float = 0.98
         bands = max_perm // rows
         if bands == 0:
             break
-        if 1.0 - (1.0 - threshold ** rows) ** bands >= min_recall:
+        if 1.0 - (1.0 - threshold**rows) ** bands >= min_recall:
             best = (bands, rows)
     if best is None:
         raise ValueError(f"no banding of {max_perm} permutations reaches recall {min_recall} at {threshold}")
@@ -60,7 +61,7 @@ def shingle_codes(text: str, n: int) -> np.ndarray:
     codes = np.zeros(len(cps) - n + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(n):
-            codes = codes * _MIX + cps[j: len(cps) - n + 1 + j]
+            codes = codes * _MIX + cps[j : len(cps) - n + 1 + j]
     return np.unique(codes)
 
 
@@ -75,8 +76,8 @@ def signatures(texts: Sequence[str], params: LshParams) -> tuple[list[np.ndarray
         flat = np.concatenate([shingles[i] for i in nonempty])
         starts = np.concatenate([[0], np.cumsum(sizes[nonempty])[:-1]])
         with np.errstate(over="ignore"):
-            hashed = (a[:, None] * flat[None, :] + b[:, None]) >> np.uint64(32)   # num_perm x total
-        mins = np.minimum.reduceat(hashed, starts, axis=1).astype(np.int64)       # num_perm x docs
+            hashed = (a[:, None] * flat[None, :] + b[:, None]) >> np.uint64(32)  # num_perm x total
+        mins = np.minimum.reduceat(hashed, starts, axis=1).astype(np.int64)  # num_perm x docs
         for col, i in enumerate(nonempty):
             out[i] = mins[:, col]
     return out, [s.view(np.int64) for s in shingles]

@@ -1,8 +1,9 @@
 """Stage 4, segment: the jieba segmenter of reviewlake/text/segment.py in an Iterator-of-Series
 Arrow pandas UDF (one tokenizer per Python worker, built from the spec in the UDF's closure)."""
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pandas as pd
 from pyspark.sql import Column

@@ -4,16 +4,18 @@
 expectations and the Data Docs page) when a suite fails, which the jobs turn into a non-zero exit
 before anything is published.
 """
+
 from __future__ import annotations
 
 import copy
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from pyspark.sql import DataFrame
+
 from reviewlake.errors import QualityGateError
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ def wait_for_warm_up() -> None:
 
 
 def _import_gx() -> None:
-    import great_expectations  # noqa: F401
+    import great_expectations
     import great_expectations.expectations  # noqa: F401
     from great_expectations.checkpoint import UpdateDataDocsAction  # noqa: F401
 
@@ -112,8 +114,9 @@ def validate(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: P
     return result
 
 
-def _run_suite(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None,
-               result_format: str) -> GateResult:
+def _run_suite(
+    df: DataFrame, suite_name: str, expectations: Sequence, docs_dir: Path | None, result_format: str
+) -> GateResult:
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
@@ -124,7 +127,9 @@ def _run_suite(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir:
     asset = source.add_dataframe_asset(name=suite_name)
     batch = asset.add_batch_definition_whole_dataframe(f"{suite_name}-batch")
     # copies: GX binds an expectation to the first suite it joins, and a failed suite is run again
-    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=[copy.copy(e) for e in expectations]))
+    suite = ctx.suites.add_or_update(
+        gx.ExpectationSuite(name=suite_name, expectations=[copy.copy(e) for e in expectations])
+    )
     definition = ctx.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=f"{suite_name}-validation", data=batch, suite=suite)
     )
@@ -132,8 +137,9 @@ def _run_suite(df: DataFrame, suite_name: str, expectations: Sequence, docs_dir:
         gx.Checkpoint(
             name=f"{suite_name}-checkpoint",
             validation_definitions=[definition],
-            actions=[] if docs_dir is None else [UpdateDataDocsAction(name="update_data_docs",
-                                                                      site_names=["reviewlake"])],
+            actions=[]
+            if docs_dir is None
+            else [UpdateDataDocsAction(name="update_data_docs", site_names=["reviewlake"])],
             result_format=result_format,
         )
     )

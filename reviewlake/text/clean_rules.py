@@ -22,17 +22,32 @@ Placeholders that masking leaves behind (``[URL]``, ``[EMAIL]``, ``[PHONE]``, ``
 words in square brackets, so no later rule (HTML, emote, repetition) rewrites them and cleaning
 stays idempotent.
 """
+
 from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from reviewlake.errors import ConfigError
-from reviewlake.text.clean_text import (  # noqa: F401  (the pure-Python side, re-exported)
-    CJK, EMAIL, EMOJI, EMOTE, ID_NUMBER, JAVA_DOT, PHONE, URL, any_of, collapse_punct_runs, decode_hz, java_regex,
-    nfkc, strip_html, to_simplified,
+from reviewlake.text.clean_text import (
+    CJK,
+    EMAIL,
+    EMOJI,
+    EMOTE,
+    ID_NUMBER,
+    JAVA_DOT,
+    PHONE,
+    URL,
+    any_of,
+    collapse_punct_runs,
+    decode_hz,
+    java_regex,
+    nfkc,
+    strip_html,
+    to_simplified,
 )
 
 if TYPE_CHECKING:
@@ -52,9 +67,9 @@ class _Lazy:
 
 F = _Lazy("pyspark.sql.functions")
 
-Settings = Mapping[str, Any]                      # the keys a rule declares, with their configured values
-SparkForm = Callable[["Column"], "Column"]        # map: the text column -> text; filter: -> boolean (kept)
-PythonForm = Callable[[str], Any]                 # map: str -> str; filter: str -> bool (kept)
+Settings = Mapping[str, Any]  # the keys a rule declares, with their configured values
+SparkForm = Callable[["Column"], "Column"]  # map: the text column -> text; filter: -> boolean (kept)
+PythonForm = Callable[[str], Any]  # map: str -> str; filter: str -> bool (kept)
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,7 @@ class CleanRule:
     :func:`python_cleaner` turn a null text into ``""`` first. ``keys`` have no default here: every
     one is set in ``reviewlake/conf/reviewlake.yaml`` (a test checks both ways).
     """
+
     name: str
     kind: Literal["map", "filter"]
     python: Callable[[Settings], PythonForm]
@@ -101,7 +117,7 @@ def _series_udf(fn: Callable[[str], str]) -> SparkForm:
     def _udf(s):
         return s.map(lambda v: fn(v) if isinstance(v, str) else v)
 
-    _udf.__annotations__ = {"s": pd.Series, "return": pd.Series}   # the hints that make it a Series -> Series UDF
+    _udf.__annotations__ = {"s": pd.Series, "return": pd.Series}  # the hints that make it a Series -> Series UDF
     return F.pandas_udf(T.StringType())(_udf)
 
 
@@ -118,8 +134,12 @@ def _python_sub(pattern: str, replacement: str) -> Callable[[str], str]:
 def _replace(name: str, pattern: str, replacement: str) -> CleanRule:
     """A map rule replacing every match of the Java regex ``pattern`` with the literal ``replacement``."""
     assert not re.search(r"[\\$]", replacement), "a literal replacement: the same string in Java and Python"
-    return CleanRule(name, "map", python=lambda o: _python_sub(pattern, replacement),
-                     spark=lambda o: lambda c: F.regexp_replace(c, pattern, replacement))
+    return CleanRule(
+        name,
+        "map",
+        python=lambda o: _python_sub(pattern, replacement),
+        spark=lambda o: lambda c: F.regexp_replace(c, pattern, replacement),
+    )
 
 
 # ------------------------------------------------------------------ the map rules
@@ -138,6 +158,7 @@ def _capped_runs(name: str, unit: str, key: str) -> CleanRule:
     """A map rule: a run of ``unit`` (a regex) repeated more than ``clean.<key>`` times is cut to that
     many repeats. Written in Java with ``.``; in Python ``.`` becomes :data:`JAVA_DOT` (Java's ``.``
     excludes every line terminator, Python's only ``\\n``)."""
+
     def python(o: Settings) -> Callable[[str], str]:
         n = int(o[key])
         rx = re.compile("(" + unit.replace(".", JAVA_DOT) + ")\\1{" + str(n) + ",}")
@@ -201,38 +222,69 @@ RULES: tuple[CleanRule, ...] = (
     _replace("id_number", ID_NUMBER, " [ID] "),
     _replace("phone", PHONE, " [PHONE] "),
     _replace("emoji", EMOJI, " "),
-    CleanRule("emote", "map", keys=("emotes",),
-              python=lambda o: _python_sub(EMOTE, _emote(o)[1]),
-              spark=lambda o: lambda c: F.regexp_replace(c, EMOTE, _emote(o)[0])),
-    CleanRule("boilerplate_prefix", "map", keys=("strip_patterns",),
-              python=lambda o: _python_sub(_patterns(o, "strip_patterns"), " "),
-              spark=lambda o: lambda c: F.regexp_replace(c, _patterns(o, "strip_patterns"), " ")),
+    CleanRule(
+        "emote",
+        "map",
+        keys=("emotes",),
+        python=lambda o: _python_sub(EMOTE, _emote(o)[1]),
+        spark=lambda o: lambda c: F.regexp_replace(c, EMOTE, _emote(o)[0]),
+    ),
+    CleanRule(
+        "boilerplate_prefix",
+        "map",
+        keys=("strip_patterns",),
+        python=lambda o: _python_sub(_patterns(o, "strip_patterns"), " "),
+        spark=lambda o: lambda c: F.regexp_replace(c, _patterns(o, "strip_patterns"), " "),
+    ),
     # A run of one repeated punctuation mark or symbol collapses to one (!!! -> !, 。。。 -> 。).
     # Spark reads the categories from the JVM, Python from unicodedata: a symbol newer than the
     # JVM's Unicode tables is collapsed by the Python form only (tests/unit/test_clean_rules.py,
     # test_punct_runs_forms_differ_only_on_characters_the_jvm_does_not_know).
-    CleanRule("punct_runs", "map", python=lambda o: collapse_punct_runs,
-              spark=lambda o: lambda c: F.regexp_replace(c, r"([\p{P}\p{S}])\1+", "$1")),
+    CleanRule(
+        "punct_runs",
+        "map",
+        python=lambda o: collapse_punct_runs,
+        spark=lambda o: lambda c: F.regexp_replace(c, r"([\p{P}\p{S}])\1+", "$1"),
+    ),
     # A 2-10 character phrase repeated more than max_phrase_repeats times in a row.
     _capped_runs("repeat_phrase", ".{2,10}?", "max_phrase_repeats"),
     # A character repeated more than max_char_run times (好好好好好 -> 好好好).
     _capped_runs("repeat_char", ".", "max_char_run"),
-    CleanRule("whitespace", "map", python=lambda o: lambda s: _whitespace_py.sub(" ", s).strip(" "),
-              spark=lambda o: lambda c: F.trim(F.regexp_replace(c, WHITESPACE, " "))),
-    CleanRule("empty", "filter", python=lambda o: lambda s: len(s) > 0,
-              spark=lambda o: lambda c: F.length(c) > 0),
-    CleanRule("too_short", "filter", keys=("min_chars",),
-              python=lambda o: _at_least(len, int(o["min_chars"])),
-              spark=lambda o: lambda c: F.length(c) >= int(o["min_chars"])),
-    CleanRule("too_long", "filter", keys=("max_chars",),
-              python=lambda o: _at_most(len, int(o["max_chars"])),
-              spark=lambda o: lambda c: F.length(c) <= int(o["max_chars"])),
-    CleanRule("too_little_cjk", "filter", keys=("min_cjk_ratio",),
-              python=lambda o: _at_least(_cjk_ratio_py, float(o["min_cjk_ratio"])),
-              spark=lambda o: lambda c: _cjk_ratio_spark(c) >= float(o["min_cjk_ratio"])),
-    CleanRule("boilerplate", "filter", keys=("boilerplate_patterns",),
-              python=lambda o: _no_match_py(_patterns(o, "boilerplate_patterns")),
-              spark=lambda o: lambda c: ~c.rlike(_patterns(o, "boilerplate_patterns"))),
+    CleanRule(
+        "whitespace",
+        "map",
+        python=lambda o: lambda s: _whitespace_py.sub(" ", s).strip(" "),
+        spark=lambda o: lambda c: F.trim(F.regexp_replace(c, WHITESPACE, " ")),
+    ),
+    CleanRule("empty", "filter", python=lambda o: lambda s: len(s) > 0, spark=lambda o: lambda c: F.length(c) > 0),
+    CleanRule(
+        "too_short",
+        "filter",
+        keys=("min_chars",),
+        python=lambda o: _at_least(len, int(o["min_chars"])),
+        spark=lambda o: lambda c: F.length(c) >= int(o["min_chars"]),
+    ),
+    CleanRule(
+        "too_long",
+        "filter",
+        keys=("max_chars",),
+        python=lambda o: _at_most(len, int(o["max_chars"])),
+        spark=lambda o: lambda c: F.length(c) <= int(o["max_chars"]),
+    ),
+    CleanRule(
+        "too_little_cjk",
+        "filter",
+        keys=("min_cjk_ratio",),
+        python=lambda o: _at_least(_cjk_ratio_py, float(o["min_cjk_ratio"])),
+        spark=lambda o: lambda c: _cjk_ratio_spark(c) >= float(o["min_cjk_ratio"]),
+    ),
+    CleanRule(
+        "boilerplate",
+        "filter",
+        keys=("boilerplate_patterns",),
+        python=lambda o: _no_match_py(_patterns(o, "boilerplate_patterns")),
+        spark=lambda o: lambda c: ~c.rlike(_patterns(o, "boilerplate_patterns")),
+    ),
 )
 BY_NAME: dict[str, CleanRule] = {r.name: r for r in RULES}
 assert len(BY_NAME) == len(RULES), "two rules with one name"
@@ -242,6 +294,7 @@ assert len(BY_NAME) == len(RULES), "two rules with one name"
 @dataclass(frozen=True)
 class MapRule:
     """A configured map rule's Spark form: the text column -> the rewritten text."""
+
     name: str
     fn: SparkForm
 
@@ -249,6 +302,7 @@ class MapRule:
 @dataclass(frozen=True)
 class FilterRule:
     """A configured filter's Spark form: the text column -> whether the row is kept."""
+
     name: str
     keep: SparkForm
 
@@ -260,7 +314,9 @@ def declared(names: Sequence[str]) -> list[CleanRule]:
     """The declarations of ``names`` (``clean.rules``), in that order; an unknown name is an error."""
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
-        raise ConfigError(f"config key clean.rules: unknown clean rules {unknown} (known: {', '.join(sorted(BY_NAME))})")
+        raise ConfigError(
+            f"config key clean.rules: unknown clean rules {unknown} (known: {', '.join(sorted(BY_NAME))})"
+        )
     return [BY_NAME[n] for n in names]
 
 

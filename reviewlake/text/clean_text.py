@@ -8,12 +8,13 @@ Java and Python regexes differ; :func:`java_regex` translates the subset the rul
 (:data:`JAVA_DOT`) and ``\p{P}``/``\p{S}`` (:func:`collapse_punct_runs`) are written out where the
 rules use them.
 """
+
 from __future__ import annotations
 
 import html
 import re
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
 CJK = r"\x{4E00}-\x{9FFF}\x{3400}-\x{4DBF}\x{F900}-\x{FAFF}"
 
@@ -78,7 +79,9 @@ EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 # the old 15-digit form. Not preceded/followed by a digit.
 ID_NUMBER = r"(?<!\d)(?:[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![\dXx])"
 # Mobile (optionally +86 / 86, spaced or dashed 3-4-4) and landline (0xx[x]-xxxxxxx[x]).
-PHONE = r"(?<!\d)(?:(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}|0\d{2,3}[\s\-]?\d{7,8}|400[\s\-]?\d{3}[\s\-]?\d{4})(?!\d)"
+PHONE = (
+    r"(?<!\d)(?:(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}|0\d{2,3}[\s\-]?\d{7,8}|400[\s\-]?\d{3}[\s\-]?\d{4})(?!\d)"
+)
 EMOJI = (
     r"[\x{1F000}-\x{1FAFF}\x{2600}-\x{27BF}\x{2B00}-\x{2BFF}\x{2300}-\x{23FF}\x{2190}-\x{21FF}"
     r"\x{25A0}-\x{25FF}\x{2900}-\x{297F}\x{3030}\x{303D}\x{3297}\x{3299}\x{00A9}\x{00AE}\x{2122}"
@@ -107,7 +110,7 @@ def _is_punct_or_symbol(ch: str) -> bool:
 
 
 def collapse_punct_runs(text: str) -> str:
-    """``([\p{P}\p{S}])\1+`` -> ``$1``: a run of one repeated punctuation mark or symbol becomes one."""
+    """``([\\p{P}\\p{S}])\1+`` -> ``$1``: a run of one repeated punctuation mark or symbol becomes one."""
     out: list[str] = []
     for ch in text:
         if out and ch == out[-1] and _is_punct_or_symbol(ch):

@@ -2,9 +2,10 @@
 id 0 = padding, id 1 = out of vocabulary, real tokens >= 2; a sequence keeps the first
 ``max_len`` tokens and is padded with 0 at the end, so it is always exactly ``max_len`` long.
 Used by the feature builder, batch scoring and serving alike."""
+
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 PAD_ID, OOV_ID = 0, 1
 PAD_TOKEN, OOV_TOKEN = "<pad>", "<oov>"

@@ -8,6 +8,7 @@ workers need no shared filesystem for them.
 Backends (``segment.backend``): ``jieba`` (the reference) or ``jieba_c`` (jieba with its route
 search in C, built by ``make setup``; the same tokens, see :func:`_jieba_c_class`).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,19 +24,20 @@ _SPACE = re.compile(r"^\s*$")
 @dataclass(frozen=True)
 class SegmenterSpec:
     """Everything a worker needs to build the same segmenter as the driver."""
-    user_dict: str = ""                 # content of the user dictionary (jieba format)
+
+    user_dict: str = ""  # content of the user dictionary (jieba format)
     stopwords: frozenset[str] = field(default_factory=frozenset)
     hmm: bool = True
     backend: str = "jieba"
 
     @classmethod
-    def from_config(cls, cfg: Config) -> "SegmenterSpec":
+    def from_config(cls, cfg: Config) -> SegmenterSpec:
         def read(key: str) -> str:
             value = cfg[key]
             if not value:
                 return ""
             if str(value).startswith("package:"):
-                return (PACKAGE_CONF / str(value)[len("package:"):]).read_text(encoding="utf-8")
+                return (PACKAGE_CONF / str(value)[len("package:") :]).read_text(encoding="utf-8")
             return local_path(to_uri(value)).read_text(encoding="utf-8")
 
         stop = frozenset(w.strip() for w in read("segment.stopwords").splitlines() if w.strip())
@@ -67,18 +69,20 @@ def _jieba_c_class():
     try:
         from reviewlake.text import _jieba_route
     except ImportError as exc:  # e.g. an executor that got the code as a --py-files zip
-        raise ImportError("segment.backend jieba_c needs the compiled reviewlake.text._jieba_route on every "
-                          "worker (pip install the project there), or use segment.backend: jieba") from exc
+        raise ImportError(
+            "segment.backend jieba_c needs the compiled reviewlake.text._jieba_route on every "
+            "worker (pip install the project there), or use segment.backend: jieba"
+        ) from exc
 
     class JiebaC(jieba.Tokenizer):
-        def get_DAG(self, sentence):  # noqa: N802 - jieba's name; calc() builds the DAG itself
+        def get_DAG(self, sentence):
             return None
 
-        def calc(self, sentence, DAG, route):  # noqa: N803
+        def calc(self, sentence, DAG, route):
             self.check_initialized()
             route.update(enumerate(_jieba_route.route(self.FREQ, sentence, log(self.total))))
 
-        def cut(self, sentence, cut_all=False, HMM=True, use_paddle=False):  # noqa: N803
+        def cut(self, sentence, cut_all=False, HMM=True, use_paddle=False):
             if cut_all:
                 raise ValueError("segment backend jieba_c does not do cut_all (full mode): use jieba")
             return super().cut(sentence, cut_all=False, HMM=HMM, use_paddle=use_paddle)

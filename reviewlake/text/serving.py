@@ -11,12 +11,14 @@ lines 0 and 1 are ``<pad>`` and ``<oov>``; an id with no token is an empty line.
 No TensorFlow and no Spark session (pyspark is imported for the segmenter's module only):
 importable anywhere, including inside UDFs.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from reviewlake.text.ids import OOV_ID, OOV_TOKEN, PAD_ID, PAD_TOKEN, tokens_to_ids  # noqa: F401  (re-exported)
 
@@ -30,9 +32,15 @@ def preprocessing(cfg) -> dict[str, Any]:
     from reviewlake.text.segment import SegmenterSpec
 
     spec = SegmenterSpec.from_config(cfg)
-    return {"clean": dict(cfg["clean"]),
-            "segment": {"user_dict": spec.user_dict, "stopwords": sorted(spec.stopwords), "hmm": spec.hmm,
-                        "backend": spec.backend}}
+    return {
+        "clean": dict(cfg["clean"]),
+        "segment": {
+            "user_dict": spec.user_dict,
+            "stopwords": sorted(spec.stopwords),
+            "hmm": spec.hmm,
+            "backend": spec.backend,
+        },
+    }
 
 
 @dataclass
@@ -41,13 +49,14 @@ class TextToIds:
     (:func:`reviewlake.text.clean_rules.python_cleaner`: the rules' Python forms, held equal to
     their Spark forms by a test), jieba with the same user dictionary and stopwords, the
     vocabulary, padding to ``max_len``."""
+
     clean: Callable[[str | None], str]
-    spec: Any               # reviewlake.text.segment.SegmenterSpec
+    spec: Any  # reviewlake.text.segment.SegmenterSpec
     vocab: Mapping[str, int]
     max_len: int
 
     @classmethod
-    def from_preprocessing(cls, prep: Mapping[str, Any], vocab: Mapping[str, int], max_len: int) -> "TextToIds":
+    def from_preprocessing(cls, prep: Mapping[str, Any], vocab: Mapping[str, int], max_len: int) -> TextToIds:
         from reviewlake.text.clean_rules import python_cleaner
         from reviewlake.text.segment import SegmenterSpec, available_backends
 
@@ -55,12 +64,16 @@ class TextToIds:
         # jieba_c gives jieba's tokens (tests/unit/test_segment_backends.py): a serving host
         # without the compiled extension uses plain jieba
         backend = seg.get("backend", "jieba")
-        spec = SegmenterSpec(seg.get("user_dict", ""), frozenset(seg.get("stopwords", ())), bool(seg.get("hmm", True)),
-                             backend if backend in available_backends() else "jieba")
+        spec = SegmenterSpec(
+            seg.get("user_dict", ""),
+            frozenset(seg.get("stopwords", ())),
+            bool(seg.get("hmm", True)),
+            backend if backend in available_backends() else "jieba",
+        )
         return cls(python_cleaner(prep["clean"], list(prep["clean"]["rules"])), spec, vocab, int(max_len))
 
     @classmethod
-    def from_model_dir(cls, model_dir: str | Path) -> "TextToIds":
+    def from_model_dir(cls, model_dir: str | Path) -> TextToIds:
         """The helper of an exported model version (``models/<version>/``)."""
         model_dir = Path(model_dir)
         params = json.loads((model_dir / "params.json").read_text(encoding="utf-8"))

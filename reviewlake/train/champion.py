@@ -11,15 +11,17 @@ weight}}`` (a single model is a one-member ensemble of weight 1; a folder withou
 before champions, serves its LSTM). Members: ``lstm`` -> ``saved_model/`` + ``vocab.txt``;
 a linear kind -> ``linear/<kind>.npz``.
 """
+
 from __future__ import annotations
 
 import itertools
 import json
 import os
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -59,8 +61,9 @@ def load_predictor(saved_model: str, threads: int = 1) -> Callable[..., np.ndarr
     def predict(ids: np.ndarray, **more: np.ndarray) -> np.ndarray:
         import tensorflow as tf
 
-        extra = {name: tf.constant(a, dtype=tf.float32 if name == "char_weights" else tf.int32)
-                 for name, a in more.items()}
+        extra = {
+            name: tf.constant(a, dtype=tf.float32 if name == "char_weights" else tf.int32) for name, a in more.items()
+        }
         return signature(token_ids=tf.constant(ids, dtype=tf.int32), **extra)["probabilities"].numpy()
 
     return predict
@@ -112,8 +115,9 @@ def write(model_dir: Path, name: str, members: Mapping[str, float], linear: Mapp
     missing = [m for m in used if m != LSTM and m not in linear]
     if missing:
         raise ValueError(f"champion members {missing} have no linear model to save")
-    (model_dir / CHAMPION_FILE).write_text(json.dumps({"name": name, "members": used}, indent=2) + "\n",
-                                           encoding="utf-8")
+    (model_dir / CHAMPION_FILE).write_text(
+        json.dumps({"name": name, "members": used}, indent=2) + "\n", encoding="utf-8"
+    )
 
 
 def read(model_dir: Path) -> dict[str, Any]:
@@ -131,6 +135,7 @@ class Scorer:
     text, cleaned and segmented as the pipeline does (:class:`reviewlake.text.serving.TextToIds`).
     An LSTM with char inputs (``wide_lstm``, params.json ``char_inputs``) gets them from the
     version's char linear model."""
+
     model_dir: Path
     members: dict[str, float]
     n_classes: int
@@ -144,7 +149,7 @@ class Scorer:
     char_len: int = 0
 
     @classmethod
-    def from_model_dir(cls, model_dir: str | Path, threads: int = 1, batch_size: int = 512) -> "Scorer":
+    def from_model_dir(cls, model_dir: str | Path, threads: int = 1, batch_size: int = 512) -> Scorer:
         model_dir = Path(model_dir)
         params = json.loads((model_dir / "params.json").read_text(encoding="utf-8"))
         members = {m: float(w) for m, w in read(model_dir)["members"].items()}
@@ -152,17 +157,27 @@ class Scorer:
         vocab = load_vocab(model_dir / "vocab.txt") if LSTM in members else None
         char_spec = params.get("char_inputs") if LSTM in members else None
         char_features = LinearTextModel.load(model_dir / char_spec["features"]) if char_spec else None
-        return cls(model_dir, members, int(params["n_classes"]), int(params["max_len"]), threads, batch_size,
-                   linear, vocab, char_features=char_features,
-                   char_len=int(char_spec["shape"][1]) if char_spec else 0)
+        return cls(
+            model_dir,
+            members,
+            int(params["n_classes"]),
+            int(params["max_len"]),
+            threads,
+            batch_size,
+            linear,
+            vocab,
+            char_features=char_features,
+            char_len=int(char_spec["shape"][1]) if char_spec else 0,
+        )
 
     def member_probabilities(self, texts: Sequence[Any], tokens: Sequence[Any]) -> dict[str, np.ndarray]:
         """Each member's probabilities [n, k] for the rows (``texts`` and ``tokens`` aligned)."""
         out: dict[str, np.ndarray] = {}
         for member in self.members:
             if member == LSTM:
-                ids = np.array([tokens_to_ids(t, self._vocab, self.max_len) for t in tokens],
-                               dtype=np.int32).reshape(-1, self.max_len)
+                ids = np.array([tokens_to_ids(t, self._vocab, self.max_len) for t in tokens], dtype=np.int32).reshape(
+                    -1, self.max_len
+                )
                 more = {}
                 if self.char_features is not None:
                     char_ids, char_weights = self.char_features.sparse_inputs(texts, self.char_len)
@@ -192,5 +207,5 @@ class Scorer:
     def _lstm(self, ids: np.ndarray, more: Mapping[str, np.ndarray]) -> np.ndarray:
         predict = load_predictor(str(self.model_dir / "saved_model"), self.threads)
         b = self.batch_size
-        parts = [predict(ids[i:i + b], **{n: a[i:i + b] for n, a in more.items()}) for i in range(0, len(ids), b)]
+        parts = [predict(ids[i : i + b], **{n: a[i : i + b] for n, a in more.items()}) for i in range(0, len(ids), b)]
         return np.concatenate(parts).astype(np.float64)

@@ -5,10 +5,12 @@ occur in ``y_true``: a class absent from the test split has no defined recall an
 ``per_class`` precision/recall/F1/support for every class, and the confusion matrix (rows = true
 class, columns = predicted class, both in class-id order). A ratio with a zero denominator is 0.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -120,8 +122,9 @@ def plot_training_curves(history: Mapping[str, Sequence[float]], path: str | Pat
     return path
 
 
-def plot_confusion_matrix(matrix: Sequence[Sequence[int]], labels: Sequence[str], path: str | Path,
-                          title: str = "confusion matrix (test)") -> Path:
+def plot_confusion_matrix(
+    matrix: Sequence[Sequence[int]], labels: Sequence[str], path: str | Path, title: str = "confusion matrix (test)"
+) -> Path:
     """Counts of true (rows) vs predicted (columns) classes as an annotated heat map PNG."""
     path = Path(path)
     cm = np.asarray(matrix, dtype=np.int64)
@@ -138,8 +141,7 @@ def plot_confusion_matrix(matrix: Sequence[Sequence[int]], labels: Sequence[str]
     threshold = cm.max() / 2 if cm.size else 0
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
-                    color="white" if cm[i, j] > threshold else "black")
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color="white" if cm[i, j] > threshold else "black")
     fig.tight_layout()
     fig.savefig(path, format="png")
     return path
@@ -155,8 +157,9 @@ def _as_probs(probs, n_rows: int | None = None) -> np.ndarray:
     return p
 
 
-def bootstrap_ci(y_true, y_pred, n_classes: int, *, resamples: int = 1000, seed: int = 0,
-                 level: float = 0.95) -> dict[str, list[float]]:
+def bootstrap_ci(
+    y_true, y_pred, n_classes: int, *, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, list[float]]:
     """Percentile bootstrap intervals of ``accuracy`` and ``macro_f1``: ``resamples`` draws of the
     test rows with replacement (one seeded generator, so a rerun gives the same interval).
     Returns ``{"accuracy": [lo, hi], "macro_f1": [lo, hi]}``."""
@@ -179,8 +182,10 @@ def bootstrap_ci(y_true, y_pred, n_classes: int, *, resamples: int = 1000, seed:
     f1s, present = np.array(f1s), np.array(present)
     macro = (f1s * present).sum(axis=0) / np.maximum(present.sum(axis=0), 1)
     tail = (1 - level) / 2 * 100
-    return {name: [float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail))]
-            for name, v in (("accuracy", acc), ("macro_f1", macro))}
+    return {
+        name: [float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail))]
+        for name, v in (("accuracy", acc), ("macro_f1", macro))
+    }
 
 
 def mcnemar_p(y_true, pred_a, pred_b) -> float:
@@ -198,8 +203,8 @@ def mcnemar_p(y_true, pred_a, pred_b) -> float:
         return 1.0
     from math import comb
 
-    tail = sum(comb(n, k) for k in range(min(only_a, only_b) + 1))   # exact integers: no underflow
-    return float(min(1.0, 2 * tail / 2 ** n))
+    tail = sum(comb(n, k) for k in range(min(only_a, only_b) + 1))  # exact integers: no underflow
+    return float(min(1.0, 2 * tail / 2**n))
 
 
 def reliability(y_true, probs, bins: int = 10) -> dict[str, list]:
@@ -228,8 +233,9 @@ def expected_calibration_error(y_true, probs, bins: int = 10) -> float:
     return float(sum(n * abs(a - c) for n, a, c in zip(r["count"], r["accuracy"], r["confidence"]) if n) / total)
 
 
-def candidate_metrics(y_true, probs, class_names: Sequence[str], kind: str, *, resamples: int = 1000,
-                      seed: int = 0) -> dict[str, Any]:
+def candidate_metrics(
+    y_true, probs, class_names: Sequence[str], kind: str, *, resamples: int = 1000, seed: int = 0
+) -> dict[str, Any]:
     """The figures every candidate model reports on the test split: ``kind``, ``accuracy``,
     ``macro_f1``, their bootstrap 95% intervals and ``ece``."""
     t = np.asarray(y_true).astype(np.int64).reshape(-1)
@@ -237,13 +243,19 @@ def candidate_metrics(y_true, probs, class_names: Sequence[str], kind: str, *, r
     pred = p.argmax(axis=1)
     m = classification_metrics(t, pred, class_names)
     ci = bootstrap_ci(t, pred, len(class_names), resamples=resamples, seed=seed)
-    return {"kind": kind, "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-            "accuracy_ci95": ci["accuracy"], "macro_f1_ci95": ci["macro_f1"],
-            "ece": expected_calibration_error(t, p)}
+    return {
+        "kind": kind,
+        "accuracy": m["accuracy"],
+        "macro_f1": m["macro_f1"],
+        "accuracy_ci95": ci["accuracy"],
+        "macro_f1_ci95": ci["macro_f1"],
+        "ece": expected_calibration_error(t, p),
+    }
 
 
-def plot_reliability(curves: Mapping[str, Mapping[str, list]], path: str | Path,
-                     title: str = "reliability (test)") -> Path:
+def plot_reliability(
+    curves: Mapping[str, Mapping[str, list]], path: str | Path, title: str = "reliability (test)"
+) -> Path:
     """Accuracy against mean confidence per bin, one line per model (:func:`reliability`), with
     the diagonal of perfect calibration, as a PNG."""
     path = Path(path)

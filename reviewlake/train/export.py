@@ -24,6 +24,7 @@ The folder is assembled under a temporary name and renamed into place, then ``LA
 atomically, so a reader never sees a half-written version. ``models_dir`` is a local (or
 mounted shared) filesystem path: batch scoring reads the SavedModel from the executors.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,16 +32,17 @@ import os
 import re
 import shutil
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from reviewlake.text.serving import PREPROCESSING_FILE
 from reviewlake.train import evaluate
 from reviewlake.train.champion import write as write_champion
 from reviewlake.train.model_card import model_card
-from reviewlake.text.serving import PREPROCESSING_FILE
 
 LATEST = "LATEST"
 TEST_PROBABILITIES = "test_probabilities.npz"
@@ -49,7 +51,7 @@ _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def new_version(now: datetime | None = None) -> str:
     """A UTC timestamp version name, e.g. ``20261127T153000Z``."""
-    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def choose_version(requested: str | None, models_dir: Path) -> str:
@@ -74,13 +76,19 @@ def save_keras_model(model, path: Path, max_len: int, char_len: int | None = Non
     import tensorflow as tf
 
     if char_len is None:
+
         @tf.function(input_signature=[tf.TensorSpec([None, max_len], tf.int32, name="token_ids")])
         def serve(token_ids):
             return {"probabilities": model(token_ids, training=False)}
     else:
-        @tf.function(input_signature=[tf.TensorSpec([None, max_len], tf.int32, name="token_ids"),
-                                      tf.TensorSpec([None, char_len], tf.int32, name="char_ids"),
-                                      tf.TensorSpec([None, char_len], tf.float32, name="char_weights")])
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, max_len], tf.int32, name="token_ids"),
+                tf.TensorSpec([None, char_len], tf.int32, name="char_ids"),
+                tf.TensorSpec([None, char_len], tf.float32, name="char_weights"),
+            ]
+        )
         def serve(token_ids, char_ids, char_weights):
             return {"probabilities": model([token_ids, char_ids, char_weights], training=False)}
 
@@ -88,15 +96,27 @@ def save_keras_model(model, path: Path, max_len: int, char_len: int | None = Non
 
 
 def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n", encoding="utf-8"
+    )
 
 
-def export_model(model, models_dir: Path, version: str, *, max_len: int, vocab_lines: Sequence[str],
-                 class_names: Sequence[str], params: Mapping[str, Any], metrics: Mapping[str, Any],
-                 history: Mapping[str, Sequence[float]], preprocessing: Mapping[str, Any] | None = None,
-                 champion: Mapping[str, Any] | None = None, update_latest: bool = True,
-                 char_len: int | None = None) -> Path:
+def export_model(
+    model,
+    models_dir: Path,
+    version: str,
+    *,
+    max_len: int,
+    vocab_lines: Sequence[str],
+    class_names: Sequence[str],
+    params: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    history: Mapping[str, Sequence[float]],
+    preprocessing: Mapping[str, Any] | None = None,
+    champion: Mapping[str, Any] | None = None,
+    update_latest: bool = True,
+    char_len: int | None = None,
+) -> Path:
     """Write the version folder (atomically renamed into place) and point ``LATEST`` at it:
     SavedModel, vocabulary, labels, params, metrics, plots, model card (``README.md``) and, with
     ``preprocessing``, what serving needs to turn raw text into ids (:mod:`reviewlake.text.serving`);
@@ -122,9 +142,11 @@ def export_model(model, models_dir: Path, version: str, *, max_len: int, vocab_l
         evaluate.plot_confusion_matrix(cm["matrix"], cm["labels"], tmp / "confusion_matrix.png")
         if champion is not None:
             write_champion(tmp, champion["name"], champion["members"], champion["linear"])
-            np.savez_compressed(tmp / TEST_PROBABILITIES,
-                                review_id=np.asarray(champion["test_review_ids"], dtype=np.str_),
-                                probabilities=np.asarray(champion["test_probabilities"], dtype=np.float32))
+            np.savez_compressed(
+                tmp / TEST_PROBABILITIES,
+                review_id=np.asarray(champion["test_review_ids"], dtype=np.str_),
+                probabilities=np.asarray(champion["test_probabilities"], dtype=np.float32),
+            )
             evaluate.plot_reliability(champion["reliability"], tmp / "reliability.png")
         os.rename(tmp, final)
     except BaseException:

@@ -22,16 +22,19 @@ for the bundled corpus at 600, and its start, the char model's coefficients, a f
 corpus that does not fit the driver should instead have each rank read its own shard of
 gold.features (e.g. Parquet files of the Delta snapshot, or Petastorm) by ``hvd.rank()``.
 """
+
 from __future__ import annotations
 
 import logging
 import math
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
+
 from reviewlake.errors import NotEnoughSlotsError
 from reviewlake.train.model import WideStart
 
@@ -61,8 +64,16 @@ def class_weights(y: np.ndarray, n_classes: int, mode: str | None) -> dict[int, 
     return {c: float(len(y) / (present * counts[c])) if counts[c] else 1.0 for c in range(n_classes)}
 
 
-def _epoch_state_callback(tf, model, rank: int, patience: int, checkpoint_dir: str | None,
-                          state: Mapping[str, Any] | None, best_weights, fail_after_epoch: int | None):
+def _epoch_state_callback(
+    tf,
+    model,
+    rank: int,
+    patience: int,
+    checkpoint_dir: str | None,
+    state: Mapping[str, Any] | None,
+    best_weights,
+    fail_after_epoch: int | None,
+):
     """Early stopping on ``val_loss`` (best weights kept) that rank 0 checkpoints after every
     epoch; starts from ``state``/``best_weights`` when resuming. Every rank runs it: the metrics
     are averaged across ranks before it, so all take the same stop decision."""
@@ -97,9 +108,17 @@ def _epoch_state_callback(tf, model, rank: int, patience: int, checkpoint_dir: s
                     model.save_weights(f"{checkpoint_dir}/{BEST_WEIGHTS}")
                 tmp = f"{checkpoint_dir}/{STATE_FILE}.tmp"
                 with tf.io.gfile.GFile(tmp, "w") as fh:
-                    json.dump({"epoch": epoch + 1, "history": self.history, "best_val_loss": self.best,
-                               "best_epoch": self.best_epoch, "wait": self.wait,
-                               "stopped": bool(model.stop_training)}, fh)
+                    json.dump(
+                        {
+                            "epoch": epoch + 1,
+                            "history": self.history,
+                            "best_val_loss": self.best,
+                            "best_epoch": self.best_epoch,
+                            "wait": self.wait,
+                            "stopped": bool(model.stop_training),
+                        },
+                        fh,
+                    )
                 tf.io.gfile.rename(tmp, f"{checkpoint_dir}/{STATE_FILE}", overwrite=True)
             if fail_after_epoch is not None and epoch + 1 >= fail_after_epoch:
                 raise RuntimeError(f"fault injected after epoch {epoch + 1} (train.fail_after_epoch)")
@@ -138,15 +157,15 @@ def load_resume(model, checkpoint_dir: str | None) -> dict[str, Any] | None:
 
 @dataclass
 class TrainResult:
-    model: Any                      # tf.keras.Model on the driver, rank 0's final weights
+    model: Any  # tf.keras.Model on the driver, rank 0's final weights
     history: dict[str, list[float]]
-    best_epoch: int | None          # 1-based epoch whose weights were kept (None: no validation)
+    best_epoch: int | None  # 1-based epoch whose weights were kept (None: no validation)
     epochs_run: int
     world_size: int
     train_rows_per_rank: int
     devices: list[str] = field(default_factory=list)
-    resumed_from_epoch: int = 0     # epochs a previous, interrupted run had completed
-    samples_per_s: float = 0.0      # training rows per second over all ranks (this run's epochs, validation included)
+    resumed_from_epoch: int = 0  # epochs a previous, interrupted run had completed
+    samples_per_s: float = 0.0  # training rows per second over all ranks (this run's epochs, validation included)
 
 
 def task_slots(spark) -> int:
@@ -170,7 +189,8 @@ def check_slots(spark, num_proc: int) -> int:
         raise NotEnoughSlotsError(
             f"train.num_proc={num_proc} Horovod processes need {num_proc} concurrent Spark task slots, "
             f"but this Spark application has {slots} (master {spark.sparkContext.master}); "
-            f"lower train.num_proc or give Spark more cores/executors (e.g. --master local[{num_proc}])")
+            f"lower train.num_proc or give Spark more cores/executors (e.g. --master local[{num_proc}])"
+        )
     return slots
 
 
@@ -254,9 +274,9 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
         initial_epoch = int(resume["state"]["epoch"])
     lr = float(p["learning_rate"]) * size
     optimizer = hvd.DistributedOptimizer(
-        tf.keras.optimizers.legacy.Adam(learning_rate=lr, clipnorm=float(p["clip_norm"])))
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  metrics=["sparse_categorical_accuracy"])
+        tf.keras.optimizers.legacy.Adam(learning_rate=lr, clipnorm=float(p["clip_norm"]))
+    )
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
 
     # Order matters: metrics are averaged across ranks before the epoch state (early stopping) reads
     # them, so every rank takes the same stop decision.
@@ -266,21 +286,34 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
     ]
     warmup = float(p.get("warmup_epochs", 0) or 0)
     if warmup > 0:
-        callbacks.append(hvd.callbacks.LearningRateWarmupCallback(
-            initial_lr=lr, warmup_epochs=warmup, momentum_correction=False,
-            steps_per_epoch=steps_per_epoch, verbose=0))
+        callbacks.append(
+            hvd.callbacks.LearningRateWarmupCallback(
+                initial_lr=lr,
+                warmup_epochs=warmup,
+                momentum_correction=False,
+                steps_per_epoch=steps_per_epoch,
+                verbose=0,
+            )
+        )
     has_val = len(data["y_val"]) > 0
     fail_after = p.get("fail_after_epoch")
     tracker = _epoch_state_callback(
-        tf, model, rank, int(p.get("patience", 2)) if has_val else 10**9, checkpoint_dir,
-        resume["state"] if resume else None, resume["best"] if resume else None,
-        int(fail_after) if fail_after else None)
+        tf,
+        model,
+        rank,
+        int(p.get("patience", 2)) if has_val else 10**9,
+        checkpoint_dir,
+        resume["state"] if resume else None,
+        resume["best"] if resume else None,
+        int(fail_after) if fail_after else None,
+    )
     callbacks.append(tracker)
     finished = bool(resume and resume["state"].get("stopped"))
     started, epochs_before = time.perf_counter(), len(tracker.history.get("loss", []))
     if not finished and initial_epoch < int(p["epochs"]):
         model.fit(
-            x, y,
+            x,
+            y,
             batch_size=batch_size,
             epochs=int(p["epochs"]),
             initial_epoch=initial_epoch,
@@ -318,9 +351,19 @@ def split_inputs(data: Mapping[str, np.ndarray], split: str, rows: np.ndarray | 
     return {name: a[rows] for name, a in out.items()} if rows is not None else out
 
 
-def train(spark, data: Mapping[str, np.ndarray], *, vocab_size: int, max_len: int, n_classes: int,
-          params: Mapping[str, Any], num_proc: int, start_timeout: int | None = None,
-          checkpoint_dir: str | None = None, wide: WideStart | None = None) -> TrainResult:
+def train(
+    spark,
+    data: Mapping[str, np.ndarray],
+    *,
+    vocab_size: int,
+    max_len: int,
+    n_classes: int,
+    params: Mapping[str, Any],
+    num_proc: int,
+    start_timeout: int | None = None,
+    checkpoint_dir: str | None = None,
+    wide: WideStart | None = None,
+) -> TrainResult:
     """Train on ``data`` (``x_train``/``y_train``/``x_val``/``y_val`` numpy arrays, and for
     ``wide_lstm`` ``char_ids_train``/``char_weights_train``/``char_ids_val``/``char_weights_val``
     with ``wide``, the start of its linear part) with ``num_proc`` Horovod processes on Spark;
@@ -348,14 +391,32 @@ def train(spark, data: Mapping[str, np.ndarray], *, vocab_size: int, max_len: in
     for key in needed[4:]:
         dtype = np.int32 if key.startswith("char_ids") else np.float32
         arrays[key] = np.ascontiguousarray(data[key], dtype=dtype).reshape(-1, wide.char_len)
-    spec = {"vocab_size": int(vocab_size), "max_len": int(max_len), "n_classes": int(n_classes),
-            "params": dict(params), "checkpoint_dir": checkpoint_dir, "wide": wide,
-            "class_weight": class_weights(arrays["y_train"], int(n_classes), params.get("class_weight"))}
+    spec = {
+        "vocab_size": int(vocab_size),
+        "max_len": int(max_len),
+        "n_classes": int(n_classes),
+        "params": dict(params),
+        "checkpoint_dir": checkpoint_dir,
+        "wide": wide,
+        "class_weight": class_weights(arrays["y_train"], int(n_classes), params.get("class_weight")),
+    }
     env = dict(THREAD_ENV)
-    log.info("horovod.spark.run: %d processes, %d train / %d validation rows, %s", num_proc,
-             len(arrays["x_train"]), len(arrays["x_val"]), params.get("architecture"))
-    results = horovod.spark.run(_train_fn, args=(arrays, spec), num_proc=num_proc, env=env,
-                                start_timeout=start_timeout, use_gloo=True, verbose=1)
+    log.info(
+        "horovod.spark.run: %d processes, %d train / %d validation rows, %s",
+        num_proc,
+        len(arrays["x_train"]),
+        len(arrays["x_val"]),
+        params.get("architecture"),
+    )
+    results = horovod.spark.run(
+        _train_fn,
+        args=(arrays, spec),
+        num_proc=num_proc,
+        env=env,
+        start_timeout=start_timeout,
+        use_gloo=True,
+        verbose=1,
+    )
     out = results[0]
     if not out or "weights" not in out:
         raise RuntimeError("Horovod rank 0 returned no weights")

@@ -16,16 +16,18 @@ The n-grams are made by the one Python function per kind below, run as a Spark U
 and called directly when scoring: Spark ML's ``NGram`` makes one order at a time and its joining
 convention would then have to be copied by hand for serving; one function cannot disagree with itself.
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-SEP = "\u0001"          # joins the parts of a word n-gram: a byte no token holds (jieba splits on controls)
+SEP = "\u0001"  # joins the parts of a word n-gram: a byte no token holds (jieba splits on controls)
 
 
 def word_grams(tokens: Iterable[str] | None) -> list[str]:
@@ -37,7 +39,7 @@ def word_grams(tokens: Iterable[str] | None) -> list[str]:
 def char_grams(text: str | None, n_max: int = 4) -> list[str]:
     """Character 1- to ``n_max``-grams of ``text``, in order of position then length."""
     s = text or ""
-    return [s[i:i + n] for i in range(len(s)) for n in range(1, n_max + 1) if i + n <= len(s)]
+    return [s[i : i + n] for i in range(len(s)) for n in range(1, n_max + 1) if i + n <= len(s)]
 
 
 #: kind -> (silver column it reads, its n-gram function)
@@ -52,6 +54,7 @@ class LinearTextModel:
     """A fitted TF-IDF + logistic regression model as numpy arrays: ``vocabulary`` (n-gram i is
     feature i), ``idf`` [d], ``coef`` [k, d], ``intercept`` [k]. ``probabilities`` repeats Spark
     ML's arithmetic: binary term presence x idf, L2-normalised, softmax(coef . x + intercept)."""
+
     kind: str
     vocabulary: list[str]
     idf: np.ndarray
@@ -101,28 +104,42 @@ class LinearTextModel:
         weights = np.zeros((len(inputs), length), dtype=np.float32)
         for row, value in enumerate(inputs):
             found, x = self._features(value)
-            kept = np.argsort(found)[:length]                 # most frequent first
-            ids[row, :len(kept)] = found[kept] + 1
-            weights[row, :len(kept)] = x[kept]
+            kept = np.argsort(found)[:length]  # most frequent first
+            ids[row, : len(kept)] = found[kept] + 1
+            weights[row, : len(kept)] = x[kept]
         return ids, weights
 
     def save(self, path: str | Path) -> None:
         """One ``.npz`` file (no pickles): what :meth:`load` reads back."""
         buf = io.BytesIO()
-        np.savez_compressed(buf, kind=np.array(self.kind), vocabulary=np.array(self.vocabulary, dtype=np.str_),
-                            idf=self.idf, coef=self.coef, intercept=self.intercept,
-                            reg_param=np.array(self.reg_param))
+        np.savez_compressed(
+            buf,
+            kind=np.array(self.kind),
+            vocabulary=np.array(self.vocabulary, dtype=np.str_),
+            idf=self.idf,
+            coef=self.coef,
+            intercept=self.intercept,
+            reg_param=np.array(self.reg_param),
+        )
         Path(path).write_bytes(buf.getvalue())
 
     @classmethod
-    def load(cls, path: str | Path) -> "LinearTextModel":
+    def load(cls, path: str | Path) -> LinearTextModel:
         with np.load(Path(path), allow_pickle=False) as z:
-            return cls(str(z["kind"]), z["vocabulary"].tolist(), z["idf"], z["coef"], z["intercept"],
-                       float(z["reg_param"]))
+            return cls(
+                str(z["kind"]), z["vocabulary"].tolist(), z["idf"], z["coef"], z["intercept"], float(z["reg_param"])
+            )
 
 
-def fit(frame, kind: str, reg_params: Sequence[float], *, max_iter: int = 100, min_df: float = 2.0,
-        vocab_size: int = 1 << 18) -> "Fitted":
+def fit(
+    frame,
+    kind: str,
+    reg_params: Sequence[float],
+    *,
+    max_iter: int = 100,
+    min_df: float = 2.0,
+    vocab_size: int = 1 << 18,
+) -> Fitted:
     """Fit ``kind`` on the ``train`` rows of ``frame`` (``split``, ``label`` double, and the kind's
     column), once per ``reg_params`` value; keep the value with the best validation accuracy
     (Spark computes it: nothing is collected per grid value)."""
@@ -139,26 +156,35 @@ def fit(frame, kind: str, reg_params: Sequence[float], *, max_iter: int = 100, m
     validation = data.where(F.col("split") == "validation").cache()
     held = [train, validation]
     try:
-        featurize = Pipeline(stages=[
-            CountVectorizer(inputCol="grams", outputCol="tf", binary=True, minDF=min_df, vocabSize=vocab_size),
-            IDF(inputCol="tf", outputCol="tfidf"),
-            Normalizer(inputCol="tfidf", outputCol="features", p=2.0),
-        ]).fit(train)
+        featurize = Pipeline(
+            stages=[
+                CountVectorizer(inputCol="grams", outputCol="tf", binary=True, minDF=min_df, vocabSize=vocab_size),
+                IDF(inputCol="tf", outputCol="tfidf"),
+                Normalizer(inputCol="tfidf", outputCol="features", p=2.0),
+            ]
+        ).fit(train)
         x_train = featurize.transform(train).select("label", "features").cache()
         x_val = featurize.transform(validation).select("label", "features").cache()
         held += [x_train, x_val]
         has_validation = x_val.take(1) != []
         best = None
         for reg in reg_params:
-            lr = LogisticRegression(family="multinomial", standardization=False, regParam=float(reg),
-                                    elasticNetParam=0.0, maxIter=max_iter).fit(x_train)
+            lr = LogisticRegression(
+                family="multinomial", standardization=False, regParam=float(reg), elasticNetParam=0.0, maxIter=max_iter
+            ).fit(x_train)
             val_acc = float(lr.evaluate(x_val).accuracy) if has_validation else 0.0
             if best is None or val_acc > best[1]:
                 best = (float(reg), val_acc, lr)
         reg, val_acc, lr = best
         cv, idf = featurize.stages[0], featurize.stages[1]
-        model = LinearTextModel(kind, list(cv.vocabulary), idf.idf.toArray(), lr.coefficientMatrix.toArray(),
-                                lr.interceptVector.toArray(), reg)
+        model = LinearTextModel(
+            kind,
+            list(cv.vocabulary),
+            idf.idf.toArray(),
+            lr.coefficientMatrix.toArray(),
+            lr.interceptVector.toArray(),
+            reg,
+        )
     finally:
         for df in held:
             df.unpersist()
@@ -170,11 +196,15 @@ class Fitted:
     """What :func:`fit` chose: the numpy ``model``, its ``validation_accuracy``, and the Spark ML
     ``pipeline`` it was read from (``grams`` -> ``probability``; with ``grams_udf`` making the
     ``grams`` column from the kind's silver column), kept for checks against Spark."""
+
     model: LinearTextModel
     validation_accuracy: float
     pipeline: Any
     grams_udf: Any
 
     def summary(self) -> dict[str, Any]:
-        return {"reg_param": self.model.reg_param, "validation_accuracy": round(self.validation_accuracy, 4),
-                "features": len(self.model.vocabulary)}
+        return {
+            "reg_param": self.model.reg_param,
+            "validation_accuracy": round(self.validation_accuracy, 4),
+            "features": len(self.model.vocabulary),
+        }

@@ -9,16 +9,18 @@
 * ``bilstm``: the same with a bidirectional LSTM;
 * ``cnn``: Embedding -> Conv1D (ReLU, several widths) -> global max pool -> Dropout -> Dense.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 ARCHITECTURES = ("wide_lstm", "lstm", "bilstm", "cnn")
 WIDE = "wide_lstm"
-WIDE_LINEAR = "char_1_4gram"   # the linear model kind whose features and fit wide_lstm starts from
+WIDE_LINEAR = "char_1_4gram"  # the linear model kind whose features and fit wide_lstm starts from
 INPUT_NAMES = ("token_ids", "char_ids", "char_weights")
 
 
@@ -28,6 +30,7 @@ class WideStart:
     n_grams] and ``intercept`` [n_classes], over inputs of ``char_len`` n-gram ids (id i + 1 is
     n-gram i of the model's vocabulary, 0 is padding) and their weights
     (:meth:`reviewlake.train.linear.LinearTextModel.sparse_inputs`)."""
+
     coef: np.ndarray
     intercept: np.ndarray
     char_len: int
@@ -37,8 +40,13 @@ class WideStart:
         return int(self.coef.shape[1])
 
 
-def build_model(vocab_size: int, max_len: int, n_classes: int, params: Mapping[str, Any] | None = None,
-                wide: WideStart | None = None):
+def build_model(
+    vocab_size: int,
+    max_len: int,
+    n_classes: int,
+    params: Mapping[str, Any] | None = None,
+    wide: WideStart | None = None,
+):
     """A model taking int32 token ids ``[batch, max_len]`` (0 = padding, masked) and returning class
     probabilities ``[batch, n_classes]``; ``wide_lstm`` also takes ``char_ids`` (int32) and
     ``char_weights`` (float32), both ``[batch, wide.char_len]``, and needs ``wide``. ``params``:
@@ -56,8 +64,9 @@ def build_model(vocab_size: int, max_len: int, n_classes: int, params: Mapping[s
         raise ValueError(f"{WIDE} needs the start of its linear part for {n_classes} classes")
     layers = tf.keras.layers
     inputs = tf.keras.Input(shape=(max_len,), dtype="int32", name="token_ids")
-    x = layers.Embedding(vocab_size, int(params.get("embedding_dim", 128)), mask_zero=arch != "cnn",
-                         name="embedding")(inputs)
+    x = layers.Embedding(vocab_size, int(params.get("embedding_dim", 128)), mask_zero=arch != "cnn", name="embedding")(
+        inputs
+    )
     units = int(params.get("lstm_units", 64))
     if arch == WIDE:
         return _wide_lstm(tf, inputs, x, units, n_classes, float(params.get("dropout", 0.2)), wide)
@@ -68,9 +77,14 @@ def build_model(vocab_size: int, max_len: int, n_classes: int, params: Mapping[s
     else:
         filters = int(params.get("cnn_filters", 128))
         widths = [int(w) for w in params.get("cnn_widths") or (2, 3, 4)]
-        x = layers.Concatenate(name="conv")([
-            layers.GlobalMaxPooling1D(name=f"pool{w}")(layers.Conv1D(filters, w, activation="relu", name=f"conv{w}")(x))
-            for w in widths])
+        x = layers.Concatenate(name="conv")(
+            [
+                layers.GlobalMaxPooling1D(name=f"pool{w}")(
+                    layers.Conv1D(filters, w, activation="relu", name=f"conv{w}")(x)
+                )
+                for w in widths
+            ]
+        )
     x = layers.Dropout(float(params.get("dropout", 0.2)), name="dropout")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     return tf.keras.Model(inputs, outputs, name=f"sentiment_{arch}")
@@ -80,8 +94,7 @@ def _wide_lstm(tf, token_ids, embedded, units: int, n_classes: int, dropout: flo
     layers = tf.keras.layers
     char_ids = tf.keras.Input(shape=(wide.char_len,), dtype="int32", name="char_ids")
     char_weights = tf.keras.Input(shape=(wide.char_len,), dtype="float32", name="char_weights")
-    per_gram = layers.Embedding(wide.n_grams + 1, n_classes, embeddings_initializer="zeros",
-                                name="wide_weights")
+    per_gram = layers.Embedding(wide.n_grams + 1, n_classes, embeddings_initializer="zeros", name="wide_weights")
     # sum_j weight_j * coef[:, id_j]: the linear model's margin without its intercept
     wide_logits = layers.Dot(axes=(1, 1), name="wide")([per_gram(char_ids), char_weights])
     h = layers.Dropout(dropout, name="dropout")(layers.LSTM(units, name="lstm")(embedded))

@@ -1,8 +1,10 @@
 """The model card (``models/<version>/README.md``): what a reader needs to trust or reject a model
 version, from its ``params.json`` and ``metrics.json`` (nothing else is read)."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def _pct(value: Any) -> str:
@@ -15,8 +17,10 @@ def _interval(ci: Any) -> str:
 
 def _architecture(arch: str) -> str:
     if arch == "wide_lstm":
-        return ("`wide_lstm`: softmax of a word LSTM (Embedding -> LSTM -> Dense) plus a linear part over "
-                "character 1-4-gram TF-IDF weights, that part starting from the fitted `char_1_4gram` model.")
+        return (
+            "`wide_lstm`: softmax of a word LSTM (Embedding -> LSTM -> Dense) plus a linear part over "
+            "character 1-4-gram TF-IDF weights, that part starting from the fitted `char_1_4gram` model."
+        )
     return f"`{arch}` (Embedding -> {arch} -> Dense softmax)."
 
 
@@ -50,18 +54,25 @@ def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         b = (metrics.get("baselines") or {}).get(name, {})
         label = f"`{name}`" + (" **(champion)**" if name == metrics.get("champion") else "")
         label += f" (regParam {b['reg_param']:g}, chosen on validation)" if "reg_param" in b else ""
-        lines.append(f"| {label} | {c.get('kind')} | {_pct(c.get('validation_accuracy'))} | {_pct(c.get('accuracy'))} "
-                     f"| {_interval(c.get('accuracy_ci95'))} | {_pct(c.get('macro_f1'))} "
-                     f"| {_interval(c.get('macro_f1_ci95'))} | {float(c.get('ece', 0)):.3f} |")
+        lines.append(
+            f"| {label} | {c.get('kind')} | {_pct(c.get('validation_accuracy'))} | {_pct(c.get('accuracy'))} "
+            f"| {_interval(c.get('accuracy_ci95'))} | {_pct(c.get('macro_f1'))} "
+            f"| {_interval(c.get('macro_f1_ci95'))} | {float(c.get('ece', 0)):.3f} |"
+        )
     if "mcnemar_p_vs_best_baseline" in metrics:
-        lines += ["", f"Champion against the best baseline (`{metrics.get('best_baseline')}`), exact McNemar test "
-                      f"on the same test rows: p = {metrics['mcnemar_p_vs_best_baseline']:.3g}. "
-                      "Reliability: `reliability.png`."]
+        lines += [
+            "",
+            f"Champion against the best baseline (`{metrics.get('best_baseline')}`), exact McNemar test "
+            f"on the same test rows: p = {metrics['mcnemar_p_vs_best_baseline']:.3g}. "
+            "Reliability: `reliability.png`.",
+        ]
     lines += ["", f"The champion's per-class figures (test, {metrics.get('n')} rows):"]
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for name, c in (metrics.get("per_class") or {}).items():
-        lines.append(f"| {name} | {_pct(c.get('precision'))} | {_pct(c.get('recall'))} | {_pct(c.get('f1'))} "
-                     f"| {c.get('support')} |")
+        lines.append(
+            f"| {name} | {_pct(c.get('precision'))} | {_pct(c.get('recall'))} | {_pct(c.get('f1'))} "
+            f"| {c.get('support')} |"
+        )
     lines += [
         "",
         "Confusion matrix: `confusion_matrix.png` / `metrics.json`; training curves: `training_curves.png`.",
@@ -81,9 +92,12 @@ def model_card(params: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         "champion's probabilities for raw review texts, cleaned and segmented as training saw them; batch "
         "scoring uses the same scorer. The LSTM alone: `saved_model/` signature `serving_default`: `token_ids` "
         f"int32 `[batch, {params.get('max_len')}]`"
-        + (f", `char_ids` int32 and `char_weights` float32 `[batch, {params['char_inputs']['shape'][1]}]` "
-           f"(`{params['char_inputs']['features']}`: `LinearTextModel.sparse_inputs`)"
-           if params.get("char_inputs") else "")
+        + (
+            f", `char_ids` int32 and `char_weights` float32 `[batch, {params['char_inputs']['shape'][1]}]` "
+            f"(`{params['char_inputs']['features']}`: `LinearTextModel.sparse_inputs`)"
+            if params.get("char_inputs")
+            else ""
+        )
         + f" -> `probabilities` float32 `[batch, {params.get('n_classes')}]`, "
         "ids from `reviewlake.text.serving.TextToIds.from_model_dir(<this folder>)`.",
         "",

@@ -1,12 +1,14 @@
 """Helpers the integration tests share: published tables as tests compare them across runs,
 their Delta versions, a table's rows as Spark and as delta-rs read them, and a free loopback port
 for the servers tests start."""
+
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -17,21 +19,34 @@ from reviewlake.core.config import load_config
 
 RUN_COLUMNS = ("batch_id", "ingested_at", "detected_at")
 # every table clean_reviews writes, in the order a first run commits them
-CLEAN_REVIEWS_TABLES = (("bronze", "reviews_raw"), ("bronze", "quarantine"), ("bronze", "files"),
-                        ("silver", "reviews"), ("silver", "dedupe_index"), ("silver", "disposition"))
-JOB_TABLES = (("bronze", "reviews_raw"), ("bronze", "files"), ("silver", "reviews"), ("silver", "disposition"),
-              ("silver", "dedupe_index"))
+CLEAN_REVIEWS_TABLES = (
+    ("bronze", "reviews_raw"),
+    ("bronze", "quarantine"),
+    ("bronze", "files"),
+    ("silver", "reviews"),
+    ("silver", "dedupe_index"),
+    ("silver", "disposition"),
+)
+JOB_TABLES = (
+    ("bronze", "reviews_raw"),
+    ("bronze", "files"),
+    ("silver", "reviews"),
+    ("silver", "disposition"),
+    ("silver", "dedupe_index"),
+)
 
 
-def comparable(spark: SparkSession, lake: Path | str, layer: str, name: str,
-               drop: Sequence[str] = RUN_COLUMNS) -> DataFrame:
+def comparable(
+    spark: SparkSession, lake: Path | str, layer: str, name: str, drop: Sequence[str] = RUN_COLUMNS
+) -> DataFrame:
     """``<lake>/<layer>/<name>`` (a path or any URI) without the columns in ``drop`` (by default
     the run's own: batch ids, timestamps) and with maps (bronze ``extra``) as JSON, so that chispa
     can sort and compare the rows."""
     df = delta_io.read(spark, tables.uri(load_config(overrides=[f"lakehouse={lake}"]), layer, name))
     df = df.drop(*[c for c in drop if c in df.columns])
-    return df.select(*[F.to_json(f.name).alias(f.name) if isinstance(f.dataType, T.MapType) else F.col(f.name)
-                       for f in df.schema])
+    return df.select(
+        *[F.to_json(f.name).alias(f.name) if isinstance(f.dataType, T.MapType) else F.col(f.name) for f in df.schema]
+    )
 
 
 def versions(spark: SparkSession, lake: Path | str) -> dict:
@@ -54,7 +69,7 @@ def _plain(value: Any, dtype: T.DataType) -> Any:
     if isinstance(dtype, T.StructType):
         return tuple(_plain(value[f.name], f.dataType) for f in dtype.fields)
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone().replace(tzinfo=None)   # Spark gives local wall-clock time
+        return value.astimezone().replace(tzinfo=None)  # Spark gives local wall-clock time
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     return value

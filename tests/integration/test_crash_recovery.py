@@ -2,6 +2,7 @@
 same tables as an uninterrupted run: nothing lost, nothing twice. The failure is injected in
 process (the Delta write raises as soon as it has committed to the table); the real thing, SIGKILL
 of the whole spark-submit process group at three of these points, is tests/system/test_crash_kill.py."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,13 +10,13 @@ import contextlib
 import pytest
 from chispa import assert_df_equality
 
-from reviewlake.jobs import clean_reviews
 from reviewlake.core import delta_io, tables
+from reviewlake.jobs import clean_reviews
 from tests.conftest import Lake
 from tests.integration.helpers import CLEAN_REVIEWS_TABLES, comparable
 
-COMMITS = CLEAN_REVIEWS_TABLES   # every commit of a first run, in the order the job makes them
-WRITERS = {"overwrite": 1, "merge": 2, "apply_changes": 2}   # position of the table URI argument
+COMMITS = CLEAN_REVIEWS_TABLES  # every commit of a first run, in the order the job makes them
+WRITERS = {"overwrite": 1, "merge": 2, "apply_changes": 2}  # position of the table URI argument
 
 
 class InjectedFailure(RuntimeError):
@@ -59,10 +60,14 @@ def test_failure_after_each_commit_then_rerun_equals_an_uninterrupted_run(spark,
         with failing_after_commit_to(monkeypatch, uri) as hit:
             assert clean_reviews.main(["--input", str(landing), *lake.args]) == 1
         assert hit == [uri], f"the run ended before committing to {layer}/{name}"
-        spark.catalog.clearCache()        # a new process would start without the failed run's cache
+        spark.catalog.clearCache()  # a new process would start without the failed run's cache
     assert clean_reviews.main(["--input", str(landing), *lake.args]) == 0
     for layer, name in COMMITS:
-        assert_df_equality(comparable(spark, lake.root / "lakehouse", layer, name),
-                           comparable(spark, baseline.root / "lakehouse", layer, name),
-                           ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
+        assert_df_equality(
+            comparable(spark, lake.root / "lakehouse", layer, name),
+            comparable(spark, baseline.root / "lakehouse", layer, name),
+            ignore_row_order=True,
+            ignore_column_order=True,
+            ignore_nullable=True,
+        )
     assert set(clean_reviews.table_uris(lake.cfg).values()) == {tables.uri(lake.cfg, *c) for c in COMMITS}

@@ -1,5 +1,6 @@
 """A landing folder of hostile inputs: the job succeeds, every record ends in exactly one place,
 each bad record is quarantined with the right reason, and no PII pattern reaches silver."""
+
 from __future__ import annotations
 
 import bz2
@@ -13,9 +14,9 @@ import zipfile
 import pytest
 from pyspark.sql import functions as F
 
-from reviewlake.jobs import clean_reviews
 from reviewlake.core import delta_io, listing, tables
 from reviewlake.core.config import load_config
+from reviewlake.jobs import clean_reviews
 
 GOOD = "这本书的内容非常精彩，推荐大家购买"
 
@@ -27,38 +28,48 @@ def write_landing(folder):
         {"id": "j3", "content": "身份证 110105194912310021 被要求登记，很不舒服", "star": 2},
     ]
     lines = [json.dumps(r, ensure_ascii=False) for r in rows] + [
-        '{"id": "bad1", "content": "缺一个括号"',                      # malformed_json
-        '{"id": "bad2", "star": 4}',                                   # missing_text
-        '{"id": "bad3", "content": "评分不是数字", "star": "five"}',    # bad_rating
-        '{"id": "bad4", "content": "评分超出范围", "star": 11}',        # rating_out_of_range
-        '{"id": "bad5", "content": 12345}',                            # bad_text_type
+        '{"id": "bad1", "content": "缺一个括号"',  # malformed_json
+        '{"id": "bad2", "star": 4}',  # missing_text
+        '{"id": "bad3", "content": "评分不是数字", "star": "five"}',  # bad_rating
+        '{"id": "bad4", "content": "评分超出范围", "star": 11}',  # rating_out_of_range
+        '{"id": "bad5", "content": 12345}',  # bad_text_type
         json.dumps({"id": "bad6", "content": "长" * (5 * 1024 * 1024 // 3)}, ensure_ascii=False),  # 5 MB
-        '{"id": "j1", "content": "重复的编号"}',                        # duplicate_review_id
+        '{"id": "j1", "content": "重复的编号"}',  # duplicate_review_id
     ]
     (folder / "reviews.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (folder / "shop.csv").write_text(
-        'review_id,comment,rating,created_at\n'
+        "review_id,comment,rating,created_at\n"
         'c1,"物流很快,包装完好,五星好评",5,2024-01-02 10:00:00\n'
         'c2,"第一行\n第二行：手机 +86 138-1234-5678",3,2024-01-03\n'
-        'c3,"多了一列",4,2024-01-04,oops\n'                            # malformed_csv
-        'c4,"时间不对",4,yesterday\n',                                  # bad_created_at
-        encoding="utf-8")
+        'c3,"多了一列",4,2024-01-04,oops\n'  # malformed_csv
+        'c4,"时间不对",4,yesterday\n',  # bad_created_at
+        encoding="utf-8",
+    )
     (folder / "neg.txt").write_bytes("房间很脏，服务态度恶劣\n空调坏了没人修\n".encode("gbk"))
     (folder / "pos.txt").write_bytes("\ufeff早餐丰富，位置方便\n".encode("utf-8"))
     (folder / "empty.txt").write_bytes(b"")
-    (folder / "blob.txt").write_bytes(bytes(range(256)) * 4)           # binary_file
-    (folder / "notes.xyz").write_bytes(b"what is this")                # unknown_format
-    packed = '{"id": "g1", "content": "压缩包里的好评"}\n{"id": "g2", "content": "坏的\n'.encode("utf-8")
-    (folder / "more.jsonl.gz").write_bytes(gzip.compress(packed))     # 1 good, 1 malformed_json
+    (folder / "blob.txt").write_bytes(bytes(range(256)) * 4)  # binary_file
+    (folder / "notes.xyz").write_bytes(b"what is this")  # unknown_format
+    packed = '{"id": "g1", "content": "压缩包里的好评"}\n{"id": "g2", "content": "坏的\n'.encode()
+    (folder / "more.jsonl.gz").write_bytes(gzip.compress(packed))  # 1 good, 1 malformed_json
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("inside/pos.txt", "压缩包里的第二条\n".encode("gbk"))
-    (folder / "bundle.zip").write_bytes(buf.getvalue())               # 1 good (GBK, in a zip)
-    (folder / "broken.jsonl.bz2").write_bytes(bz2.compress(packed)[:30])   # corrupt_archive
+    (folder / "bundle.zip").write_bytes(buf.getvalue())  # 1 good (GBK, in a zip)
+    (folder / "broken.jsonl.bz2").write_bytes(bz2.compress(packed)[:30])  # corrupt_archive
     return {
-        "malformed_json": 2, "missing_text": 1, "bad_rating": 1, "rating_out_of_range": 1,
-        "bad_text_type": 1, "record_too_large": 1, "duplicate_review_id": 1, "malformed_csv": 1,
-        "bad_created_at": 1, "binary_file": 1, "unknown_format": 1, "corrupt_archive": 1,
+        "malformed_json": 2,
+        "missing_text": 1,
+        "bad_rating": 1,
+        "rating_out_of_range": 1,
+        "bad_text_type": 1,
+        "record_too_large": 1,
+        "duplicate_review_id": 1,
+        "malformed_csv": 1,
+        "bad_created_at": 1,
+        "binary_file": 1,
+        "unknown_format": 1,
+        "corrupt_archive": 1,
     }, 3 + 2 + 2 + 1 + 2  # good records: jsonl 3, csv 2, gbk 2, bom 1, compressed 2
 
 
@@ -116,8 +127,10 @@ def test_compressed_files_land_and_the_file_log_hashes_their_compressed_bytes(sp
     quarantine = delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine"))
     (broken,) = quarantine.where("reason = 'corrupt_archive'").collect()
     assert broken.source_file.endswith("/broken.jsonl.bz2") and broken.raw_record[:3] == b"BZh"
-    files = {r.source_file.rsplit("/", 1)[-1]: r.content_hash
-             for r in delta_io.read(spark, tables.uri(cfg, "bronze", "files")).collect()}
+    files = {
+        r.source_file.rsplit("/", 1)[-1]: r.content_hash
+        for r in delta_io.read(spark, tables.uri(cfg, "bronze", "files")).collect()
+    }
     landing = root / "landing"
     for name in ("more.jsonl.gz", "bundle.zip", "broken.jsonl.bz2"):
         assert files[name] == hashlib.sha256((landing / name).read_bytes()).hexdigest(), name
@@ -126,8 +139,9 @@ def test_compressed_files_land_and_the_file_log_hashes_their_compressed_bytes(sp
 def test_no_pii_reaches_silver(spark, hostile):
     _, cfg, _, _, _ = hostile
     silver = delta_io.read(spark, tables.uri(cfg, "silver", "reviews"))
-    texts = [r.text for r in silver.select("text").collect()] + \
-        [" ".join(r.tokens) for r in silver.select("tokens").collect()]
+    texts = [r.text for r in silver.select("text").collect()] + [
+        " ".join(r.tokens) for r in silver.select("tokens").collect()
+    ]
     pii = re.compile(r"1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|[\w.]+@[\w.]+|\d{17}[\dX]")
     assert not [t for t in texts if pii.search(t)]
     assert any("[PHONE]" in t for t in texts) and any("[EMAIL]" in t for t in texts) and any("[ID]" in t for t in texts)
@@ -151,8 +165,8 @@ def test_inputs_may_be_files_folders_and_globs(spark, tmp_path):
 
 def test_local_listing_equals_hadoops(spark, tmp_path):
     """The os.walk fast path for plain local folders lists what Hadoop FileSystem lists."""
-    from reviewlake.lake import ingest
     from reviewlake.core.config import to_uri
+    from reviewlake.lake import ingest
 
     (tmp_path / "d e" / "子目录").mkdir(parents=True)
     (tmp_path / "d e" / "评论 1.txt").write_text("好")
@@ -179,13 +193,17 @@ def test_a_file_over_the_read_limit_is_quarantined_and_the_others_land(spark, tm
 
     landing = tmp_path / "landing"
     landing.mkdir()
-    big = "".join(json.dumps({"id": f"b{i}", "content": f"第{i}条评论，内容还不错"}, ensure_ascii=False) + "\n"
-                  for i in range(60)).encode("utf-8")
+    big = "".join(
+        json.dumps({"id": f"b{i}", "content": f"第{i}条评论，内容还不错"}, ensure_ascii=False) + "\n" for i in range(60)
+    ).encode("utf-8")
     (landing / "big.jsonl").write_bytes(big)
-    table = ("review_id,comment\n" + "".join(f"c{i},第{i}条评论，物流很快包装完好\n" for i in range(60))).encode("utf-8")
+    table = ("review_id,comment\n" + "".join(f"c{i},第{i}条评论，物流很快包装完好\n" for i in range(60))).encode(
+        "utf-8"
+    )
     (landing / "big.csv").write_bytes(table)
-    (landing / "small.jsonl").write_text(json.dumps({"id": "s1", "content": GOOD}, ensure_ascii=False) + "\n",
-                                         encoding="utf-8")
+    (landing / "small.jsonl").write_text(
+        json.dumps({"id": "s1", "content": GOOD}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     args = ["--input", str(landing), "--lakehouse", str(tmp_path / "lake"), "--conf", f"reports_dir={tmp_path / 'r'}"]
     cfg = load_config(overrides=[f"lakehouse={tmp_path / 'lake'}"])
     spark.conf.set(ingest.BINARY_MAX_LENGTH, str(min(len(big), len(table)) - 1))
@@ -199,14 +217,17 @@ def test_a_file_over_the_read_limit_is_quarantined_and_the_others_land(spark, tm
     assert sorted(r.review_id for r in bronze.collect()) == sorted([f"b{i}" for i in range(60)] + ["s1"])
     quarantine = delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine")).collect()
     assert [(r.source_file.rsplit("/", 1)[-1], r.record_offset, r.reason, r.raw_record) for r in quarantine] == [
-        ("big.csv", 0, "file_too_large", b"")]
-    files = {r.source_file.rsplit("/", 1)[-1]: r.content_hash
-             for r in delta_io.read(spark, tables.uri(cfg, "bronze", "files")).collect()}
+        ("big.csv", 0, "file_too_large", b"")
+    ]
+    files = {
+        r.source_file.rsplit("/", 1)[-1]: r.content_hash
+        for r in delta_io.read(spark, tables.uri(cfg, "bronze", "files")).collect()
+    }
     assert files["big.csv"] is None
     assert files["big.jsonl"] == hashlib.sha256(big).hexdigest()
     assert files["small.jsonl"] == hashlib.sha256((landing / "small.jsonl").read_bytes()).hexdigest()
 
-    assert clean_reviews.main(args) == 0          # the limit back: the file is tried again and lands
+    assert clean_reviews.main(args) == 0  # the limit back: the file is tried again and lands
     assert delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw")).count() == 121
     assert delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine")).where("reason = 'file_too_large'").count() == 0
 

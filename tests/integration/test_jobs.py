@@ -1,6 +1,7 @@
 """Integration tests of the clean_reviews and build_features jobs on a real corpus sample,
 through their command-line entry points (real Spark, Delta and Great Expectations), read from the
 session's reference lakehouse (tests/conftest.py)."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ import re
 import pytest
 from pyspark.sql import functions as F
 
-from reviewlake.jobs import build_features, clean_reviews
 from reviewlake.core import delta_io, tables
+from reviewlake.jobs import build_features, clean_reviews
 from tests.integration.helpers import rows_by_spark_and_deltalake
 
 
@@ -26,7 +27,9 @@ def table(spark, cfg, layer, name):
 
 def test_every_record_is_accounted_for_exactly_once(spark, lake, corpus_sample):
     _, cfg, _ = lake
-    lines = sum(1 for f in corpus_sample.iterdir() for line in f.read_text(encoding="utf-8").splitlines() if line.strip())
+    lines = sum(
+        1 for f in corpus_sample.iterdir() for line in f.read_text(encoding="utf-8").splitlines() if line.strip()
+    )
     bronze = table(spark, cfg, "bronze", "reviews_raw")
     quarantine = table(spark, cfg, "bronze", "quarantine")
     disposition = table(spark, cfg, "silver", "disposition")
@@ -46,7 +49,7 @@ def test_every_record_is_accounted_for_exactly_once(spark, lake, corpus_sample):
 def test_silver_rows_are_clean_and_segmented(spark, lake):
     _, cfg, _ = lake
     silver = table(spark, cfg, "silver", "reviews")
-    assert silver.where(F.col("text").rlike("[\uff01-\uff5e]")).count() == 0   # no full-width ASCII left
+    assert silver.where(F.col("text").rlike("[\uff01-\uff5e]")).count() == 0  # no full-width ASCII left
     assert silver.where(F.size("tokens") == 0).count() == 0
     assert set(r.label for r in silver.select("label").distinct().collect()) == {"positive", "negative"}
     assert silver.select("text_hash").distinct().count() == silver.count()
@@ -60,8 +63,10 @@ def test_run_report_holds_per_stage_and_per_rule_figures(lake):
     names = [s["name"] for s in report["stages"]]
     assert names[:2] == ["ingest", "clean"] and "publish" in names
     assert list(report["summary"]["clean"]["rules"]) == list(cfg["clean.rules"])
-    assert report["summary"]["ingest"]["records"] == report["summary"]["ingest"]["bronze_rows"] + \
-        report["summary"]["ingest"]["quarantined"]
+    assert (
+        report["summary"]["ingest"]["records"]
+        == report["summary"]["ingest"]["bronze_rows"] + report["summary"]["ingest"]["quarantined"]
+    )
     assert (root / "reports" / "data_docs" / "index.html").exists()
 
 
@@ -73,8 +78,10 @@ def test_run_reports_count_their_spark_jobs_and_delta_commits(spark, lake):
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
-    for job, keys in (("clean_reviews", ("silver", "disposition", "index")),
-                      ("build_features", ("vocab", "labels", "features"))):
+    for job, keys in (
+        ("clean_reviews", ("silver", "disposition", "index")),
+        ("build_features", ("vocab", "labels", "features")),
+    ):
         runs = sorted(p for p in (root / "reports" / "runs" / job).glob("*.json") if p.name != "latest.json")
         report = json.loads(runs[0].read_text(encoding="utf-8"))
         work = report["summary"]["spark"]
@@ -82,8 +89,12 @@ def test_run_reports_count_their_spark_jobs_and_delta_commits(spark, lake):
         assert work["delta_commits_total"] == sum(work["delta_commits"].values())
         uris = {t.key: t.uri(cfg) for t in tables.CATALOGUE}
         for key in keys:
-            tagged = DeltaTable.forPath(spark, uris[key]).history() \
-                .where(F.col("userMetadata").contains(report["run_id"])).count()
+            tagged = (
+                DeltaTable.forPath(spark, uris[key])
+                .history()
+                .where(F.col("userMetadata").contains(report["run_id"]))
+                .count()
+            )
             assert work["delta_commits"].get(key, 0) == tagged >= 1, (job, key, work, tagged)
 
 
@@ -120,8 +131,12 @@ def test_gold_split_vocab_and_sequences(spark, lake):
     features = table(spark, cfg, "gold", "features")
     vocab = table(spark, cfg, "gold", "vocab")
     # max_len auto: the 95th percentile of the train split's token counts
-    train_lengths = features.where("split = 'train'").join(table(spark, cfg, "silver", "reviews"), "review_id") \
-        .select(F.size("tokens").alias("n")).toPandas()["n"]
+    train_lengths = (
+        features.where("split = 'train'")
+        .join(table(spark, cfg, "silver", "reviews"), "review_id")
+        .select(F.size("tokens").alias("n"))
+        .toPandas()["n"]
+    )
     max_len = features.select(F.size("token_ids")).first()[0]
     # the smallest length that at least 95% of the train rows do not exceed
     assert (train_lengths <= max_len).mean() >= 0.95 > (train_lengths < max_len).mean(), max_len
@@ -129,8 +144,12 @@ def test_gold_split_vocab_and_sequences(spark, lake):
     assert {r.split for r in features.select("split").distinct().collect()} == {"train", "validation", "test"}
     # no leakage: every vocabulary token occurs in the train split
     silver = table(spark, cfg, "silver", "reviews")
-    train_tokens = features.where("split = 'train'").join(silver, "review_id") \
-        .select(F.explode("tokens").alias("token")).distinct()
+    train_tokens = (
+        features.where("split = 'train'")
+        .join(silver, "review_id")
+        .select(F.explode("tokens").alias("token"))
+        .distinct()
+    )
     assert vocab.select("token").exceptAll(train_tokens).count() == 0
     assert vocab.agg(F.min("token_id")).first()[0] == 2
 
@@ -142,8 +161,9 @@ def test_failing_gate_blocks_publication_and_exits_non_zero(spark, lake, capsys)
     held = lambda: set(spark.sparkContext._jsc.getPersistentRDDs().keys())  # noqa: E731
     held_before = held()
     # Data Docs off (the reference lakehouse has them on): the gate runs BOOLEAN_ONLY first
-    code = build_features.main([*args, "--force", "--conf", "quality.gold.min_rows=100000000",
-                                "--conf", "quality.data_docs=false"])
+    code = build_features.main(
+        [*args, "--force", "--conf", "quality.gold.min_rows=100000000", "--conf", "quality.data_docs=false"]
+    )
     assert code == 3
     err = capsys.readouterr().err
     assert "expect_table_row_count_to_be_between" in err
@@ -159,7 +179,15 @@ def test_failing_gate_blocks_publication_and_exits_non_zero(spark, lake, capsys)
 
 
 def test_missing_input_is_a_usage_error(tmp_path, spark, capsys):
-    code = clean_reviews.main(["--input", str(tmp_path / "nope"), "--lakehouse", str(tmp_path / "lake"),
-                               "--conf", f"reports_dir={tmp_path / 'reports'}"])
+    code = clean_reviews.main(
+        [
+            "--input",
+            str(tmp_path / "nope"),
+            "--lakehouse",
+            str(tmp_path / "lake"),
+            "--conf",
+            f"reports_dir={tmp_path / 'reports'}",
+        ]
+    )
     assert code == 2
     assert "input not found" in capsys.readouterr().err

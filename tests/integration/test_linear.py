@@ -1,6 +1,7 @@
 """The linear TF-IDF models on the reference lakehouse (corpus sample): fitted by Spark ML, their
 numpy form (what scoring and serving use) gives Spark ML's probabilities, and they beat the
 majority class."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,10 @@ def test_numpy_model_gives_spark_ml_probabilities(spark, text_splits, kind):
     assert fitted.summary()["reg_param"] in (1e-4, 1e-3) and len(model.vocabulary) > 100
 
     test = frame.where(F.col("split") == "test").withColumn("grams", fitted.grams_udf(F.col(model.column)))
-    by_id = {r["review_id"]: r["probability"].toArray()
-             for r in fitted.pipeline.transform(test).select("review_id", "probability").collect()}
+    by_id = {
+        r["review_id"]: r["probability"].toArray()
+        for r in fitted.pipeline.transform(test).select("review_id", "probability").collect()
+    }
     spark_probs = np.stack([by_id[i] for i in gold.review_ids["test"]])
     ours = model.probabilities(inputs["test"][model.column])
     assert np.abs(ours - spark_probs).max() < 1e-9

@@ -1,5 +1,6 @@
 """Large line files read in byte ranges, and Parquet files by row groups, across tasks give exactly
 the records of a whole-file read."""
+
 from __future__ import annotations
 
 import bz2
@@ -7,20 +8,18 @@ import gzip
 import hashlib
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from pyspark.sql import functions as F
 
 from reviewlake.core.config import load_config
 from reviewlake.jobs.clean_reviews import ingest_options
 from reviewlake.lake import ingest, ingest_lines, ingest_rows
-
 from tests.integration.test_hostile_input import write_landing
 
-RANGE = 64 * 1024      # spark.sql.files.maxPartitionBytes here: every file below spans several ranges
+RANGE = 64 * 1024  # spark.sql.files.maxPartitionBytes here: every file below spans several ranges
 
 
 def many_lines(n: int, seed: int) -> bytes:
@@ -44,15 +43,17 @@ def many_lines(n: int, seed: int) -> bytes:
 def many_rows(path, n: int) -> None:
     """A Parquet file of ``n`` rows in row groups of 500: ids on some, bad ratings, an instant
     (UTC-adjusted timestamp) and a local time, a list column."""
-    start = datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
-    table = pa.table({
-        "review_id": [f"q{i}" if i % 3 else None for i in range(n)],
-        "comment": [f"第{i}条评论，还行" if i % 50 else None for i in range(n)],
-        "rating": [i % 7 for i in range(n)],                       # 0 and 6: rating_out_of_range
-        "created_at": pa.array([start + timedelta(minutes=i) for i in range(n)], pa.timestamp("us", tz="UTC")),
-        "local_time": pa.array([datetime(2026, 3, 1) + timedelta(seconds=i) for i in range(n)], pa.timestamp("us")),
-        "tags": [["好", str(i)] for i in range(n)],
-    })
+    start = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    table = pa.table(
+        {
+            "review_id": [f"q{i}" if i % 3 else None for i in range(n)],
+            "comment": [f"第{i}条评论，还行" if i % 50 else None for i in range(n)],
+            "rating": [i % 7 for i in range(n)],  # 0 and 6: rating_out_of_range
+            "created_at": pa.array([start + timedelta(minutes=i) for i in range(n)], pa.timestamp("us", tz="UTC")),
+            "local_time": pa.array([datetime(2026, 3, 1) + timedelta(seconds=i) for i in range(n)], pa.timestamp("us")),
+            "tags": [["好", str(i)] for i in range(n)],
+        }
+    )
     pq.write_table(table, path, row_group_size=500)
 
 
@@ -65,8 +66,8 @@ def records(spark, files, options, split_min):
 
 
 def test_files_read_in_pieces_give_the_records_ids_and_quarantine_of_a_whole_read(spark, tmp_path):
-    write_landing(tmp_path)                     # every hostile file, a 5 MiB line among them
-    (tmp_path / "many.jsonl").write_bytes(b"\xef\xbb\xbf" + many_lines(6000, 1))   # Hadoop drops the BOM
+    write_landing(tmp_path)  # every hostile file, a 5 MiB line among them
+    (tmp_path / "many.jsonl").write_bytes(b"\xef\xbb\xbf" + many_lines(6000, 1))  # Hadoop drops the BOM
     (tmp_path / "more.jsonl.gz").write_bytes(gzip.compress(many_lines(3000, 2)))
     (tmp_path / "most.jsonl.bz2").write_bytes(bz2.compress(many_lines(20000, 3), compresslevel=1))
     (tmp_path / "neg.txt").write_bytes("\n".join(f"第{i}条差评，很不满意" for i in range(8000)).encode("gbk"))
@@ -79,25 +80,46 @@ def test_files_read_in_pieces_give_the_records_ids_and_quarantine_of_a_whole_rea
     try:
         n_whole, whole = records(spark, files, options, split_min=1 << 40)
         n_lines, by_lines = records(spark, files, options, split_min=1)
-        line_files = [f[0] for f in ingest.plan_reads(files, {"split_min_bytes": 1}, 1 << 40)[1]
-                      if "broken" not in f[0] and "parquet" not in f[0]]
-        row_ranges = ingest_rows.read_rows(spark, f"file:{tmp_path}/rows.parquet").select(
-            F.spark_partition_id()).distinct().count()          # tasks that read rows
-        ranges = {r.path.rsplit("/", 1)[-1]: r.n for r in ingest_lines.read_lines(spark, line_files)
-                  .groupBy("path").agg(F.count_distinct("split_start").alias("n")).collect()}
+        line_files = [
+            f[0]
+            for f in ingest.plan_reads(files, {"split_min_bytes": 1}, 1 << 40)[1]
+            if "broken" not in f[0] and "parquet" not in f[0]
+        ]
+        row_ranges = (
+            ingest_rows.read_rows(spark, f"file:{tmp_path}/rows.parquet")
+            .select(F.spark_partition_id())
+            .distinct()
+            .count()
+        )  # tasks that read rows
+        ranges = {
+            r.path.rsplit("/", 1)[-1]: r.n
+            for r in ingest_lines.read_lines(spark, line_files)
+            .groupBy("path")
+            .agg(F.count_distinct("split_start").alias("n"))
+            .collect()
+        }
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
-    assert n_whole == 0 and n_lines == 10   # the hostile jsonl/txt/gz/bz2 files (two replaced above), 4 more
+    assert n_whole == 0 and n_lines == 10  # the hostile jsonl/txt/gz/bz2 files (two replaced above), 4 more
     assert row_ranges > 1
-    assert ranges["many.jsonl"] > 3 and ranges["neg.txt"] > 1 and ranges["reviews.jsonl"] >= 2   # the 5 MiB line: one range reads it whole
-    assert ranges["most.jsonl.bz2"] > 1 and ranges["more.jsonl.gz"] == 1   # gzip: one streaming task
+    assert (
+        ranges["many.jsonl"] > 3 and ranges["neg.txt"] > 1 and ranges["reviews.jsonl"] >= 2
+    )  # the 5 MiB line: one range reads it whole
+    assert ranges["most.jsonl.bz2"] > 1 and ranges["more.jsonl.gz"] == 1  # gzip: one streaming task
     assert len(whole) > 20000 and by_lines == whole
     reasons = {r[10] for r in whole}
-    assert {"malformed_json", "record_too_large", "corrupt_archive", "binary_file", "malformed_parquet",
-            "rating_out_of_range", "missing_text"} <= reasons
+    assert {
+        "malformed_json",
+        "record_too_large",
+        "corrupt_archive",
+        "binary_file",
+        "malformed_parquet",
+        "rating_out_of_range",
+        "missing_text",
+    } <= reasons
     parquet = [r for r in whole if r[1].endswith("/rows.parquet")]
     assert len(parquet) == 6000 and {r[2] for r in parquet} == set(range(6000))
-    instant = datetime(2026, 3, 1, 8, 31, tzinfo=timezone.utc).astimezone().replace(tzinfo=None)  # as collected
+    instant = datetime(2026, 3, 1, 8, 31, tzinfo=UTC).astimezone().replace(tzinfo=None)  # as collected
     assert [r[8] for r in parquet if r[2] == 1] == [instant]
 
 
@@ -105,8 +127,10 @@ def test_a_corrupt_gzip_file_is_found_by_the_scan_before_any_task_reads_it(spark
     packed = gzip.compress(many_lines(200, 4))
     (tmp_path / "cut.jsonl.gz").write_bytes(packed[: len(packed) // 2])
     (tmp_path / "fine.jsonl.gz").write_bytes(packed)
-    scans = {u.rsplit("/", 1)[-1]: s for u, s in
-             ingest.scan_files(spark, ingest.list_files(spark, [f"file:{tmp_path}"]), {}).items()}
+    scans = {
+        u.rsplit("/", 1)[-1]: s
+        for u, s in ingest.scan_files(spark, ingest.list_files(spark, [f"file:{tmp_path}"]), {}).items()
+    }
     assert scans["cut.jsonl.gz"].unreadable() == "corrupt_archive"
     assert scans["cut.jsonl.gz"].head == packed[: len(packed) // 2]
     assert scans["fine.jsonl.gz"].unreadable() is None and scans["fine.jsonl.gz"].head.startswith(b'{"')
@@ -130,8 +154,10 @@ def many_csv(n: int, seed: int, sep: str = ",") -> str:
         elif roll < 0.07:
             rows.append(sep.join([f"c{i}", "评分不对", "five"]))
         else:
-            rows.append(sep.join([f"c{seed}-{i}" if roll < 0.5 else "", f'"第{i}条{sep}好评"', str(rng.randint(1, 5))])
-                        + ("\r" if roll > 0.9 else ""))
+            rows.append(
+                sep.join([f"c{seed}-{i}" if roll < 0.5 else "", f'"第{i}条{sep}好评"', str(rng.randint(1, 5))])
+                + ("\r" if roll > 0.9 else "")
+            )
     return "\n".join(rows)
 
 

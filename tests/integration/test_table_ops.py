@@ -2,6 +2,7 @@
 the entry points (real Spark and Delta): OPTIMIZE compacts and keeps the rows, Z-order is not
 redone on an unchanged table, VACUUM keeps what the retention keeps, RESTORE brings back an older
 version's rows; all of it under the writer job's run lock. Also the lock on a Hadoop filesystem."""
+
 from __future__ import annotations
 
 import json
@@ -11,19 +12,25 @@ import time
 import pytest
 from chispa import assert_df_equality
 
-from reviewlake.jobs import history, maintain, maintenance, rollback
 from reviewlake.core import delta_io
 from reviewlake.core.config import local_path, to_uri
 from reviewlake.core.lock import HadoopStore, LocalStore, Owner, acquire, lock_uri, release
 from reviewlake.errors import ConfigError, LockHeldError
+from reviewlake.jobs import history, maintain, maintenance, rollback
 from tests.integration.helpers import rows_by_spark_and_deltalake
 
 SCHEMA = "review_id string, batch_id string, text string"
 
 
 def write(spark, uri: str, rows, mode: str = "append", files: int = 4, batch: int = 0) -> None:
-    (spark.createDataFrame(rows, SCHEMA).repartition(files).write.format("delta").mode(mode)
-     .option("userMetadata", json.dumps({"batch": batch})).save(uri))
+    (
+        spark.createDataFrame(rows, SCHEMA)
+        .repartition(files)
+        .write.format("delta")
+        .mode(mode)
+        .option("userMetadata", json.dumps({"batch": batch}))
+        .save(uri)
+    )
 
 
 def batch_rows(b: int, n: int = 40):
@@ -48,11 +55,23 @@ def lake(spark, make_cfg, tmp_path):
     for b in range(3):
         write(spark, silver, batch_rows(b), batch=b)
     for b in range(2):
-        (spark.createDataFrame([(f"r0-{i}", f"m{b}", 0.5) for i in range(30)],
-                               "review_id string, model_version string, p double")
-         .repartition(4).write.format("delta").mode("append").save(gold))
-    args = ["--lakehouse", str(tmp_path / "lakehouse"), "--conf", f"reports_dir={tmp_path / 'reports'}",
-            "--conf", "maintenance.vacuum=false"]
+        (
+            spark.createDataFrame(
+                [(f"r0-{i}", f"m{b}", 0.5) for i in range(30)], "review_id string, model_version string, p double"
+            )
+            .repartition(4)
+            .write.format("delta")
+            .mode("append")
+            .save(gold)
+        )
+    args = [
+        "--lakehouse",
+        str(tmp_path / "lakehouse"),
+        "--conf",
+        f"reports_dir={tmp_path / 'reports'}",
+        "--conf",
+        "maintenance.vacuum=false",
+    ]
     return cfg, silver, gold, args
 
 
@@ -70,14 +89,14 @@ def test_maintain_compacts_keeps_rows_and_waits_for_busy_writers(spark, lake, ca
     assert "skipped while their writer job runs: silver/reviews" in capsys.readouterr().err
     assert delta_io.version(spark, silver) == silver_version
     assert active_files(spark, gold) < 8
-    assert_df_equality(read(spark, gold), spark.createDataFrame(gold_rows, gold_before.schema),
-                       ignore_row_order=True)
+    assert_df_equality(read(spark, gold), spark.createDataFrame(gold_rows, gold_before.schema), ignore_row_order=True)
     LocalStore().delete(lock_uri(cfg, "clean_reviews"))
 
     assert maintain.main(args) == 0
     assert active_files(spark, silver) < 12
-    assert_df_equality(read(spark, silver), spark.createDataFrame(silver_rows, silver_before.schema),
-                       ignore_row_order=True)
+    assert_df_equality(
+        read(spark, silver), spark.createDataFrame(silver_rows, silver_before.schema), ignore_row_order=True
+    )
     last = maintenance.history(spark, silver, 1)[0]
     assert last["operation"] == "OPTIMIZE" and json.loads(last["operationParameters"]["zOrderBy"]) == ["batch_id"]
     report = json.loads((local_path(to_uri(cfg["reports_dir"])) / "runs" / "maintain" / "latest.json").read_text())
@@ -97,9 +116,11 @@ def test_maintain_drops_deletion_vectors_so_delta_rs_can_read(spark, make_cfg):
 
     cfg = make_cfg("maintenance.vacuum=false", "maintenance.optimize=false")
     uri = maintenance.uri_of(cfg, "silver/reviews")
-    spark.sql(f"CREATE TABLE delta.`{uri}` ({SCHEMA}) USING delta TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
+    spark.sql(
+        f"CREATE TABLE delta.`{uri}` ({SCHEMA}) USING delta TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')"
+    )
     write(spark, uri, batch_rows(0), files=2)
-    spark.sql(f"DELETE FROM delta.`{uri}` WHERE review_id = 'r0-3'")     # a deletion vector, no rewrite
+    spark.sql(f"DELETE FROM delta.`{uri}` WHERE review_id = 'r0-3'")  # a deletion vector, no rewrite
     assert maintenance.history(spark, uri, 1)[0]["operationMetrics"]["numDeletionVectorsAdded"] != "0"
     with pytest.raises(DeltaProtocolError, match="deletionVectors"):
         RsTable(uri).to_pyarrow_table()
@@ -118,7 +139,7 @@ def test_vacuum_respects_retention(spark, make_cfg):
     cfg = make_cfg()
     uri = maintenance.uri_of(cfg, "silver/reviews")
     write(spark, uri, batch_rows(0), mode="overwrite", files=3)
-    write(spark, uri, batch_rows(1), mode="overwrite", files=3)      # version 0's files now unreferenced
+    write(spark, uri, batch_rows(1), mode="overwrite", files=3)  # version 0's files now unreferenced
     on_storage = maintenance.storage_files(spark, uri)
     assert on_storage == 6 and active_files(spark, uri) == 3
 
@@ -172,7 +193,7 @@ def test_rollback_restores_an_older_version(spark, make_cfg, tmp_path, capsys):
     assert_df_equality(read(spark, uri), v0, ignore_row_order=True)
     last = maintenance.history(spark, uri, 1)[0]
     assert last["operation"] == "RESTORE" and json.loads(last["userMetadata"]) == {"batch": 0}
-    assert read(spark, uri, 2).count() == 45            # the rolled-back version stays readable
+    assert read(spark, uri, 2).count() == 45  # the rolled-back version stays readable
 
     assert rollback.main([*args, "--table", "silver/reviews", "--version", "9"]) == 2
     assert "no version 9" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """Stage 7 on tiny synthetic gold tables: real Spark + Delta, real TensorFlow. Train with real
 Horovod (2 Gloo processes on local[2], system tier) -> metrics/export -> batch scoring (twice);
 the checkpoint/resume logic in plain Keras; tokens -> ids."""
+
 from __future__ import annotations
 
 import json
@@ -9,15 +10,15 @@ import random
 import numpy as np
 import pytest
 
-from reviewlake.text.serving import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
 from reviewlake.errors import NotEnoughSlotsError
+from reviewlake.text.serving import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
 from reviewlake.train.champion import Scorer
 from reviewlake.train.linear import LinearTextModel
 from tests.integration.helpers import rows_by_spark_and_deltalake
 
 MAX_LEN = 20
-VOCAB_SIZE = 50           # ids 0..49: 0 pad, 1 oov, 2..49 tokens
-CLASSES = ["negative", "neutral", "positive"]   # neutral never occurs, like the real corpus
+VOCAB_SIZE = 50  # ids 0..49: 0 pad, 1 oov, 2..49 tokens
+CLASSES = ["negative", "neutral", "positive"]  # neutral never occurs, like the real corpus
 POS_TOKEN, NEG_TOKEN = 5, 6
 N_ROWS = 200
 
@@ -33,23 +34,29 @@ def _synthetic_rows(seed: int = 11) -> list[dict]:
     rows = []
     for i in range(N_ROWS):
         positive = rng.random() < 0.55
-        n = rng.randint(6, 26)                   # some longer than MAX_LEN: truncation
+        n = rng.randint(6, 26)  # some longer than MAX_LEN: truncation
         tokens = [_token(rng.randint(7, VOCAB_SIZE - 1)) for _ in range(n)]
         for pos in rng.sample(range(min(n, MAX_LEN)), 3):
             tokens[pos] = _token(POS_TOKEN if positive else NEG_TOKEN)
         if rng.random() < 0.3:
-            tokens[rng.randrange(min(n, MAX_LEN))] = "没见过的词"     # out of vocabulary
+            tokens[rng.randrange(min(n, MAX_LEN))] = "没见过的词"  # out of vocabulary
         split = "train" if i % 10 < 7 else ("validation" if i % 10 < 8 else "test")
-        rows.append({"review_id": f"r{i:04d}", "split": split, "label": "positive" if positive else "negative",
-                     "tokens": tokens})
+        rows.append(
+            {
+                "review_id": f"r{i:04d}",
+                "split": split,
+                "label": "positive" if positive else "negative",
+                "tokens": tokens,
+            }
+        )
     return rows
 
 
 def _write_gold_and_silver(spark, cfg, rows) -> dict[str, int]:
-    from reviewlake.features.tfidf import OPEN_VECTOR
     from pyspark.sql import types as T
 
     from reviewlake.core import delta_io, tables
+    from reviewlake.features.tfidf import OPEN_VECTOR
 
     vocab = {_token(i): i for i in range(2, VOCAB_SIZE)}
     label_id = {name: i for i, name in enumerate(CLASSES)}
@@ -60,26 +67,45 @@ def _write_gold_and_silver(spark, cfg, rows) -> dict[str, int]:
         for t in ids:
             if t >= 2:
                 counts[t] = counts.get(t, 0.0) + 1.0
-        feature_rows.append((r["review_id"], r["split"], label_id[r["label"]], ids,
-                             (VOCAB_SIZE, sorted(counts), [counts[i] for i in sorted(counts)]), "v-test"))
-    features_schema = T.StructType([
-        T.StructField("review_id", T.StringType()), T.StructField("split", T.StringType()),
-        T.StructField("label_id", T.IntegerType()), T.StructField("token_ids", T.ArrayType(T.IntegerType())),
-        T.StructField("tfidf", OPEN_VECTOR), T.StructField("vocab_version", T.StringType()),
-    ])
-    delta_io.overwrite(spark.createDataFrame(feature_rows, features_schema),
-                       tables.uri(cfg, "gold", "features"))
+        feature_rows.append(
+            (
+                r["review_id"],
+                r["split"],
+                label_id[r["label"]],
+                ids,
+                (VOCAB_SIZE, sorted(counts), [counts[i] for i in sorted(counts)]),
+                "v-test",
+            )
+        )
+    features_schema = T.StructType(
+        [
+            T.StructField("review_id", T.StringType()),
+            T.StructField("split", T.StringType()),
+            T.StructField("label_id", T.IntegerType()),
+            T.StructField("token_ids", T.ArrayType(T.IntegerType())),
+            T.StructField("tfidf", OPEN_VECTOR),
+            T.StructField("vocab_version", T.StringType()),
+        ]
+    )
+    delta_io.overwrite(spark.createDataFrame(feature_rows, features_schema), tables.uri(cfg, "gold", "features"))
     delta_io.overwrite(
-        spark.createDataFrame([(t, i, 3, "v-test") for t, i in vocab.items()],
-                              "token string, token_id int, doc_freq long, vocab_version string"),
-        tables.uri(cfg, "gold", "vocab"))
-    delta_io.overwrite(spark.createDataFrame(list(label_id.items()), "label string, label_id int"),
-                       tables.uri(cfg, "gold", "labels"))
+        spark.createDataFrame(
+            [(t, i, 3, "v-test") for t, i in vocab.items()],
+            "token string, token_id int, doc_freq long, vocab_version string",
+        ),
+        tables.uri(cfg, "gold", "vocab"),
+    )
     delta_io.overwrite(
-        spark.createDataFrame([(r["review_id"], "".join(r["tokens"]), r["tokens"], r["label"]) for r in rows]
-                              + [("r-empty", "", None, None)],           # a row without tokens still scores
-                              "review_id string, text string, tokens array<string>, label string"),
-        tables.uri(cfg, "silver", "reviews"))
+        spark.createDataFrame(list(label_id.items()), "label string, label_id int"), tables.uri(cfg, "gold", "labels")
+    )
+    delta_io.overwrite(
+        spark.createDataFrame(
+            [(r["review_id"], "".join(r["tokens"]), r["tokens"], r["label"]) for r in rows]
+            + [("r-empty", "", None, None)],  # a row without tokens still scores
+            "review_id string, text string, tokens array<string>, label string",
+        ),
+        tables.uri(cfg, "silver", "reviews"),
+    )
     return vocab
 
 
@@ -114,12 +140,17 @@ def test_not_enough_task_slots_fails_fast(spark):
 def test_train_export_and_score(spark, make_cfg, tmp_path):
     import tensorflow as tf
 
-    from reviewlake.jobs import score_reviews
     from reviewlake.core import delta_io, tables
-    from reviewlake.jobs import train_model
+    from reviewlake.jobs import score_reviews, train_model
 
-    cfg = make_cfg("train.num_proc=2", "train.epochs=2", "train.batch_size=8", "train.learning_rate=0.01",
-                   f"features.max_len={MAX_LEN}", "train.logreg_max_iter=30")
+    cfg = make_cfg(
+        "train.num_proc=2",
+        "train.epochs=2",
+        "train.batch_size=8",
+        "train.learning_rate=0.01",
+        f"features.max_len={MAX_LEN}",
+        "train.logreg_max_iter=30",
+    )
     rows = _synthetic_rows()
     vocab = _write_gold_and_silver(spark, cfg, rows)
 
@@ -147,8 +178,15 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     version = out["version"]
     assert model_dir.name == version
     assert (model_dir.parent / "LATEST").read_text(encoding="utf-8").strip() == version
-    for name in ("vocab.txt", "labels.json", "params.json", "training_curves.png", "confusion_matrix.png",
-                 "README.md", "preprocessing.json"):
+    for name in (
+        "vocab.txt",
+        "labels.json",
+        "params.json",
+        "training_curves.png",
+        "confusion_matrix.png",
+        "README.md",
+        "preprocessing.json",
+    ):
         assert (model_dir / name).is_file(), name
     card = (model_dir / "README.md").read_text(encoding="utf-8")
     assert f"{100 * metrics['accuracy']:.1f}%" in card and "word_1_2gram" in card
@@ -180,8 +218,9 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     keras_probs = keras_model.predict(x_test, verbose=0)
     assert keras_probs.shape == (n_test, len(CLASSES))
     signature = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
-    sig_probs = signature(token_ids=tf.constant(x_test[0]), char_ids=tf.constant(x_test[1]),
-                          char_weights=tf.constant(x_test[2]))["probabilities"].numpy()
+    sig_probs = signature(
+        token_ids=tf.constant(x_test[0]), char_ids=tf.constant(x_test[1]), char_weights=tf.constant(x_test[2])
+    )["probabilities"].numpy()
     assert np.allclose(sig_probs, keras_probs, atol=1e-5)
 
     # ---- batch scoring: the champion's probabilities, as its scorer gives them, and on the test rows
@@ -207,10 +246,18 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert {got[i]["model_version"] for i in ids} == {version}
 
     # ---- rerun through the entry script: same keys, no duplicates, rows refreshed
-    rc = score_reviews.main([
-        "--lakehouse", str(tmp_path / "lakehouse"), "--model-version", version,
-        "--conf", f"models_dir={tmp_path / 'models'}", "--conf", f"reports_dir={tmp_path / 'reports'}",
-    ])
+    rc = score_reviews.main(
+        [
+            "--lakehouse",
+            str(tmp_path / "lakehouse"),
+            "--model-version",
+            version,
+            "--conf",
+            f"models_dir={tmp_path / 'models'}",
+            "--conf",
+            f"reports_dir={tmp_path / 'reports'}",
+        ]
+    )
     assert rc == 0
     again = delta_io.read(spark, pred_uri)
     assert again.count() == N_ROWS + 1
@@ -239,9 +286,19 @@ def training_arrays(rows=None) -> dict[str, np.ndarray]:
     return arrays
 
 
-RESUME_PARAMS = {"epochs": 2, "batch_size": 8, "learning_rate": 0.01, "warmup_epochs": 0, "clip_norm": 1.0,
-                 "embedding_dim": 16, "lstm_units": 8, "dropout": 0.0, "seed": 3, "patience": 5,
-                 "class_weight": "balanced"}
+RESUME_PARAMS = {
+    "epochs": 2,
+    "batch_size": 8,
+    "learning_rate": 0.01,
+    "warmup_epochs": 0,
+    "clip_norm": 1.0,
+    "embedding_dim": 16,
+    "lstm_units": 8,
+    "dropout": 0.0,
+    "seed": 3,
+    "patience": 5,
+    "class_weight": "balanced",
+}
 
 
 def test_wide_lstm_starts_as_its_linear_model_and_serves_through_its_signature(tmp_path):
@@ -256,15 +313,27 @@ def test_wide_lstm_starts_as_its_linear_model_and_serves_through_its_signature(t
 
     rng = np.random.default_rng(5)
     vocabulary = ["好", "差", "好用", "不", "用"]
-    char_model = LinearTextModel("char_1_4gram", vocabulary, idf=rng.uniform(0.2, 2.0, 5),
-                                 coef=rng.normal(size=(3, 5)), intercept=rng.normal(size=3), reg_param=1e-4)
+    char_model = LinearTextModel(
+        "char_1_4gram",
+        vocabulary,
+        idf=rng.uniform(0.2, 2.0, 5),
+        coef=rng.normal(size=(3, 5)),
+        intercept=rng.normal(size=3),
+        reg_param=1e-4,
+    )
     texts = ["好用", "不好用", "差", "", "用不好差"]
-    ids = np.array([tokens_to_ids(list(t), {c: i + 2 for i, c in enumerate("好差用不")}, MAX_LEN) for t in texts],
-                   dtype=np.int32)
+    ids = np.array(
+        [tokens_to_ids(list(t), {c: i + 2 for i, c in enumerate("好差用不")}, MAX_LEN) for t in texts], dtype=np.int32
+    )
     char_ids, char_weights = char_model.sparse_inputs(texts, 8)
     tf.keras.utils.set_random_seed(1)
-    model = build_model(VOCAB_SIZE, MAX_LEN, 3, {"architecture": "wide_lstm", "embedding_dim": 8, "lstm_units": 4},
-                        WideStart(char_model.coef, char_model.intercept, 8))
+    model = build_model(
+        VOCAB_SIZE,
+        MAX_LEN,
+        3,
+        {"architecture": "wide_lstm", "embedding_dim": 8, "lstm_units": 4},
+        WideStart(char_model.coef, char_model.intercept, 8),
+    )
     arrays = {"token_ids": ids, "char_ids": char_ids, "char_weights": char_weights}
     probs = model.predict(model_inputs(arrays, "wide_lstm"), verbose=0)
     assert np.allclose(probs, char_model.probabilities(texts), atol=1e-6)
@@ -292,10 +361,18 @@ def test_checkpoint_and_resume_with_plain_keras(tmp_path):
         resume = horovod_spark.load_resume(model, ckpt)
         model.compile(optimizer=tf.keras.optimizers.legacy.Adam(0.01), loss="sparse_categorical_crossentropy")
         tracker = horovod_spark._epoch_state_callback(
-            tf, model, 0, 5, ckpt, resume and resume["state"], resume and resume["best"], fail_after_epoch)
-        model.fit(data["x_train"], data["y_train"], batch_size=8, epochs=2,
-                  initial_epoch=resume["state"]["epoch"] if resume else 0,
-                  validation_data=(data["x_val"], data["y_val"]), callbacks=[tracker], verbose=0)
+            tf, model, 0, 5, ckpt, resume and resume["state"], resume and resume["best"], fail_after_epoch
+        )
+        model.fit(
+            data["x_train"],
+            data["y_train"],
+            batch_size=8,
+            epochs=2,
+            initial_epoch=resume["state"]["epoch"] if resume else 0,
+            validation_data=(data["x_val"], data["y_val"]),
+            callbacks=[tracker],
+            verbose=0,
+        )
         return model, tracker, resume
 
     with pytest.raises(RuntimeError, match="fault injected after epoch 1"):
@@ -308,7 +385,7 @@ def test_checkpoint_and_resume_with_plain_keras(tmp_path):
     model, tracker, resume = run(fail_after_epoch=None)
     assert resume["state"]["epoch"] == 1
     assert all(np.array_equal(a, b) for a, b in zip(resume["weights"], saved.get_weights()))
-    assert tracker.history["loss"][0] == state["history"]["loss"][0]      # epoch 1 is not redone
+    assert tracker.history["loss"][0] == state["history"]["loss"][0]  # epoch 1 is not redone
     assert len(tracker.history["loss"]) == 2
     assert horovod_spark.read_checkpoint_state(ckpt)["epoch"] == 2
     assert horovod_spark.load_resume(model, str(tmp_path / "empty")) is None

@@ -1,5 +1,6 @@
 """Submitted to the test cluster (tests/system/test_standalone_cluster.py): where each
 executor imports the project from, and which worker ran it. Prints one JSON line."""
+
 import json
 import os
 import socket
@@ -17,6 +18,14 @@ if __name__ == "__main__":
     spark = SparkSession.builder.appName("reviewlake-cluster-probe").getOrCreate()
     sc = spark.sparkContext
     seen = sc.parallelize(range(8), 8).mapPartitions(where).collect()
-    print("PROBE " + json.dumps({"master": sc.master, "executors": sorted({s[1] for s in seen}),
-                                 "package_from": sorted({s[2] for s in seen})}))
+    print(
+        "PROBE "
+        + json.dumps(
+            {
+                "master": sc.master,
+                "executors": sorted({s[1] for s in seen}),
+                "package_from": sorted({s[2] for s in seen}),
+            }
+        )
+    )
     spark.stop()

@@ -3,6 +3,7 @@ commits) and then rerun end with the same tables as an uninterrupted run: nothin
 twice. The kill is real: the whole spark-submit process group (JVM and Python driver) gets
 SIGKILL when the job's log reaches the point. In process, after each of the six commits:
 tests/integration/test_crash_recovery.py."""
+
 from __future__ import annotations
 
 import os
@@ -31,13 +32,28 @@ def submit(landing: Path, lake: Path, kill_at: str | None) -> int:
     """Run clean_reviews through spark-submit; with ``kill_at``, SIGKILL its process group as soon
     as a log line matches. Returns the exit code (negative signal number when killed)."""
     venv_bin = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{venv_bin}:{os.environ['PATH']}", "PYSPARK_PYTHON": sys.executable,
-           "PYSPARK_DRIVER_PYTHON": sys.executable}
-    cmd = [str(venv_bin / "spark-submit"), "--driver-memory", "2g", str(ROOT / "pipelines" / "clean_reviews.py"),
-           "--input", str(landing), "--lakehouse", str(lake), "--conf", f"reports_dir={lake.parent / 'reports'}"]
+    env = {
+        **os.environ,
+        "PATH": f"{venv_bin}:{os.environ['PATH']}",
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+    }
+    cmd = [
+        str(venv_bin / "spark-submit"),
+        "--driver-memory",
+        "2g",
+        str(ROOT / "pipelines" / "clean_reviews.py"),
+        "--input",
+        str(landing),
+        "--lakehouse",
+        str(lake),
+        "--conf",
+        f"reports_dir={lake.parent / 'reports'}",
+    ]
     # spark-submit merges the Python driver's stderr into its own stdout: read both
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     pattern = re.compile(kill_at) if kill_at else None
     seen = []
     for line in proc.stdout:
@@ -47,15 +63,28 @@ def submit(landing: Path, lake: Path, kill_at: str | None) -> int:
             break
     code = proc.wait()
     if pattern:
-        assert code == -signal.SIGKILL, f"the run ended (exit {code}) before reaching {kill_at!r}:\n{''.join(seen[-20:])}"
+        assert code == -signal.SIGKILL, (
+            f"the run ended (exit {code}) before reaching {kill_at!r}:\n{''.join(seen[-20:])}"
+        )
     return code
 
 
 @pytest.fixture(scope="module")
 def baseline(small_landing, tmp_path_factory):
     lake = tmp_path_factory.mktemp("crash_baseline") / "lake"
-    assert clean_reviews.main(["--input", str(small_landing), "--lakehouse", str(lake),
-                               "--conf", f"reports_dir={lake.parent / 'reports'}"]) == 0
+    assert (
+        clean_reviews.main(
+            [
+                "--input",
+                str(small_landing),
+                "--lakehouse",
+                str(lake),
+                "--conf",
+                f"reports_dir={lake.parent / 'reports'}",
+            ]
+        )
+        == 0
+    )
     return lake
 
 
@@ -67,5 +96,10 @@ def test_runs_killed_at_each_point_then_rerun_equal_an_uninterrupted_run(spark, 
         submit(small_landing, lake, pattern)
     assert submit(small_landing, lake, None) == 0
     for layer, name in CLEAN_REVIEWS_TABLES:
-        assert_df_equality(comparable(spark, lake, layer, name), comparable(spark, baseline, layer, name),
-                           ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
+        assert_df_equality(
+            comparable(spark, lake, layer, name),
+            comparable(spark, baseline, layer, name),
+            ignore_row_order=True,
+            ignore_column_order=True,
+            ignore_nullable=True,
+        )

@@ -1,6 +1,7 @@
 """End to end: landing files -> silver -> gold -> Horovod training (2 processes) -> scoring, through
 the entry points, on a sample of the real corpus (the session's trained reference lakehouse; the
 notebooks run on it in test_notebooks.py) and, marked slow, on all of it."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
-from reviewlake.jobs import build_features, clean_reviews, score_reviews, train_model
 from reviewlake.core import delta_io, tables
+from reviewlake.jobs import build_features, clean_reviews, score_reviews, train_model
 from reviewlake.train.champion import Scorer
 from tests.conftest import Lake
 
@@ -50,8 +51,13 @@ def test_whole_flow_on_a_corpus_sample(spark, trained_lake):
     assert len(ids) == metrics["n"]
     scored = {r["review_id"]: r["probabilities"] for r in predictions.where(F.col("review_id").isin(ids)).collect()}
     assert np.abs(np.array([scored[i] for i in ids]) - expected).max() < 1e-5
-    raw = {r["review_id"]: r["raw_text"] for r in delta_io.read(spark, tables.uri(lake.cfg, "bronze", "reviews_raw"))
-           .where(F.col("review_id").isin(ids)).select("review_id", "raw_text").collect()}
+    raw = {
+        r["review_id"]: r["raw_text"]
+        for r in delta_io.read(spark, tables.uri(lake.cfg, "bronze", "reviews_raw"))
+        .where(F.col("review_id").isin(ids))
+        .select("review_id", "raw_text")
+        .collect()
+    }
     served = Scorer.from_model_dir(model_dir).predict_raw([raw[i] for i in ids])
     assert np.abs(served - expected).max() < 1e-5
 

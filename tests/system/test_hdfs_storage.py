@@ -5,6 +5,7 @@ on loopback; ``clean_reviews`` reads its landing files from ``hdfs://…`` and w
 equal those of the same jobs run on the local file system given as ``file://`` URIs. ``s3a://``
 takes the same code path (Hadoop FileSystem by scheme); only its jar and settings differ (docs/cluster.md,
 "Storage URIs")."""
+
 from __future__ import annotations
 
 import json
@@ -42,10 +43,28 @@ def hdfs(tmp_path_factory):
     classpath = os.pathsep.join([str(Path(pyspark.__file__).parent / "jars" / "*"), str(TEST_JARS / "*")])
     log = open(work / "minidfs.log", "w")
     proc = subprocess.Popen(
-        [java(), "-Xmx1g", f"-Dtest.build.data={work / 'data'}", "-cp", classpath,
-         "org.apache.hadoop.test.MiniDFSClusterManager", "-format", "-datanodes", "1", "-nnport", str(port),
-         "-writeDetails", str(details), "-D", "dfs.replication=1"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=work, start_new_session=True)
+        [
+            java(),
+            "-Xmx1g",
+            f"-Dtest.build.data={work / 'data'}",
+            "-cp",
+            classpath,
+            "org.apache.hadoop.test.MiniDFSClusterManager",
+            "-format",
+            "-datanodes",
+            "1",
+            "-nnport",
+            str(port),
+            "-writeDetails",
+            str(details),
+            "-D",
+            "dfs.replication=1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=work,
+        start_new_session=True,
+    )
     log.close()  # the child holds its own copy
     try:
         deadline = time.time() + 120
@@ -78,9 +97,17 @@ def write_landing(corpus_sample: Path, folder: Path) -> None:
     lines = []
     for name, rating in (("pos.txt", 5), ("neg.txt", 1)):
         for i, text in enumerate((corpus_sample / name).read_text(encoding="utf-8").splitlines()):
-            lines.append(json.dumps({"id": f"{name[:3]}-{i}", "text": text, "rating": rating,
-                                     "created_at": f"2024-01-01 00:{i // 60 % 60:02d}:{i % 60:02d}"},
-                                    ensure_ascii=False))
+            lines.append(
+                json.dumps(
+                    {
+                        "id": f"{name[:3]}-{i}",
+                        "text": text,
+                        "rating": rating,
+                        "created_at": f"2024-01-01 00:{i // 60 % 60:02d}:{i % 60:02d}",
+                    },
+                    ensure_ascii=False,
+                )
+            )
     (folder / "reviews.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -88,7 +115,7 @@ def test_jobs_on_hdfs_equal_jobs_on_local_files(spark, hdfs, corpus_sample, tmp_
     landing = tmp_path / "landing"
     write_landing(corpus_sample, landing)
     put(spark, landing, f"{hdfs}/landing")
-    local_lake = (tmp_path / "lake").as_uri()           # file:///…: the URI form of a local path
+    local_lake = (tmp_path / "lake").as_uri()  # file:///…: the URI form of a local path
     remote_lake = f"{hdfs}/lake"
     common = ["--conf", f"reports_dir={tmp_path / 'reports'}"]
     for source, lake in ((f"{hdfs}/landing", remote_lake), (landing.as_uri(), local_lake)):
@@ -102,10 +129,20 @@ def test_jobs_on_hdfs_equal_jobs_on_local_files(spark, hdfs, corpus_sample, tmp_
     assert bronze.where(~bronze.source_file.startswith(f"{hdfs}/landing/")).count() == 0
     assert bronze.count() > 0
 
-    for layer, name in (("silver", "reviews"), ("silver", "disposition"), ("gold", "vocab"),
-                        ("gold", "features"), ("gold", "labels")):
-        assert_df_equality(comparable(spark, remote_lake, layer, name), comparable(spark, local_lake, layer, name),
-                           ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
+    for layer, name in (
+        ("silver", "reviews"),
+        ("silver", "disposition"),
+        ("gold", "vocab"),
+        ("gold", "features"),
+        ("gold", "labels"),
+    ):
+        assert_df_equality(
+            comparable(spark, remote_lake, layer, name),
+            comparable(spark, local_lake, layer, name),
+            ignore_row_order=True,
+            ignore_column_order=True,
+            ignore_nullable=True,
+        )
 
     # a rerun on HDFS finds nothing new: no table gets a new version
     before = versions(spark, remote_lake)

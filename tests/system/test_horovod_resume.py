@@ -1,6 +1,7 @@
 """Training through Horovod on Spark (2 Gloo processes on local[2]) resumes from the last checkpoint
 after a rank fails: the rank's error reaches the driver as a failed Horovod job, and the rerun
 starts at the next epoch. The checkpoint logic alone, in plain Keras: tests/integration/test_train_score.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,5 +25,5 @@ def test_training_resumes_from_the_last_checkpoint_after_a_failure(spark, tmp_pa
     result = horovod_spark.train(spark, arrays, params=params, checkpoint_dir=ckpt, **shape)
     assert result.resumed_from_epoch == 1
     assert result.epochs_run == 2
-    assert result.history["loss"][0] == state["history"]["loss"][0]      # epoch 1 is not redone
+    assert result.history["loss"][0] == state["history"]["loss"][0]  # epoch 1 is not redone
     assert horovod_spark.read_checkpoint_state(ckpt)["epoch"] == 2

@@ -3,6 +3,7 @@ over all files; a near copy of a published review arriving in a later batch poin
 published one; a rerun is a no-op; a changed file replaces its records; a near copy arriving later
 but written earlier becomes the survivor exactly as a rebuild would make it. (System tier for its
 cost: eight runs of clean_reviews.)"""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,13 @@ def job_args(landing: Path, lake: Path, reports: Path) -> list[str]:
 
 def assert_same_lake(spark, a: Path, b: Path) -> None:
     for layer, name in (("silver", "reviews"), ("silver", "disposition")):
-        assert_df_equality(snapshot(spark, a, layer, name), snapshot(spark, b, layer, name),
-                           ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
+        assert_df_equality(
+            snapshot(spark, a, layer, name),
+            snapshot(spark, b, layer, name),
+            ignore_row_order=True,
+            ignore_column_order=True,
+            ignore_nullable=True,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +75,14 @@ def runs(spark, corpus_sample, tmp_path_factory):
         if b.name == "day2":
             # a near copy of an already published review, arriving later, points at the old one
             ledger = {r.review_id: r for r in snapshot(spark, root / "inc", "silver", "disposition").collect()}
-            assert (ledger["r-old"].outcome, ledger["r-near"].outcome, ledger["r-near"].survivor_id) == \
-                ("kept", "near_duplicate", "r-old")
-            silver = snapshot(spark, root / "inc", "silver", "reviews").where(F.col("review_id").isin("r-old", "r-near"))
+            assert (ledger["r-old"].outcome, ledger["r-near"].outcome, ledger["r-near"].survivor_id) == (
+                "kept",
+                "near_duplicate",
+                "r-old",
+            )
+            silver = snapshot(spark, root / "inc", "silver", "reviews").where(
+                F.col("review_id").isin("r-old", "r-near")
+            )
             assert [(r.review_id, len(r.minhash_bands) > 0) for r in silver.collect()] == [("r-old", True)]
     assert clean_reviews.main(job_args(landing, root / "one", root / "r")) == 0
     return root, landing
@@ -87,8 +98,13 @@ def test_three_batches_over_three_runs_equal_one_run(spark, runs):
     # gold built from either lake is the same
     for lake in ("inc", "one"):
         assert build_features.main(["--lakehouse", str(root / lake), "--conf", f"reports_dir={root / 'r'}"]) == 0
-    assert_df_equality(snapshot(spark, root / "inc", "gold", "features"), snapshot(spark, root / "one", "gold", "features"),
-                       ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
+    assert_df_equality(
+        snapshot(spark, root / "inc", "gold", "features"),
+        snapshot(spark, root / "one", "gold", "features"),
+        ignore_row_order=True,
+        ignore_column_order=True,
+        ignore_nullable=True,
+    )
 
 
 def last_report(root: Path) -> dict:
@@ -120,7 +136,9 @@ def test_changed_file_replaces_its_records(spark, runs):
     root, landing = runs
     day1 = landing / "day1" / "pos.txt"
     lines = day1.read_text(encoding="utf-8").splitlines()
-    day1.write_text("\n".join(["一个全新的评论，质量非常好，物流也很快，推荐购买"] + lines[2:]) + "\n", encoding="utf-8")
+    day1.write_text(
+        "\n".join(["一个全新的评论，质量非常好，物流也很快，推荐购买"] + lines[2:]) + "\n", encoding="utf-8"
+    )
     (landing / "day2" / "shop.jsonl").write_text("", encoding="utf-8")  # r-near withdrawn
     assert clean_reviews.main(job_args(landing, root / "inc", root / "r")) == 0
     assert clean_reviews.main(job_args(landing, root / "fresh", root / "r")) == 0

@@ -1,5 +1,6 @@
 """Both notebooks run top to bottom (nbclient, a kernel process with its own Spark session) on the
 session's trained reference lakehouse, without an error cell."""
+
 from __future__ import annotations
 
 import os
@@ -23,5 +24,10 @@ def execute_notebook(name: str, env: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("name", ["explore_corpus.ipynb", "model_report.ipynb"])
 def test_notebook_runs_on_the_trained_lakehouse(trained_lake, name):
-    execute_notebook(name, {"REVIEWLAKE_LAKEHOUSE": str(trained_lake.root / "lakehouse"),
-                            "REVIEWLAKE_MODELS": str(trained_lake.root / "models")})
+    execute_notebook(
+        name,
+        {
+            "REVIEWLAKE_LAKEHOUSE": str(trained_lake.root / "lakehouse"),
+            "REVIEWLAKE_MODELS": str(trained_lake.root / "models"),
+        },
+    )

@@ -3,6 +3,7 @@ started on loopback with ``spark-class``; ``clean_reviews.py``, ``build_features
 ``train_model.py`` (Horovod on Spark, 2 processes) are submitted with ``--master spark://…`` and
 the packages shipped as ``--py-files dist/reviewlake.zip``; silver and gold equal those of a
 local run of the same landing files."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,13 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def env() -> dict:
-    return {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "PYSPARK_PYTHON": sys.executable,
-            "PYSPARK_DRIVER_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+    return {
+        **os.environ,
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+    }
 
 
 def alive_workers(ui_port: int) -> int:
@@ -46,14 +52,43 @@ def cluster(tmp_path_factory):
 
     def start(name: str, *args: str) -> None:
         log = open(work / f"{name}.log", "w")
-        procs.append(subprocess.Popen([str(VENV_BIN / "spark-class"), *args], stdout=log, stderr=subprocess.STDOUT,
-                                      env=env(), cwd=work, start_new_session=True))
+        procs.append(
+            subprocess.Popen(
+                [str(VENV_BIN / "spark-class"), *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env(),
+                cwd=work,
+                start_new_session=True,
+            )
+        )
 
-    start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-          "--webui-port", str(ui))
+    start(
+        "master",
+        "org.apache.spark.deploy.master.Master",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--webui-port",
+        str(ui),
+    )
     for i in (1, 2):
-        start(f"worker{i}", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1",
-              "--memory", "3g", "--webui-port", str(free_port()), "--work-dir", str(work / f"worker{i}"), url)
+        start(
+            f"worker{i}",
+            "org.apache.spark.deploy.worker.Worker",
+            "--host",
+            "127.0.0.1",
+            "--cores",
+            "1",
+            "--memory",
+            "3g",
+            "--webui-port",
+            str(free_port()),
+            "--work-dir",
+            str(work / f"worker{i}"),
+            url,
+        )
     try:
         deadline = time.time() + 120
         while alive_workers(ui) < 2:
@@ -83,11 +118,26 @@ def dist_zip(tmp_path_factory) -> Path:
 
 
 def submit(url: str, dist_zip: Path, script: str, *args: str) -> str:
-    cmd = [str(VENV_BIN / "spark-submit"), "--master", url, "--py-files", str(dist_zip),
-           "--driver-memory", "2g", "--executor-memory", "2g", "--executor-cores", "1",
-           "--conf", "spark.cores.max=2", str(ROOT / script), *args]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=900)
+    cmd = [
+        str(VENV_BIN / "spark-submit"),
+        "--master",
+        url,
+        "--py-files",
+        str(dist_zip),
+        "--driver-memory",
+        "2g",
+        "--executor-memory",
+        "2g",
+        "--executor-cores",
+        "1",
+        "--conf",
+        "spark.cores.max=2",
+        str(ROOT / script),
+        *args,
+    ]
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900
+    )
     assert proc.returncode == 0, f"{script} failed on the cluster (exit {proc.returncode}):\n{proc.stdout[-4000:]}"
     return proc.stdout
 
@@ -95,7 +145,7 @@ def submit(url: str, dist_zip: Path, script: str, *args: str) -> str:
 def test_executors_import_the_shipped_package(cluster, dist_zip):
     url, work = cluster
     out = submit(url, dist_zip, "tests/system/cluster_probe.py")
-    probe = json.loads(next(line for line in out.splitlines() if line.startswith("PROBE "))[len("PROBE "):])
+    probe = json.loads(next(line for line in out.splitlines() if line.startswith("PROBE "))[len("PROBE ") :])
     assert probe["master"] == url
     # one executor per worker, each in its worker's work dir, importing from the shipped zip
     assert len(probe["executors"]) == 2
@@ -105,23 +155,51 @@ def test_executors_import_the_shipped_package(cluster, dist_zip):
 
 def test_cluster_tables_equal_local_tables(spark, cluster, dist_zip, corpus_sample, reference_lake, tmp_path):
     url, _ = cluster
-    remote, local = tmp_path / "cluster_lake", reference_lake.root / "lakehouse"   # local: the same sample, local[2]
+    remote, local = tmp_path / "cluster_lake", reference_lake.root / "lakehouse"  # local: the same sample, local[2]
     common = ["--conf", f"reports_dir={tmp_path / 'reports'}"]
-    log = submit(url, dist_zip, "pipelines/clean_reviews.py", "--input", str(corpus_sample),
-                 "--lakehouse", str(remote), *common)
+    log = submit(
+        url, dist_zip, "pipelines/clean_reviews.py", "--input", str(corpus_sample), "--lakehouse", str(remote), *common
+    )
     assert f"master={url}" in log
     submit(url, dist_zip, "pipelines/build_features.py", "--lakehouse", str(remote), *common)
 
-    for layer, name in (("silver", "reviews"), ("silver", "disposition"), ("gold", "vocab"),
-                        ("gold", "features"), ("gold", "labels")):
-        assert_df_equality(comparable(spark, remote, layer, name), comparable(spark, local, layer, name),
-                           ignore_row_order=True, ignore_column_order=True, ignore_nullable=True)
+    for layer, name in (
+        ("silver", "reviews"),
+        ("silver", "disposition"),
+        ("gold", "vocab"),
+        ("gold", "features"),
+        ("gold", "labels"),
+    ):
+        assert_df_equality(
+            comparable(spark, remote, layer, name),
+            comparable(spark, local, layer, name),
+            ignore_row_order=True,
+            ignore_column_order=True,
+            ignore_nullable=True,
+        )
 
     # Horovod on Spark over the two workers: two ranks, one per executor slot
     models = tmp_path / "models"
-    submit(url, dist_zip, "pipelines/train_model.py", "--lakehouse", str(remote), *common,
-           "--conf", f"models_dir={models}", "--conf", "train.num_proc=2", "--conf", "train.epochs=1",
-           "--conf", "train.embedding_dim=16", "--conf", "train.lstm_units=8", "--conf", "train.logreg_max_iter=10")
+    submit(
+        url,
+        dist_zip,
+        "pipelines/train_model.py",
+        "--lakehouse",
+        str(remote),
+        *common,
+        "--conf",
+        f"models_dir={models}",
+        "--conf",
+        "train.num_proc=2",
+        "--conf",
+        "train.epochs=1",
+        "--conf",
+        "train.embedding_dim=16",
+        "--conf",
+        "train.lstm_units=8",
+        "--conf",
+        "train.logreg_max_iter=10",
+    )
     params = json.loads((models / (models / "LATEST").read_text().strip() / "params.json").read_text())
     assert params["num_proc"] == 2
     assert json.loads((models / (models / "LATEST").read_text().strip() / "metrics.json").read_text())["accuracy"] > 0

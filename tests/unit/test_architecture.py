@@ -1,6 +1,7 @@
 """The package's shape: imports run one way (errors/core <- text <- lake, features, quality, train
 <- jobs <- the entry scripts), no module imports itself back through others, the entry scripts
 are thin, and the serving path runs where pyspark cannot even be imported."""
+
 from __future__ import annotations
 
 import ast
@@ -28,7 +29,7 @@ def imports_of(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names if a.name.split(".")[0] == "reviewlake"}
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "reviewlake":
-            for a in node.names:   # "from reviewlake.lake import clean" imports the module reviewlake.lake.clean
+            for a in node.names:  # "from reviewlake.lake import clean" imports the module reviewlake.lake.clean
                 sub = f"{node.module}.{a.name}"
                 out.add(sub if (ROOT / Path(*sub.split("."))).with_suffix(".py").exists() else node.module)
     return out
@@ -102,11 +103,16 @@ def test_no_import_cycles():
 
 
 def test_the_checks_catch_what_they_should():
-    g = {"reviewlake.core.a": {"reviewlake.jobs.b"}, "reviewlake.jobs.b": {"reviewlake.core.a"},
-         "reviewlake.lake.c": {"reviewlake.train.d"}, "reviewlake.train.d": set()}
+    g = {
+        "reviewlake.core.a": {"reviewlake.jobs.b"},
+        "reviewlake.jobs.b": {"reviewlake.core.a"},
+        "reviewlake.lake.c": {"reviewlake.train.d"},
+        "reviewlake.train.d": set(),
+    }
     assert upward_imports(g) == [
         "reviewlake.core.a (core, layer 1) imports reviewlake.jobs.b (jobs, layer 4)",
-        "reviewlake.lake.c (lake, layer 3) imports reviewlake.train.d (train, layer 3)"]
+        "reviewlake.lake.c (lake, layer 3) imports reviewlake.train.d (train, layer 3)",
+    ]
     assert cycles(g) == [["reviewlake.core.a", "reviewlake.jobs.b"]]
 
 
@@ -115,7 +121,9 @@ def test_entry_scripts_only_call_a_job(script):
     tree = ast.parse(script.read_text(encoding="utf-8"))
     imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert [m for m in imported if m != "__future__"] and all(m.startswith("reviewlake.jobs.") for m in imported)
-    assert not [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))], "logic belongs in reviewlake.jobs"
+    assert not [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))], (
+        "logic belongs in reviewlake.jobs"
+    )
 
 
 BLOCK_PYSPARK = textwrap.dedent("""
@@ -157,8 +165,14 @@ def test_a_linear_champion_serves_raw_text_without_spark(tmp_path):
     from reviewlake.text.serving import TextToIds, preprocessing, vocab_lines
     from reviewlake.train import champion, linear
 
-    model = linear.LinearTextModel("char_1_4gram", ["好", "差", "好用"], np.array([0.5, 0.7, 1.2]),
-                                   np.array([[-1.0, 2.0, -1.5], [1.0, -2.0, 1.5]]), np.array([0.1, -0.1]), 3e-5)
+    model = linear.LinearTextModel(
+        "char_1_4gram",
+        ["好", "差", "好用"],
+        np.array([0.5, 0.7, 1.2]),
+        np.array([[-1.0, 2.0, -1.5], [1.0, -2.0, 1.5]]),
+        np.array([0.1, -0.1]),
+        3e-5,
+    )
     (tmp_path / "params.json").write_text(json.dumps({"n_classes": 2, "max_len": 4}), encoding="utf-8")
     (tmp_path / "preprocessing.json").write_text(json.dumps(preprocessing(load_config())), encoding="utf-8")
     (tmp_path / "vocab.txt").write_text("\n".join(vocab_lines([("好", 2)])) + "\n", encoding="utf-8")
@@ -178,8 +192,13 @@ def test_a_linear_champion_serves_raw_text_without_spark(tmp_path):
 
 
 def test_the_blocker_blocks(tmp_path):
-    out = subprocess.run([sys.executable, "-c", BLOCK_PYSPARK + "import pyspark"], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", BLOCK_PYSPARK + "import pyspark"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert out.returncode != 0 and "blocked" in out.stderr
 
 
@@ -204,7 +223,12 @@ def test_notebooks_use_names_the_package_has(notebook):
                 value = importlib.import_module(sub) if is_module else getattr(parent, a.name)
                 modules[a.asname or a.name] = value
     assert modules, "the notebook imports nothing from reviewlake"
-    missing = [f"{n.value.id}.{n.attr}" for n in ast.walk(tree) if isinstance(n, ast.Attribute)
-               and isinstance(n.value, ast.Name) and isinstance(modules.get(n.value.id), type(ast))
-               and not hasattr(modules[n.value.id], n.attr)]
+    missing = [
+        f"{n.value.id}.{n.attr}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute)
+        and isinstance(n.value, ast.Name)
+        and isinstance(modules.get(n.value.id), type(ast))
+        and not hasattr(modules[n.value.id], n.attr)
+    ]
     assert missing == []

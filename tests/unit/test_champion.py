@@ -1,5 +1,6 @@
 """Pure parts of the champion and the linear models: n-grams, the ensemble's weights, the choice,
 the numpy model's save/load (no Spark, no TensorFlow)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,16 +27,21 @@ def test_char_grams_count_every_window_of_one_to_four(text):
 
 def _model(kind="char_1_4gram"):
     vocab = ["好", "差", "好用", "不"]
-    return linear.LinearTextModel(kind, vocab, idf=np.array([0.5, 0.7, 1.2, 0.3]),
-                                  coef=np.array([[-1.0, 2.0, -1.5, 0.4], [1.0, -2.0, 1.5, -0.4]]),
-                                  intercept=np.array([0.1, -0.1]), reg_param=3e-5)
+    return linear.LinearTextModel(
+        kind,
+        vocab,
+        idf=np.array([0.5, 0.7, 1.2, 0.3]),
+        coef=np.array([[-1.0, 2.0, -1.5, 0.4], [1.0, -2.0, 1.5, -0.4]]),
+        intercept=np.array([0.1, -0.1]),
+        reg_param=3e-5,
+    )
 
 
 def test_linear_model_arithmetic_by_hand_and_round_trip(tmp_path):
     m = _model()
     probs = m.probabilities(["好用", "", "xyz"])
     # "好用": grams 好, 好用, 用 -> features 好 (0.5) and 好用 (1.2), L2-normalised
-    x = np.array([0.5, 1.2]) / np.sqrt(0.5 ** 2 + 1.2 ** 2)
+    x = np.array([0.5, 1.2]) / np.sqrt(0.5**2 + 1.2**2)
     margins = np.array([0.1 + (-1.0 * x[0] - 1.5 * x[1]), -0.1 + (1.0 * x[0] + 1.5 * x[1])])
     expected = np.exp(margins) / np.exp(margins).sum()
     assert probs[0] == pytest.approx(expected)
@@ -52,14 +58,14 @@ def test_linear_model_arithmetic_by_hand_and_round_trip(tmp_path):
 def test_sparse_inputs_by_hand_and_truncated_to_the_most_frequent():
     m = _model()
     ids, weights = m.sparse_inputs(["好用", "", "不好用"], 3)
-    norm = np.sqrt(0.5 ** 2 + 1.2 ** 2)
+    norm = np.sqrt(0.5**2 + 1.2**2)
     assert ids.dtype == np.int32 and weights.dtype == np.float32
     assert ids[0].tolist() == [1, 3, 0] and weights[0] == pytest.approx([0.5 / norm, 1.2 / norm, 0.0])
     assert ids[1].tolist() == [0, 0, 0] and weights[1].tolist() == [0.0, 0.0, 0.0]
     # "不好用" has 好, 好用, 不 (features 0, 2, 3); a length of 2 keeps features 0 and 2, weighted
     # as in the full row
     ids, weights = m.sparse_inputs(["不好用"], 2)
-    full = np.sqrt(0.5 ** 2 + 1.2 ** 2 + 0.3 ** 2)
+    full = np.sqrt(0.5**2 + 1.2**2 + 0.3**2)
     assert ids[0].tolist() == [1, 3] and weights[0] == pytest.approx([0.5 / full, 1.2 / full])
 
 
@@ -95,8 +101,9 @@ def test_choose_prefers_the_better_then_the_first_named():
 
 
 def test_champion_files_round_trip(tmp_path):
-    champion.write(tmp_path, "ensemble", {"lstm": 0.4, "char_1_4gram": 0.6, "word_1_2gram": 0.0},
-                   {"char_1_4gram": _model()})
+    champion.write(
+        tmp_path, "ensemble", {"lstm": 0.4, "char_1_4gram": 0.6, "word_1_2gram": 0.0}, {"char_1_4gram": _model()}
+    )
     assert champion.read(tmp_path) == {"name": "ensemble", "members": {"lstm": 0.4, "char_1_4gram": 0.6}}
     assert (tmp_path / "linear" / "char_1_4gram.npz").is_file()
     assert champion.read(tmp_path / "older") == {"name": "lstm", "members": {"lstm": 1.0}}

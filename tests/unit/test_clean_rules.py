@@ -2,6 +2,7 @@
 table; property tests on the pure-Python twin (cleaning is idempotent and never raises on arbitrary
 Unicode); every declared rule's Spark form held equal to its Python form, and the twin to the Spark
 chain."""
+
 from __future__ import annotations
 
 import random
@@ -12,13 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
-from reviewlake.lake import clean
 from reviewlake.core.config import DEFAULTS_FILE
+from reviewlake.lake import clean
 from reviewlake.text.clean_rules import RULES, decode_hz, python_cleaner, strip_html, to_simplified
 
 # (rule, input, expected output of that rule alone)
 MAP_CASES = [
-    ("hz_decode", "补充点评 2007年9月24日 ： ~{N@Iz<dC;SP4rI(8I>;~},~{SPM77\"~}", "补充点评 2007年9月24日 ： 卫生间没有打扫干净,有头发"),
+    (
+        "hz_decode",
+        '补充点评 2007年9月24日 ： ~{N@Iz<dC;SP4rI(8I>;~},~{SPM77"~}',
+        "补充点评 2007年9月24日 ： 卫生间没有打扫干净,有头发",
+    ),
     ("nfkc", "ＡＢＣ１２３，很好！", "ABC123,很好!"),
     ("html", "<p>很好&amp;便宜</p><br/>&#x4E2D;&lt;3", " 很好&便宜  中<3"),
     ("t2s", "這個產品質量很好，價格實惠", "这个产品质量很好，价格实惠"),
@@ -47,11 +52,17 @@ def test_map_rule_on_real_examples(spark, make_cfg, rule_name):
     assert got == [o for _, o in cases]
 
 
-@pytest.mark.parametrize("text, rule", [
-    ("", "empty"), ("好", "too_short"), ("Good hotel, nice view, would stay again", "too_little_cjk"),
-    ("免费注册 网站导航 宾馆索引 服务说明 关于携程 诚聘英才 代理合作 广告业务 联系我们", "boilerplate"),
-    ("".join(chr(0x4E00 + i) for i in range(70)), "too_long"), ("这本书很好看", None),
-])
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("", "empty"),
+        ("好", "too_short"),
+        ("Good hotel, nice view, would stay again", "too_little_cjk"),
+        ("免费注册 网站导航 宾馆索引 服务说明 关于携程 诚聘英才 代理合作 广告业务 联系我们", "boilerplate"),
+        ("".join(chr(0x4E00 + i) for i in range(70)), "too_long"),
+        ("这本书很好看", None),
+    ],
+)
 def test_filters_name_the_first_rule_that_drops(spark, make_cfg, text, rule):
     cfg = make_cfg("clean.max_chars=60")
     df = spark.createDataFrame([(text,)], "raw_text string")
@@ -59,8 +70,10 @@ def test_filters_name_the_first_rule_that_drops(spark, make_cfg, text, rule):
 
 
 def test_pii_never_survives_the_whole_chain(spark, make_cfg):
-    texts = ["客服电话13912345678，邮箱 a.b@163.com，身份证号码 440301199001011234 网址 https://x.cn/a?b=1",
-             "ＱＱ邮箱：ＡＢＣ＠ＱＱ．ＣＯＭ　手机：１３９１２３４５６７８"]
+    texts = [
+        "客服电话13912345678，邮箱 a.b@163.com，身份证号码 440301199001011234 网址 https://x.cn/a?b=1",
+        "ＱＱ邮箱：ＡＢＣ＠ＱＱ．ＣＯＭ　手机：１３９１２３４５６７８",
+    ]
     df = spark.createDataFrame([(t,) for t in texts], "raw_text string")
     out = [r.text for r in clean.apply_rules(df, clean.build_rules(make_cfg())).collect()]
     for text in out:
@@ -74,8 +87,7 @@ def test_emoji_rule_removes_every_emoji_the_emoji_library_knows(spark, make_cfg)
     rule = {r.name: r for r in clean.build_rules(make_cfg())}["emoji"]
     samples = sorted(emoji.EMOJI_DATA)
     df = spark.createDataFrame([(f"好{e}评",) for e in samples], "t string")
-    left = [(e, r[0]) for e, r in zip(samples, df.select(rule.fn(F.col("t"))).collect())
-            if emoji.emoji_count(r[0]) > 0]
+    left = [(e, r[0]) for e, r in zip(samples, df.select(rule.fn(F.col("t"))).collect()) if emoji.emoji_count(r[0]) > 0]
     assert left == []
 
 
@@ -87,8 +99,30 @@ def test_python_helpers():
 
 
 unicode_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
-FRAGMENTS = ["好", "好好", "非常不错", "的", "！", "!", "。", " ", "\u3000", "[哈哈]", "【赞】", "😀", "<b>", "&amp;",
-             "ＡＢ", "這個", "13812345678", "a@b.cn", "www.x.com", "~{", "~}", "补充点评 2008年2月25日 : "]
+FRAGMENTS = [
+    "好",
+    "好好",
+    "非常不错",
+    "的",
+    "！",
+    "!",
+    "。",
+    " ",
+    "\u3000",
+    "[哈哈]",
+    "【赞】",
+    "😀",
+    "<b>",
+    "&amp;",
+    "ＡＢ",
+    "這個",
+    "13812345678",
+    "a@b.cn",
+    "www.x.com",
+    "~{",
+    "~}",
+    "补充点评 2008年2月25日 : ",
+]
 review_like = st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join)
 
 
@@ -139,14 +173,37 @@ def generated_texts(n: int, seed: int) -> list[str]:
 # Strings where Java and Python differ (line terminators for `.`, ASCII `\s`/`\d`, what trim and
 # strip remove, full-width forms, nested escapes and brackets, runs next to the placeholders).
 ADVERSARIAL = [
-    "", "a\rb\u2028c\u0085d", "好\r\r\r\r\r", "好\u2028好\u2028好\u2028好\u2028", "哈哈\n哈哈\n哈哈\n哈哈",
-    "！\u00a0！\u200b！", "\U0001F600\U0001F600x", "ＷＷＷ．ＴＥＳＴ．ＣＯＭ看看", "電話：０１０－６２３４５６７８",
-    "\x0b\x0c 好 \x1c\x1d\x1e\x1f\x85", " \t\u3000\u00a0\u200b ", "１３８１２３４５６７８", "١٣٨١٢٣٤٥٦٧٨",
-    "HTTP://X.CN/A?B=1 WWW.Y.COM", "x@y.z 138-1234-5678 4001234567 ０１０ 62345678", "11010519491231002x1",
-    "[哈哈][哈哈][哈哈][哈哈]", "【赞】【赞】【赞】", "[哈哈哈哈哈哈哈哈哈] [URL] [URL] [URL] [URL]",
-    "!!!???。。。‼‼〰〰", "~{N@Iz<dC;~}~{", "&amp;lt;b&amp;gt;好", "<!-- 注释 -->好<br/>好", "&#x1F600;&#12354;",
-    "abababababab", "好好好好好好好好", "非常不错非常不错非常不错非常不错", "補充點評 2008年2月25日 : 很好",
-    "免费注册  网站导航", "a" * 5001, "好" * 5001,
+    "",
+    "a\rb\u2028c\u0085d",
+    "好\r\r\r\r\r",
+    "好\u2028好\u2028好\u2028好\u2028",
+    "哈哈\n哈哈\n哈哈\n哈哈",
+    "！\u00a0！\u200b！",
+    "\U0001f600\U0001f600x",
+    "ＷＷＷ．ＴＥＳＴ．ＣＯＭ看看",
+    "電話：０１０－６２３４５６７８",
+    "\x0b\x0c 好 \x1c\x1d\x1e\x1f\x85",
+    " \t\u3000\u00a0\u200b ",
+    "１３８１２３４５６７８",
+    "١٣٨١٢٣٤٥٦٧٨",
+    "HTTP://X.CN/A?B=1 WWW.Y.COM",
+    "x@y.z 138-1234-5678 4001234567 ０１０ 62345678",
+    "11010519491231002x1",
+    "[哈哈][哈哈][哈哈][哈哈]",
+    "【赞】【赞】【赞】",
+    "[哈哈哈哈哈哈哈哈哈] [URL] [URL] [URL] [URL]",
+    "!!!???。。。‼‼〰〰",
+    "~{N@Iz<dC;~}~{",
+    "&amp;lt;b&amp;gt;好",
+    "<!-- 注释 -->好<br/>好",
+    "&#x1F600;&#12354;",
+    "abababababab",
+    "好好好好好好好好",
+    "非常不错非常不错非常不错非常不错",
+    "補充點評 2008年2月25日 : 很好",
+    "免费注册  网站导航",
+    "a" * 5001,
+    "好" * 5001,
 ]
 
 
@@ -166,9 +223,17 @@ def test_python_cleaner_equals_spark_on_cases_and_the_corpus(spark, make_cfg, co
 
 # Every key of the clean section set off its default: a rule that reads a key is compared under
 # the defaults and under these (test_every_rule_key_has_a_default_and_a_variant keeps this complete).
-VARIANT = ("clean.emotes=drop", "clean.opencc_config=tw2s", "clean.max_char_run=2", "clean.max_phrase_repeats=3",
-           "clean.min_chars=5", "clean.max_chars=40", "clean.min_cjk_ratio=0.5",
-           r"clean.strip_patterns=['^\s*好+', '(?i:http)\S*']", r"clean.boilerplate_patterns=['不错\s*的', '^\d+$']")
+VARIANT = (
+    "clean.emotes=drop",
+    "clean.opencc_config=tw2s",
+    "clean.max_char_run=2",
+    "clean.max_phrase_repeats=3",
+    "clean.min_chars=5",
+    "clean.max_chars=40",
+    "clean.min_cjk_ratio=0.5",
+    r"clean.strip_patterns=['^\s*好+', '(?i:http)\S*']",
+    r"clean.boilerplate_patterns=['不错\s*的', '^\d+$']",
+)
 CONFIGS = {"defaults": (), "variant": VARIANT}
 
 
@@ -230,7 +295,9 @@ def test_punct_runs_forms_differ_only_on_characters_the_jvm_does_not_know(spark,
     options = make_cfg()["clean"]
     chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] in "PS"]
     df = spark.createDataFrame([(c * 3,) for c in chars], "t string")
-    rows = df.select(rule.spark_form(options)(F.col("t")).alias("s"), F.col("t").rlike(r"^\p{Cn}+$").alias("cn")).collect()
+    rows = df.select(
+        rule.spark_form(options)(F.col("t")).alias("s"), F.col("t").rlike(r"^\p{Cn}+$").alias("cn")
+    ).collect()
     py = rule.python_form(options)
     differ = [(c, r.cn) for c, r in zip(chars, rows) if r.s != py(c * 3)]
     assert len(chars) > 8000 and all(cn for _, cn in differ)
@@ -240,8 +307,11 @@ def test_cleaning_is_idempotent_on_every_line_of_the_corpus(make_cfg):
     from tests.conftest import DATA
 
     clean = python_twin(make_cfg())
-    lines = [line for name in ("pos.txt", "neg.txt")
-             for line in (DATA / "landing" / name).read_text(encoding="utf-8").splitlines()]
+    lines = [
+        line
+        for name in ("pos.txt", "neg.txt")
+        for line in (DATA / "landing" / name).read_text(encoding="utf-8").splitlines()
+    ]
     assert len(lines) > 30_000
     moved = [line for line in lines if clean(clean(line)) != clean(line)]
     assert moved == []

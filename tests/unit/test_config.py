@@ -10,11 +10,11 @@ def test_defaults_file_then_config_file_then_overrides(tmp_path):
     extra = tmp_path / "my.yaml"
     extra.write_text("features:\n  max_len: 50\ntrain:\n  epochs: 9\n", encoding="utf-8")
     cfg = load_config(extra, ["train.epochs=2", "quality.enabled=false", "spark.conf.spark.sql.shuffle.partitions=3"])
-    assert cfg["features.max_len"] == 50          # from the file
-    assert cfg["train.epochs"] == 2               # override beats file
-    assert cfg["quality.enabled"] is False        # YAML-typed
+    assert cfg["features.max_len"] == 50  # from the file
+    assert cfg["train.epochs"] == 2  # override beats file
+    assert cfg["quality.enabled"] is False  # YAML-typed
     assert cfg["spark.conf"]["spark.sql.shuffle.partitions"] == 3
-    assert cfg["features.min_df"] == 2            # untouched default
+    assert cfg["features.min_df"] == 2  # untouched default
 
 
 def test_bad_override_and_missing_file_are_config_errors(tmp_path):
@@ -27,16 +27,16 @@ def test_bad_override_and_missing_file_are_config_errors(tmp_path):
 def test_uris():
     assert to_uri("s3a://bucket/lake") == "s3a://bucket/lake"
     assert to_uri("hdfs://nn:8020/lake/") == "hdfs://nn:8020/lake"
-    assert to_uri("/tmp/x y/*.txt") == "file:/tmp/x y/*.txt"   # globs stay globs
+    assert to_uri("/tmp/x y/*.txt") == "file:/tmp/x y/*.txt"  # globs stay globs
 
 
 def test_baseline_reg_param_grid_list_single_value_and_old_key():
     from reviewlake.jobs.train_model import reg_param_grid
 
-    assert reg_param_grid(load_config()) == [1e-5, 3e-5, 1e-4]      # reviewlake/conf/reviewlake.yaml
+    assert reg_param_grid(load_config()) == [1e-5, 3e-5, 1e-4]  # reviewlake/conf/reviewlake.yaml
     assert reg_param_grid(load_config(None, ["train.logreg_reg_params=[0.5, 2]"])) == [0.5, 2.0]
     assert reg_param_grid(load_config(None, ["train.logreg_reg_params=0.3"])) == [0.3]
-    assert reg_param_grid(load_config(None, ["train.logreg_reg_param=0.05"])) == [0.05]   # older key wins
+    assert reg_param_grid(load_config(None, ["train.logreg_reg_param=0.05"])) == [0.05]  # older key wins
     with pytest.raises(ConfigError):
         reg_param_grid(load_config(None, ["train.logreg_reg_params=[]"]))
 
@@ -55,7 +55,7 @@ def test_site_file_from_the_environment_sits_between_defaults_and_config_file(tm
     monkeypatch.setenv("REVIEWLAKE_CONFIG", str(site))
     cfg = load_config(own, ["train.seed=3"])
     assert (cfg["train.epochs"], cfg["train.seed"], cfg["features.min_df"]) == (9, 3, 5)
-    assert cfg["features.vocab_size"] == 30000    # untouched default
+    assert cfg["features.vocab_size"] == 30000  # untouched default
     monkeypatch.setenv("REVIEWLAKE_CONFIG", str(tmp_path / "absent.yaml"))
     with pytest.raises(ConfigError, match="REVIEWLAKE_CONFIG"):
         load_config()
@@ -68,15 +68,18 @@ def test_values_come_back_typed_so_no_caller_casts():
     assert load_config()["features.max_len"] == "auto"
 
 
-@pytest.mark.parametrize("override, named", [
-    ("features.max_lenght=80", "unknown config key features.max_lenght"),
-    ("clean.emotes=keep", "clean.emotes: 'keep' is not allowed (expected unwrap | drop)"),
-    ("features.max_len_percentile=97", "expected 50 | 90 | 95 | 99"),
-    ("dedupe.threshold=1.5", "dedupe.threshold: 1.5 is out of range (must be > 0 and <= 1)"),
-    ("train.cnn_widths=[2, x]", "train.cnn_widths[1]"),
-    ("quality.gold=3", "quality.gold: expected a section"),
-    ("clean.min_chars=6000", "clean.min_chars > clean.max_chars"),
-])
+@pytest.mark.parametrize(
+    "override, named",
+    [
+        ("features.max_lenght=80", "unknown config key features.max_lenght"),
+        ("clean.emotes=keep", "clean.emotes: 'keep' is not allowed (expected unwrap | drop)"),
+        ("features.max_len_percentile=97", "expected 50 | 90 | 95 | 99"),
+        ("dedupe.threshold=1.5", "dedupe.threshold: 1.5 is out of range (must be > 0 and <= 1)"),
+        ("train.cnn_widths=[2, x]", "train.cnn_widths[1]"),
+        ("quality.gold=3", "quality.gold: expected a section"),
+        ("clean.min_chars=6000", "clean.min_chars > clean.max_chars"),
+    ],
+)
 def test_a_mistake_names_the_key_and_what_it_accepts(override, named):
     with pytest.raises(ConfigError) as exc:
         load_config(None, [override])
@@ -90,7 +93,7 @@ def test_the_defaults_file_sets_every_key_of_the_schema(tmp_path):
     from reviewlake.core.config import DEFAULTS_FILE
 
     data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
-    settings.validate(data)                       # every key present, every value allowed
+    settings.validate(data)  # every key present, every value allowed
     del data["dedupe"]["seed"]
     with pytest.raises(ConfigError, match="dedupe.seed is missing"):
         settings.validate(data)
@@ -102,5 +105,6 @@ def test_the_configuration_reference_is_up_to_date():
     from reviewlake.core import config_doc
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
-    assert doc.read_text(encoding="utf-8") == config_doc.reference(), \
+    assert doc.read_text(encoding="utf-8") == config_doc.reference(), (
         "run: python -m reviewlake.core.config_doc > docs/configuration.md"
+    )

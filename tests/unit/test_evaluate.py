@@ -1,4 +1,5 @@
 """reviewlake/train/evaluate.py on hand-made arrays (no Spark, no TensorFlow)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,7 +40,7 @@ def test_metrics_by_hand():
 
 def test_predicting_an_absent_class_costs_precision_not_macro_terms():
     y_true = [0, 0, 2, 2]
-    y_pred = [1, 0, 2, 2]           # one row predicted as neutral, which is absent from y_true
+    y_pred = [1, 0, 2, 2]  # one row predicted as neutral, which is absent from y_true
     m = evaluate.classification_metrics(y_true, y_pred, CLASSES)
     assert m["per_class"]["neutral"]["precision"] == 0.0
     assert m["per_class"]["negative"]["recall"] == pytest.approx(0.5)
@@ -56,12 +57,12 @@ def test_perfect_and_all_wrong():
 
 def test_majority_baseline_uses_training_labels():
     y_train = [2, 2, 2, 0]
-    y_test = [0, 0, 0, 2]            # the test majority is a different class on purpose
+    y_test = [0, 0, 0, 2]  # the test majority is a different class on purpose
     m = evaluate.majority_baseline(y_train, y_test, CLASSES)
     assert m["predicted_class"] == "positive"
     assert m["accuracy"] == pytest.approx(0.25)
     assert m["per_class"]["positive"]["recall"] == 1.0
-    assert evaluate.majority_class([1, 0, 1, 0]) == 0   # tie: smallest id
+    assert evaluate.majority_class([1, 0, 1, 0]) == 0  # tie: smallest id
 
 
 @pytest.mark.parametrize("y_true,y_pred", [([0, 3], [0, 0]), ([0, -1], [0, 0]), ([0, 1], [0])])
@@ -76,8 +77,12 @@ def test_empty_input_fails():
 
 
 def test_plots_write_png(tmp_path):
-    history = {"loss": [0.9, 0.6], "val_loss": [0.95, 0.7],
-               "sparse_categorical_accuracy": [0.5, 0.7], "val_sparse_categorical_accuracy": [0.45, 0.65]}
+    history = {
+        "loss": [0.9, 0.6],
+        "val_loss": [0.95, 0.7],
+        "sparse_categorical_accuracy": [0.5, 0.7],
+        "val_sparse_categorical_accuracy": [0.45, 0.65],
+    }
     curves = evaluate.plot_training_curves(history, tmp_path / "curves.png")
     cm = evaluate.plot_confusion_matrix([[3, 1], [0, 4]], ["negative", "positive"], tmp_path / "cm.png")
     for path in (curves, cm):
@@ -89,11 +94,11 @@ def test_plots_write_png(tmp_path):
 def test_bootstrap_interval_holds_the_estimate_and_is_reproducible():
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, 400)
-    pred = np.where(rng.random(400) < 0.8, y, 1 - y)            # ~80% right
+    pred = np.where(rng.random(400) < 0.8, y, 1 - y)  # ~80% right
     ci = evaluate.bootstrap_ci(y, pred, 2, resamples=500, seed=1)
     acc = float((y == pred).mean())
     assert ci["accuracy"][0] < acc < ci["accuracy"][1]
-    assert 0.03 < ci["accuracy"][1] - ci["accuracy"][0] < 0.12   # ~ +-1.96 * sqrt(.8 * .2 / 400) = +-0.039
+    assert 0.03 < ci["accuracy"][1] - ci["accuracy"][0] < 0.12  # ~ +-1.96 * sqrt(.8 * .2 / 400) = +-0.039
     f1 = evaluate.classification_metrics(y, pred, ["a", "b"])["macro_f1"]
     assert ci["macro_f1"][0] < f1 < ci["macro_f1"][1]
     assert evaluate.bootstrap_ci(y, pred, 2, resamples=500, seed=1) == ci
@@ -102,14 +107,14 @@ def test_bootstrap_interval_holds_the_estimate_and_is_reproducible():
 
 def test_mcnemar_by_hand():
     y = np.zeros(30, dtype=int)
-    a = np.zeros(30, dtype=int)                 # right everywhere
+    a = np.zeros(30, dtype=int)  # right everywhere
     b = a.copy()
-    b[:10] = 1                                  # wrong on 10 rows a gets right
-    assert evaluate.mcnemar_p(y, a, b) == pytest.approx(2 / 2 ** 10)
+    b[:10] = 1  # wrong on 10 rows a gets right
+    assert evaluate.mcnemar_p(y, a, b) == pytest.approx(2 / 2**10)
     assert evaluate.mcnemar_p(y, a, a) == 1.0
     b[10] = 1
-    a[11] = 1                                   # 11 vs 1 discordant: 2 * (C(12,0) + C(12,1)) / 2^12
-    assert evaluate.mcnemar_p(y, a, b) == pytest.approx(2 * 13 / 2 ** 12)
+    a[11] = 1  # 11 vs 1 discordant: 2 * (C(12,0) + C(12,1)) / 2^12
+    assert evaluate.mcnemar_p(y, a, b) == pytest.approx(2 * 13 / 2**12)
 
 
 @given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=60))
@@ -122,7 +127,7 @@ def test_mcnemar_is_a_symmetric_probability(rows):
 
 def test_ece_and_reliability_by_hand():
     probs = np.array([[0.2, 0.8]] * 4 + [[0.6, 0.4]] * 2)
-    y = np.array([1, 1, 1, 0, 0, 1])            # confidence 0.8: 3 of 4 right; 0.6: 1 of 2 right
+    y = np.array([1, 1, 1, 0, 0, 1])  # confidence 0.8: 3 of 4 right; 0.6: 1 of 2 right
     r = evaluate.reliability(y, probs, bins=10)
     assert sum(r["count"]) == 6
     assert r["count"][7] == 4 and r["accuracy"][7] == pytest.approx(0.75) and r["confidence"][7] == pytest.approx(0.8)

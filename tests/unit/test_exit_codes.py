@@ -1,6 +1,7 @@
 """Every kind of mistake ends a job with its documented exit code (reviewlake/errors.py, README)
 and one line on stderr; configuration mistakes are caught at start-up, before Spark or any write.
 (A missing input path: tests/integration/test_jobs.py::test_missing_input_is_a_usage_error.)"""
+
 from __future__ import annotations
 
 import ast
@@ -14,12 +15,24 @@ from reviewlake.jobs import build_features, clean_reviews
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("exc, code", [
-    (errors.ConfigError("x"), 2), (errors.InputError("x"), 2), (errors.NotEnoughSlotsError("x"), 2),
-    (FileNotFoundError("x"), 2), (errors.QualityGateError("x"), 3), (errors.InvariantError("x"), 4),
-    (errors.LockHeldError("x"), 5), (errors.FilesFailedError("x"), 6), (errors.StepFailed("x", 137), 137), (RuntimeError("x"), 1),
-    (ValueError("x"), 1), (errors.BadRecord("x"), 1),
-], ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v))
+@pytest.mark.parametrize(
+    "exc, code",
+    [
+        (errors.ConfigError("x"), 2),
+        (errors.InputError("x"), 2),
+        (errors.NotEnoughSlotsError("x"), 2),
+        (FileNotFoundError("x"), 2),
+        (errors.QualityGateError("x"), 3),
+        (errors.InvariantError("x"), 4),
+        (errors.LockHeldError("x"), 5),
+        (errors.FilesFailedError("x"), 6),
+        (errors.StepFailed("x", 137), 137),
+        (RuntimeError("x"), 1),
+        (ValueError("x"), 1),
+        (errors.BadRecord("x"), 1),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v),
+)
 def test_each_exception_maps_to_its_code(exc, code):
     assert errors.exit_status(exc)[0] == code
 
@@ -45,14 +58,22 @@ def test_configuration_mistakes_exit_2_before_anything_runs(argv, tmp_path, caps
     lakehouse = tmp_path / "lh"
     assert build_features.main(["--lakehouse", str(lakehouse), *argv]) == 2
     said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("build_features: error: ")]
-    assert len(said) == 1                         # the one line (the log above it carries the same reason)
-    assert not lakehouse.exists()                 # not even the lock was taken
+    assert len(said) == 1  # the one line (the log above it carries the same reason)
+    assert not lakehouse.exists()  # not even the lock was taken
 
 
 def test_an_unknown_clean_rule_exits_2_and_names_the_known_ones(tmp_path, capsys):
     (tmp_path / "in.txt").write_text("很好\n", encoding="utf-8")
-    code = clean_reviews.main(["--input", str(tmp_path / "in.txt"), "--lakehouse", str(tmp_path / "lh"),
-                               "--conf", "clean.rules=[html, nfkc, no_such_rule]"])
+    code = clean_reviews.main(
+        [
+            "--input",
+            str(tmp_path / "in.txt"),
+            "--lakehouse",
+            str(tmp_path / "lh"),
+            "--conf",
+            "clean.rules=[html, nfkc, no_such_rule]",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "no_such_rule" in err and "html" in err
     assert not (tmp_path / "lh" / "bronze").exists()
@@ -77,6 +98,12 @@ def test_only_the_errors_module_defines_exceptions():
 
 def test_the_codes_are_documented_where_users_read_them():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for code in (errors.EXIT_ERROR, errors.EXIT_USAGE, errors.EXIT_GATE, errors.EXIT_INVARIANT, errors.EXIT_LOCKED,
-                 errors.EXIT_FILES_FAILED):
+    for code in (
+        errors.EXIT_ERROR,
+        errors.EXIT_USAGE,
+        errors.EXIT_GATE,
+        errors.EXIT_INVARIANT,
+        errors.EXIT_LOCKED,
+        errors.EXIT_FILES_FAILED,
+    ):
         assert f"| {code} |" in readme or f"| `{code}` |" in readme, f"exit code {code} missing from README's table"

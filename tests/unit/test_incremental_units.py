@@ -1,18 +1,24 @@
 """What an incremental run looks at: which landing files need hashing, which bronze rows are new,
 and whether bronze lost rows since silver was built."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from pyspark.sql import functions as F
 
-from reviewlake.lake import incremental, ingest
 from reviewlake.core import delta_io
+from reviewlake.lake import incremental, ingest
+
 
 def test_latest_entries_keep_each_paths_last_entry_less_the_redone():
     t1, t2 = datetime(2026, 1, 1), datetime(2026, 1, 2)
-    rows = [("a", 1, 10, "h1", "b1", t1), ("a", 2, 20, "h2", "b2", t2), ("b", 5, 10, "h3", "b1", t1),
-            ("c", 1, 10, "h4", "b1", t1)]
+    rows = [
+        ("a", 1, 10, "h1", "b1", t1),
+        ("a", 2, 20, "h2", "b2", t2),
+        ("b", 5, 10, "h3", "b1", t1),
+        ("c", 1, 10, "h4", "b1", t1),
+    ]
     assert ingest.latest_entries(rows, exclude={"c"}) == {"a": (2, 20, "h2"), "b": (5, 10, "h3")}
 
 
@@ -26,16 +32,29 @@ def test_a_file_that_could_not_be_read_counts_as_never_seen():
 
 
 def test_large_line_and_parquet_files_are_read_in_pieces_and_other_files_over_the_read_limit_set_aside():
-    files = [("a.jsonl", 10, 1), ("b.csv", 11, 1), ("c.txt", 0, 1), ("d.jsonl.gz", 11, 1), ("e.txt", 5, 1),
-             ("f.jsonl.zst", 11, 1), ("g.parquet", 5, 1), ("h.parquet", 9, 1), ("i.parquet.gz", 11, 1)]
+    files = [
+        ("a.jsonl", 10, 1),
+        ("b.csv", 11, 1),
+        ("c.txt", 0, 1),
+        ("d.jsonl.gz", 11, 1),
+        ("e.txt", 5, 1),
+        ("f.jsonl.zst", 11, 1),
+        ("g.parquet", 5, 1),
+        ("h.parquet", 9, 1),
+        ("i.parquet.gz", 11, 1),
+    ]
     whole, in_pieces, too_large = ingest.plan_reads(files, {"split_min_bytes": 8}, limit=10)
     assert whole == [("c.txt", 0, 1), ("e.txt", 5, 1), ("g.parquet", 5, 1)]
     assert in_pieces == [("a.jsonl", 10, 1), ("d.jsonl.gz", 11, 1), ("h.parquet", 9, 1)]
     assert too_large == [("b.csv", 11, 1), ("f.jsonl.zst", 11, 1), ("i.parquet.gz", 11, 1)]
     assert ingest.plan_reads(files, {"split_min_bytes": 8, "format": "csv"}, limit=10)[1] == []
-    no_newlines = {"split_min_bytes": 8, "csv_quoted_newlines": False}      # then CSV is read by lines too
-    assert ingest.plan_reads(files, no_newlines, limit=10)[1] == [("a.jsonl", 10, 1), ("b.csv", 11, 1),
-                                                                  ("d.jsonl.gz", 11, 1), ("h.parquet", 9, 1)]
+    no_newlines = {"split_min_bytes": 8, "csv_quoted_newlines": False}  # then CSV is read by lines too
+    assert ingest.plan_reads(files, no_newlines, limit=10)[1] == [
+        ("a.jsonl", 10, 1),
+        ("b.csv", 11, 1),
+        ("d.jsonl.gz", 11, 1),
+        ("h.parquet", 9, 1),
+    ]
 
 
 def test_only_files_with_new_size_or_mtime_are_hashed():
@@ -47,21 +66,28 @@ def test_only_files_with_new_size_or_mtime_are_hashed():
 
 def test_a_touched_file_with_the_same_content_is_not_unseen():
     latest = {"a": (10, 1000, "h1"), "b": (10, 1000, "h2")}
-    inventory = [{"source_file": "a", "content_hash": "h1"}, {"source_file": "b", "content_hash": "h9"},
-                 {"source_file": "c", "content_hash": "h3"}]
+    inventory = [
+        {"source_file": "a", "content_hash": "h1"},
+        {"source_file": "b", "content_hash": "h9"},
+        {"source_file": "c", "content_hash": "h3"},
+    ]
     assert [r["source_file"] for r in ingest.unseen(inventory, latest)] == ["b", "c"]
 
 
 def test_the_file_log_comes_back_with_ms_mtimes(spark):
     t = datetime(2026, 1, 1, 0, 0, 0, 123000)
-    log = spark.createDataFrame([("a", 10, t, "h", "b1", t)], "source_file string, size long, mtime timestamp, "
-                                "content_hash string, batch_id string, ingested_at timestamp")
+    log = spark.createDataFrame(
+        [("a", 10, t, "h", "b1", t)],
+        "source_file string, size long, mtime timestamp, content_hash string, batch_id string, ingested_at timestamp",
+    )
     ms = spark.createDataFrame([(t,)], "t timestamp").select(F.unix_millis("t")).first()[0]
     assert [tuple(r)[:5] for r in ingest.log_rows(log)] == [("a", 10, ms, "h", "b1")]
 
 
 def test_new_rows_are_those_of_batches_the_ledger_has_not_seen(spark):
-    bronze = spark.createDataFrame([("r1", "b1"), ("r2", "b1"), ("r3", "b2"), ("r1x", "b3")], "review_id string, batch_id string")
+    bronze = spark.createDataFrame(
+        [("r1", "b1"), ("r2", "b1"), ("r3", "b2"), ("r1x", "b3")], "review_id string, batch_id string"
+    )
     ledger = spark.createDataFrame([("r1", "b1"), ("r2", "b1")], "review_id string, batch_id string")
     assert sorted(r[0] for r in incremental.new_rows(bronze, ledger).collect()) == ["r1x", "r3"]
     assert incremental.new_rows(bronze, None).count() == 4
@@ -71,7 +97,7 @@ def test_removed_rows_since_sees_deleting_merges_only(spark, tmp_path):
     uri = f"file:{tmp_path / 't'}"
     df = lambda rows: spark.createDataFrame(rows, "k string, f string")  # noqa: E731
     delta_io.merge(spark, df([("1", "x"), ("2", "x"), ("3", "y")]), uri, ["k"])
-    delta_io.merge(spark, df([("3", "y2"), ("4", "y")]), uri, ["k"])        # update + insert
+    delta_io.merge(spark, df([("3", "y2"), ("4", "y")]), uri, ["k"])  # update + insert
     assert not delta_io.removed_rows_since(spark, uri, 0)
     delta_io.merge(spark, df([("1", "x")]), uri, ["k"], delete_unmatched=F.col("t.f") == "x")  # drops k=2
     assert delta_io.removed_rows_since(spark, uri, 1)

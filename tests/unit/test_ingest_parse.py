@@ -1,18 +1,22 @@
 """Parsing of landing files (pure Python, no Spark)."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewlake.lake.ingest_parse import FileParser, _lines, detect_encoding, split_format, stable_id
 
-OPTIONS = {"format": "auto", "encoding": "auto", "max_record_bytes": 1000,
-           "label_from_filename": {"pos": "positive", "neg": "negative"},
-           "from_rating": {1: "negative", 5: "positive"}}
+OPTIONS = {
+    "format": "auto",
+    "encoding": "auto",
+    "max_record_bytes": 1000,
+    "label_from_filename": {"pos": "positive", "neg": "negative"},
+    "from_rating": {1: "negative", 5: "positive"},
+}
 
 
 def parse(name: str, content: bytes, **opts):
@@ -20,10 +24,12 @@ def parse(name: str, content: bytes, **opts):
 
 
 def test_txt_lines_get_label_from_file_name_and_byte_offsets():
-    content = "好评\n\n差评啊\n".encode("utf-8")
+    content = "好评\n\n差评啊\n".encode()
     records = parse("pos.txt", content)
     assert [(r["raw_text"], r["label_raw"], r["record_offset"]) for r in records] == [
-        ("好评", "positive", 0), ("差评啊", "positive", len("好评\n\n".encode()))]
+        ("好评", "positive", 0),
+        ("差评啊", "positive", len("好评\n\n".encode())),
+    ]
     assert records[0]["review_id"] == stable_id("file:/landing/pos.txt", 0)
 
 
@@ -45,15 +51,18 @@ def test_jsonl_maps_known_fields_and_keeps_the_rest_in_extra():
     assert record["extra"] == {"shop": "A"}
 
 
-@pytest.mark.parametrize("line, reason", [
-    (b'{"text": "ok"', "malformed_json"),
-    (b'["not", "an", "object"]', "malformed_json"),
-    (b'{"rating": 5}', "missing_text"),
-    (b'{"text": "ok", "rating": "five"}', "bad_rating"),
-    (b'{"text": "ok", "rating": 9}', "rating_out_of_range"),
-    (b'{"text": 42}', "bad_text_type"),
-    (b'{"text": "ok", "created_at": "yesterday"}', "bad_created_at"),
-])
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        (b'{"text": "ok"', "malformed_json"),
+        (b'["not", "an", "object"]', "malformed_json"),
+        (b'{"rating": 5}', "missing_text"),
+        (b'{"text": "ok", "rating": "five"}', "bad_rating"),
+        (b'{"text": "ok", "rating": 9}', "rating_out_of_range"),
+        (b'{"text": 42}', "bad_text_type"),
+        (b'{"text": "ok", "created_at": "yesterday"}', "bad_created_at"),
+    ],
+)
 def test_bad_jsonl_records_are_quarantined_with_reason(line, reason):
     good = b'{"text": "fine"}'
     records = parse("a.jsonl", good + b"\n" + line + b"\n" + good)
@@ -70,10 +79,12 @@ def test_oversized_record_is_quarantined():
 
 
 def test_csv_with_header_quoted_commas_and_newlines():
-    content = 'id,text,rating\n1,"好,很好",5\n2,"第一行\n第二行",1\n'.encode("utf-8")
+    content = 'id,text,rating\n1,"好,很好",5\n2,"第一行\n第二行",1\n'.encode()
     records = parse("r.csv", content)
     assert [(r["review_id"], r["raw_text"], r["rating"]) for r in records] == [
-        ("1", "好,很好", 5), ("2", "第一行\n第二行", 1)]
+        ("1", "好,很好", 5),
+        ("2", "第一行\n第二行", 1),
+    ]
     assert records[1]["record_offset"] == content.index(b"2,")
 
 
@@ -95,7 +106,9 @@ def test_parquet_rows(tmp_path):
     pq.write_table(pa.table({"review": ["好", None], "score": [4, 2]}), path)
     records = parse("r.parquet", path.read_bytes())
     assert [(r["raw_text"], r["rating"], r["quarantine_reason"]) for r in records] == [
-        ("好", 4, None), (None, None, "missing_text")]
+        ("好", 4, None),
+        (None, None, "missing_text"),
+    ]
 
 
 # --------------------------------------------------------------------------- compressed files
@@ -126,8 +139,11 @@ def _compressors():
     return {"gz": gzip.compress, "bz2": bz2.compress, "zst": _zstd}
 
 
-JSONL = ('{"text": "好用", "label": "pos"}\n{bad json\n' + json.dumps({"text": "长" * 2000}, ensure_ascii=False)
-         + '\n{"text": "差", "label": "neg"}\n').encode("utf-8")
+JSONL = (
+    '{"text": "好用", "label": "pos"}\n{bad json\n'
+    + json.dumps({"text": "长" * 2000}, ensure_ascii=False)
+    + '\n{"text": "差", "label": "neg"}\n'
+).encode("utf-8")
 
 
 def _summary(records):
@@ -159,8 +175,9 @@ def test_a_five_mib_line_inside_a_gzip_file_is_quarantined_and_the_rest_parsed()
     import gzip
 
     content = ('{"text": "好"}\n' + json.dumps({"text": "x" * (5 << 20)}) + '\n{"text": "差"}\n').encode("utf-8")
-    records = FileParser({**OPTIONS, "max_record_bytes": 1 << 20}).parse("file:/landing/big.jsonl.gz",
-                                                                        gzip.compress(content))
+    records = FileParser({**OPTIONS, "max_record_bytes": 1 << 20}).parse(
+        "file:/landing/big.jsonl.gz", gzip.compress(content)
+    )
     assert [r["quarantine_reason"] for r in records] == [None, "record_too_large", None]
     assert [r["raw_text"] for r in records] == ["好", None, "差"] and len(records[1]["raw_record"]) == 1 << 20
 
@@ -170,12 +187,21 @@ def test_a_zip_archive_gives_each_members_records_with_unique_offsets():
 
     from reviewlake.lake.ingest_parse import ZIP_MEMBER_SHIFT
 
-    archive = _zip({"dir/pos.txt": "很好\n不错\n".encode(), "more.jsonl.gz": gzip.compress(JSONL),
-                    "__MACOSX/._pos.txt": b"\x00junk", "dir/": b""})
+    archive = _zip(
+        {
+            "dir/pos.txt": "很好\n不错\n".encode(),
+            "more.jsonl.gz": gzip.compress(JSONL),
+            "__MACOSX/._pos.txt": b"\x00junk",
+            "dir/": b"",
+        }
+    )
     records = parse("all.zip", archive)
     base = 1 << ZIP_MEMBER_SHIFT
-    assert _summary(records) == [(0, "很好", "positive", None), (7, "不错", "positive", None),
-                                 *[(base + o, t, lbl, q) for o, t, lbl, q in _summary(parse("r.jsonl", JSONL))]]
+    assert _summary(records) == [
+        (0, "很好", "positive", None),
+        (7, "不错", "positive", None),
+        *[(base + o, t, lbl, q) for o, t, lbl, q in _summary(parse("r.jsonl", JSONL))],
+    ]
     assert len({r["record_offset"] for r in records}) == len(records)
     assert {r["source_file"] for r in records} == {"file:/landing/all.zip"}
     again = parse("all.zip", archive)
@@ -190,30 +216,63 @@ def test_a_zip_inside_a_zip_is_quarantined_and_its_siblings_parsed():
     assert _summary(records) == [(0, "很好", "positive", None), (1 << ZIP_MEMBER_SHIFT, None, None, "nested_archive")]
 
 
-@pytest.mark.parametrize("name, fmt", [
-    ("a.jsonl", "jsonl"), ("a.ndjson", "jsonl"), ("pos.txt", "txt"), ("a.jsonl.gz", "jsonl"), ("a.txt.bz2", "txt"),
-    ("a.parquet", "parquet"), ("a.csv", None), ("a.parquet.gz", None), ("a.jsonl.zst", None), ("a.zip", None),
-    ("a.jsonl.GZ", None), ("a.jsonl.gzip", None), ("notes.xyz", None),
-])
+@pytest.mark.parametrize(
+    "name, fmt",
+    [
+        ("a.jsonl", "jsonl"),
+        ("a.ndjson", "jsonl"),
+        ("pos.txt", "txt"),
+        ("a.jsonl.gz", "jsonl"),
+        ("a.txt.bz2", "txt"),
+        ("a.parquet", "parquet"),
+        ("a.csv", None),
+        ("a.parquet.gz", None),
+        ("a.jsonl.zst", None),
+        ("a.zip", None),
+        ("a.jsonl.GZ", None),
+        ("a.jsonl.gzip", None),
+        ("notes.xyz", None),
+    ],
+)
 def test_split_format_names_the_files_spark_reads_in_pieces(name, fmt):
     assert split_format(f"file:/landing/{name}") == fmt
 
 
 LINE_PIECES = [
-    '{"id": "a", "text": "好评"}', '{"text": "没有编号"}\r', "", "   ", '{"text": "坏', '{"text": 5}',
-    '{"text": "' + "长" * 400 + '"}', "\ufeff" + '{"text": "中间的BOM"}', '{"text": "末行"}',
+    '{"id": "a", "text": "好评"}',
+    '{"text": "没有编号"}\r',
+    "",
+    "   ",
+    '{"text": "坏',
+    '{"text": 5}',
+    '{"text": "' + "长" * 400 + '"}',
+    "\ufeff" + '{"text": "中间的BOM"}',
+    '{"text": "末行"}',
 ]
 
 
 CSV_PIECES = [
-    "review_id,comment,rating", "c1,好评,5", "c2,\"带,逗号\",4\r", ",,", "c3,多了一列,4,oops", 'c4,"引号"后面,3',
-    "c5,评分不对,five", "c6," + "长" * 400 + ",1", "只有一列", "",
+    "review_id,comment,rating",
+    "c1,好评,5",
+    'c2,"带,逗号",4\r',
+    ",,",
+    "c3,多了一列,4,oops",
+    'c4,"引号"后面,3',
+    "c5,评分不对,five",
+    "c6," + "长" * 400 + ",1",
+    "只有一列",
+    "",
 ]
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.data(), st.booleans(), st.sets(st.integers(0, 12)), st.sampled_from(["utf-8", "gb18030"]),
-       st.sampled_from(["r.jsonl", "pos.txt", "r.csv", "r.tsv"]))
+@given(
+    st.data(),
+    st.booleans(),
+    st.sets(st.integers(0, 12)),
+    st.sampled_from(["utf-8", "gb18030"]),
+    st.sampled_from(["r.jsonl", "pos.txt", "r.csv", "r.tsv"]),
+)
 def test_lines_parsed_in_any_pieces_give_the_whole_files_records(data, bom, cuts, encoding, name):
     """A file cut into runs of lines anywhere (as Spark's byte ranges cut it), each run parsed
     from its first line's offset, gives exactly the records of the whole-file parse (a CSV file
@@ -230,6 +289,9 @@ def test_lines_parsed_in_any_pieces_give_the_whole_files_records(data, bom, cuts
     bounds = [0, *sorted(c for c in cuts if c < len(numbered)), len(numbered)]
     parser = FileParser(OPTIONS)
     header = parser.csv_header(name, content + b"\n", detect_encoding(content)) if fmt == "csv" else None
-    pieces = [r for lo, hi in zip(bounds, bounds[1:])
-              for r in parser.parse_lines(uri, name, fmt, detect_encoding(content), numbered[lo:hi], header)]
+    pieces = [
+        r
+        for lo, hi in zip(bounds, bounds[1:])
+        for r in parser.parse_lines(uri, name, fmt, detect_encoding(content), numbered[lo:hi], header)
+    ]
     assert pieces == whole

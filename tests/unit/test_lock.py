@@ -1,5 +1,6 @@
 """The per-lakehouse, per-job run lock (reviewlake/core/lock.py) on the local store, and its
 wiring into every job's entry point through reviewlake.core.cli.run."""
+
 from __future__ import annotations
 
 import json
@@ -14,17 +15,22 @@ import time
 
 import pytest
 
+from reviewlake import errors
 from reviewlake.core import cli
 from reviewlake.core.lock import LocalStore, Owner, acquire, lock_uri, parse_owner, run_lock, stale_reason
-from reviewlake import errors
 from reviewlake.errors import LockHeldError
 
 HOST = socket.gethostname()
 
 
 def owner(run_id: str = "r1", pid: int | None = None, host: str = HOST, started_at: float | None = None) -> Owner:
-    return Owner("build_features", host, os.getpid() if pid is None else pid, run_id,
-                 time.time() if started_at is None else started_at)
+    return Owner(
+        "build_features",
+        host,
+        os.getpid() if pid is None else pid,
+        run_id,
+        time.time() if started_at is None else started_at,
+    )
 
 
 def dead_pid() -> int:
@@ -52,7 +58,7 @@ def test_stale_reason():
     # a pid on another host cannot be checked: only the age counts there
     assert stale_reason(owner(host="elsewhere"), 5, 60, HOST, dead) is None
     assert "over lock.stale_after_s" in stale_reason(owner(host="elsewhere"), 61, 60, HOST, alive)
-    assert stale_reason(None, 5, 60, HOST, alive) is None          # being written: wait
+    assert stale_reason(None, 5, 60, HOST, alive) is None  # being written: wait
     assert "unreadable" in stale_reason(None, 61, 60, HOST, alive)
 
 
@@ -69,10 +75,9 @@ def test_second_acquisition_fails_with_exit_code_5(lock_file):
 def test_lock_is_released_on_exception_and_can_be_taken_again(make_cfg):
     cfg = make_cfg()
     uri = lock_uri(cfg, "build_features")
-    with pytest.raises(RuntimeError, match="boom"):
-        with run_lock(cfg, "build_features", "r1", spark_factory=None):
-            assert LocalStore().read(uri) is not None
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), run_lock(cfg, "build_features", "r1", spark_factory=None):
+        assert LocalStore().read(uri) is not None
+        raise RuntimeError("boom")
     assert LocalStore().read(uri) is None
     with run_lock(cfg, "build_features", "r2", spark_factory=None) as o:
         assert o.run_id == "r2"
@@ -100,7 +105,7 @@ def test_lock_older_than_stale_after_is_taken_over_a_fresh_one_is_not(lock_file)
 
 def test_unreadable_lock_is_held_while_young_and_taken_over_when_old(lock_file):
     store = LocalStore()
-    store.create(lock_file, b"")                       # a lock file caught while being written
+    store.create(lock_file, b"")  # a lock file caught while being written
     with pytest.raises(LockHeldError, match="unreadable"):
         acquire(store, lock_file, owner("mine"), 3600)
     old = time.time() - 7200
@@ -168,7 +173,7 @@ def test_every_job_entry_point_takes_the_lock(make_cfg, tmp_path, capsys):
     assert code == 5
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("build_features: error: build_features is already running") and "nightly-1" in err
-    assert parse_owner(LocalStore().read(uri)[0]).run_id == "nightly-1"   # the holder keeps it
+    assert parse_owner(LocalStore().read(uri)[0]).run_id == "nightly-1"  # the holder keeps it
 
 
 def test_cli_run_holds_the_lock_during_main_and_releases_it_on_failure(tmp_path):

@@ -1,16 +1,22 @@
 """The pure decisions of table maintenance (reviewlake/jobs/maintenance.py): table names, Z-order
 config, VACUUM retention safety, Z-order skipping, history formatting."""
+
 from __future__ import annotations
 
 import pytest
 
-from reviewlake.jobs import maintenance as m
 from reviewlake.core.config import load_config
 from reviewlake.errors import ConfigError
+from reviewlake.jobs import maintenance as m
 
 
 def test_table_names_and_their_writers():
-    assert m.table_name("silver/reviews") == m.table_name("silver.reviews") == m.table_name("/silver/reviews/") == "silver/reviews"
+    assert (
+        m.table_name("silver/reviews")
+        == m.table_name("silver.reviews")
+        == m.table_name("/silver/reviews/")
+        == "silver/reviews"
+    )
     for bad in ("reviews", "platinum/x", "silver/", "silver/a/b", "silver/../x"):
         with pytest.raises(ConfigError):
             m.table_name(bad)
@@ -59,20 +65,35 @@ def commit(op: str, zorder: str | None = None) -> dict:
 
 
 def test_zorder_is_skipped_only_while_the_table_is_unchanged_since():
-    assert m.zorder_is_current([commit("VACUUM END"), commit("VACUUM START"), commit("OPTIMIZE", '["batch_id"]'),
-                                commit("MERGE")], ["batch_id"])
+    assert m.zorder_is_current(
+        [commit("VACUUM END"), commit("VACUUM START"), commit("OPTIMIZE", '["batch_id"]'), commit("MERGE")],
+        ["batch_id"],
+    )
     assert not m.zorder_is_current([commit("MERGE"), commit("OPTIMIZE", '["batch_id"]')], ["batch_id"])
     assert not m.zorder_is_current([commit("OPTIMIZE", '["batch_id"]')], ["source_file"])
-    assert not m.zorder_is_current([commit("OPTIMIZE", "[]")], ["batch_id"])   # a compaction
+    assert not m.zorder_is_current([commit("OPTIMIZE", "[]")], ["batch_id"])  # a compaction
     assert not m.zorder_is_current([], ["batch_id"])
 
 
 def test_format_history():
-    rows = [{"version": 3, "timestamp": "2026-11-27 02:31:07.123", "operation": "RESTORE",
-             "operationParameters": {"version": "1", "timestamp": None},
-             "operationMetrics": {"numRestoredFiles": "2", "numRemovedFiles": "4"}, "userMetadata": '{"bronze_version": 5}'},
-            {"version": 2, "timestamp": "2026-11-27 02:30:00", "operation": "MERGE", "operationParameters": {},
-             "operationMetrics": {"numTargetRowsInserted": "10", "numTargetRowsUpdated": "0"}, "userMetadata": None}]
+    rows = [
+        {
+            "version": 3,
+            "timestamp": "2026-11-27 02:31:07.123",
+            "operation": "RESTORE",
+            "operationParameters": {"version": "1", "timestamp": None},
+            "operationMetrics": {"numRestoredFiles": "2", "numRemovedFiles": "4"},
+            "userMetadata": '{"bronze_version": 5}',
+        },
+        {
+            "version": 2,
+            "timestamp": "2026-11-27 02:30:00",
+            "operation": "MERGE",
+            "operationParameters": {},
+            "operationMetrics": {"numTargetRowsInserted": "10", "numTargetRowsUpdated": "0"},
+            "userMetadata": None,
+        },
+    ]
     text = m.format_history(rows).splitlines()
     assert text[0].split()[:3] == ["version", "timestamp", "operation"]
     assert text[1].split()[:4] == ["3", "2026-11-27", "02:31:07", "RESTORE"]

@@ -1,6 +1,7 @@
 """Every pin a fresh machine installs is ``name==version`` from a package index: no direct URL, no
 ``file:`` or absolute path (a wheel on one machine's disk once broke every fresh install), and the
 pins of setup.cfg agree with constraints.txt."""
+
 from __future__ import annotations
 
 import configparser
@@ -31,8 +32,9 @@ def setup_cfg_lines() -> list[tuple[str, str]]:
     text = (ROOT / "setup.cfg").read_text(encoding="utf-8")
     parser = configparser.ConfigParser()
     parser.read_string(text)
-    fields = [("options", "install_requires")] + [("options.extras_require", k)
-                                                  for k in parser["options.extras_require"]]
+    fields = [("options", "install_requires")] + [
+        ("options.extras_require", k) for k in parser["options.extras_require"]
+    ]
     out = []
     for section, key in fields:
         for req in parser[section][key].splitlines():
@@ -61,9 +63,14 @@ def test_each_pin_is_name_equals_version(where, req):
 
 
 def test_pin_checker_rejects_what_broke_fresh_installs():
-    for bad in ("OpenCC @ file:///tmp/occ/opencc-1.4.2-cp311-cp311-manylinux2014_x86_64.whl",
-                "/tmp/occ/opencc-1.4.2.whl", "-e /work/x", "pkg @ https://example.org/p.whl",
-                "numpy>=1.26", "numpy"):
+    for bad in (
+        "OpenCC @ file:///tmp/occ/opencc-1.4.2-cp311-cp311-manylinux2014_x86_64.whl",
+        "/tmp/occ/opencc-1.4.2.whl",
+        "-e /work/x",
+        "pkg @ https://example.org/p.whl",
+        "numpy>=1.26",
+        "numpy",
+    ):
         assert not PIN.match(bad), bad
 
 
@@ -72,10 +79,13 @@ def test_the_checked_files_include_both_locks_and_the_airflow_requirements():
     assert {"constraints.txt", "constraints-airflow.txt", "deploy/airflow/requirements.txt"} <= names
 
 
-@pytest.mark.parametrize("pins, lock", [
-    (setup_cfg_lines, "constraints.txt"),
-    (lambda: requirement_lines(ROOT / "deploy" / "airflow" / "requirements.txt"), "constraints-airflow.txt"),
-])
+@pytest.mark.parametrize(
+    "pins, lock",
+    [
+        (setup_cfg_lines, "constraints.txt"),
+        (lambda: requirement_lines(ROOT / "deploy" / "airflow" / "requirements.txt"), "constraints-airflow.txt"),
+    ],
+)
 def test_top_level_pins_agree_with_their_lock(pins, lock):
     locked = pinned(requirement_lines(ROOT / lock))
     for where, req in pins():

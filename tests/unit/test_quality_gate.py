@@ -1,5 +1,6 @@
 """The silver gate on the change set (real GX): what it reads, and that it still fails when the
 table as it will be would break an expectation only the whole table seemed to tell."""
+
 from __future__ import annotations
 
 import sys
@@ -14,24 +15,31 @@ from reviewlake.jobs.clean_reviews import SILVER_COLUMNS, silver_audit_view
 from reviewlake.quality import gate
 from reviewlake.quality.suites import silver as silver_suite
 
-SCHEMA = ("review_id string, batch_id string, text string, text_hash string, label string, rating int, "
-          "char_len int, tokens array<string>, token_count int, dup_cluster_id string, minhash_bands array<long>, "
-          "product_id string, user_id string, created_at string")
+SCHEMA = (
+    "review_id string, batch_id string, text string, text_hash string, label string, rating int, "
+    "char_len int, tokens array<string>, token_count int, dup_cluster_id string, minhash_bands array<long>, "
+    "product_id string, user_id string, created_at string"
+)
 
 
 def rows(spark, *specs, delete=None):
     """Silver rows ``(review_id, text_hash)`` (valid otherwise); ``delete``: add the change-set flag."""
     df = spark.createDataFrame(
-        [(rid, "b1", "很好的东西", h, "positive", 5, 5, ["很", "好"], 2, rid, [1], None, None, None) for rid, h in specs],
-        SCHEMA)
+        [
+            (rid, "b1", "很好的东西", h, "positive", 5, 5, ["很", "好"], 2, rid, [1], None, None, None)
+            for rid, h in specs
+        ],
+        SCHEMA,
+    )
     return df if delete is None else df.withColumn(delta_io.DELETE_FLAG, F.lit(delete))
 
 
 def test_audit_view_names_the_published_row_a_new_text_hash_repeats(spark):
     published = rows(spark, ("a", "h1"), ("b", "h2"), ("c", "h3"))
     # new d repeats a's hash (a stays); b' replaces b with its own hash; e repeats c, which is deleted
-    changes = rows(spark, ("d", "h1"), ("b", "h2"), ("e", "h3"), delete=False) \
-        .unionByName(rows(spark, ("c", "h3"), delete=True))
+    changes = rows(spark, ("d", "h1"), ("b", "h2"), ("e", "h3"), delete=False).unionByName(
+        rows(spark, ("c", "h3"), delete=True)
+    )
     view = silver_audit_view(published, changes).select("review_id", "clashes_with")
     expected = spark.createDataFrame([("d", "a"), ("b", None), ("e", None)], "review_id string, clashes_with string")
     assert_df_equality(view, expected, ignore_row_order=True)
@@ -43,16 +51,21 @@ def test_audit_view_of_a_rebuild_is_the_upserts(spark):
     assert [r.review_id for r in view.collect()] == ["a"] and view.columns == [*SILVER_COLUMNS, "clashes_with"]
 
 
-@pytest.mark.parametrize("upserts, clash", [
-    ([("d", "h1")], True),                 # repeats a published row it keeps
-    ([("d", "h9"), ("e", "h9")], True),    # two upserts share a hash
-    ([("d", "h9")], False),
-    ([], False),                           # a change set that only deletes
-])
+@pytest.mark.parametrize(
+    "upserts, clash",
+    [
+        ([("d", "h1")], True),  # repeats a published row it keeps
+        ([("d", "h9"), ("e", "h9")], True),  # two upserts share a hash
+        ([("d", "h9")], False),
+        ([], False),  # a change set that only deletes
+    ],
+)
 def test_silver_suite_on_the_change_set_fails_on_a_text_hash_clash(spark, make_cfg, upserts, clash):
     published = rows(spark, ("a", "h1"))
     changes = rows(spark, *upserts, delete=False) if upserts else rows(spark, ("a", "h1"), delete=True)
-    result = gate.validate(silver_audit_view(published, changes), "silver_reviews", silver_suite.reviews(make_cfg()), None)
+    result = gate.validate(
+        silver_audit_view(published, changes), "silver_reviews", silver_suite.reviews(make_cfg()), None
+    )
     assert result.success is not clash
     if clash:
         assert any("clashes_with" in f or "text_hash" in f for f in result.failed)

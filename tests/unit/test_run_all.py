@@ -1,6 +1,7 @@
 """The nightly chain (reviewlake/jobs/nightly.py): isolated, with a stand-in spark-submit that records its calls;
 in one driver, with stand-in job mains. Either way:
 order, arguments, stop at the first failure, exit code of the failed step."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,21 @@ def calls(log: Path) -> list[list[str]]:
 
 def test_runs_the_chain_in_order_without_training_by_default(fake_submit, tmp_path):
     submit, log = fake_submit
-    code = nightly.main(["--isolated", "--spark-submit", submit, "--input", "data/x", "--lakehouse", str(tmp_path / "lh"),
-                         "--conf", "features.max_len=80", "--model-version", "v7"])
+    code = nightly.main(
+        [
+            "--isolated",
+            "--spark-submit",
+            submit,
+            "--input",
+            "data/x",
+            "--lakehouse",
+            str(tmp_path / "lh"),
+            "--conf",
+            "features.max_len=80",
+            "--model-version",
+            "v7",
+        ]
+    )
     assert code == 0
     got = calls(log)
     assert [c[0] for c in got] == ["clean_reviews", "build_features", "score_reviews"]
@@ -69,8 +83,10 @@ def test_stops_at_the_first_failure_with_its_exit_code(fake_submit, monkeypatch,
     assert nightly.main(["--isolated", "--spark-submit", submit, "--train"]) == 3
     assert [c[0] for c in calls(log)] == ["clean_reviews", "build_features"]
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last == ("run_all: error: step 2/4 build_features failed with exit code 3 (quality gate "
-                    "failed, nothing published); not run: train_model, score_reviews")
+    assert last == (
+        "run_all: error: step 2/4 build_features failed with exit code 3 (quality gate "
+        "failed, nothing published); not run: train_model, score_reviews"
+    )
 
 
 def test_a_locked_step_and_a_killed_step(fake_submit, monkeypatch, capsys):
@@ -120,8 +136,10 @@ def test_one_driver_stops_at_the_first_failure_with_its_code(fake_mains, capsys)
     codes["build_features"] = 4
     assert nightly.main(["--train"]) == 4
     assert [name for name, _ in seen] == ["clean_reviews", "build_features"]
-    assert "step 2/4 build_features failed with exit code 4 (invariant broken); not run: train_model, score_reviews" \
+    assert (
+        "step 2/4 build_features failed with exit code 4 (invariant broken); not run: train_model, score_reviews"
         in capsys.readouterr().err
+    )
 
 
 def test_unread_input_files_do_not_stop_the_chain_but_are_its_exit_code(fake_mains, capsys):
@@ -129,9 +147,11 @@ def test_unread_input_files_do_not_stop_the_chain_but_are_its_exit_code(fake_mai
     codes["clean_reviews"] = 6
     assert nightly.main([]) == 6
     assert [name for name, _ in seen] == ["clean_reviews", "build_features", "score_reviews"]
-    assert "step 1/3 clean_reviews exited 6 (some input files were not ingested, the rest was); the other steps ran" \
+    assert (
+        "step 1/3 clean_reviews exited 6 (some input files were not ingested, the rest was); the other steps ran"
         in capsys.readouterr().err
-    codes["build_features"] = 3           # a real failure later still stops the chain with its own code
+    )
+    codes["build_features"] = 3  # a real failure later still stops the chain with its own code
     assert nightly.main([]) == 3
 
 
@@ -141,4 +161,6 @@ def test_one_driver_is_the_default_and_isolated_a_setting(capsys):
     assert nightly.main(["--dry-run", "--conf", "nightly.isolated=true"]) == 0
     first = capsys.readouterr().out.splitlines()[0].split()
     assert first[3].endswith(os.path.join("reviewlake", "jobs", "clean_reviews.py")) and first[4:] == [
-        "--conf", "nightly.isolated=true"]
+        "--conf",
+        "nightly.isolated=true",
+    ]

@@ -1,6 +1,7 @@
 """The Spark-free no-op check (reviewlake/core/run_state.py): a run is skipped only when the
 landing listing, every table's Delta version and the configuration equal the last successful
 run's; anything else takes the full path."""
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,8 @@ def setup(tmp_path):
     commit(lake / "bronze" / "reviews_raw", 0)
     commit(lake / "silver" / "reviews", 0)
     state = lambda *overrides, inputs=(str(landing),): RunState(
-        load_config(overrides=[f"lakehouse={lake}", *overrides]), "job", inputs, tables)
+        load_config(overrides=[f"lakehouse={lake}", *overrides]), "job", inputs, tables
+    )
     return landing, lake, state
 
 
@@ -49,8 +51,9 @@ def test_unchanged_only_after_a_recorded_run(setup):
     assert state("reports_dir=/elsewhere").unchanged() is not None
 
 
-@pytest.mark.parametrize("change", ["new_file", "touched", "resized", "removed", "hidden_file",
-                                    "table_written", "table_gone", "config"])
+@pytest.mark.parametrize(
+    "change", ["new_file", "touched", "resized", "removed", "hidden_file", "table_written", "table_gone", "config"]
+)
 def test_any_change_takes_the_full_path(setup, change):
     landing, lake, state = setup
     state().record("run-1")
@@ -82,7 +85,8 @@ def test_remote_or_glob_inputs_never_skip(setup, tmp_path):
         s = state(inputs=inputs)
         s.record("run-1")
         assert s.unchanged() is None
-    remote = RunState(load_config(overrides=["lakehouse=s3a://bucket/lake"]), "job", [str(landing)],
-                      {"t": "s3a://bucket/lake/t"})
+    remote = RunState(
+        load_config(overrides=["lakehouse=s3a://bucket/lake"]), "job", [str(landing)], {"t": "s3a://bucket/lake/t"}
+    )
     remote.record("run-1")  # nothing written, nothing skipped
     assert remote.unchanged() is None and remote.path is None

@@ -1,5 +1,6 @@
 """The benchmark corpus scaler: shuffled copies (scale) and distinct documents with planted
 near-copies and their truth (scale_near). Pure Python, no Spark."""
+
 from __future__ import annotations
 
 import json
@@ -34,9 +35,11 @@ def scaled(source, tmp_path_factory) -> tuple[Path, dict]:
 
 def read_lines(folder: Path) -> dict[str, str]:
     """line id -> text of every line of a scaled folder."""
-    return {f"{path.parent.name}/{path.name}:{n}": line
-            for path in sorted(folder.glob("copy_*/*.txt"))
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)}
+    return {
+        f"{path.parent.name}/{path.name}:{n}": line
+        for path in sorted(folder.glob("copy_*/*.txt"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+    }
 
 
 def truth_rows(folder: Path) -> list[dict]:
@@ -49,7 +52,7 @@ def shingles(text: str):
 
 def test_text_key_matches_the_dedupe_key_rules():
     assert text_key("好评！！ 物流很快👍，ABC~") == "好评物流很快abc"
-    assert text_key("好评\u3000好") == "好评\u3000好"   # Java's \s is ASCII only
+    assert text_key("好评\u3000好") == "好评\u3000好"  # Java's \s is ASCII only
 
 
 def test_scale_keeps_shuffled_exact_copies(source, tmp_path):
@@ -65,9 +68,13 @@ def test_scale_near_is_deterministic_by_seed(source, scaled, tmp_path):
     again = scale_near(source, tmp_path / "again", factor=4, seed=11, near_fraction=0.2)
     other = scale_near(source, tmp_path / "other", factor=4, seed=12, near_fraction=0.2)
     assert again == manifest
-    for rel in ["near_truth.jsonl", "manifest.json"] + [str(p.relative_to(folder)) for p in folder.glob("copy_*/*.txt")]:
+    for rel in ["near_truth.jsonl", "manifest.json"] + [
+        str(p.relative_to(folder)) for p in folder.glob("copy_*/*.txt")
+    ]:
         assert (folder / rel).read_bytes() == (tmp_path / "again" / rel).read_bytes(), rel
-    assert (tmp_path / "other" / "copy_0001" / "pos.txt").read_bytes() != (folder / "copy_0001" / "pos.txt").read_bytes()
+    assert (tmp_path / "other" / "copy_0001" / "pos.txt").read_bytes() != (
+        folder / "copy_0001" / "pos.txt"
+    ).read_bytes()
 
 
 def test_copy_zero_is_the_source_and_every_copy_has_as_many_lines(source, scaled):
@@ -85,8 +92,8 @@ def test_planted_pairs_are_recorded_and_really_near(scaled):
     folder, manifest = scaled
     lines = read_lines(folder)
     rows = truth_rows(folder)
-    assert len(rows) == manifest["planted"] > 150          # about 20% of 1,200 lines
-    assert {r["kind"] for r in rows} == set(KINDS)           # every perturbation planted
+    assert len(rows) == manifest["planted"] > 150  # about 20% of 1,200 lines
+    assert {r["kind"] for r in rows} == set(KINDS)  # every perturbation planted
     assert len({r["copy"] for r in rows}) == len(rows)
     mild_near = []
     for r in rows:

@@ -1,4 +1,5 @@
 """Segmentation scoring (bench/seg_scoring.py) on hand-checked examples."""
+
 from __future__ import annotations
 
 import pytest

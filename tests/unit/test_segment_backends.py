@@ -1,6 +1,7 @@
 """The ``jieba_c`` segmenter backend gives exactly jieba's tokens: on the corpus sample (raw and
 cleaned as the pipeline cleans it), HMM on and off, with the configured user dictionary; on hostile
 strings; on Hypothesis-generated text. Every line of the whole corpus: tests/system/test_segmenter_corpus.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,8 +24,11 @@ def test_corpus_sample_raw_and_cleaned(segmenter_spec, corpus_sample):
 
     cfg = load_config()
     clean = python_cleaner(cfg["clean"], list(cfg["clean.rules"]))
-    lines = [line for name in ("pos.txt", "neg.txt")
-             for line in (corpus_sample / name).read_text(encoding="utf-8").splitlines()]
+    lines = [
+        line
+        for name in ("pos.txt", "neg.txt")
+        for line in (corpus_sample / name).read_text(encoding="utf-8").splitlines()
+    ]
     for hmm in (True, False):
         ref, fast = both(segmenter_spec, hmm)
         texts = lines + [clean(line) for line in lines]
@@ -33,9 +37,27 @@ def test_corpus_sample_raw_and_cleaned(segmenter_spec, corpus_sample):
 
 
 HOSTILE = [
-    "", " ", "\u3000", "\r\n", "呵呵呵", "哈" * 500, "等等等等等", "---", "a-b--c", "——", "..。。",
-    "中华人民共和国中央人民政府", "南京市长江大桥", "iPhone15Pro很好用", "3.5%的利率", "C++和C#",
-    "😀😀好评👍", "\x00\x01好", "𠀀𠀁𠮷野家", "ｆｕｌｌ　ｗｉｄｔｈ", "长" * 5000,
+    "",
+    " ",
+    "\u3000",
+    "\r\n",
+    "呵呵呵",
+    "哈" * 500,
+    "等等等等等",
+    "---",
+    "a-b--c",
+    "——",
+    "..。。",
+    "中华人民共和国中央人民政府",
+    "南京市长江大桥",
+    "iPhone15Pro很好用",
+    "3.5%的利率",
+    "C++和C#",
+    "😀😀好评👍",
+    "\x00\x01好",
+    "𠀀𠀁𠮷野家",
+    "ｆｕｌｌ　ｗｉｄｔｈ",
+    "长" * 5000,
 ]
 
 
@@ -47,8 +69,16 @@ def test_hostile_strings(segmenter_spec, hmm):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会家可下而过天去能对小多然于心学么之都好看起发当没成只如事把还用第样道想作种开美总从无情己面最女但现前些所同日手又行意动方期它头经长儿回位分爱老因很给名法间斯知世什两次使身者被高已亲其进此话常与活正感呵哈等-—.%+#&_ a1Z。，！？\n")),
-               max_size=60))
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list(
+                "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会家可下而过天去能对小多然于心学么之都好看起发当没成只如事把还用第样道想作种开美总从无情己面最女但现前些所同日手又行意动方期它头经长儿回位分爱老因很给名法间斯知世什两次使身者被高已亲其进此话常与活正感呵哈等-—.%+#&_ a1Z。，！？\n"
+            )
+        ),
+        max_size=60,
+    )
+)
 def test_generated_text(segmenter_spec, text):
     for hmm in (True, False):
         ref, fast = both(segmenter_spec, hmm)

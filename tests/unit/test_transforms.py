@@ -1,14 +1,15 @@
 """Unit tests of the DataFrame -> DataFrame transforms (real Spark, tiny frames)."""
+
 from __future__ import annotations
 
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from reviewlake.text.ids import tokens_to_ids
 from reviewlake.features.split import assign_split
 from reviewlake.features.vocab import fit_vocab, vocab_version
 from reviewlake.lake import clean
 from reviewlake.lake.labels import label_column
+from reviewlake.text.ids import tokens_to_ids
 from reviewlake.text.segment import SegmenterSpec, segment_text
 
 
@@ -21,15 +22,20 @@ def test_clean_rules_record_changes_and_first_failing_filter(spark, make_cfg):
     )
     out = clean.apply_rules(df, rules).select("review_id", "text", "filtered_by").orderBy("review_id")
     expected = spark.createDataFrame(
-        [("a", "ABC 好评!", None), ("b", "", "empty"), ("c", "好", "too_short"), ("d", "", "empty"),
-         ("e", "正常的评论", None)],
+        [
+            ("a", "ABC 好评!", None),
+            ("b", "", "empty"),
+            ("c", "好", "too_short"),
+            ("d", "", "empty"),
+            ("e", "正常的评论", None),
+        ],
         "review_id string, text string, filtered_by string",
     )
     assert_df_equality(out, expected, ignore_nullable=True)
     total, counts = clean.rule_counts(clean.apply_rules(df, rules), rules)
     assert total == 5
     assert counts["nfkc"] == {"changed": 1}
-    assert counts["whitespace"] == {"changed": 1}   # b only: NFKC already turned a's U+3000 into a space
+    assert counts["whitespace"] == {"changed": 1}  # b only: NFKC already turned a's U+3000 into a space
     assert counts["empty"] == {"removed": 2} and counts["too_short"] == {"removed": 1}
 
 
@@ -41,11 +47,17 @@ def test_unknown_rule_is_rejected(make_cfg):
 
 
 def test_labels_from_label_column_then_rating(spark):
-    df = spark.createDataFrame([("pos", None), (" 差评 ", 5), (None, 2), (None, 3), ("???", None)],
-                               "label_raw string, rating int")
-    got = [r.label for r in df.select(label_column(F.col("label_raw"), F.col("rating"),
-                                                   {1: "negative", 2: "negative", 3: "neutral", 5: "positive"})
-                                      .alias("label")).collect()]
+    df = spark.createDataFrame(
+        [("pos", None), (" 差评 ", 5), (None, 2), (None, 3), ("???", None)], "label_raw string, rating int"
+    )
+    got = [
+        r.label
+        for r in df.select(
+            label_column(
+                F.col("label_raw"), F.col("rating"), {1: "negative", 2: "negative", 3: "neutral", 5: "positive"}
+            ).alias("label")
+        ).collect()
+    ]
     assert got == ["positive", "negative", "negative", "neutral", None]
 
 
@@ -92,10 +104,10 @@ def test_tally_counts_every_frame_per_key_in_one_action(spark):
     from reviewlake.core.tally import tally
 
     a = spark.createDataFrame([("x",), ("x",), ("y",), (None,)], "key string")
-    b = spark.createDataFrame([(1,), (2,)], "v int")          # no key column: counted whole
+    b = spark.createDataFrame([(1,), (2,)], "v int")  # no key column: counted whole
     empty = spark.createDataFrame([], "key string")
     work = SparkWork(spark, "tally-test", {}).start()
     out = tally(a=a, b=b, none=empty)
     jobs = work.finish()["jobs"]
     assert out == {"a": {"x": 2, "y": 1, None: 1}, "b": {None: 2}, "none": {}}
-    assert jobs <= 2   # one collect (AQE may add a job for its shuffle), not one per frame
+    assert jobs <= 2  # one collect (AQE may add a job for its shuffle), not one per frame

@@ -1,4 +1,5 @@
 """Suite for ``bronze.reviews_raw`` (the rows a run is about to add)."""
+
 from __future__ import annotations
 
 from reviewlake.core.config import Config

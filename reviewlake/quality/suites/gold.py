@@ -1,4 +1,5 @@
 """Suites for ``gold.vocab`` and ``gold.features`` (features validated with ``n_token_ids``)."""
+
 from __future__ import annotations
 
 from reviewlake.core.config import Config

@@ -7,6 +7,7 @@ ids are unique), a new ``text_hash`` must not clash with a published row the run
 (``clashes_with``, see :func:`reviewlake.jobs.clean_reviews.silver_audit_view`), and the table's
 row count comes from the figures the run computes for its invariant (``min_rows``).
 """
+
 from __future__ import annotations
 
 from reviewlake.core.config import Config
@@ -45,5 +46,7 @@ def disposition(cfg: Config) -> list:
         gxe.ExpectColumnValuesToBeUnique(column="review_id"),
         gxe.ExpectColumnValuesToBeInSet(column="outcome", value_set=OUTCOMES),
         # null for kept rows; otherwise the cleaning rule or the dedupe kind that removed the row
-        gxe.ExpectColumnValuesToBeInSet(column="rule", value_set=[*cfg["clean.rules"], "exact", "near", "label_conflict"]),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="rule", value_set=[*cfg["clean.rules"], "exact", "near", "label_conflict"]
+        ),
     ]

@@ -1,5 +1,6 @@
 """Airflow reads its home and settings when first imported: a throwaway home, no example DAGs.
 These tests run in the Airflow virtualenv (``make airflow-venv``, ``make test-system``)."""
+
 import os
 import tempfile
 

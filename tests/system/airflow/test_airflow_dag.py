@@ -2,6 +2,7 @@
 it): no import error, one SparkSubmitOperator per job chained in order, retries set, and each
 task's application an entry script that exists. Runs in the Airflow virtualenv (``make
 airflow-venv``; Airflow's protobuf cannot share the project's virtualenv with TensorFlow)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -64,7 +65,9 @@ def test_dag_chains_the_jobs_in_order_with_retries(monkeypatch):
         assert application == ROOT / "pipelines" / f"{task.task_id}.py" and application.is_file()
         assert "--lakehouse" in task.application_args
         config = task.application_args[task.application_args.index("--config") + 1]
-        assert Path(render(config)) == ROOT / "reviewlake" / "conf" / "reviewlake.yaml" and Path(render(config)).is_file()
+        assert (
+            Path(render(config)) == ROOT / "reviewlake" / "conf" / "reviewlake.yaml" and Path(render(config)).is_file()
+        )
     clean = dag.get_task("clean_reviews")
     assert render(clean.application_args[clean.application_args.index("--input") + 1]) == str(ROOT / "data" / "landing")
 
@@ -77,5 +80,5 @@ def test_training_and_settings_from_the_environment(monkeypatch):
     assert Path(render(task.application)).is_file()
     args = task.application_args
     lakehouse = args[args.index("--lakehouse") + 1]
-    assert "reviewlake_lakehouse" in lakehouse              # an Airflow Variable first ...
-    assert render(lakehouse) == "hdfs://nn/lake"             # ... else the environment
+    assert "reviewlake_lakehouse" in lakehouse  # an Airflow Variable first ...
+    assert render(lakehouse) == "hdfs://nn/lake"  # ... else the environment
