@@ -1,29 +1,46 @@
 """Every exception reviewlake raises on purpose, and the exit code each one ends a job with.
 
-A job that fails prints one line on stderr (``<job>: error: <reason>``) and exits with:
-
-====  ==========================================================================================
-code  meaning
-====  ==========================================================================================
-0     success
-1     anything else (a bug, a crashed executor, an exception not listed here)
-2     bad usage, configuration or input (:class:`UsageError` and its kinds); nothing was written
-3     a quality gate failed: the staged tables were not published (:class:`QualityGateError`)
-4     an accounting or consistency invariant broke (:class:`InvariantError`)
-5     another run of the same job holds the lakehouse's run lock; nothing was done
-      (:class:`LockHeldError`)
-6     some input files could not be read (too large for the reader, vanished): each is logged in
-      ``bronze/files`` and quarantined with its reason, everything else was ingested and
-      published (:class:`FilesFailedError`)
-====  ==========================================================================================
-
-``pipelines/run_all.py`` ends with the code of the step that failed (128 + N for a step killed by
-signal N). :func:`exit_status` is the one place that maps an exception to its code and reason.
+A job that fails prints one line on stderr (``<job>: error: <reason>``) and exits with the code of
+:data:`EXIT_CODES`, the one table of exit codes: the README's table and every job's ``--help`` are
+written from it (a test holds the README to it). :func:`exit_status` is the one place that maps an
+exception to its code and reason; ``pipelines/run_all.py`` ends with the code of the step that
+failed (128 + N for a step killed by signal N).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_GATE, EXIT_INVARIANT, EXIT_LOCKED, EXIT_FILES_FAILED = 0, 1, 2, 3, 4, 5, 6
+
+
+@dataclass(frozen=True)
+class ExitCode:
+    code: int
+    short: str  # what the nightly chain says of a step that ended with it
+    meaning: str  # what the README and --help say
+
+
+EXIT_CODES = (
+    ExitCode(EXIT_OK, "success", "success"),
+    ExitCode(EXIT_ERROR, "error", "anything else"),
+    ExitCode(EXIT_USAGE, "bad usage, config or input", "bad usage, configuration or input"),
+    ExitCode(EXIT_GATE, "quality gate failed, nothing published", "a quality gate failed: nothing was published"),
+    ExitCode(EXIT_INVARIANT, "invariant broken", "an accounting invariant broke"),
+    ExitCode(
+        EXIT_LOCKED,
+        "another run holds the job's lock",
+        "another run of the same job is running on the same lakehouse: nothing was done",
+    ),
+    ExitCode(
+        EXIT_FILES_FAILED,
+        "some input files were not ingested, the rest was",
+        "`clean_reviews`: some input files could not be read (over the reader's size limit, or gone since "
+        "listed); each is logged and quarantined, the others were ingested and published, and the next run "
+        "tries them again; `make nightly` goes on and ends with 6",
+    ),
+)
+BY_CODE = {e.code: e for e in EXIT_CODES}
 
 
 class ReviewlakeError(Exception):

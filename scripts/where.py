@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from reviewlake.core.config import load_config, local_path, to_uri
+from reviewlake.core.config import load_config
+from reviewlake.core.uris import local_path, to_uri
 
 
 def main() -> None:
@@ -13,9 +14,9 @@ def main() -> None:
     p.add_argument("--lakehouse")
     args = p.parse_args()
     cfg = load_config(overrides=[f"lakehouse={args.lakehouse}"] if args.lakehouse else [])
-    lake = to_uri(cfg["lakehouse"])
-    reports = local_path(to_uri(cfg["reports_dir"]))
-    models = local_path(to_uri(cfg["models_dir"]))
+    lake = to_uri(cfg.lakehouse)
+    reports = local_path(to_uri(cfg.reports_dir))
+    models = local_path(to_uri(cfg.models_dir))
     print("\n== reviewlake: results")
     for table in (
         "bronze/reviews_raw",

@@ -87,7 +87,7 @@ def segmenter_spec():
     from reviewlake.text.segment import SegmenterSpec, available_backends
 
     assert "jieba_c" in available_backends(), "reviewlake/text/_jieba_route.c not built: run `make setup`"
-    return SegmenterSpec.from_config(load_config())
+    return SegmenterSpec.from_config(load_config().segment)
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,7 @@
-"""The command-line contract shared by every job.
-
-``--input`` (repeatable, files/folders/globs), ``--lakehouse URI``, ``--config FILE``,
-``--conf key=value`` (repeatable), ``--help``. Exit 0 on success; otherwise a one-line reason on
-stderr and the exit code of :mod:`reviewlake.errors` (2 usage/config/input, 3 quality gate,
-4 invariant, 5 run lock held, 1 anything else).
-
-Every job run through :func:`run` holds its run lock (``<lakehouse>/_locks/<job>.lock``) from
-before its first read to its end, so two runs of one job on one lakehouse never overlap.
+"""The command-line contract shared by every job: ``--input`` (repeatable, files/folders/globs),
+``--lakehouse URI``, ``--config FILE``, ``--conf key=value`` (repeatable), ``-v``, ``--help`` (which
+lists the exit codes of :data:`reviewlake.errors.EXIT_CODES`), and the log format. A job's run is
+:class:`reviewlake.core.job.Job`'s.
 """
 
 from __future__ import annotations
@@ -14,15 +9,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
-from contextlib import nullcontext
 
-from reviewlake.core.config import Config, load_config
-from reviewlake.errors import exit_status
+from reviewlake.core.config import load_config
+from reviewlake.core.settings import Settings
+from reviewlake.errors import EXIT_CODES
 
 
 def parser(description: str, with_input: bool = True) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=description)
+    """The options every job takes (``--input`` where ``with_input``); the exit codes as epilog."""
+    codes = "; ".join(f"{e.code} {e.meaning.split(' (')[0].replace('`', '')}" for e in EXIT_CODES)
+    p = argparse.ArgumentParser(description=description, epilog=f"exit codes: {codes}")
     if with_input:
         p.add_argument(
             "--input",
@@ -60,47 +56,10 @@ def setup_logging(verbose: bool = False) -> None:
         handler.addFilter(lambda record: record.name != "root" or record.levelno >= logging.WARNING)
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
-    overrides = list(args.conf)
+def config_from_args(args: argparse.Namespace, extra: list[str] = ()) -> Settings:
+    """The job's settings: ``--config``, then ``--conf`` overrides, then ``--lakehouse`` and the
+    job's ``extra`` overrides (from its own options)."""
+    overrides = [*args.conf, *extra]
     if getattr(args, "lakehouse", None):
         overrides.append(f"lakehouse={args.lakehouse}")
     return load_config(args.config, overrides)
-
-
-def run(
-    job: str,
-    main: Callable[[argparse.Namespace, Config], None],
-    p: argparse.ArgumentParser,
-    argv: list[str] | None = None,
-    lock: bool = True,
-    check: Callable[[Config], None] | None = None,
-) -> int:
-    """Parse, configure logging and config, run ``check`` (the job's start-up checks the schema
-    cannot make), then ``main`` holding ``job``'s run lock (unless ``lock`` is false); map failures
-    to exit codes."""
-    from reviewlake.core.lock import job_lock
-    from reviewlake.core.report import new_run_id
-
-    args = p.parse_args(argv)
-    setup_logging(args.verbose)
-    log = logging.getLogger(job)
-    try:
-        cfg = config_from_args(args)
-        if check is not None:
-            check(cfg)
-        with job_lock(cfg, job, new_run_id(), lambda: _spark(cfg)) if lock else nullcontext():
-            main(args, cfg)
-        return 0
-    except Exception as exc:
-        log.debug("failure", exc_info=True)
-        code, reason = exit_status(exc)
-    log.error("%s failed: %s", job, reason)
-    print(f"{job}: error: {reason}", file=sys.stderr)
-    return code
-
-
-def _spark(cfg: Config):
-    """The job's session, started early when the lock lives on a Hadoop filesystem."""
-    from reviewlake.core.spark import get_spark
-
-    return get_spark(cfg)

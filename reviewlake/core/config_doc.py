@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from reviewlake.core.config import DEFAULTS_FILE, load_config
-from reviewlake.core.settings import describe, keys
+from reviewlake.core.settings import bounds, describe, keys
 
 
 def reference() -> str:
     """docs/configuration.md: the key table (type, allowed values, default) and the defaults file."""
-    cfg = load_config(site=False)
+    defaults = load_config(site=False).as_dict()
     lines = [
         "# Configuration reference",
         "",
@@ -32,14 +32,10 @@ def reference() -> str:
     for key, tp, meta in keys():
         accepts = describe(tp)
         if "range" in meta:
-            lo, hi, lo_open = meta["range"]
-            parts = ([f"{'>' if lo_open else '>='} {lo:g}"] if lo is not None else []) + (
-                [f"<= {hi:g}"] if hi is not None else []
-            )
-            accepts += f" ({' and '.join(parts)})"
+            accepts += f" ({bounds(meta)})"
         if meta.get("free"):
             accepts = "mapping (keys of your choice)"
-        default = cfg[key]
+        default = _lookup(defaults, key)
         shown = "`{}`" if default not in ("", None, {}, []) else "{}"
         lines.append(f"| `{key}` | {accepts.replace('|', chr(92) + '|')} | {shown.format(_show(default))} |")
     lines += [
@@ -52,6 +48,12 @@ def reference() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _lookup(data: dict, key: str) -> Any:
+    for part in key.split("."):
+        data = data[part]
+    return data
 
 
 def _show(value: Any) -> str:

@@ -1,10 +1,15 @@
-"""Delta Lake I/O at the edges: table URIs, reads, overwrite and keyed MERGE writes."""
+"""Delta Lake I/O at the edges, the one module that calls Delta: reads, history and commit
+metadata, overwrite and keyed MERGE writes, and the maintenance operations (OPTIMIZE, VACUUM,
+RESTORE, dropping a table feature)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -51,6 +56,40 @@ def last_data_commit(spark: SparkSession, uri: str) -> tuple[int | None, str | N
         .first()
     )
     return (int(row[0]), row[1]) if row else (version(spark, uri), None)
+
+
+def commit_metadata(**values: Any) -> str:
+    """JSON for Delta's ``userMetadata`` commit field (read back by :func:`read_commit_metadata`)."""
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+def read_commit_metadata(spark: SparkSession, uri: str) -> dict:
+    """``userMetadata`` of the table's latest data-changing commit as a dict ({} if absent):
+    maintenance commits (OPTIMIZE, VACUUM) are skipped."""
+    _, meta = last_data_commit(spark, uri)
+    try:
+        return json.loads(meta) if meta else {}
+    except ValueError:
+        return {}
+
+
+@dataclass(frozen=True)
+class BuiltFrom:
+    """Whether a derived table is up to date with the table it is built from."""
+
+    source_version: int  # the source's latest data-changing version
+    recorded: Any  # the source version the target's last build recorded (None: never built)
+
+    @property
+    def current(self) -> bool:
+        return self.recorded == self.source_version
+
+
+def built_from(spark: SparkSession, source_uri: str, target_uri: str, key: str) -> BuiltFrom:
+    """The source's latest data version, and the one the target's latest data commit recorded in
+    its metadata under ``key`` (jobs record it when they publish: :func:`commit_metadata`)."""
+    version, _ = last_data_commit(spark, source_uri)
+    return BuiltFrom(version, read_commit_metadata(spark, target_uri).get(key))
 
 
 def removed_rows_since(spark: SparkSession, uri: str, since: int) -> bool:
@@ -159,3 +198,59 @@ def _commit_message(spark: SparkSession, user_metadata: str | None) -> Iterator[
         yield
     finally:
         spark.conf.unset(key)
+
+
+# ----------------------------------------------------------------------------- maintenance
+HISTORY_COLUMNS = ("version", "timestamp", "operation", "operationParameters", "operationMetrics", "userMetadata")
+
+
+def history(spark: SparkSession, uri: str, limit: int | None = None) -> list[dict]:
+    """``DESCRIBE HISTORY`` of the table, newest first, as dicts."""
+    table = DeltaTable.forPath(spark, uri)
+    df = table.history(limit) if limit else table.history()
+    return [r.asDict() for r in df.select(*HISTORY_COLUMNS).collect()]
+
+
+def require(spark: SparkSession, uri: str, name: str) -> None:
+    """:class:`FileNotFoundError` (exit 2) unless a Delta table ``name`` is at ``uri``."""
+    if not exists(spark, uri):
+        raise FileNotFoundError(f"no Delta table {name} at {uri}")
+
+
+def detail(spark: SparkSession, uri: str) -> dict[str, Any]:
+    """``DESCRIBE DETAIL`` of the table (``numFiles``, ``tableFeatures``, ``partitionColumns``,
+    ``properties``...) and its ``columns``."""
+    table = DeltaTable.forPath(spark, uri)
+    return {**table.detail().first().asDict(), "columns": table.toDF().columns}
+
+
+def optimize(spark: SparkSession, uri: str, zorder_by: Sequence[str] = ()) -> dict[str, Any]:
+    """OPTIMIZE: compaction, or Z-order by ``zorder_by``; returns Delta's metrics."""
+    builder = DeltaTable.forPath(spark, uri).optimize()
+    result = builder.executeZOrderBy(*zorder_by) if zorder_by else builder.executeCompaction()
+    return result.first()["metrics"].asDict()
+
+
+LIST_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
+
+
+def vacuum(spark: SparkSession, uri: str, hours: float, list_parallelism: int) -> None:
+    """VACUUM with Delta's listing parallelism lowered for the run (its default, 10,000 tasks, is
+    sized for clusters and takes minutes in local mode)."""
+    previous = spark.conf.get(LIST_PARALLELISM)
+    spark.conf.set(LIST_PARALLELISM, str(list_parallelism))
+    try:
+        DeltaTable.forPath(spark, uri).vacuum(hours)
+    finally:
+        spark.conf.set(LIST_PARALLELISM, previous)
+
+
+def drop_feature(spark: SparkSession, uri: str, feature: str) -> None:
+    """Drop a table feature (Delta rewrites what uses it, then downgrades the protocol)."""
+    spark.sql(f"ALTER TABLE delta.`{uri}` DROP FEATURE {feature}")
+
+
+def restore(spark: SparkSession, uri: str, version: int, user_metadata: str | None = None) -> dict[str, Any]:
+    """RESTORE the table to ``version`` (a new version with that content); returns Delta's metrics."""
+    with _commit_message(spark, user_metadata):
+        return DeltaTable.forPath(spark, uri).restoreToVersion(version).first().asDict()

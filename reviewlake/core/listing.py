@@ -11,8 +11,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
-File = tuple[str, int, int]  # (path URI, size in bytes, mtime in ms)
+
+class ListedFile(NamedTuple):
+    """A landing file as listed."""
+
+    uri: str
+    size: int  # bytes
+    mtime_ms: int
+
 
 PLAIN_LOCAL = re.compile(r"^file:(/[^/][^*?\[\]{}\\%]*|/)$")
 
@@ -22,7 +30,7 @@ def is_plain_local(uri: str) -> bool:
     return bool(PLAIN_LOCAL.match(uri))
 
 
-def list_local(path: str, found: dict[str, File]) -> bool:
+def list_local(path: str, found: dict[str, ListedFile]) -> bool:
     """Add every file under the local file or folder ``path`` to ``found`` (keyed by URI);
     returns whether ``path`` exists."""
     if os.path.isfile(path):
@@ -34,19 +42,19 @@ def list_local(path: str, found: dict[str, File]) -> bool:
     for p in paths:
         st = os.stat(p)
         uri = "file:" + os.path.normpath(p)
-        found[uri] = (uri, st.st_size, st.st_mtime_ns // 1_000_000)
+        found[uri] = ListedFile(uri, st.st_size, st.st_mtime_ns // 1_000_000)
     return True
 
 
-def visible(found: dict[str, File]) -> list[File]:
+def visible(found: dict[str, ListedFile]) -> list[ListedFile]:
     """The listed files, sorted, without hidden ones (``.x``, ``_x``), as Spark skips them."""
     return sorted(v for k, v in found.items() if not k.rsplit("/", 1)[-1].startswith((".", "_")))
 
 
-def list_plain_local(uris: Iterable[str]) -> list[File] | None:
+def list_plain_local(uris: Iterable[str]) -> list[ListedFile] | None:
     """The visible files under ``uris`` when every one is a plain local URI that exists;
     None otherwise (the caller then lists through Hadoop, which also reports what is missing)."""
-    found: dict[str, File] = {}
+    found: dict[str, ListedFile] = {}
     for uri in uris:
         if not is_plain_local(uri) or not list_local(uri[len("file:") :], found):
             return None

@@ -33,8 +33,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, ContextManager, Protocol
 
-from reviewlake.core.config import Config, local_path, to_uri
+from reviewlake.core.settings import Settings
 from reviewlake.core.storage import hadoop_fs
+from reviewlake.core.uris import local_path, to_uri
 from reviewlake.errors import LockHeldError
 
 log = logging.getLogger(__name__)
@@ -248,8 +249,8 @@ def _held_message(job: str, holder: Owner | None, uri: str) -> str:
 
 
 # ----------------------------------------------------------------------------- the job's lock
-def lock_uri(cfg: Config, job: str) -> str:
-    return f"{to_uri(cfg['lakehouse']).rstrip('/')}/_locks/{job}.lock"
+def lock_uri(cfg: Settings, job: str) -> str:
+    return f"{to_uri(cfg.lakehouse).rstrip('/')}/_locks/{job}.lock"
 
 
 def store_for(uri: str, spark_factory: Callable[[], Any]) -> LockStore:
@@ -257,12 +258,12 @@ def store_for(uri: str, spark_factory: Callable[[], Any]) -> LockStore:
 
 
 @contextmanager
-def run_lock(cfg: Config, job: str, run_id: str, spark_factory: Callable[[], Any]) -> Iterator[Owner]:
+def run_lock(cfg: Settings, job: str, run_id: str, spark_factory: Callable[[], Any]) -> Iterator[Owner]:
     """Hold ``job``'s lock on the configured lakehouse for the body; wait up to ``lock.wait_s``."""
     uri = lock_uri(cfg, job)
     store = store_for(uri, spark_factory)
-    stale_after = cfg["lock.stale_after_s"]
-    wait_s, poll_s = cfg["lock.wait_s"], cfg["lock.poll_s"]
+    stale_after = cfg.lock.stale_after_s
+    wait_s, poll_s = cfg.lock.wait_s, cfg.lock.poll_s
     deadline = time.monotonic() + wait_s
     while True:
         owner = Owner(job, socket.gethostname(), os.getpid(), run_id, time.time())
@@ -281,8 +282,8 @@ def run_lock(cfg: Config, job: str, run_id: str, spark_factory: Callable[[], Any
         release(store, uri, owner)
 
 
-def job_lock(cfg: Config, job: str, run_id: str, spark_factory: Callable[[], Any]) -> ContextManager:
+def job_lock(cfg: Settings, job: str, run_id: str, spark_factory: Callable[[], Any]) -> ContextManager:
     """:func:`run_lock`, or nothing when ``lock.enabled`` is false."""
-    if not cfg["lock.enabled"]:
+    if not cfg.lock.enabled:
         return nullcontext()
     return run_lock(cfg, job, run_id, spark_factory)

@@ -25,8 +25,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reviewlake.core.config import Config, local_path, to_uri
 from reviewlake.core.listing import is_plain_local, list_plain_local
+from reviewlake.core.settings import Settings
+from reviewlake.core.uris import local_path, to_uri
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def delta_version(table_uri: str) -> int | None:
     return max(versions) if versions else None
 
 
-def config_digest(cfg: Config) -> str:
+def config_digest(cfg: Settings) -> str:
     data = {k: v for k, v in cfg.as_dict().items() if k not in _NEUTRAL_KEYS}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
@@ -66,9 +67,9 @@ def listing_digest(inputs: Sequence[str]) -> str | None:
 class RunState:
     """What ``job`` saw at the start of a run (listing, config) plus its tables after it."""
 
-    def __init__(self, cfg: Config, job: str, inputs: Sequence[str], tables: Mapping[str, str]):
+    def __init__(self, cfg: Settings, job: str, inputs: Sequence[str], tables: Mapping[str, str]):
         self.job, self.tables = job, dict(tables)
-        lakehouse = to_uri(cfg["lakehouse"])
+        lakehouse = to_uri(cfg.lakehouse)
         self.usable = is_plain_local(lakehouse) and all(is_plain_local(u) for u in self.tables.values())
         self.path = local_path(lakehouse) / "_state" / f"{job}.json" if self.usable else None
         self.inputs = sorted(to_uri(i) for i in inputs)

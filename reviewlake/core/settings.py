@@ -1,11 +1,16 @@
-"""The configuration schema: every key, its type and its allowed values, one dataclass per section.
+"""The settings every job reads: one frozen dataclass per configuration section, built once from
+the merged configuration by :func:`build` and read as typed attributes (``cfg.ingest.split_min_bytes``).
 
 Defaults are not here: they live in one place, the packaged ``reviewlake/conf/reviewlake.yaml``,
-which must hold every key of this schema (a test checks both ways). :func:`validate` runs once, on
-the merged configuration, when a job starts (``load_config``): an unknown key, a missing one, a
-value of the wrong type or outside its allowed values stops the job with exit 2 and one line
-naming the key and what it accepts. After it, every value read through :class:`Config` has its
-declared type, so no caller casts.
+which must hold every key of this schema (a test checks both ways). :func:`build` checks the merged
+configuration once, when a job starts (``load_config``): an unknown key, a missing one, a value of
+the wrong type or outside its allowed values stops the job with exit 2 and one line naming the key
+and what it accepts. After it every value has its declared type, so no caller casts or defaults.
+
+The objects are immutable: lists are tuples, and the free mappings (``spark.conf``,
+``ingest.field_map``...) are :class:`FrozenMap`. Plain dataclasses rather than pydantic: the schema
+needs only types, ranges and a few rules between keys, and pydantic reaches us only as a dependency
+of Great Expectations, whose pins would then decide our validation library's version.
 
 reviewlake/core/config_doc.py writes the configuration reference (docs/configuration.md) from it.
 """
@@ -17,10 +22,13 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Union
 
+from reviewlake.core.uris import local_path, to_uri
 from reviewlake.errors import ConfigError
 
+S = typing.TypeVar("S", bound="Section")
 FREE = {"free": True}  # a mapping whose keys are the user's (spark.conf, field_map, ...)
 
 
@@ -28,8 +36,32 @@ def rng(lo: float | None = None, hi: float | None = None, *, lo_open: bool = Fal
     return {"range": (lo, hi, lo_open)}
 
 
+class FrozenMap(dict):
+    """A read-only dict: the free mappings of the settings (``spark.conf``, ``ingest.field_map``...).
+    Pickles (executors receive settings) and compares like a dict."""
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> typing.NoReturn:
+        raise TypeError("settings are read-only once built")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only
+
+    def __reduce__(self):
+        return (FrozenMap, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=repr)))
+
+
+class Section:
+    """Base of every settings section."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The section as plain YAML-like data (lists and dicts): what :func:`section` reads."""
+        return _plain(self)
+
+
 @dataclass(frozen=True)
-class Lock:
+class Lock(Section):
     enabled: bool
     wait_s: float = field(metadata=rng(0))
     poll_s: float = field(metadata=rng(0, lo_open=True))
@@ -37,14 +69,14 @@ class Lock:
 
 
 @dataclass(frozen=True)
-class Nightly:
+class Nightly(Section):
     train: bool
     isolated: bool
     spark_submit: str
 
 
 @dataclass(frozen=True)
-class Gpu:
+class Gpu(Section):
     enabled: bool
     amount_per_executor: int = field(metadata=rng(1))
     amount_per_task: float = field(metadata=rng(0, lo_open=True))
@@ -52,39 +84,44 @@ class Gpu:
 
 
 @dataclass(frozen=True)
-class Spark:
+class Spark(Section):
     master: str
     app_name: str
     jars_dir: str
     log_level: Literal["ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN"]
-    conf: dict = field(metadata=FREE)
+    conf: FrozenMap = field(metadata=FREE)
     gpu: Gpu
 
 
 @dataclass(frozen=True)
-class Ingest:
+class Ingest(Section):
     input: str
     format: Literal["auto", "jsonl", "csv", "parquet", "txt"]
     encoding: str
     csv_header: bool | Literal["auto"]
-    csv_columns: list[str]
+    csv_columns: tuple[str, ...]
     csv_quoted_newlines: bool
     max_record_bytes: int = field(metadata=rng(1))
     split_min_bytes: int = field(metadata=rng(1))
-    field_map: dict = field(metadata=FREE)
-    label_from_filename: dict = field(metadata=FREE)
+    field_map: FrozenMap = field(metadata=FREE)
+    label_from_filename: FrozenMap = field(metadata=FREE)
     source: str
 
+    @property
+    def inputs(self) -> list[str]:
+        """``input`` as a list (it holds comma-separated files, folders or globs)."""
+        return [s.strip() for s in self.input.split(",") if s.strip()]
+
 
 @dataclass(frozen=True)
-class Labels:
-    classes: list[str]
-    from_rating: dict = field(metadata=FREE)
+class Labels(Section):
+    classes: tuple[str, ...]
+    from_rating: FrozenMap = field(metadata=FREE)
 
 
 @dataclass(frozen=True)
-class Clean:
-    rules: list[str]
+class Clean(Section):
+    rules: tuple[str, ...]
     opencc_config: str
     emotes: Literal["unwrap", "drop"]
     max_char_run: int = field(metadata=rng(1))
@@ -92,12 +129,12 @@ class Clean:
     min_chars: int = field(metadata=rng(0))
     max_chars: int = field(metadata=rng(1))
     min_cjk_ratio: float = field(metadata=rng(0, 1))
-    strip_patterns: list[str]
-    boilerplate_patterns: list[str]
+    strip_patterns: tuple[str, ...]
+    boilerplate_patterns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Dedupe:
+class Dedupe(Section):
     near: bool
     threshold: float = field(metadata=rng(0, 1, lo_open=True))
     ngram: int = field(metadata=rng(1))
@@ -110,7 +147,7 @@ class Dedupe:
 
 
 @dataclass(frozen=True)
-class Segment:
+class Segment(Section):
     user_dict: str
     stopwords: str
     hmm: bool
@@ -118,14 +155,14 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class Split:
+class Split(Section):
     train: float = field(metadata=rng(0))
     validation: float = field(metadata=rng(0))
     test: float = field(metadata=rng(0))
 
 
 @dataclass(frozen=True)
-class Features:
+class Features(Section):
     vocab_size: int = field(metadata=rng(1))
     min_df: int = field(metadata=rng(1))
     max_len: int | Literal["auto"] = field(metadata=rng(1))
@@ -136,12 +173,12 @@ class Features:
 
 
 @dataclass(frozen=True)
-class Gate:
+class Gate(Section):
     min_rows: int = field(metadata=rng(0))
 
 
 @dataclass(frozen=True)
-class Quality:
+class Quality(Section):
     enabled: bool
     data_docs: bool
     bronze: Gate
@@ -150,7 +187,7 @@ class Quality:
 
 
 @dataclass(frozen=True)
-class Train:
+class Train(Section):
     num_proc: int = field(metadata=rng(1))
     architecture: Literal["wide_lstm", "lstm", "bilstm", "cnn"]
     epochs: int = field(metadata=rng(1))
@@ -161,7 +198,7 @@ class Train:
     embedding_dim: int = field(metadata=rng(1))
     lstm_units: int = field(metadata=rng(1))
     cnn_filters: int = field(metadata=rng(1))
-    cnn_widths: list[int]
+    cnn_widths: tuple[int, ...]
     dropout: float = field(metadata=rng(0, 1))
     class_weight: Literal["balanced", "none"]
     seed: int
@@ -171,28 +208,30 @@ class Train:
     version: str
     tfidf_baseline: bool
     logreg_max_iter: int = field(metadata=rng(1))
-    logreg_reg_params: list[float] | float
+    logreg_reg_params: tuple[float, ...] | float
     logreg_reg_param: float | None  # deprecated single value; wins over logreg_reg_params when set
 
 
 @dataclass(frozen=True)
-class Score:
+class Score(Section):
     model_version: str
     batch_size: int = field(metadata=rng(1))
     tf_threads: int = field(metadata=rng(1))
 
 
 @dataclass(frozen=True)
-class Maintenance:
+class Maintenance(Section):
     optimize: bool
     vacuum: bool
     vacuum_retention_hours: float = field(metadata=rng(0))
     vacuum_list_parallelism: int = field(metadata=rng(1))
-    zorder: dict = field(metadata=FREE)
+    zorder: FrozenMap = field(metadata=FREE)
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(Section):
+    """The whole configuration, validated (see the module doc)."""
+
     lakehouse: str
     reports_dir: str
     models_dir: str
@@ -210,93 +249,41 @@ class Settings:
     score: Score
     maintenance: Maintenance
 
+    @property
+    def lakehouse_uri(self) -> str:
+        """``lakehouse`` as an absolute URI (a local path resolved against the working directory)."""
+        return to_uri(self.lakehouse)
 
-def _hints(cls) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    @property
+    def reports_path(self) -> Path:
+        """The local folder of run reports and Data Docs."""
+        return local_path(to_uri(self.reports_dir))
 
-
-def describe(tp: Any) -> str:
-    """The accepted values of a type, as a reader would write them."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is Literal:
-        return " | ".join(str(a) for a in args)
-    if origin in (Union, types.UnionType):
-        return " | ".join("null" if a is type(None) else describe(a) for a in args)
-    if origin is list:
-        return f"list of {describe(args[0])}"
-    if tp is dict:
-        return "mapping"
-    return {bool: "true/false", int: "integer", float: "number", str: "text"}.get(tp, getattr(tp, "__name__", str(tp)))
+    @property
+    def models_path(self) -> Path:
+        """The local folder of model versions."""
+        return local_path(to_uri(self.models_dir))
 
 
-def _check_range(key: str, value: Any, meta: Mapping) -> None:
-    if "range" not in meta or isinstance(value, (str, bool)) or value is None:
-        return
-    lo, hi, lo_open = meta["range"]
-    for v in value if isinstance(value, list) else [value]:
-        if (lo is not None and (v < lo or (lo_open and v == lo))) or (hi is not None and v > hi):
-            bounds = f"{'>' if lo_open else '>='} {lo:g}" if lo is not None else ""
-            bounds += (" and " if bounds and hi is not None else "") + (f"<= {hi:g}" if hi is not None else "")
-            raise ConfigError(f"config key {key}: {v!r} is out of range (must be {bounds})")
+# ----------------------------------------------------------------------------- building and checking
+def build(data: Mapping[str, Any]) -> Settings:
+    """The :class:`Settings` of the merged configuration ``data``, every value checked and typed;
+    :class:`ConfigError` naming the first key that is missing, unknown or not allowed."""
+    settings = _section("", data, Settings)
+    _check_relations(settings)
+    return settings
 
 
-def _coerce(key: str, value: Any, tp: Any) -> Any:
-    """``value`` as type ``tp``, or ConfigError naming ``key`` and what it accepts."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    bad = ConfigError(f"config key {key}: {value!r} is not allowed (expected {describe(tp)})")
-    if origin is Literal:
-        for a in args:
-            if value == a and type(value) is type(a):
-                return a
-            if isinstance(a, str) and isinstance(value, str) and value.lower() == a.lower():
-                return a
-        raise bad
-    if origin in (Union, types.UnionType):
-        for a in sorted(args, key=lambda a: a is type(None)):
-            if a is type(None):
-                if value is None:
-                    return None
-                continue
-            try:
-                return _coerce(key, value, a)
-            except ConfigError:
-                pass
-        raise bad
-    if origin is list:
-        if not isinstance(value, list):
-            raise bad
-        return [_coerce(f"{key}[{i}]", v, args[0]) for i, v in enumerate(value)]
-    if tp is dict:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            raise bad
-        return dict(value)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise bad
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise bad
-    if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise bad
-    if tp is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise bad
-    raise bad
+def section(cls: type[S], data: Any, prefix: str = "") -> S:
+    """One section ``cls`` built from its plain ``data`` (e.g. one that a model version saved),
+    checked like the whole configuration; ``prefix`` (``clean.``) names its keys in errors."""
+    return _section(prefix, data, cls)
 
 
-def _validate(prefix: str, data: Any, cls) -> dict:
+def _section(prefix: str, data: Any, cls: type) -> Any:
     if not isinstance(data, Mapping):
         raise ConfigError(f"config key {prefix.rstrip('.') or '<root>'}: expected a section (mapping), got {data!r}")
-    hints = _hints(cls)
+    hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
@@ -304,54 +291,164 @@ def _validate(prefix: str, data: Any, cls) -> dict:
             f"unknown config key {prefix}{unknown[0]} (known in {prefix.rstrip('.') or 'the top level'}: "
             f"{', '.join(sorted(fields))})"
         )
-    out = {}
+    values = {}
     for name, f in fields.items():
         key = prefix + name
         if name not in data:
             raise ConfigError(f"config key {key} is missing (the packaged defaults must set every key)")
-        tp = hints[name]
-        if dataclasses.is_dataclass(tp):
-            out[name] = _validate(key + ".", data[name], tp)
+        if dataclasses.is_dataclass(hints[name]):
+            values[name] = _section(key + ".", data[name], hints[name])
         else:
-            value = _coerce(key, data[name], tp)
-            _check_range(key, value, f.metadata)
-            out[name] = value
-    return out
+            values[name] = _coerce(key, data[name], hints[name])
+            _check_range(key, values[name], f.metadata)
+    return cls(**values)
 
 
-def _check_relations(data: dict) -> None:
+def _check_relations(s: Settings) -> None:
     """Rules between keys that no single type can state."""
-    split = data["features"]["split"]
-    if sum(split.values()) <= 0:
+    if s.features.split.train + s.features.split.validation + s.features.split.test <= 0:
         raise ConfigError("config key features.split: the ratios must sum to more than 0")
-    if data["clean"]["min_chars"] > data["clean"]["max_chars"]:
+    if s.clean.min_chars > s.clean.max_chars:
         raise ConfigError("config keys clean.min_chars > clean.max_chars: no text could pass")
-    if not data["labels"]["classes"]:
+    if not s.labels.classes:
         raise ConfigError("config key labels.classes: at least one class")
-    unknown = sorted({str(v) for v in data["labels"]["from_rating"].values()} - set(data["labels"]["classes"]))
+    unknown = sorted({str(v) for v in s.labels.from_rating.values()} - set(s.labels.classes))
     if unknown:
-        raise ConfigError(f"config key labels.from_rating: {unknown} not in labels.classes {data['labels']['classes']}")
-    if data["train"]["architecture"] == "wide_lstm" and not data["train"]["tfidf_baseline"]:
+        raise ConfigError(f"config key labels.from_rating: {unknown} not in labels.classes {list(s.labels.classes)}")
+    if s.train.architecture == "wide_lstm" and not s.train.tfidf_baseline:
         raise ConfigError(
             "config key train.architecture: wide_lstm starts from the char_1_4gram linear model, "
             "which train.tfidf_baseline=false does not fit (set it true or pick another architecture)"
         )
-    grid = data["train"]["logreg_reg_params"]
-    if isinstance(grid, list) and not grid:
+    if s.train.logreg_reg_params == ():
         raise ConfigError("config key train.logreg_reg_params holds no value")
 
 
-def validate(data: Mapping) -> dict:
-    """The merged configuration with every value checked and typed (a new dict)."""
-    out = _validate("", data, Settings)
-    _check_relations(out)
-    return out
+def _bad(key: str, value: Any, tp: Any) -> ConfigError:
+    return ConfigError(f"config key {key}: {value!r} is not allowed (expected {describe(tp)})")
 
 
-def keys(cls=Settings, prefix: str = "") -> list[tuple[str, Any, Mapping]]:
+def _coerce(key: str, value: Any, tp: Any) -> Any:
+    """``value`` as type ``tp``, or ConfigError naming ``key`` and what it accepts."""
+    origin = typing.get_origin(tp)
+    coerce = _BY_ORIGIN.get(origin) if origin is not None else _BY_TYPE.get(tp)
+    if coerce is None:
+        raise _bad(key, value, tp)
+    return coerce(key, value, tp)
+
+
+def _literal(key: str, value: Any, tp: Any) -> Any:
+    for allowed in typing.get_args(tp):
+        if value == allowed and type(value) is type(allowed):
+            return allowed
+        if isinstance(allowed, str) and isinstance(value, str) and value.lower() == allowed.lower():
+            return allowed
+    raise _bad(key, value, tp)
+
+
+def _union(key: str, value: Any, tp: Any) -> Any:
+    args = typing.get_args(tp)
+    if value is None and type(None) in args:
+        return None
+    for member in (a for a in args if a is not type(None)):
+        try:
+            return _coerce(key, value, member)
+        except ConfigError:
+            continue
+    raise _bad(key, value, tp)
+
+
+def _sequence(key: str, value: Any, tp: Any) -> tuple:
+    if not isinstance(value, (list, tuple)):
+        raise _bad(key, value, tp)
+    item = typing.get_args(tp)[0]
+    return tuple(_coerce(f"{key}[{i}]", v, item) for i, v in enumerate(value))
+
+
+def _mapping(key: str, value: Any, tp: Any) -> FrozenMap:
+    if value is None:
+        return FrozenMap()
+    if not isinstance(value, Mapping):
+        raise _bad(key, value, tp)
+    return _freeze(value)
+
+
+def _scalar(key: str, value: Any, tp: Any) -> Any:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    allowed = {
+        bool: isinstance(value, bool),
+        int: number and float(value).is_integer(),
+        float: number,
+        str: number or isinstance(value, str),
+    }[tp]
+    if not allowed:
+        raise _bad(key, value, tp)
+    return tp(value)
+
+
+_BY_ORIGIN = {Literal: _literal, Union: _union, types.UnionType: _union, tuple: _sequence}
+_BY_TYPE = {FrozenMap: _mapping, bool: _scalar, int: _scalar, float: _scalar, str: _scalar}
+
+
+def _freeze(value: Any) -> Any:
+    """Lists as tuples, mappings as :class:`FrozenMap`, all the way down."""
+    if isinstance(value, Mapping):
+        return FrozenMap({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """The inverse of building: dataclasses and mappings as dicts, tuples as lists."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _check_range(key: str, value: Any, meta: Mapping) -> None:
+    if "range" not in meta or isinstance(value, (str, bool)) or value is None:
+        return
+    lo, hi, lo_open = meta["range"]
+    for v in value if isinstance(value, tuple) else [value]:
+        if (lo is not None and (v < lo or (lo_open and v == lo))) or (hi is not None and v > hi):
+            raise ConfigError(f"config key {key}: {v!r} is out of range (must be {bounds(meta)})")
+
+
+def bounds(meta: Mapping) -> str:
+    """A field's range as a reader would write it (``> 0 and <= 1``); empty without one."""
+    if "range" not in meta:
+        return ""
+    lo, hi, lo_open = meta["range"]
+    parts = ([f"{'>' if lo_open else '>='} {lo:g}"] if lo is not None else []) + (
+        [f"<= {hi:g}"] if hi is not None else []
+    )
+    return " and ".join(parts)
+
+
+# ----------------------------------------------------------------------------- describing the schema
+def describe(tp: Any) -> str:
+    """The accepted values of a type, as a reader would write them."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Literal:
+        return " | ".join(str(a) for a in args)
+    if origin in (Union, types.UnionType):
+        return " | ".join("null" if a is type(None) else describe(a) for a in args)
+    if origin is tuple:
+        return f"list of {describe(args[0])}"
+    if tp is FrozenMap:
+        return "mapping"
+    return {bool: "true/false", int: "integer", float: "number", str: "text"}.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def keys(cls: type = Settings, prefix: str = "") -> list[tuple[str, Any, Mapping]]:
     """Every leaf key of the schema: (dotted key, type, field metadata)."""
     out = []
-    hints = _hints(cls)
+    hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         if dataclasses.is_dataclass(tp):

@@ -18,16 +18,17 @@ from pathlib import Path
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
-from reviewlake.core.config import Config, local_path, to_uri
+from reviewlake.core.settings import Settings
+from reviewlake.core.uris import local_path, to_uri
 
 log = logging.getLogger(__name__)
 
 DELTA_JARS = ("delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar")
 
 
-def delta_jar_paths(cfg: Config) -> list[Path]:
+def delta_jar_paths(cfg: Settings) -> list[Path]:
     """Absolute paths of the Delta jars; a clear error when `make setup` has not fetched them."""
-    jars_dir = local_path(to_uri(cfg["spark.jars_dir"]))
+    jars_dir = local_path(to_uri(cfg.spark.jars_dir))
     paths = [jars_dir / name for name in DELTA_JARS]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -35,34 +36,34 @@ def delta_jar_paths(cfg: Config) -> list[Path]:
     return paths
 
 
-def gpu_conf(cfg: Config) -> dict[str, str]:
+def gpu_conf(cfg: Settings) -> dict[str, str]:
     """Spark resource-scheduling settings for GPU executors (empty when switched off)."""
-    if not cfg["spark.gpu.enabled"]:
+    if not cfg.spark.gpu.enabled:
         return {}
-    script = local_path(to_uri(cfg["spark.gpu.discovery_script"]))
+    script = local_path(to_uri(cfg.spark.gpu.discovery_script))
     return {
-        "spark.executor.resource.gpu.amount": str(cfg["spark.gpu.amount_per_executor"]),
-        "spark.task.resource.gpu.amount": f"{cfg['spark.gpu.amount_per_task']:g}",  # a fraction shares a GPU
+        "spark.executor.resource.gpu.amount": f"{cfg.spark.gpu.amount_per_executor}",
+        "spark.task.resource.gpu.amount": f"{cfg.spark.gpu.amount_per_task:g}",  # a fraction shares a GPU
         "spark.executor.resource.gpu.discoveryScript": str(script),
         "spark.worker.resource.gpu.discoveryScript": str(script),
     }
 
 
-def build_conf(cfg: Config) -> dict[str, str]:
+def build_conf(cfg: Settings) -> dict[str, str]:
     """Every Spark setting reviewlake adds on top of spark-submit's/spark-defaults'."""
     conf = {
-        "spark.app.name": cfg["spark.app_name"],
+        "spark.app.name": cfg.spark.app_name,
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.ui.showConsoleProgress": "true",
     }
-    for key, value in (cfg["spark.conf"] or {}).items():
+    for key, value in (cfg.spark.conf or {}).items():
         conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
     conf.update(gpu_conf(cfg))
     return conf
 
 
-def get_spark(cfg: Config) -> SparkSession:
+def get_spark(cfg: Settings) -> SparkSession:
     """Get (or create) the session for this process, configured from ``cfg``."""
     active = SparkSession.getActiveSession()
     if active is not None:
@@ -75,7 +76,7 @@ def get_spark(cfg: Config) -> SparkSession:
     submitted = SparkConf()
     builder = SparkSession.builder
     if not submitted.contains("spark.master"):
-        builder = builder.master(cfg["spark.master"])
+        builder = builder.master(cfg.spark.master)
     jars = submitted.get("spark.jars", "") or ""
     if "delta-spark" not in jars:
         local_jars = ",".join(str(p) for p in delta_jar_paths(cfg))
@@ -85,7 +86,7 @@ def get_spark(cfg: Config) -> SparkSession:
     # Python workers must run the interpreter that has our dependencies.
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_DRIVER_PYTHON", "") or _python())
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel(cfg["spark.log_level"])
+    spark.sparkContext.setLogLevel(cfg.spark.log_level)
     log.info("spark %s master=%s", spark.version, spark.sparkContext.master)
     return spark
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reviewlake.core.config import Config, to_uri
+from reviewlake.core.settings import Settings
+from reviewlake.core.uris import join
 
 LAYERS = ("bronze", "silver", "gold")
 
@@ -24,7 +25,7 @@ class Table:
     def path(self) -> str:
         return f"{self.layer}/{self.name}"
 
-    def uri(self, cfg: Config) -> str:
+    def uri(self, cfg: Settings) -> str:
         return uri(cfg, self.layer, self.name)
 
 
@@ -43,16 +44,22 @@ CATALOGUE = (
 BY_PATH = {t.path: t for t in CATALOGUE}
 
 
-def uri(cfg: Config, layer: str, name: str) -> str:
+def under(cfg: Settings, *parts: str) -> str:
+    """``<lakehouse>/<part>/...`` as an absolute URI: a table (``silver/reviews``), or one of the
+    lakehouse's own folders (``_locks``, ``_staging``, ``_state``)."""
+    return join(cfg.lakehouse_uri, *parts)
+
+
+def uri(cfg: Settings, layer: str, name: str) -> str:
     """``<lakehouse>/<layer>/<name>`` as an absolute URI."""
-    return f"{to_uri(cfg['lakehouse']).rstrip('/')}/{layer}/{name}"
+    return under(cfg, layer, name)
 
 
 def written_by(job: str) -> tuple[Table, ...]:
     return tuple(t for t in CATALOGUE if t.writer == job)
 
 
-def uris(cfg: Config, *paths: str) -> dict[str, str]:
+def uris(cfg: Settings, *paths: str) -> dict[str, str]:
     """``{key: uri}`` of the catalogued tables ``layer/name``."""
     return {BY_PATH[p].key: BY_PATH[p].uri(cfg) for p in paths}
 

@@ -8,24 +8,23 @@ and all rows of one cluster land in the same split.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
+
+from reviewlake.core.settings import Split
 
 SPLITS = ("train", "validation", "test")
 
 
 def assign_split(
-    df: DataFrame, ratios: Mapping[str, float], seed: int, cluster_col: str = "dup_cluster_id", label_col: str = "label"
+    df: DataFrame, ratios: Split, seed: int, cluster_col: str = "dup_cluster_id", label_col: str = "label"
 ) -> DataFrame:
-    """``df`` with a ``split`` column; ratios are normalised to sum to 1."""
-    total = sum(float(ratios.get(s, 0)) for s in SPLITS)
-    if total <= 0:
-        raise ValueError("features.split ratios must sum to more than 0")
-    cut_train = float(ratios.get("train", 0)) / total
-    cut_val = cut_train + float(ratios.get("validation", 0)) / total
+    """``df`` with a ``split`` column; the ``features.split`` ratios are normalised to sum to 1
+    (the settings hold their sum above 0)."""
+    total = ratios.train + ratios.validation + ratios.test
+    cut_train = ratios.train / total
+    cut_val = cut_train + ratios.validation / total
 
     clusters = df.groupBy(cluster_col).agg(F.min(label_col).alias("_label"))
     w = Window.partitionBy("_label").orderBy("_h", cluster_col)

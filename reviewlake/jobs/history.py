@@ -1,4 +1,4 @@
-"""Entry point (``make history``): ``spark-submit pipelines/history.py [--table layer/name] [--lakehouse URI]``.
+"""The history job (``make history``): ``spark-submit pipelines/history.py [--table layer/name]``.
 
 Prints a table's history (``DESCRIBE HISTORY``: version, time, operation, parameters, metrics,
 userMetadata), or without ``--table`` every table with its latest version. Any listed version
@@ -8,28 +8,37 @@ with ``make rollback``.
 
 from __future__ import annotations
 
-from reviewlake.core import cli
+import argparse
+
+from reviewlake.core import delta_io, tables
+from reviewlake.core.job import Job, RunContext
+from reviewlake.lake import maintenance
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = cli.parser("Print the history of a Delta table of the lakehouse.", with_input=False)
+def run(ctx: RunContext, table: str | None, limit: int) -> None:
+    if not table:
+        for name in maintenance.list_tables(ctx.spark, ctx.cfg):
+            last = delta_io.history(ctx.spark, tables.under(ctx.cfg, name), 1)[0]
+            print(f"{name:<24} version {last['version']:>5}  {str(last['timestamp'])[:19]}  {last['operation']}")
+        return
+    name = maintenance.table_name(table)
+    uri = tables.under(ctx.cfg, name)
+    delta_io.require(ctx.spark, uri, name)
+    print(f"history of {name} ({uri}), newest first:")
+    print(maintenance.format_history(delta_io.history(ctx.spark, uri, limit)))
+
+
+def _options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--table", metavar="LAYER/NAME", help="e.g. silver/reviews (default: list every table)")
     p.add_argument("--limit", type=int, default=50, help="newest entries to print (default 50)")
 
-    def job(args, cfg):
-        from reviewlake.core.spark import get_spark
-        from reviewlake.jobs import maintenance
 
-        spark = get_spark(cfg)
-        if not args.table:
-            for name in maintenance.list_tables(spark, cfg):
-                last = maintenance.history(spark, maintenance.uri_of(cfg, name), 1)[0]
-                print(f"{name:<24} version {last['version']:>5}  {str(last['timestamp'])[:19]}  {last['operation']}")
-            return
-        name = maintenance.table_name(args.table)
-        uri = maintenance.uri_of(cfg, name)
-        maintenance.require_table(spark, uri, name)
-        print(f"history of {name} ({uri}), newest first:")
-        print(maintenance.format_history(maintenance.history(spark, uri, args.limit)))
-
-    return cli.run("history", job, p, argv, lock=False)
+JOB = Job(
+    "history",
+    "Print the history of a Delta table of the lakehouse.",
+    body=lambda ctx, args: run(ctx, args.table, args.limit),
+    options=_options,
+    lock=False,
+    report=False,
+)
+main = JOB.main

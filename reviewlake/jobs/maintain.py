@@ -1,17 +1,20 @@
-"""Entry point (``make maintain``): ``spark-submit pipelines/maintain.py [--table layer/name] [--lakehouse URI]``.
+"""The maintain job (``make maintain``): ``spark-submit pipelines/maintain.py [--table layer/name]``.
 
 OPTIMIZE (compaction, or Z-order by ``maintenance.zorder``) and VACUUM (``maintenance.
 vacuum_retention_hours``) every Delta table under bronze/, silver/ and gold/, logging active
-files and data files on storage before and after (see reviewlake/jobs/maintenance.py).
+files and data files on storage before and after (:mod:`reviewlake.lake.maintenance`), each table
+under the run lock of the job that writes it.
 """
 
 from __future__ import annotations
 
-from reviewlake.core import cli
+import argparse
+
+from reviewlake.core.job import Job
+from reviewlake.lake import maintenance
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = cli.parser("OPTIMIZE (compaction, Z-order) and VACUUM the lakehouse's Delta tables.", with_input=False)
+def _options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--table",
         action="append",
@@ -20,10 +23,11 @@ def main(argv: list[str] | None = None) -> int:
         help="only this table, e.g. silver/reviews (repeatable; default: every table)",
     )
 
-    def job(args, cfg):
-        from reviewlake.core.spark import get_spark
-        from reviewlake.jobs import maintenance
 
-        maintenance.run(get_spark(cfg), cfg, args.table)
-
-    return cli.run("maintain", job, p, argv)
+JOB = Job(
+    "maintain",
+    "OPTIMIZE (compaction, Z-order) and VACUUM the lakehouse's Delta tables.",
+    body=lambda ctx, args: maintenance.run(ctx, args.table),
+    options=_options,
+)
+main = JOB.main

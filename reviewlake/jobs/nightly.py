@@ -28,23 +28,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewlake.core import cli
-from reviewlake.core.config import Config
-from reviewlake.errors import EXIT_FILES_FAILED, ConfigError, StepFailed
+from reviewlake.core.job import Job
+from reviewlake.core.settings import Settings
+from reviewlake.errors import BY_CODE, EXIT_FILES_FAILED, ConfigError, StepFailed
 
 log = logging.getLogger("run_all")
 
 # Each step runs its job module as a script (``if __name__ == "__main__"``): the same main() as the
 # entry scripts under pipelines/, and it needs no checkout beside an installed package.
 JOBS = Path(__file__).resolve().parent
-MEANING = {
-    1: "error",
-    2: "bad usage, config or input",
-    3: "quality gate failed, nothing published",
-    4: "invariant broken",
-    5: "another run holds the job's lock",
-    EXIT_FILES_FAILED: "some input files were not ingested, the rest was",
-}
 
 
 @dataclass(frozen=True)
@@ -54,7 +46,7 @@ class Step:
 
 
 def step_failed(step: str, position: str, code: int, skipped: Sequence[str]) -> StepFailed:
-    what = MEANING.get(code) or (f"killed by signal {code - 128}" if code > 128 else "error")
+    what = BY_CODE[code].short if code in BY_CODE else f"killed by signal {code - 128}" if code > 128 else "error"
     rest = f"; not run: {', '.join(skipped)}" if skipped else ""
     return StepFailed(f"step {position} {step} failed with exit code {code} ({what}){rest}", code)
 
@@ -68,10 +60,10 @@ def common_args(args: argparse.Namespace) -> list[str]:
     return out + (["-v"] if args.verbose else [])
 
 
-def plan(args: argparse.Namespace, cfg: Config) -> list[Step]:
+def plan(args: argparse.Namespace, cfg: Settings) -> list[Step]:
     """The steps to run, in order, with their arguments."""
     common = common_args(args)
-    train = cfg["nightly.train"] if args.train is None else args.train
+    train = cfg.nightly.train if args.train is None else args.train
     steps = [
         Step("clean_reviews", tuple(a for i in args.input for a in ("--input", i)) + tuple(common)),
         Step("build_features", tuple(common)),
@@ -138,7 +130,7 @@ def run_steps(steps: Sequence[Step], runner: Callable[[Step], int], submit: Sequ
     if partial:
         raise StepFailed(
             f"step {partial[1]} {partial[0]} exited {EXIT_FILES_FAILED} "
-            f"({MEANING[EXIT_FILES_FAILED]}); the other steps ran",
+            f"({BY_CODE[EXIT_FILES_FAILED].short}); the other steps ran",
             EXIT_FILES_FAILED,
         )
 
@@ -154,11 +146,11 @@ def submit_command(value: str) -> list[str]:
     return cmd
 
 
-def run(args: argparse.Namespace, cfg: Config) -> None:
+def run(args: argparse.Namespace, cfg: Settings) -> None:
     """Plan the chain and run it (or only print it with ``--dry-run``)."""
     steps = plan(args, cfg)
-    separate = cfg["nightly.isolated"] if args.isolated is None else args.isolated
-    value = args.spark_submit or cfg["nightly.spark_submit"]
+    separate = cfg.nightly.isolated if args.isolated is None else args.isolated
+    value = args.spark_submit or cfg.nightly.spark_submit
     if args.dry_run:
         for step in steps:
             print(describe(step, shlex.split(value) if separate else None))
@@ -174,8 +166,7 @@ def run(args: argparse.Namespace, cfg: Config) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = cli.parser("Run the nightly chain: clean_reviews -> build_features -> [train_model] -> score_reviews.")
+def _options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--train",
         action=argparse.BooleanOptionalAction,
@@ -193,4 +184,16 @@ def main(argv: list[str] | None = None) -> int:
         "--spark-submit", help="with --isolated: the command that runs each step (default: nightly.spark_submit)"
     )
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
-    return cli.run("run_all", run, p, argv, lock=False)
+
+
+# Each step takes its own lock and writes its own report: the chain holds none and writes none.
+JOB = Job(
+    "run_all",
+    "Run the nightly chain: clean_reviews -> build_features -> [train_model] -> score_reviews.",
+    body=lambda ctx, args: run(args, ctx.cfg),
+    options=_options,
+    with_input=True,
+    lock=False,
+    report=False,
+)
+main = JOB.main

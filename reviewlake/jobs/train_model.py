@@ -14,6 +14,7 @@ reviewlake/train/champion.py; test figures with bootstrap intervals, McNemar, ca
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import logging
@@ -28,8 +29,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from reviewlake.core import delta_io, tables
-from reviewlake.core.config import Config, local_path, to_uri
-from reviewlake.core.report import RunReport
+from reviewlake.core.job import Job, RunContext
+from reviewlake.core.settings import Settings
 from reviewlake.errors import ConfigError, InputError, InvariantError
 from reviewlake.text.serving import preprocessing, vocab_lines
 from reviewlake.train import champion, evaluate, export, horovod_spark, linear
@@ -57,7 +58,7 @@ PARAM_KEYS = (
 )
 
 
-def table_uris(cfg: Config) -> dict[str, str]:
+def table_uris(cfg: Settings) -> dict[str, str]:
     """The gold tables training reads (features, vocab, labels), by short name."""
     return tables.uris(cfg, "gold/features", "gold/vocab", "gold/labels")
 
@@ -84,7 +85,7 @@ def _require(spark: SparkSession, uri: str, name: str) -> DataFrame:
     return delta_io.read(spark, uri)
 
 
-def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
+def read_gold(spark: SparkSession, cfg: Settings) -> GoldData:
     """Collect gold.features (ordered by review_id, so independent of partitioning), gold.vocab and
     gold.labels on the driver, checking the contracts the model relies on."""
     t = table_uris(cfg)
@@ -123,12 +124,12 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
     if len(lengths) != 1:
         raise InvariantError(f"gold.features token_ids have different lengths {sorted(lengths)}")
     max_len = lengths.pop()
-    configured = cfg["features.max_len"]
+    configured = cfg.features.max_len
     if configured != "auto" and max_len != configured:  # auto: the features run chose it from the data
         log.warning(
             "gold.features sequences are %d long, features.max_len is %s: the model follows the data",
             max_len,
-            cfg["features.max_len"],
+            cfg.features.max_len,
         )
 
     x_all = np.stack([np.asarray(ids, dtype=np.int32) for ids in pdf["token_ids"]])
@@ -160,9 +161,9 @@ def read_gold(spark: SparkSession, cfg: Config) -> GoldData:
     )
 
 
-def training_params(cfg: Config) -> dict[str, Any]:
+def training_params(cfg: Settings) -> dict[str, Any]:
     """The model and optimiser parameters of ``train.*`` that shape a training run."""
-    return {k: cfg[f"train.{k}"] for k in PARAM_KEYS}
+    return {k: getattr(cfg.train, k) for k in PARAM_KEYS}
 
 
 def checkpoint_dir(models_dir: Path, gold: GoldData, params: dict[str, Any], num_proc: int) -> Path:
@@ -182,12 +183,12 @@ def checkpoint_dir(models_dir: Path, gold: GoldData, params: dict[str, Any], num
     return models_dir / "_checkpoints" / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def reg_param_grid(cfg: Config) -> list[float]:
+def reg_param_grid(cfg: Settings) -> list[float]:
     """The baseline's regParam values: ``train.logreg_reg_params`` (a list, or one value); the older
     single-value key ``train.logreg_reg_param`` wins where a user config still sets it."""
-    grid = cfg["train.logreg_reg_params"]
-    if cfg["train.logreg_reg_param"] is not None:
-        grid = cfg["train.logreg_reg_param"]
+    grid = cfg.train.logreg_reg_params
+    if cfg.train.logreg_reg_param is not None:
+        grid = cfg.train.logreg_reg_param
         log.warning("train.logreg_reg_param is deprecated: use train.logreg_reg_params (a list)")
     values = [float(v) for v in (grid if isinstance(grid, (list, tuple)) else [grid])]
     if not values:
@@ -195,7 +196,7 @@ def reg_param_grid(cfg: Config) -> list[float]:
     return values
 
 
-def read_text(spark: SparkSession, cfg: Config, gold: GoldData) -> tuple[DataFrame, dict[str, Any]]:
+def read_text(spark: SparkSession, cfg: Settings, gold: GoldData) -> tuple[DataFrame, dict[str, Any]]:
     """gold.features' rows (``split``, ``label`` as double) with silver.reviews' ``text`` and
     ``tokens``: the frame the linear models fit on (cached here, since every kind and regParam
     reads it; the caller unpersists it), and every split's ``text`` and ``tokens`` on the driver in
@@ -228,12 +229,12 @@ def read_text(spark: SparkSession, cfg: Config, gold: GoldData) -> tuple[DataFra
     return frame, inputs
 
 
-def fit_linear(frame: DataFrame, cfg: Config, inputs: dict[str, Any]) -> dict[str, tuple[linear.Fitted, dict]]:
+def fit_linear(frame: DataFrame, cfg: Settings, inputs: dict[str, Any]) -> dict[str, tuple[linear.Fitted, dict]]:
     """Each linear kind fitted (regParam from ``train.logreg_reg_params``, chosen on validation),
     with its probabilities on the validation and test rows: ``{kind: (fitted, {split: probs})}``."""
     out = {}
     for kind in linear.KINDS:
-        fitted = linear.fit(frame, kind, reg_param_grid(cfg), max_iter=cfg["train.logreg_max_iter"])
+        fitted = linear.fit(frame, kind, reg_param_grid(cfg), max_iter=cfg.train.logreg_max_iter)
         col = fitted.model.column
         probs = {split: fitted.model.probabilities(inputs[split][col]) for split in ("validation", "test")}
         log.info(
@@ -258,14 +259,14 @@ def wide_inputs(
     return WideStart(char_model.coef, char_model.intercept, int(char_len)), char_inputs
 
 
-def _predict(model, x, cfg: Config) -> np.ndarray:
+def _predict(model, x, cfg: Settings) -> np.ndarray:
     if len(x[0] if isinstance(x, list) else x) == 0:
         return np.zeros((0, model.output_shape[-1]))
-    return model.predict(x, batch_size=cfg["score.batch_size"], verbose=0).astype(np.float64)
+    return model.predict(x, batch_size=cfg.score.batch_size, verbose=0).astype(np.float64)
 
 
 def choose_champion(
-    gold: GoldData, val_probs: dict[str, np.ndarray], test_probs: dict[str, np.ndarray], cfg: Config
+    gold: GoldData, val_probs: dict[str, np.ndarray], test_probs: dict[str, np.ndarray], cfg: Settings
 ) -> dict[str, Any]:
     """The candidates (each model in ``val_probs``, and with more than one an ensemble weighted on
     validation), the champion (best validation accuracy), and the test figures of each: bootstrap
@@ -286,7 +287,7 @@ def choose_champion(
     members = weights if name == champion.ENSEMBLE else {name: 1.0}
     members = {m: w for m, w in members.items() if w}
 
-    seed = int(cfg["train.seed"])
+    seed = int(cfg.train.seed)
     kinds = {champion.LSTM: "lstm", champion.ENSEMBLE: "ensemble"}
     candidates = {}
     for n, p in candidates_test.items():
@@ -332,228 +333,218 @@ def choose_champion(
     }
 
 
-def run(spark: SparkSession, cfg: Config) -> dict[str, Any]:
-    """The whole job; returns ``{version, model_dir, metrics, report}`` (report also written)."""
-    report = RunReport("train_model")
-    report.watch(spark, {})  # writes no table: its Spark jobs only
-    models_dir = local_path(to_uri(cfg["models_dir"]))
-    try:
-        with report.stage("read_gold") as st:
-            gold = read_gold(spark, cfg)
-            st.rows_in = sum(gold.rows().values())
-            st.detail = {
-                **gold.rows(),
-                "vocab_size": gold.vocab_size,
-                "max_len": gold.max_len,
-                "classes": len(gold.class_names),
-            }
-
-        params = training_params(cfg)
-        num_proc = cfg["train.num_proc"]
-        wide_arch = params["architecture"] == WIDE
-        linear_models: dict[str, linear.LinearTextModel] = {}
-        val_probs: dict[str, np.ndarray] = {}
-        test_probs: dict[str, np.ndarray] = {}
-        texts: dict[str, Any] = {}
-        with report.stage("baselines") as st:
-            baselines: dict[str, Any] = {
-                "majority": evaluate.majority_baseline(gold.y["train"], gold.y["test"], gold.class_names)
-            }
-            if cfg["train.tfidf_baseline"]:
-                frame, texts = read_text(spark, cfg, gold)
-                try:
-                    fits = fit_linear(frame, cfg, texts)
-                finally:
-                    frame.unpersist()
-                for kind, (fitted, probs) in fits.items():
-                    linear_models[kind] = fitted.model
-                    val_probs[kind], test_probs[kind] = probs["validation"], probs["test"]
-                    baselines[kind] = {
-                        **evaluate.classification_metrics(
-                            gold.y["test"], probs["test"].argmax(axis=1), gold.class_names
-                        ),
-                        **fitted.summary(),
-                    }
-            st.detail = {name: round(b["accuracy"], 4) for name, b in baselines.items()}
-
-        arch = params["architecture"]
-        with report.stage("train") as st:
-            inputs = {split: {"token_ids": gold.x[split]} for split in SPLITS}
-            wide = None
-            if wide_arch:
-                wide, char_inputs = wide_inputs(linear_models[WIDE_LINEAR], texts, cfg["train.char_len"])
-                for split in SPLITS:
-                    inputs[split].update(char_inputs[split])
-            ckpt = checkpoint_dir(models_dir, gold, params, num_proc)
-            data = {
-                "x_train": gold.x["train"],
-                "y_train": gold.y["train"],
-                "x_val": gold.x["validation"],
-                "y_val": gold.y["validation"],
-            }
-            if wide_arch:
-                for name in ("char_ids", "char_weights"):
-                    data[f"{name}_train"], data[f"{name}_val"] = inputs["train"][name], inputs["validation"][name]
-            result = horovod_spark.train(
-                spark,
-                data,
-                vocab_size=gold.vocab_size,
-                max_len=gold.max_len,
-                n_classes=len(gold.class_names),
-                params=params,
-                num_proc=num_proc,
-                start_timeout=cfg["train.start_timeout"],
-                checkpoint_dir=str(ckpt),
-                wide=wide,
-            )
-            if result.resumed_from_epoch:
-                log.info("resumed from the checkpoint of epoch %d in %s", result.resumed_from_epoch, ckpt)
-            st.rows_in = int(len(gold.y["train"]))
-            st.detail = {
-                "architecture": arch,
-                "num_proc": result.world_size,
-                "epochs_run": result.epochs_run,
-                "best_epoch": result.best_epoch,
-                "devices": ",".join(result.devices),
-                "resumed_from_epoch": result.resumed_from_epoch,
-                "final_loss": round(result.history["loss"][-1], 4),
-                "samples_per_s": round(result.samples_per_s, 1),
-            }
-
-        with report.stage("evaluate") as st:
-            val_probs = {
-                champion.LSTM: _predict(result.model, model_inputs(inputs["validation"], arch), cfg),
-                **val_probs,
-            }
-            test_probs = {champion.LSTM: _predict(result.model, model_inputs(inputs["test"], arch), cfg), **test_probs}
-            lstm_metrics = evaluate.classification_metrics(
-                gold.y["test"], test_probs[champion.LSTM].argmax(axis=1), gold.class_names
-            )
-            st.rows_in = int(len(gold.y["test"]))
-            st.detail = {"accuracy": round(lstm_metrics["accuracy"], 4), "macro_f1": round(lstm_metrics["macro_f1"], 4)}
-
-        with report.stage("champion") as st:
-            chosen = choose_champion(gold, val_probs, test_probs, cfg)
-            metrics = evaluate.classification_metrics(
-                gold.y["test"], chosen["test_probs"].argmax(axis=1), gold.class_names
-            )
-            st.detail = {
-                "champion": chosen["name"],
-                "members": chosen["members"],
-                "accuracy": round(metrics["accuracy"], 4),
-                "mcnemar_p_vs_best_baseline": chosen["summary"]["mcnemar_p_vs_best_baseline"],
-            }
-
-        with report.stage("export") as st:
-            version = export.choose_version(cfg["train.version"], models_dir)
-            full_metrics = {
-                "model_version": version,
-                "split": "test",
-                **metrics,
-                **chosen["summary"],
-                "lstm": lstm_metrics,
-                "baselines": baselines,
-                "history": result.history,
-                "epochs_run": result.epochs_run,
-                "best_epoch": result.best_epoch,
-            }
-            full_params = {
-                "version": version,
-                "created_at": datetime.now(UTC).isoformat(),
-                "max_len": gold.max_len,
-                "vocab_size": gold.vocab_size,
-                "n_classes": len(gold.class_names),
-                "labels": gold.class_names,
-                "input": {
-                    "signature": "serving_default",
-                    "name": "token_ids",
-                    "dtype": "int32",
-                    "shape": [None, gold.max_len],
-                    "pad_id": 0,
-                    "oov_id": 1,
-                },
-                "char_inputs": (
-                    {
-                        "names": ["char_ids", "char_weights"],
-                        "dtypes": ["int32", "float32"],
-                        "shape": [None, wide.char_len],
-                        "features": f"linear/{WIDE_LINEAR}.npz",
-                    }
-                    if wide is not None
-                    else None
-                ),
-                "output": {"name": "probabilities", "dtype": "float32", "shape": [None, len(gold.class_names)]},
-                "train": params,
-                "num_proc": result.world_size,
-                "train_rows_per_rank": result.train_rows_per_rank,
-                "devices": result.devices,
-                "resumed_from_epoch": result.resumed_from_epoch,
-                "samples_per_s": result.samples_per_s,
-                "rows": gold.rows(),
-                "vocab_version": gold.vocab_version,
-                "tables": table_uris(cfg),
-                "table_versions": gold.table_versions,
-                "run_id": report.run_id,
-            }
-            model_dir = export.export_model(
-                result.model,
-                models_dir,
-                version,
-                max_len=gold.max_len,
-                char_len=wide.char_len if wide is not None else None,
-                vocab_lines=gold.vocab_lines,
-                class_names=gold.class_names,
-                params=full_params,
-                metrics=full_metrics,
-                history=result.history,
-                preprocessing=preprocessing(cfg),
-                champion={
-                    "name": chosen["name"],
-                    "members": chosen["members"],
-                    "linear": linear_models,
-                    "test_review_ids": gold.review_ids["test"],
-                    "test_probabilities": chosen["test_probs"],
-                    "reliability": chosen["reliability"],
-                },
-            )
-            shutil.rmtree(ckpt, ignore_errors=True)
-            st.detail = {"version": version, "path": str(model_dir)}
-
-        report.summary["train"] = {
-            "version": version,
-            "model_dir": str(model_dir),
-            "champion": chosen["name"],
-            "accuracy": metrics["accuracy"],
-            "macro_f1": metrics["macro_f1"],
-            "baselines": {k: v.get("accuracy") for k, v in baselines.items()},
+def run(ctx: RunContext) -> dict[str, Any]:
+    """The whole job; returns ``{version, model_dir, metrics, report}`` (the report is written when ``ctx`` closes)."""
+    spark, cfg, report = ctx.spark, ctx.cfg, ctx.report
+    ctx.watch({})  # writes no table: its Spark jobs only
+    models_dir = cfg.models_path
+    with report.stage("read_gold") as st:
+        gold = read_gold(spark, cfg)
+        st.rows_in = sum(gold.rows().values())
+        st.detail = {
+            **gold.rows(),
+            "vocab_size": gold.vocab_size,
+            "max_len": gold.max_len,
+            "classes": len(gold.class_names),
         }
-        log.info(
-            "model %s: champion %s, test %s; majority %s",
-            version,
-            chosen["name"],
-            evaluate.summary_line(metrics),
-            evaluate.summary_line(baselines["majority"]),
+
+    params = training_params(cfg)
+    num_proc = cfg.train.num_proc
+    wide_arch = params["architecture"] == WIDE
+    linear_models: dict[str, linear.LinearTextModel] = {}
+    val_probs: dict[str, np.ndarray] = {}
+    test_probs: dict[str, np.ndarray] = {}
+    texts: dict[str, Any] = {}
+    with report.stage("baselines") as st:
+        baselines: dict[str, Any] = {
+            "majority": evaluate.majority_baseline(gold.y["train"], gold.y["test"], gold.class_names)
+        }
+        if cfg.train.tfidf_baseline:
+            frame, texts = read_text(spark, cfg, gold)
+            try:
+                fits = fit_linear(frame, cfg, texts)
+            finally:
+                frame.unpersist()
+            for kind, (fitted, probs) in fits.items():
+                linear_models[kind] = fitted.model
+                val_probs[kind], test_probs[kind] = probs["validation"], probs["test"]
+                baselines[kind] = {
+                    **evaluate.classification_metrics(gold.y["test"], probs["test"].argmax(axis=1), gold.class_names),
+                    **fitted.summary(),
+                }
+        st.detail = {name: round(b["accuracy"], 4) for name, b in baselines.items()}
+
+    arch = params["architecture"]
+    with report.stage("train") as st:
+        inputs = {split: {"token_ids": gold.x[split]} for split in SPLITS}
+        wide = None
+        if wide_arch:
+            wide, char_inputs = wide_inputs(linear_models[WIDE_LINEAR], texts, cfg.train.char_len)
+            for split in SPLITS:
+                inputs[split].update(char_inputs[split])
+        ckpt = checkpoint_dir(models_dir, gold, params, num_proc)
+        data = {
+            "x_train": gold.x["train"],
+            "y_train": gold.y["train"],
+            "x_val": gold.x["validation"],
+            "y_val": gold.y["validation"],
+        }
+        if wide_arch:
+            for name in ("char_ids", "char_weights"):
+                data[f"{name}_train"], data[f"{name}_val"] = inputs["train"][name], inputs["validation"][name]
+        result = horovod_spark.train(
+            spark,
+            data,
+            vocab_size=gold.vocab_size,
+            max_len=gold.max_len,
+            n_classes=len(gold.class_names),
+            params=params,
+            num_proc=num_proc,
+            start_timeout=cfg.train.start_timeout,
+            checkpoint_dir=str(ckpt),
+            wide=wide,
         )
-    finally:
-        report.write(local_path(to_uri(cfg["reports_dir"])))
+        if result.resumed_from_epoch:
+            log.info("resumed from the checkpoint of epoch %d in %s", result.resumed_from_epoch, ckpt)
+        st.rows_in = int(len(gold.y["train"]))
+        st.detail = {
+            "architecture": arch,
+            "num_proc": result.world_size,
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "devices": ",".join(result.devices),
+            "resumed_from_epoch": result.resumed_from_epoch,
+            "final_loss": round(result.history["loss"][-1], 4),
+            "samples_per_s": round(result.samples_per_s, 1),
+        }
+
+    with report.stage("evaluate") as st:
+        val_probs = {
+            champion.LSTM: _predict(result.model, model_inputs(inputs["validation"], arch), cfg),
+            **val_probs,
+        }
+        test_probs = {champion.LSTM: _predict(result.model, model_inputs(inputs["test"], arch), cfg), **test_probs}
+        lstm_metrics = evaluate.classification_metrics(
+            gold.y["test"], test_probs[champion.LSTM].argmax(axis=1), gold.class_names
+        )
+        st.rows_in = int(len(gold.y["test"]))
+        st.detail = {"accuracy": round(lstm_metrics["accuracy"], 4), "macro_f1": round(lstm_metrics["macro_f1"], 4)}
+
+    with report.stage("champion") as st:
+        chosen = choose_champion(gold, val_probs, test_probs, cfg)
+        metrics = evaluate.classification_metrics(gold.y["test"], chosen["test_probs"].argmax(axis=1), gold.class_names)
+        st.detail = {
+            "champion": chosen["name"],
+            "members": chosen["members"],
+            "accuracy": round(metrics["accuracy"], 4),
+            "mcnemar_p_vs_best_baseline": chosen["summary"]["mcnemar_p_vs_best_baseline"],
+        }
+
+    with report.stage("export") as st:
+        version = export.choose_version(cfg.train.version, models_dir)
+        full_metrics = {
+            "model_version": version,
+            "split": "test",
+            **metrics,
+            **chosen["summary"],
+            "lstm": lstm_metrics,
+            "baselines": baselines,
+            "history": result.history,
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+        }
+        full_params = {
+            "version": version,
+            "created_at": datetime.now(UTC).isoformat(),
+            "max_len": gold.max_len,
+            "vocab_size": gold.vocab_size,
+            "n_classes": len(gold.class_names),
+            "labels": gold.class_names,
+            "input": {
+                "signature": "serving_default",
+                "name": "token_ids",
+                "dtype": "int32",
+                "shape": [None, gold.max_len],
+                "pad_id": 0,
+                "oov_id": 1,
+            },
+            "char_inputs": (
+                {
+                    "names": ["char_ids", "char_weights"],
+                    "dtypes": ["int32", "float32"],
+                    "shape": [None, wide.char_len],
+                    "features": f"linear/{WIDE_LINEAR}.npz",
+                }
+                if wide is not None
+                else None
+            ),
+            "output": {"name": "probabilities", "dtype": "float32", "shape": [None, len(gold.class_names)]},
+            "train": params,
+            "num_proc": result.world_size,
+            "train_rows_per_rank": result.train_rows_per_rank,
+            "devices": result.devices,
+            "resumed_from_epoch": result.resumed_from_epoch,
+            "samples_per_s": result.samples_per_s,
+            "rows": gold.rows(),
+            "vocab_version": gold.vocab_version,
+            "tables": table_uris(cfg),
+            "table_versions": gold.table_versions,
+            "run_id": report.run_id,
+        }
+        model_dir = export.export_model(
+            result.model,
+            models_dir,
+            version,
+            max_len=gold.max_len,
+            char_len=wide.char_len if wide is not None else None,
+            vocab_lines=gold.vocab_lines,
+            class_names=gold.class_names,
+            params=full_params,
+            metrics=full_metrics,
+            history=result.history,
+            preprocessing=preprocessing(cfg),
+            champion={
+                "name": chosen["name"],
+                "members": chosen["members"],
+                "linear": linear_models,
+                "test_review_ids": gold.review_ids["test"],
+                "test_probabilities": chosen["test_probs"],
+                "reliability": chosen["reliability"],
+            },
+        )
+        shutil.rmtree(ckpt, ignore_errors=True)
+        st.detail = {"version": version, "path": str(model_dir)}
+
+    report.summary["train"] = {
+        "version": version,
+        "model_dir": str(model_dir),
+        "champion": chosen["name"],
+        "accuracy": metrics["accuracy"],
+        "macro_f1": metrics["macro_f1"],
+        "baselines": {k: v.get("accuracy") for k, v in baselines.items()},
+    }
+    log.info(
+        "model %s: champion %s, test %s; majority %s",
+        version,
+        chosen["name"],
+        evaluate.summary_line(metrics),
+        evaluate.summary_line(baselines["majority"]),
+    )
     return {"version": version, "model_dir": model_dir, "metrics": full_metrics, "report": report.to_dict()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    from reviewlake.core import cli
-
-    p = cli.parser("Train the sentiment model with Horovod on Spark and export a model version.", with_input=False)
+def _options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--version", help="model version name (default: train.version; auto = UTC timestamp)")
 
-    def job(args, cfg):
-        from reviewlake.core.spark import get_spark
 
-        if args.version:
-            cfg = cfg.with_overrides([f"train.version={args.version}"])
-        run(get_spark(cfg), cfg)
-
-    return cli.run("train_model", job, p, argv)
-
+JOB = Job(
+    "train_model",
+    "Train the sentiment model with Horovod on Spark and export a model version.",
+    body=lambda ctx, args: run(ctx),
+    options=_options,
+    overrides=lambda args: [f"train.version={args.version}"] if args.version else [],
+)
+main = JOB.main
 
 if __name__ == "__main__":
     import sys

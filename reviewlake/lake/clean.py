@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from reviewlake.core.config import Config
+from reviewlake.core.settings import Clean
 from reviewlake.text.clean_rules import FilterRule, MapRule, Rule, spark_rules  # noqa: F401  (re-exported)
 
 
-def build_rules(cfg: Config) -> list[Rule]:
+def build_rules(clean: Clean) -> list[Rule]:
     """The rules named in ``clean.rules``, in that order, as Spark forms (each rule is declared once
     in :mod:`reviewlake.text.clean_rules`); an unknown name is a ``ConfigError``."""
-    return spark_rules(cfg["clean"], list(cfg["clean.rules"]))
+    return spark_rules(clean)
 
 
 def apply_rules(df: DataFrame, rules: Sequence[Rule], source: str = "raw_text") -> DataFrame:

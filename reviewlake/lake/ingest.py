@@ -12,17 +12,17 @@ in pieces across tasks (byte ranges of lines, :mod:`reviewlake.lake.ingest_lines
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from reviewlake.core import listing
+from reviewlake.core.listing import ListedFile
 from reviewlake.core.storage import hadoop_fs
 from reviewlake.lake import ingest_lines, ingest_rows
-from reviewlake.lake.ingest_parse import RECORD_FIELDS, FileParser, parse_files, split_format
+from reviewlake.lake.ingest_parse import RECORD_FIELDS, FileParser, ReadOptions, parse_files, split_format
 
 RECORD_SCHEMA = T.StructType(
     [
@@ -62,12 +62,12 @@ QUARANTINE_COLUMNS = ("batch_id", "source_file", "record_offset", "raw_record", 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, int, int]]:
-    """(path URI, size, mtime ms) of every file under the inputs (files, folders, globs), through
+def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[ListedFile]:
+    """Every file under the inputs (files, folders, globs), through
     Hadoop FileSystem so any URI scheme works (plain local files and folders: see
     :mod:`reviewlake.core.listing`). Hidden files (``.x``, ``_x``) are skipped, as Spark does. Raises
     FileNotFoundError naming the inputs that match nothing."""
-    found: dict[str, tuple[str, int, int]] = {}
+    found: dict[str, ListedFile] = {}
     missing = []
     for uri in inputs:
         if listing.is_plain_local(uri):
@@ -83,13 +83,11 @@ def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[tuple[str, in
                 it = fs.listFiles(status.getPath(), True)
                 while it.hasNext():
                     f = it.next()
-                    found[f.getPath().toString()] = (f.getPath().toString(), f.getLen(), f.getModificationTime())
+                    uri = f.getPath().toString()
+                    found[uri] = ListedFile(uri, f.getLen(), f.getModificationTime())
             else:
-                found[status.getPath().toString()] = (
-                    status.getPath().toString(),
-                    status.getLen(),
-                    status.getModificationTime(),
-                )
+                uri = status.getPath().toString()
+                found[uri] = ListedFile(uri, status.getLen(), status.getModificationTime())
     if missing:
         raise FileNotFoundError(f"input not found: {', '.join(missing)}")
     return listing.visible(found)
@@ -104,20 +102,18 @@ def read_limit(spark: SparkSession) -> int:
     return int(spark.conf.get(BINARY_MAX_LENGTH, str(2**31 - 1)))
 
 
-def plan_reads(
-    files: Sequence[tuple[str, int, int]], options: Mapping[str, Any], limit: int
-) -> tuple[list, list, list]:
+def plan_reads(files: Sequence[ListedFile], options: ReadOptions, limit: int) -> tuple[list, list, list]:
     """``files`` as (read whole, read in pieces, too large to read): in pieces, the files
     :func:`~reviewlake.lake.ingest_parse.split_format` accepts of at least
-    ``options["split_min_bytes"]`` or over ``limit``; too large, the other files over ``limit``
-    (binaryFile's read limit). ``options`` are the ingest options."""
-    split_min = int(options.get("split_min_bytes", 1 << 26))
+    ``ingest.split_min_bytes`` or over ``limit``; too large, the other files over ``limit``
+    (binaryFile's read limit)."""
+    split_min = options.ingest.split_min_bytes
     whole, pieces, oversized = [], [], []
-    for f in files:
-        if split_format(f[0], options) and (f[1] >= split_min or f[1] > limit):
+    for f in (ListedFile(*f) for f in files):
+        if split_format(f.uri, options) and (f.size >= split_min or f.size > limit):
             pieces.append(f)
         else:
-            (whole if f[1] <= limit else oversized).append(f)
+            (whole if f.size <= limit else oversized).append(f)
     return whole, pieces, oversized
 
 
@@ -145,18 +141,19 @@ def _exists(spark: SparkSession, uri: str) -> bool:
 
 
 def file_inventory(
-    spark: SparkSession, files: Sequence[tuple[str, int, int]], known: Mapping[str, str | None] | None = None
+    spark: SparkSession, files: Sequence[ListedFile], known: Mapping[str, str | None] | None = None
 ) -> DataFrame:
     """One row per listed file: ``source_file``, ``size``, ``mtime``, ``content_hash`` (sha-256: the
     one in ``known`` for files hashed elsewhere (:func:`~reviewlake.lake.ingest_lines.scan`), else
     computed by Spark from the bytes; the constant hash of b"" for empty files, null for a file
     that vanished between listing and reading)."""
     known = dict(known or {})
+    files = [ListedFile(*f) for f in files]
     listing = spark.createDataFrame(list(files), "source_file string, size long, mtime long").withColumn(
         "mtime", F.timestamp_millis("mtime")
     )
     hashes = spark.createDataFrame(list(known.items()), "source_file string, content_hash string")
-    to_read = [f[0] for f in files if f[1] > 0 and f[0] not in known]
+    to_read = [f.uri for f in files if f.size > 0 and f.uri not in known]
     if to_read:
         hashes = hashes.unionByName(
             read_landing(spark, to_read, skip_missing=True).select(
@@ -168,17 +165,15 @@ def file_inventory(
     )
 
 
-def scan_files(
-    spark: SparkSession, files: Sequence[tuple[str, int, int]], options: Mapping[str, Any]
-) -> dict[str, ingest_lines.Scan]:
+def scan_files(spark: SparkSession, files: Sequence[ListedFile], options: ReadOptions) -> dict[str, ingest_lines.Scan]:
     """:func:`~reviewlake.lake.ingest_lines.scan` of each file to be read in pieces (one stream
     per file on the driver; they are few and large)."""
-    head = max(ingest_lines.SNIFF_BYTES, int(options.get("max_record_bytes", 1 << 20)))
-    return {f[0]: ingest_lines.scan(spark, f[0], head) for f in files}
+    head = max(ingest_lines.SNIFF_BYTES, options.ingest.max_record_bytes)
+    return {f.uri: ingest_lines.scan(spark, f.uri, head) for f in files}
 
 
 def read_records(
-    spark: SparkSession, uris: Sequence[str], scans: Mapping[str, ingest_lines.Scan], options: Mapping[str, Any]
+    spark: SparkSession, uris: Sequence[str], scans: Mapping[str, ingest_lines.Scan], options: ReadOptions
 ) -> DataFrame:
     """The records (good or quarantined, :data:`RECORD_SCHEMA`) of the files ``uris``: those in
     ``scans`` read in pieces (a corrupt or binary one is one quarantined record), the others whole."""
@@ -207,75 +202,9 @@ def read_records(
     return records
 
 
-def failed_file_rows(
-    spark: SparkSession, failed: Sequence[tuple[str, int, int, str]], batch_id: str
-) -> tuple[DataFrame, DataFrame]:
-    """For files that could not be read (``(path, size, mtime ms, reason)``): their
-    ``bronze/files`` rows (content hash null: not ingested, so a later run tries them again) and
-    one ``bronze/quarantine`` row each (offset 0, no bytes, the reason)."""
-    rows = [(p, int(size), int(mtime), reason) for p, size, mtime, reason in failed]
-    frame = spark.createDataFrame(rows, "source_file string, size long, mtime long, reason string")
-    log_rows = frame.select(
-        "source_file",
-        "size",
-        F.timestamp_millis("mtime").alias("mtime"),
-        F.lit(None).cast("string").alias("content_hash"),
-    )
-    quarantine = frame.select(
-        F.lit(batch_id).alias("batch_id"),
-        "source_file",
-        F.lit(0).cast("long").alias("record_offset"),
-        F.lit(b"").cast("binary").alias("raw_record"),
-        "reason",
-        F.current_timestamp().alias("detected_at"),
-    )
-    return log_rows, quarantine
-
-
-LOG_FIELDS = ("source_file", "size", "mtime_ms", "content_hash", "batch_id", "ingested_at")
-
-
-def log_rows(file_log: DataFrame) -> list:
-    """The file log on the driver (one row per file version ingested: small), with ``mtime_ms``."""
-    return file_log.select(
-        "source_file", "size", F.unix_millis("mtime").alias("mtime_ms"), "content_hash", "batch_id", "ingested_at"
-    ).collect()
-
-
-def latest_entries(rows: Iterable[Sequence], exclude: Iterable[str] = ()) -> dict[str, tuple[int, int, str]]:
-    """path -> (size, mtime ms, content hash) of each path's last entry among the file log
-    ``rows`` (:data:`LOG_FIELDS` order; last = latest ``ingested_at``, then ``batch_id``), less
-    the paths in ``exclude`` (to be redone) and the entries of files that could not be read."""
-    skip = set(exclude)
-    best: dict[str, Sequence] = {}
-    for r in rows:
-        if r[0] in skip or r[3] is None:  # no hash: the file could not be read, try it again
-            continue
-        cur = best.get(r[0])
-        if cur is None or (r[5], r[4]) > (cur[5], cur[4]):
-            best[r[0]] = r
-    return {path: (int(r[1]), int(r[2]), r[3]) for path, r in best.items()}
-
-
-def stat_changed(
-    files: Sequence[tuple[str, int, int]], latest: Mapping[str, tuple[int, int, str]]
-) -> list[tuple[str, int, int]]:
-    """The listed files whose (size, mtime) differ from their last log entry, or that have none:
-    only these need hashing (as make and rsync do, a rewrite that keeps size and mtime goes
-    unnoticed; ``--full`` re-reads everything)."""
-    return [f for f in files if latest.get(f[0], (None, None))[:2] != (f[1], f[2])]
-
-
-def unseen(inventory: Iterable, latest: Mapping[str, tuple[int, int, str]]) -> list:
-    """Inventory rows (:func:`file_inventory`) whose content hash differs from the last one the
-    file log holds for their path: new or changed files (a file changed back to an earlier
-    content is changed too)."""
-    return [r for r in inventory if latest.get(r["source_file"], (None, None, None))[2] != r["content_hash"]]
-
-
-def parse_records(landing: DataFrame, options: Mapping[str, Any]) -> DataFrame:
+def parse_records(landing: DataFrame, options: ReadOptions) -> DataFrame:
     """Parse each file's bytes into records (good or quarantined) with :data:`RECORD_SCHEMA`."""
-    opts = dict(options)
+    opts = options
 
     def parse_partition(rows):
         from reviewlake.lake.ingest_parse import RECORD_FIELDS
@@ -298,16 +227,24 @@ def to_bronze(records: DataFrame, batch_id: str, source: str) -> DataFrame:
     )
 
 
-def to_quarantine(records: DataFrame, batch_id: str) -> DataFrame:
-    """The bad records as ``bronze.quarantine`` rows, raw bytes and reason kept."""
-    return records.where(F.col("quarantine_reason").isNotNull()).select(
+def quarantine_rows(rows: DataFrame, batch_id: str, reason: Column, raw_record: Column) -> DataFrame:
+    """``bronze.quarantine`` rows (docs/tables.md), one per row of ``rows`` (which has
+    ``source_file`` and ``record_offset``): the run's batch, the raw bytes and the reason. Every
+    quarantine row is made here: unparseable records, repeated review ids, unreadable files."""
+    return rows.select(
         F.lit(batch_id).alias("batch_id"),
         "source_file",
-        "record_offset",
-        "raw_record",
-        F.col("quarantine_reason").alias("reason"),
+        F.col("record_offset").cast("long").alias("record_offset"),
+        raw_record.cast("binary").alias("raw_record"),
+        reason.alias("reason"),
         F.current_timestamp().alias("detected_at"),
     )
+
+
+def to_quarantine(records: DataFrame, batch_id: str) -> DataFrame:
+    """The bad records as ``bronze.quarantine`` rows, raw bytes and reason kept."""
+    bad = records.where(F.col("quarantine_reason").isNotNull())
+    return quarantine_rows(bad, batch_id, F.col("quarantine_reason"), F.col("raw_record"))
 
 
 def dedupe_ids_within_batch(bronze: DataFrame) -> tuple[DataFrame, DataFrame]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from py4j.protocol import Py4JJavaError
 from pyspark import RDD
@@ -38,6 +37,7 @@ from reviewlake.lake.ingest_parse import (
     BOM,
     RECORD_FIELDS,
     FileParser,
+    ReadOptions,
     detect_encoding,
     line_name,
     looks_binary,
@@ -148,7 +148,7 @@ class LinePlan:
 
 
 def plan(
-    spark: SparkSession, lines: DataFrame, uris: Sequence[str], options: Mapping[str, Any], heads: Mapping[str, bytes]
+    spark: SparkSession, lines: DataFrame, uris: Sequence[str], options: ReadOptions, heads: Mapping[str, bytes]
 ) -> LinePlan:
     """The offsets, encodings and CSV headers (from each file's first bytes, ``heads``) :func:`parse`
     needs: one aggregation over the lines (a row per byte range, collected: a few per GiB), and a
@@ -175,7 +175,7 @@ def plan(
             bases[(path, r["split_start"])] = 0 if r["split_start"] == 0 else offset
             offset += r["bytes"]
             utf8[path] = utf8.get(path, True) and r["utf8"]
-    configured = options.get("encoding", "auto")
+    configured = options.ingest.encoding
     if configured and configured != "auto":
         encodings = {p: detect_encoding(b"", configured) for p in utf8}
     else:
@@ -215,10 +215,10 @@ def _decodes(lines: DataFrame, encoding: str) -> dict[str, bool]:
     return dict(pairs.reduceByKey(lambda a, b: a and b).collect())
 
 
-def parse(lines: DataFrame, line_plan: LinePlan, options: Mapping[str, Any]) -> RDD:
+def parse(lines: DataFrame, line_plan: LinePlan, options: ReadOptions) -> RDD:
     """The records of every line as tuples in :data:`RECORD_FIELDS` order, each byte range parsed
     in the task that read it."""
-    opts, files, bases, boms = dict(options), line_plan.files, line_plan.bases, line_plan.boms
+    opts, files, bases, boms = options, line_plan.files, line_plan.bases, line_plan.boms
 
     def parse_partition(rows):
         parser = FileParser(opts)

@@ -33,9 +33,11 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from reviewlake.core.settings import Ingest, Settings
 from reviewlake.errors import BadRecord
 
 FORMATS = ("jsonl", "csv", "parquet", "txt")
@@ -159,22 +161,21 @@ def line_name(uri: str) -> str:
     return next((name[: -len(ext)] for ext in LINE_CODECS if name.endswith(ext)), name)
 
 
-def split_format(uri: str, options: Mapping[str, Any] | None = None) -> str | None:
+def split_format(uri: str, options: ReadOptions) -> str | None:
     """The format of a landing file Spark can read in pieces: ``jsonl``, ``txt`` or, where
     ``csv_quoted_newlines`` is false, ``csv`` (records are lines; plain, ``.gz`` or ``.bz2``:
     Spark's text reader undoes those), or ``parquet`` (plain; by row groups); None for the others
     (CSV that may hold quoted newlines, zstd, zip, compressed Parquet, unknown), parsed whole.
-    ``options`` are the ingest options (``format``, ``csv_quoted_newlines``)."""
-    options = options or {}
+    ``options``: the ingest settings (``format``, ``csv_quoted_newlines``)."""
     name = uri.rsplit("/", 1)[-1]
     inner = line_name(uri)
     if inner == name and compression(name) is not None:
         return None
-    fmt = detect_format(inner, options.get("format", "auto"))
+    fmt = detect_format(inner, options.ingest.format)
     if fmt == "parquet":
         return fmt if inner == name else None
     if fmt == "csv":
-        return None if options.get("csv_quoted_newlines", True) else fmt
+        return None if options.ingest.csv_quoted_newlines else fmt
     return fmt if fmt in LINE_FORMATS else None
 
 
@@ -203,16 +204,29 @@ def _lines(content: bytes) -> Iterator[tuple[int, bytes]]:
         offset += len(raw) + 1
 
 
-class FileParser:
-    """Parses one file; options come from the ``ingest`` and ``labels`` config sections."""
+@dataclass(frozen=True)
+class ReadOptions:
+    """What reading and parsing landing files needs: the ``ingest`` settings and the ratings that
+    give labels (``labels.from_rating``, whose keys bound a valid rating)."""
 
-    def __init__(self, options: Mapping[str, Any]):
-        self.options = options
-        self.max_bytes = int(options.get("max_record_bytes", 1 << 20))
-        self.field_map: dict[str, str] = dict(options.get("field_map") or {})
+    ingest: Ingest
+    from_rating: Mapping[Any, str]
+
+    @classmethod
+    def of(cls, cfg: Settings) -> ReadOptions:
+        return cls(cfg.ingest, cfg.labels.from_rating)
+
+
+class FileParser:
+    """Parses one file as the :class:`ReadOptions` say."""
+
+    def __init__(self, options: ReadOptions):
+        self.options = options.ingest
+        self.max_bytes = options.ingest.max_record_bytes
+        self.field_map: Mapping[str, str] = options.ingest.field_map
         self._base = 0  # added to every record offset: a zip member's place in its archive
         self._in_zip = False
-        ratings = options.get("from_rating") or {}
+        ratings = options.from_rating
         self.rating_range = (min(map(int, ratings)), max(map(int, ratings))) if ratings else (1, 5)
 
     # ---- public -------------------------------------------------------------------------
@@ -238,7 +252,7 @@ class FileParser:
                 yield self._quarantine(uri, 0, content, "corrupt_archive")
                 return
             name = name[: name.rfind(".")]
-        fmt = detect_format(name, self.options.get("format", "auto"))
+        fmt = detect_format(name, self.options.format)
         if fmt is None:
             yield self._quarantine(uri, 0, content, "unknown_format")
         elif fmt == "parquet":
@@ -246,7 +260,7 @@ class FileParser:
         elif looks_binary(content):
             yield self._quarantine(uri, 0, content, "binary_file")
         else:
-            encoding = detect_encoding(content, self.options.get("encoding", "auto"))
+            encoding = detect_encoding(content, self.options.encoding)
             if fmt in LINE_FORMATS:
                 yield from self.parse_lines(uri, name, fmt, encoding, _lines(content))
             else:
@@ -291,8 +305,8 @@ class FileParser:
         order, so a file can be parsed in pieces; ``header`` is a CSV file's (offset of its header
         line, column names) (:meth:`csv_header`). A CR before the LF, a UTF-8 BOM at offset 0 and
         blank lines are layout; ``encoding`` is the whole file's."""
-        label = label_from_filename(name, self.options.get("label_from_filename") or {})
-        names = header[1] if header else list(self.options.get("csv_columns") or ["text"])
+        label = label_from_filename(name, self.options.label_from_filename)
+        names = header[1] if header else list(self.options.csv_columns)
         for offset, line in lines:
             line = _content(offset, line)
             if not line.strip():
@@ -337,8 +351,8 @@ class FileParser:
             return None
 
     def _names_header(self, row: list[str]) -> bool:
-        header_opt = str(self.options.get("csv_header", "auto")).lower()
-        return header_opt == "true" or (header_opt != "false" and self._is_header(row))
+        header = self.options.csv_header
+        return header is True or (header == "auto" and self._is_header(row))
 
     # ---- formats ------------------------------------------------------------------------
 
@@ -361,7 +375,7 @@ class FileParser:
         text = text[1:] if skip else text
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(name), strict=True)
         names: list[str] | None = None  # from the first non-blank row: a header, or csv_columns
-        columns = list(self.options.get("csv_columns") or ["text"])
+        columns = list(self.options.csv_columns)
         start_line = 0
         while True:
             try:
@@ -527,7 +541,7 @@ def _timestamp(value: Any) -> datetime | None:
     raise BadRecord("bad_created_at")
 
 
-def parse_files(rows: Iterable[tuple[str, bytes]], options: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+def parse_files(rows: Iterable[tuple[str, bytes]], options: ReadOptions) -> Iterator[dict[str, Any]]:
     """Parse many (uri, content) pairs: the body of the Spark task."""
     parser = FileParser(options)
     for uri, content in rows:

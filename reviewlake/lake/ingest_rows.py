@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from reviewlake.lake.ingest_parse import RECORD_FIELDS, FileParser
+from reviewlake.lake.ingest_parse import RECORD_FIELDS, FileParser, ReadOptions
 
 
 def read_rows(spark: SparkSession, uri: str) -> DataFrame | None:
@@ -44,12 +44,12 @@ def _instants(schema: T.StructType) -> list[str]:
 
 
 def parse(
-    spark: SparkSession, uris: Sequence[str], heads: Mapping[str, bytes], options: Mapping[str, Any]
+    spark: SparkSession, uris: Sequence[str], heads: Mapping[str, bytes], options: ReadOptions
 ) -> tuple[RDD | None, list[dict[str, Any]]]:
     """The records of the Parquet files ``uris`` as tuples in :data:`RECORD_FIELDS` order (None
     when no file could be read), and the quarantined record of each file that could not, with its
     first bytes from ``heads``."""
-    parser, opts = FileParser(options), dict(options)
+    parser, opts = FileParser(options), options
     parts, refused = [], []
     for uri in uris:
         rows = read_rows(spark, uri)

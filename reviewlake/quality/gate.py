@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame
 
+from reviewlake.core.job import RunContext
 from reviewlake.errors import QualityGateError
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,13 @@ def warm_up() -> None:
     if _warm_up is None:
         _warm_up = threading.Thread(target=_import_gx, name="gx-warm-up", daemon=True)
         _warm_up.start()
+
+
+def warm_up_for(ctx: RunContext) -> None:
+    """:func:`warm_up` when the run's gates are on, waited for when the run ends."""
+    if ctx.cfg.quality.enabled:
+        warm_up()
+        ctx.on_close(wait_for_warm_up)
 
 
 def wait_for_warm_up() -> None:

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from reviewlake.core.settings import Clean
 from reviewlake.errors import ConfigError
 from reviewlake.text.clean_text import (
     CJK,
@@ -67,7 +68,6 @@ class _Lazy:
 
 F = _Lazy("pyspark.sql.functions")
 
-Settings = Mapping[str, Any]  # the keys a rule declares, with their configured values
 SparkForm = Callable[["Column"], "Column"]  # map: the text column -> text; filter: -> boolean (kept)
 PythonForm = Callable[[str], Any]  # map: str -> str; filter: str -> bool (kept)
 
@@ -76,36 +76,29 @@ PythonForm = Callable[[str], Any]  # map: str -> str; filter: str -> bool (kept)
 class CleanRule:
     """One cleaning rule, declared once.
 
-    ``python`` and ``spark`` take the rule's settings (the values of ``keys`` in the ``clean``
-    section, nothing else) and return its Python form (``str -> str`` for a map rule, ``str -> bool``
+    ``python`` and ``spark`` take the ``clean`` settings (of which the rule reads only its
+    ``keys``) and return its Python form (``str -> str`` for a map rule, ``str -> bool``
     kept for a filter) and its Spark form (``Column -> Column``, a boolean Column for a filter).
     Both forms see a non-null string: :func:`reviewlake.lake.clean.apply_rules` and
-    :func:`python_cleaner` turn a null text into ``""`` first. ``keys`` have no default here: every
-    one is set in ``reviewlake/conf/reviewlake.yaml`` (a test checks both ways).
+    :func:`python_cleaner` turn a null text into ``""`` first. ``keys`` name the settings it reads
+    (a test holds them to the schema).
     """
 
     name: str
     kind: Literal["map", "filter"]
-    python: Callable[[Settings], PythonForm]
-    spark: Callable[[Settings], SparkForm]
+    python: Callable[[Clean], PythonForm]
+    spark: Callable[[Clean], SparkForm]
     keys: tuple[str, ...] = ()
 
     @property
     def config_keys(self) -> tuple[str, ...]:
         return tuple(f"clean.{k}" for k in self.keys)
 
-    def settings(self, options: Mapping) -> dict[str, Any]:
-        """The values of this rule's keys in the ``clean`` section ``options`` (all required)."""
-        missing = [k for k in self.keys if k not in options]
-        if missing:
-            raise ConfigError(f"missing config key: clean.{missing[0]} (read by the clean rule {self.name})")
-        return {k: options[k] for k in self.keys}
+    def python_form(self, clean: Clean) -> PythonForm:
+        return self.python(clean)
 
-    def python_form(self, options: Mapping) -> PythonForm:
-        return self.python(self.settings(options))
-
-    def spark_form(self, options: Mapping) -> SparkForm:
-        return self.spark(self.settings(options))
+    def spark_form(self, clean: Clean) -> SparkForm:
+        return self.spark(clean)
 
 
 # ------------------------------------------------------------------ how forms are made
@@ -121,7 +114,7 @@ def _series_udf(fn: Callable[[str], str]) -> SparkForm:
     return F.pandas_udf(T.StringType())(_udf)
 
 
-def _python_in_pandas_udf(name: str, python: Callable[[Settings], Callable[[str], str]], keys=()) -> CleanRule:
+def _python_in_pandas_udf(name: str, python: Callable[[Clean], Callable[[str], str]], keys=()) -> CleanRule:
     """A map rule whose Spark form runs its Python form in an Arrow pandas UDF."""
     return CleanRule(name, "map", python, lambda o: _series_udf(python(o)), tuple(keys))
 
@@ -143,15 +136,15 @@ def _replace(name: str, pattern: str, replacement: str) -> CleanRule:
 
 
 # ------------------------------------------------------------------ the map rules
-def _t2s(o: Settings) -> Callable[[str], str]:
-    config = str(o["opencc_config"])
+def _t2s(o: Clean) -> Callable[[str], str]:
+    config = o.opencc_config
     return lambda s: to_simplified(s, config)
 
 
-def _emote(o: Settings) -> tuple[str, str]:
+def _emote(o: Clean) -> tuple[str, str]:
     """The replacement of an emote, in Java and in Python: ``unwrap``: [哈哈] -> 哈哈 (keeps the
     sentiment word); ``drop``: removed."""
-    return (" ", " ") if str(o["emotes"]) == "drop" else (" $1 ", r" \1 ")
+    return (" ", " ") if o.emotes == "drop" else (" $1 ", r" \1 ")
 
 
 def _capped_runs(name: str, unit: str, key: str) -> CleanRule:
@@ -159,13 +152,13 @@ def _capped_runs(name: str, unit: str, key: str) -> CleanRule:
     many repeats. Written in Java with ``.``; in Python ``.`` becomes :data:`JAVA_DOT` (Java's ``.``
     excludes every line terminator, Python's only ``\\n``)."""
 
-    def python(o: Settings) -> Callable[[str], str]:
-        n = int(o[key])
+    def python(o: Clean) -> Callable[[str], str]:
+        n = getattr(o, key)
         rx = re.compile("(" + unit.replace(".", JAVA_DOT) + ")\\1{" + str(n) + ",}")
         return lambda s: rx.sub(lambda m: m.group(1) * n, s)
 
-    def spark(o: Settings) -> SparkForm:
-        n = int(o[key])
+    def spark(o: Clean) -> SparkForm:
+        n = getattr(o, key)
         return lambda c: F.regexp_replace(c, "(" + unit + ")\\1{" + str(n) + ",}", "$1" * n)
 
     return CleanRule(name, "map", python, spark, (key,))
@@ -201,11 +194,6 @@ def _at_most(measure: Callable[[str], float], bound: float) -> Callable[[str], b
     return lambda s: measure(s) <= bound
 
 
-def _patterns(o: Settings, key: str) -> str:
-    """One Java regex for the list of patterns under ``key`` (none: matches nothing)."""
-    return any_of(list(o[key] or []))
-
-
 def _no_match_py(joined: str) -> Callable[[str], bool]:
     rx = java_regex(joined)
     return lambda s: rx.search(s) is None
@@ -233,8 +221,8 @@ RULES: tuple[CleanRule, ...] = (
         "boilerplate_prefix",
         "map",
         keys=("strip_patterns",),
-        python=lambda o: _python_sub(_patterns(o, "strip_patterns"), " "),
-        spark=lambda o: lambda c: F.regexp_replace(c, _patterns(o, "strip_patterns"), " "),
+        python=lambda o: _python_sub(any_of(o.strip_patterns), " "),
+        spark=lambda o: lambda c: F.regexp_replace(c, any_of(o.strip_patterns), " "),
     ),
     # A run of one repeated punctuation mark or symbol collapses to one (!!! -> !, 。。。 -> 。).
     # Spark reads the categories from the JVM, Python from unicodedata: a symbol newer than the
@@ -261,29 +249,29 @@ RULES: tuple[CleanRule, ...] = (
         "too_short",
         "filter",
         keys=("min_chars",),
-        python=lambda o: _at_least(len, int(o["min_chars"])),
-        spark=lambda o: lambda c: F.length(c) >= int(o["min_chars"]),
+        python=lambda o: _at_least(len, o.min_chars),
+        spark=lambda o: lambda c: F.length(c) >= o.min_chars,
     ),
     CleanRule(
         "too_long",
         "filter",
         keys=("max_chars",),
-        python=lambda o: _at_most(len, int(o["max_chars"])),
-        spark=lambda o: lambda c: F.length(c) <= int(o["max_chars"]),
+        python=lambda o: _at_most(len, o.max_chars),
+        spark=lambda o: lambda c: F.length(c) <= o.max_chars,
     ),
     CleanRule(
         "too_little_cjk",
         "filter",
         keys=("min_cjk_ratio",),
-        python=lambda o: _at_least(_cjk_ratio_py, float(o["min_cjk_ratio"])),
-        spark=lambda o: lambda c: _cjk_ratio_spark(c) >= float(o["min_cjk_ratio"]),
+        python=lambda o: _at_least(_cjk_ratio_py, o.min_cjk_ratio),
+        spark=lambda o: lambda c: _cjk_ratio_spark(c) >= o.min_cjk_ratio,
     ),
     CleanRule(
         "boilerplate",
         "filter",
         keys=("boilerplate_patterns",),
-        python=lambda o: _no_match_py(_patterns(o, "boilerplate_patterns")),
-        spark=lambda o: lambda c: ~c.rlike(_patterns(o, "boilerplate_patterns")),
+        python=lambda o: _no_match_py(any_of(o.boilerplate_patterns)),
+        spark=lambda o: lambda c: ~c.rlike(any_of(o.boilerplate_patterns)),
     ),
 )
 BY_NAME: dict[str, CleanRule] = {r.name: r for r in RULES}
@@ -320,28 +308,30 @@ def declared(names: Sequence[str]) -> list[CleanRule]:
     return [BY_NAME[n] for n in names]
 
 
-def spark_rules(options: Mapping, names: Sequence[str]) -> list[Rule]:
-    """The rules ``names`` (``clean.rules``), in order, as Spark forms configured from the ``clean``
-    config section ``options``."""
-    return [(MapRule if r.kind == "map" else FilterRule)(r.name, r.spark_form(options)) for r in declared(names)]
+def spark_rules(clean: Clean, names: Sequence[str] | None = None) -> list[Rule]:
+    """The rules ``names`` (default: ``clean.rules``), in order, as Spark forms configured from the
+    ``clean`` settings."""
+    rules = declared(clean.rules if names is None else names)
+    return [(MapRule if r.kind == "map" else FilterRule)(r.name, r.spark_form(clean)) for r in rules]
 
 
-def python_forms(options: Mapping, names: Sequence[str]) -> list[tuple[CleanRule, PythonForm]]:
-    """The rules ``names`` (``clean.rules``), in order, with their Python forms configured from the
-    ``clean`` config section ``options``."""
-    return [(r, r.python_form(options)) for r in declared(names)]
+def python_forms(clean: Clean, names: Sequence[str] | None = None) -> list[tuple[CleanRule, PythonForm]]:
+    """The rules ``names`` (default: ``clean.rules``), in order, with their Python forms configured
+    from the ``clean`` settings."""
+    return [(r, r.python_form(clean)) for r in declared(clean.rules if names is None else names)]
 
 
-def python_cleaner(options: Mapping, names: Sequence[str]) -> Callable[[str | None], str]:
-    """str -> cleaned str: the map rules among ``names`` (``clean.rules``), in order, exactly as
-    :func:`reviewlake.lake.clean.apply_rules` applies them to a column (a null text is ``""``);
-    filters are skipped (they drop rows, they do not change text)."""
-    steps = [rule.python_form(options) for rule in declared(names) if rule.kind == "map"]
+def python_cleaner(clean: Clean, names: Sequence[str] | None = None) -> Callable[[str | None], str]:
+    """str -> cleaned str: the map rules among ``names`` (default: ``clean.rules``), in order,
+    exactly as :func:`reviewlake.lake.clean.apply_rules` applies them to a column (a null text is
+    ``""``); filters are skipped (they drop rows, they do not change text)."""
+    rules = declared(clean.rules if names is None else names)
+    steps = [rule.python_form(clean) for rule in rules if rule.kind == "map"]
 
-    def clean(text: str | None) -> str:
+    def cleaned(text: str | None) -> str:
         out = text or ""
         for step in steps:
             out = step(out)
         return out
 
-    return clean
+    return cleaned

@@ -15,7 +15,9 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from reviewlake.core.config import PACKAGE_CONF, Config, local_path, to_uri
+from reviewlake.core.config import PACKAGE_CONF
+from reviewlake.core.settings import Segment
+from reviewlake.core.uris import local_path, to_uri
 from reviewlake.errors import ConfigError
 
 _SPACE = re.compile(r"^\s*$")
@@ -31,22 +33,23 @@ class SegmenterSpec:
     backend: str = "jieba"
 
     @classmethod
-    def from_config(cls, cfg: Config) -> SegmenterSpec:
-        def read(key: str) -> str:
-            value = cfg[key]
+    def from_config(cls, segment: Segment) -> SegmenterSpec:
+        """The spec of the ``segment`` settings (the user dictionary and stopwords read here)."""
+
+        def read(value: str) -> str:
             if not value:
                 return ""
             if str(value).startswith("package:"):
                 return (PACKAGE_CONF / str(value)[len("package:") :]).read_text(encoding="utf-8")
             return local_path(to_uri(value)).read_text(encoding="utf-8")
 
-        stop = frozenset(w.strip() for w in read("segment.stopwords").splitlines() if w.strip())
-        backend = cfg["segment.backend"]
+        stop = frozenset(w.strip() for w in read(segment.stopwords).splitlines() if w.strip())
+        backend = segment.backend
         if backend not in BACKENDS:
             raise ConfigError(f"segment.backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         if backend not in available_backends():
             raise ConfigError(f"segment.backend {backend}: its extension is not built here (run `make setup`)")
-        return cls(read("segment.user_dict"), stop, cfg["segment.hmm"], backend)
+        return cls(read(segment.user_dict), stop, segment.hmm, backend)
 
 
 BACKENDS = ("jieba", "jieba_c")

@@ -31,9 +31,9 @@ def preprocessing(cfg) -> dict[str, Any]:
     to each exported model, so serving cleans and segments as the training data was."""
     from reviewlake.text.segment import SegmenterSpec
 
-    spec = SegmenterSpec.from_config(cfg)
+    spec = SegmenterSpec.from_config(cfg.segment)
     return {
-        "clean": dict(cfg["clean"]),
+        "clean": cfg.clean.as_dict(),
         "segment": {
             "user_dict": spec.user_dict,
             "stopwords": sorted(spec.stopwords),
@@ -57,6 +57,7 @@ class TextToIds:
 
     @classmethod
     def from_preprocessing(cls, prep: Mapping[str, Any], vocab: Mapping[str, int], max_len: int) -> TextToIds:
+        from reviewlake.core.settings import Clean, section
         from reviewlake.text.clean_rules import python_cleaner
         from reviewlake.text.segment import SegmenterSpec, available_backends
 
@@ -70,7 +71,8 @@ class TextToIds:
             bool(seg.get("hmm", True)),
             backend if backend in available_backends() else "jieba",
         )
-        return cls(python_cleaner(prep["clean"], list(prep["clean"]["rules"])), spec, vocab, int(max_len))
+        clean = section(Clean, prep["clean"], "clean.")
+        return cls(python_cleaner(clean), spec, vocab, int(max_len))
 
     @classmethod
     def from_model_dir(cls, model_dir: str | Path) -> TextToIds:

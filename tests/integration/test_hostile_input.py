@@ -148,7 +148,7 @@ def test_no_pii_reaches_silver(spark, hostile):
 
 
 def test_inputs_may_be_files_folders_and_globs(spark, tmp_path):
-    from reviewlake.core.config import to_uri
+    from reviewlake.core.uris import to_uri
     from reviewlake.lake.ingest import list_files
 
     (tmp_path / "a").mkdir()
@@ -165,7 +165,7 @@ def test_inputs_may_be_files_folders_and_globs(spark, tmp_path):
 
 def test_local_listing_equals_hadoops(spark, tmp_path):
     """The os.walk fast path for plain local folders lists what Hadoop FileSystem lists."""
-    from reviewlake.core.config import to_uri
+    from reviewlake.core.uris import to_uri
     from reviewlake.lake import ingest
 
     (tmp_path / "d e" / "子目录").mkdir(parents=True)

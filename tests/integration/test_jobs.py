@@ -62,7 +62,7 @@ def test_run_report_holds_per_stage_and_per_rule_figures(lake):
     report = json.loads(runs[0].read_text(encoding="utf-8"))
     names = [s["name"] for s in report["stages"]]
     assert names[:2] == ["ingest", "clean"] and "publish" in names
-    assert list(report["summary"]["clean"]["rules"]) == list(cfg["clean.rules"])
+    assert list(report["summary"]["clean"]["rules"]) == list(cfg.clean.rules)
     assert (
         report["summary"]["ingest"]["records"]
         == report["summary"]["ingest"]["bronze_rows"] + report["summary"]["ingest"]["quarantined"]

@@ -18,9 +18,9 @@ def test_helper_tokenises_and_maps_like_the_pipeline(spark, make_cfg, corpus_sam
         texts += (corpus_sample / name).read_text(encoding="utf-8").splitlines()
     texts += ["這個產品<b>很好</b>！！！看 www.x.com 😀😀", "ＡＢＣ电话13812345678，好好好好好"]
     df = spark.createDataFrame([(t,) for t in texts], "raw_text string")
-    spec = SegmenterSpec.from_config(cfg)
+    spec = SegmenterSpec.from_config(cfg.segment)
     rows = (
-        clean.apply_rules(df, clean.build_rules(cfg))
+        clean.apply_rules(df, clean.build_rules(cfg.clean))
         .where(F.col("filtered_by").isNull())
         .withColumn("tokens", tokens_column(F.col("text"), spec))
         .select("raw_text", "tokens")

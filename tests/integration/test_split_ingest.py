@@ -4,6 +4,7 @@ the records of a whole-file read."""
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -15,8 +16,8 @@ import pyarrow.parquet as pq
 from pyspark.sql import functions as F
 
 from reviewlake.core.config import load_config
-from reviewlake.jobs.clean_reviews import ingest_options
 from reviewlake.lake import ingest, ingest_lines, ingest_rows
+from reviewlake.lake.ingest_parse import ReadOptions
 from tests.integration.test_hostile_input import write_landing
 
 RANGE = 64 * 1024  # spark.sql.files.maxPartitionBytes here: every file below spans several ranges
@@ -57,8 +58,12 @@ def many_rows(path, n: int) -> None:
     pq.write_table(table, path, row_group_size=500)
 
 
+def with_ingest(options: ReadOptions, **ingest) -> ReadOptions:
+    return dataclasses.replace(options, ingest=dataclasses.replace(options.ingest, **ingest))
+
+
 def records(spark, files, options, split_min):
-    options = {**options, "split_min_bytes": split_min}
+    options = with_ingest(options, split_min_bytes=split_min)
     whole, in_pieces, _ = ingest.plan_reads(files, options, ingest.read_limit(spark))
     scans = ingest.scan_files(spark, in_pieces, options)
     read = ingest.read_records(spark, [f[0] for f in whole + in_pieces if f[1] > 0], scans, options)
@@ -74,7 +79,7 @@ def test_files_read_in_pieces_give_the_records_ids_and_quarantine_of_a_whole_rea
     many_rows(tmp_path / "rows.parquet", 6000)
     (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really" * 100)
     files = ingest.list_files(spark, [f"file:{tmp_path}"])
-    options = ingest_options(load_config())
+    options = ReadOptions.of(load_config())
 
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(RANGE))
     try:
@@ -82,7 +87,7 @@ def test_files_read_in_pieces_give_the_records_ids_and_quarantine_of_a_whole_rea
         n_lines, by_lines = records(spark, files, options, split_min=1)
         line_files = [
             f[0]
-            for f in ingest.plan_reads(files, {"split_min_bytes": 1}, 1 << 40)[1]
+            for f in ingest.plan_reads(files, with_ingest(options, split_min_bytes=1), 1 << 40)[1]
             if "broken" not in f[0] and "parquet" not in f[0]
         ]
         row_ranges = (
@@ -129,7 +134,9 @@ def test_a_corrupt_gzip_file_is_found_by_the_scan_before_any_task_reads_it(spark
     (tmp_path / "fine.jsonl.gz").write_bytes(packed)
     scans = {
         u.rsplit("/", 1)[-1]: s
-        for u, s in ingest.scan_files(spark, ingest.list_files(spark, [f"file:{tmp_path}"]), {}).items()
+        for u, s in ingest.scan_files(
+            spark, ingest.list_files(spark, [f"file:{tmp_path}"]), ReadOptions.of(load_config())
+        ).items()
     }
     assert scans["cut.jsonl.gz"].unreadable() == "corrupt_archive"
     assert scans["cut.jsonl.gz"].head == packed[: len(packed) // 2]
@@ -168,11 +175,11 @@ def test_csv_files_without_quoted_newlines_read_by_lines_give_the_records_of_a_w
     (tmp_path / "tab.tsv.gz").write_bytes(gzip.compress(many_csv(3000, 4, sep="\t").encode("utf-8")))
     (tmp_path / "plain.csv").write_text("\n".join(f"第{i}条评论，没有表头" for i in range(3000)), encoding="utf-8")
     files = ingest.list_files(spark, [f"file:{tmp_path}"])
-    options = {**ingest_options(load_config()), "csv_quoted_newlines": False}
+    options = with_ingest(ReadOptions.of(load_config()), csv_quoted_newlines=False)
 
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(RANGE))
     try:
-        n_whole, whole = records(spark, files, {**options, "csv_quoted_newlines": True}, split_min=1)
+        n_whole, whole = records(spark, files, with_ingest(options, csv_quoted_newlines=True), split_min=1)
         n_lines, by_lines = records(spark, files, options, split_min=1)
         ranges = ingest_lines.read_lines(spark, [f"file:{tmp_path}/shop.csv"]).select("split_start").distinct().count()
     finally:

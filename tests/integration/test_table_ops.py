@@ -13,10 +13,13 @@ import pytest
 from chispa import assert_df_equality
 
 from reviewlake.core import delta_io
-from reviewlake.core.config import local_path, to_uri
 from reviewlake.core.lock import HadoopStore, LocalStore, Owner, acquire, lock_uri, release
+from reviewlake.core.uris import local_path, to_uri
 from reviewlake.errors import ConfigError, LockHeldError
-from reviewlake.jobs import history, maintain, maintenance, rollback
+from reviewlake.core import tables
+from reviewlake.core.job import RunContext
+from reviewlake.jobs import history, maintain, rollback
+from reviewlake.lake import maintenance
 from tests.integration.helpers import rows_by_spark_and_deltalake
 
 SCHEMA = "review_id string, batch_id string, text string"
@@ -51,7 +54,7 @@ def active_files(spark, uri) -> int:
 def lake(spark, make_cfg, tmp_path):
     """silver/reviews: 3 appended batches (12 small files); gold/predictions: 2 appends (8 files)."""
     cfg = make_cfg("maintenance.vacuum=false")
-    silver, gold = maintenance.uri_of(cfg, "silver/reviews"), maintenance.uri_of(cfg, "gold/predictions")
+    silver, gold = tables.under(cfg, "silver/reviews"), tables.under(cfg, "gold/predictions")
     for b in range(3):
         write(spark, silver, batch_rows(b), batch=b)
     for b in range(2):
@@ -73,6 +76,12 @@ def lake(spark, make_cfg, tmp_path):
         "maintenance.vacuum=false",
     ]
     return cfg, silver, gold, args
+
+
+def maintain_now(cfg, names):
+    """``maintenance.run`` as the maintain job runs it (its report written when it ends)."""
+    with RunContext("maintain", cfg) as ctx:
+        return maintenance.run(ctx, names)
 
 
 def test_maintain_compacts_keeps_rows_and_waits_for_busy_writers(spark, lake, capsys):
@@ -97,9 +106,9 @@ def test_maintain_compacts_keeps_rows_and_waits_for_busy_writers(spark, lake, ca
     assert_df_equality(
         read(spark, silver), spark.createDataFrame(silver_rows, silver_before.schema), ignore_row_order=True
     )
-    last = maintenance.history(spark, silver, 1)[0]
+    last = delta_io.history(spark, silver, 1)[0]
     assert last["operation"] == "OPTIMIZE" and json.loads(last["operationParameters"]["zOrderBy"]) == ["batch_id"]
-    report = json.loads((local_path(to_uri(cfg["reports_dir"])) / "runs" / "maintain" / "latest.json").read_text())
+    report = json.loads((local_path(to_uri(cfg.reports_dir)) / "runs" / "maintain" / "latest.json").read_text())
     assert {s["name"] for s in report["stages"]} == {"silver/reviews", "gold/predictions"}
 
     # nothing changed since: Z-order is not redone, no new version
@@ -115,17 +124,17 @@ def test_maintain_drops_deletion_vectors_so_delta_rs_can_read(spark, make_cfg):
     from deltalake.exceptions import DeltaProtocolError
 
     cfg = make_cfg("maintenance.vacuum=false", "maintenance.optimize=false")
-    uri = maintenance.uri_of(cfg, "silver/reviews")
+    uri = tables.under(cfg, "silver/reviews")
     spark.sql(
         f"CREATE TABLE delta.`{uri}` ({SCHEMA}) USING delta TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')"
     )
     write(spark, uri, batch_rows(0), files=2)
     spark.sql(f"DELETE FROM delta.`{uri}` WHERE review_id = 'r0-3'")  # a deletion vector, no rewrite
-    assert maintenance.history(spark, uri, 1)[0]["operationMetrics"]["numDeletionVectorsAdded"] != "0"
+    assert delta_io.history(spark, uri, 1)[0]["operationMetrics"]["numDeletionVectorsAdded"] != "0"
     with pytest.raises(DeltaProtocolError, match="deletionVectors"):
         RsTable(uri).to_pyarrow_table()
 
-    [result] = maintenance.run(spark, cfg, ["silver/reviews"])
+    [result] = maintain_now(cfg, ["silver/reviews"])
     assert result.detail["dropped_feature"] == "deletionVectors"
     by_spark, by_rs = rows_by_spark_and_deltalake(spark, uri)
     assert by_rs == by_spark and len(by_rs) == 39
@@ -137,7 +146,7 @@ def test_maintain_drops_deletion_vectors_so_delta_rs_can_read(spark, make_cfg):
 
 def test_vacuum_respects_retention(spark, make_cfg):
     cfg = make_cfg()
-    uri = maintenance.uri_of(cfg, "silver/reviews")
+    uri = tables.under(cfg, "silver/reviews")
     write(spark, uri, batch_rows(0), mode="overwrite", files=3)
     write(spark, uri, batch_rows(1), mode="overwrite", files=3)  # version 0's files now unreferenced
     on_storage = maintenance.storage_files(spark, uri)
@@ -145,19 +154,19 @@ def test_vacuum_respects_retention(spark, make_cfg):
 
     # the default retention (168 h) deletes nothing this young: version 0 stays readable
     cfg = make_cfg("maintenance.optimize=false")
-    maintenance.run(spark, cfg, ["silver/reviews"])
+    maintain_now(cfg, ["silver/reviews"])
     assert maintenance.storage_files(spark, uri) == 6
     assert read(spark, uri, 0).count() == 40
 
     # below Delta's safety floor: refused before anything is touched ...
     short = make_cfg("maintenance.optimize=false", "maintenance.vacuum_retention_hours=0")
     with pytest.raises(ConfigError, match="retentionDurationCheck"):
-        maintenance.run(spark, short, ["silver/reviews"])
+        maintain_now(short, ["silver/reviews"])
     assert maintenance.storage_files(spark, uri) == 6
     # ... unless the check is switched off: then version 0's files go, and time travel to it fails
     spark.conf.set(maintenance.RETENTION_CHECK, "false")
     try:
-        maintenance.run(spark, short, ["silver/reviews"])
+        maintain_now(short, ["silver/reviews"])
     finally:
         spark.conf.unset(maintenance.RETENTION_CHECK)
     assert maintenance.storage_files(spark, uri) == 3
@@ -168,7 +177,7 @@ def test_vacuum_respects_retention(spark, make_cfg):
 
 def test_rollback_restores_an_older_version(spark, make_cfg, tmp_path, capsys):
     cfg = make_cfg()
-    uri = maintenance.uri_of(cfg, "silver/reviews")
+    uri = tables.under(cfg, "silver/reviews")
     write(spark, uri, batch_rows(0), mode="overwrite", batch=0)
     write(spark, uri, batch_rows(1), mode="overwrite", batch=1)
     write(spark, uri, batch_rows(2, 5), batch=2)
@@ -191,7 +200,7 @@ def test_rollback_restores_an_older_version(spark, make_cfg, tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("history of silver/reviews") and "version 0 restored as version 3" in out
     assert_df_equality(read(spark, uri), v0, ignore_row_order=True)
-    last = maintenance.history(spark, uri, 1)[0]
+    last = delta_io.history(spark, uri, 1)[0]
     assert last["operation"] == "RESTORE" and json.loads(last["userMetadata"]) == {"batch": 0}
     assert read(spark, uri, 2).count() == 45  # the rolled-back version stays readable
 

@@ -141,6 +141,7 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     import tensorflow as tf
 
     from reviewlake.core import delta_io, tables
+    from reviewlake.core.job import RunContext
     from reviewlake.jobs import score_reviews, train_model
 
     cfg = make_cfg(
@@ -154,7 +155,8 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     rows = _synthetic_rows()
     vocab = _write_gold_and_silver(spark, cfg, rows)
 
-    out = train_model.run(spark, cfg)
+    with RunContext("train_model", cfg) as ctx:
+        out = train_model.run(ctx)
 
     # ---- metrics.json
     model_dir = out["model_dir"]
@@ -170,7 +172,7 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert metrics["accuracy"] > majority["accuracy"], (metrics["accuracy"], majority["accuracy"])
     word = metrics["baselines"]["word_1_2gram"]
     assert word["accuracy"] > majority["accuracy"]
-    assert word["reg_param"] in cfg["train.logreg_reg_params"] and 0 < word["validation_accuracy"] <= 1
+    assert word["reg_param"] in cfg.train.logreg_reg_params and 0 < word["validation_accuracy"] <= 1
     assert metrics["champion"] in metrics["candidates"] and metrics["lstm"]["n"] == n_test
     assert metrics["epochs_run"] == 2 and len(metrics["history"]["val_loss"]) == 2
 
@@ -225,7 +227,8 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
 
     # ---- batch scoring: the champion's probabilities, as its scorer gives them, and on the test rows
     # as training measured them
-    scored = score_reviews.run(spark, cfg)
+    with RunContext("score_reviews", cfg) as ctx:
+        scored = score_reviews.run(ctx)
     assert scored["model_version"] == version
     pred_uri = tables.uri(cfg, "gold", "predictions")
     preds = delta_io.read(spark, pred_uri)

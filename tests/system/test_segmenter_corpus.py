@@ -35,7 +35,7 @@ def test_whole_corpus_cleaned_as_the_pipeline_cleans(segmenter_spec):
     from reviewlake.text.clean_rules import python_cleaner
 
     cfg = load_config()
-    clean = python_cleaner(cfg["clean"], list(cfg["clean.rules"]))
+    clean = python_cleaner(cfg.clean, list(cfg.clean.rules))
     ref, fast = both(segmenter_spec, True)
     differ = [t for t in map(clean, corpus_lines()) if ref.lcut(t) != fast.lcut(t)]
     assert not differ, differ[:3]

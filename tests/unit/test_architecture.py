@@ -5,6 +5,7 @@ are thin, and the serving path runs where pyspark cannot even be imported."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import textwrap
@@ -232,3 +233,29 @@ def test_notebooks_use_names_the_package_has(notebook):
         and not hasattr(modules[n.value.id], n.attr)
     ]
     assert missing == []
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_every_function_fits_on_a_screen():
+    """No function or method in reviewlake/ is longer than 60 lines (docstring included)."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
+    assert long == []
+
+
+def test_settings_are_read_as_typed_attributes():
+    """Nothing in reviewlake/ reads the settings by dotted string (``cfg["a.b"]``)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\bcfg\[|\bcfg\.get\(", line)
+    ]
+    assert found == []

@@ -45,7 +45,7 @@ MAP_CASES = [
 
 @pytest.mark.parametrize("rule_name", sorted({c[0] for c in MAP_CASES}))
 def test_map_rule_on_real_examples(spark, make_cfg, rule_name):
-    rule = {r.name: r for r in clean.build_rules(make_cfg())}[rule_name]
+    rule = {r.name: r for r in clean.build_rules(make_cfg().clean)}[rule_name]
     cases = [(i, o) for r, i, o in MAP_CASES if r == rule_name]
     df = spark.createDataFrame([(i,) for i, _ in cases], "t string")
     got = [r[0] for r in df.select(rule.fn(F.col("t"))).collect()]
@@ -66,7 +66,7 @@ def test_map_rule_on_real_examples(spark, make_cfg, rule_name):
 def test_filters_name_the_first_rule_that_drops(spark, make_cfg, text, rule):
     cfg = make_cfg("clean.max_chars=60")
     df = spark.createDataFrame([(text,)], "raw_text string")
-    assert clean.apply_rules(df, clean.build_rules(cfg)).first()["filtered_by"] == rule
+    assert clean.apply_rules(df, clean.build_rules(cfg.clean)).first()["filtered_by"] == rule
 
 
 def test_pii_never_survives_the_whole_chain(spark, make_cfg):
@@ -75,7 +75,7 @@ def test_pii_never_survives_the_whole_chain(spark, make_cfg):
         "ＱＱ邮箱：ＡＢＣ＠ＱＱ．ＣＯＭ　手机：１３９１２３４５６７８",
     ]
     df = spark.createDataFrame([(t,) for t in texts], "raw_text string")
-    out = [r.text for r in clean.apply_rules(df, clean.build_rules(make_cfg())).collect()]
+    out = [r.text for r in clean.apply_rules(df, clean.build_rules(make_cfg().clean)).collect()]
     for text in out:
         assert "139" not in text and "@" not in text and "4403011990" not in text and "x.cn" not in text
         assert "[PHONE]" in text
@@ -84,7 +84,7 @@ def test_pii_never_survives_the_whole_chain(spark, make_cfg):
 def test_emoji_rule_removes_every_emoji_the_emoji_library_knows(spark, make_cfg):
     import emoji
 
-    rule = {r.name: r for r in clean.build_rules(make_cfg())}["emoji"]
+    rule = {r.name: r for r in clean.build_rules(make_cfg().clean)}["emoji"]
     samples = sorted(emoji.EMOJI_DATA)
     df = spark.createDataFrame([(f"好{e}评",) for e in samples], "t string")
     left = [(e, r[0]) for e, r in zip(samples, df.select(rule.fn(F.col("t"))).collect()) if emoji.emoji_count(r[0]) > 0]
@@ -127,7 +127,7 @@ review_like = st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join)
 
 
 def python_twin(cfg):
-    return python_cleaner(cfg["clean"], list(cfg["clean.rules"]))
+    return python_cleaner(cfg.clean, list(cfg.clean.rules))
 
 
 # Properties run on the pure-Python twin (no Spark job per example); the twin is held equal to the
@@ -209,7 +209,7 @@ ADVERSARIAL = [
 
 def spark_vs_python_chain(spark, cfg, texts):
     df = spark.createDataFrame([(t,) for t in texts], "raw_text string")
-    got = [r.text for r in clean.apply_rules(df, clean.build_rules(cfg)).select("raw_text", "text").collect()]
+    got = [r.text for r in clean.apply_rules(df, clean.build_rules(cfg.clean)).select("raw_text", "text").collect()]
     py = python_twin(cfg)
     return [(t, s, py(t)) for t, s in zip(texts, got) if s != py(t)]
 
@@ -255,11 +255,11 @@ def rule_inputs(cfg, corpus_sample) -> list[str]:
     raw = [i for _, i, _ in MAP_CASES] + ADVERSARIAL + generated_texts(1000, seed=20261201)
     for name in ("pos.txt", "neg.txt"):
         raw += (corpus_sample / name).read_text(encoding="utf-8").splitlines()
-    names = list(cfg["clean.rules"])
+    names = list(cfg.clean.rules)
     prefixes = {tuple(names[:i]) for i in range(1, len(names))}
     texts = list(raw)
     for before in sorted(prefixes, key=len):
-        prefix = python_cleaner(cfg["clean"], list(before))
+        prefix = python_cleaner(cfg.clean, list(before))
         texts += [prefix(t) for t in raw]
     return list(dict.fromkeys(texts))
 
@@ -272,11 +272,11 @@ def test_spark_form_equals_python_form(spark, make_cfg, corpus_sample, overrides
     cfg = make_cfg(*overrides)
     texts = rule_inputs(cfg, corpus_sample)
     df = spark.createDataFrame([(t,) for t in texts], "t string")
-    rows = df.select(*[r.spark_form(cfg["clean"])(F.col("t")).alias(r.name) for r in RULES]).collect()
+    rows = df.select(*[r.spark_form(cfg.clean)(F.col("t")).alias(r.name) for r in RULES]).collect()
     assert len(rows) == len(texts) > 1000
     differ = {}
     for r in RULES:
-        py = r.python_form(cfg["clean"])
+        py = r.python_form(cfg.clean)
         bad = [(t, row[r.name], py(t)) for t, row in zip(texts, rows) if row[r.name] != py(t)]
         if bad:
             differ[r.name] = bad[:5]
@@ -292,7 +292,7 @@ def test_punct_runs_forms_differ_only_on_characters_the_jvm_does_not_know(spark,
     import unicodedata
 
     rule = {r.name: r for r in RULES}["punct_runs"]
-    options = make_cfg()["clean"]
+    options = make_cfg().clean
     chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] in "PS"]
     df = spark.createDataFrame([(c * 3,) for c in chars], "t string")
     rows = df.select(

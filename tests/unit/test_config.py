@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from reviewlake.core.config import load_config, to_uri
+from reviewlake.core.config import load_config
+from reviewlake.core.uris import to_uri
 from reviewlake.errors import ConfigError
 
 
@@ -10,11 +11,11 @@ def test_defaults_file_then_config_file_then_overrides(tmp_path):
     extra = tmp_path / "my.yaml"
     extra.write_text("features:\n  max_len: 50\ntrain:\n  epochs: 9\n", encoding="utf-8")
     cfg = load_config(extra, ["train.epochs=2", "quality.enabled=false", "spark.conf.spark.sql.shuffle.partitions=3"])
-    assert cfg["features.max_len"] == 50  # from the file
-    assert cfg["train.epochs"] == 2  # override beats file
-    assert cfg["quality.enabled"] is False  # YAML-typed
-    assert cfg["spark.conf"]["spark.sql.shuffle.partitions"] == 3
-    assert cfg["features.min_df"] == 2  # untouched default
+    assert cfg.features.max_len == 50  # from the file
+    assert cfg.train.epochs == 2  # override beats file
+    assert cfg.quality.enabled is False  # YAML-typed
+    assert cfg.spark.conf["spark.sql.shuffle.partitions"] == 3
+    assert cfg.features.min_df == 2  # untouched default
 
 
 def test_bad_override_and_missing_file_are_config_errors(tmp_path):
@@ -42,10 +43,10 @@ def test_baseline_reg_param_grid_list_single_value_and_old_key():
 
 
 def test_wide_lstm_needs_the_linear_models_it_starts_from():
-    assert load_config()["train.architecture"] == "wide_lstm"
+    assert load_config().train.architecture == "wide_lstm"
     with pytest.raises(ConfigError, match="wide_lstm starts from the char_1_4gram"):
         load_config(None, ["train.tfidf_baseline=false"])
-    assert load_config(None, ["train.tfidf_baseline=false", "train.architecture=lstm"])["train.architecture"] == "lstm"
+    assert load_config(None, ["train.tfidf_baseline=false", "train.architecture=lstm"]).train.architecture == "lstm"
 
 
 def test_site_file_from_the_environment_sits_between_defaults_and_config_file(tmp_path, monkeypatch):
@@ -54,8 +55,8 @@ def test_site_file_from_the_environment_sits_between_defaults_and_config_file(tm
     own.write_text("train:\n  epochs: 9\n", encoding="utf-8")
     monkeypatch.setenv("REVIEWLAKE_CONFIG", str(site))
     cfg = load_config(own, ["train.seed=3"])
-    assert (cfg["train.epochs"], cfg["train.seed"], cfg["features.min_df"]) == (9, 3, 5)
-    assert cfg["features.vocab_size"] == 30000  # untouched default
+    assert (cfg.train.epochs, cfg.train.seed, cfg.features.min_df) == (9, 3, 5)
+    assert cfg.features.vocab_size == 30000  # untouched default
     monkeypatch.setenv("REVIEWLAKE_CONFIG", str(tmp_path / "absent.yaml"))
     with pytest.raises(ConfigError, match="REVIEWLAKE_CONFIG"):
         load_config()
@@ -63,9 +64,9 @@ def test_site_file_from_the_environment_sits_between_defaults_and_config_file(tm
 
 def test_values_come_back_typed_so_no_caller_casts():
     cfg = load_config(None, ["dedupe.threshold=1", "lock.wait_s=3", "features.max_len=80"])
-    assert cfg["dedupe.threshold"] == 1.0 and isinstance(cfg["dedupe.threshold"], float)
-    assert isinstance(cfg["lock.wait_s"], float) and cfg["features.max_len"] == 80
-    assert load_config()["features.max_len"] == "auto"
+    assert cfg.dedupe.threshold == 1.0 and isinstance(cfg.dedupe.threshold, float)
+    assert isinstance(cfg.lock.wait_s, float) and cfg.features.max_len == 80
+    assert load_config().features.max_len == "auto"
 
 
 @pytest.mark.parametrize(
@@ -93,10 +94,10 @@ def test_the_defaults_file_sets_every_key_of_the_schema(tmp_path):
     from reviewlake.core.config import DEFAULTS_FILE
 
     data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
-    settings.validate(data)  # every key present, every value allowed
+    settings.build(data)  # every key present, every value allowed
     del data["dedupe"]["seed"]
     with pytest.raises(ConfigError, match="dedupe.seed is missing"):
-        settings.validate(data)
+        settings.build(data)
 
 
 def test_the_configuration_reference_is_up_to_date():

@@ -36,7 +36,7 @@ def cleaned_frame(spark, make_cfg, rows):
     df = spark.createDataFrame(rows, "review_id string, raw_text string, created_at string, label string").withColumn(
         "created_at", F.to_timestamp("created_at")
     )
-    return dedupe.with_text_hash(clean.apply_rules(df, clean.build_rules(make_cfg())))
+    return dedupe.with_text_hash(clean.apply_rules(df, clean.build_rules(make_cfg().clean)))
 
 
 def test_banding_meets_the_recall_target_at_the_threshold():

@@ -22,7 +22,7 @@ def test_the_zip_holds_the_package_and_works_on_its_own(tmp_path):
     code = (
         "import reviewlake; from reviewlake.core.config import load_config; "
         "from reviewlake.text.segment import SegmenterSpec, segment_text; "
-        "spec = SegmenterSpec.from_config(load_config()); "
+        "spec = SegmenterSpec.from_config(load_config().segment); "
         "print(reviewlake.__file__); print(len(spec.stopwords) > 0, segment_text('质量很好', spec))"
     )
     env = {k: v for k, v in os.environ.items() if k != "REVIEWLAKE_CONFIG"}

@@ -3,12 +3,15 @@ and whether bronze lost rows since silver was built."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from pyspark.sql import functions as F
 
 from reviewlake.core import delta_io
-from reviewlake.lake import incremental, ingest
+from reviewlake.core.config import load_config
+from reviewlake.lake import file_log, incremental, ingest
+from reviewlake.lake.ingest_parse import ReadOptions
 
 
 def test_latest_entries_keep_each_paths_last_entry_less_the_redone():
@@ -19,16 +22,22 @@ def test_latest_entries_keep_each_paths_last_entry_less_the_redone():
         ("b", 5, 10, "h3", "b1", t1),
         ("c", 1, 10, "h4", "b1", t1),
     ]
-    assert ingest.latest_entries(rows, exclude={"c"}) == {"a": (2, 20, "h2"), "b": (5, 10, "h3")}
+    assert file_log.latest_entries(rows, exclude={"c"}) == {"a": (2, 20, "h2"), "b": (5, 10, "h3")}
 
 
 def test_a_file_that_could_not_be_read_counts_as_never_seen():
     """Its log rows have no hash: the next run hashes and ingests it, as if new."""
     t1, t2 = datetime(2026, 1, 1), datetime(2026, 1, 2)
     rows = [("a", 1, 10, "h1", "b1", t1), ("a", 9, 30, None, "b2", t2), ("big", 5, 10, None, "b2", t2)]
-    latest = ingest.latest_entries(rows)
+    latest = file_log.latest_entries(rows)
     assert latest == {"a": (1, 10, "h1")}
-    assert ingest.stat_changed([("a", 9, 30), ("big", 5, 10)], latest) == [("a", 9, 30), ("big", 5, 10)]
+    assert file_log.stat_changed([("a", 9, 30), ("big", 5, 10)], latest) == [("a", 9, 30), ("big", 5, 10)]
+
+
+def read_options(**ingest) -> ReadOptions:
+    """The default read options with some ``ingest`` settings changed."""
+    defaults = ReadOptions.of(load_config(site=False))
+    return dataclasses.replace(defaults, ingest=dataclasses.replace(defaults.ingest, **ingest))
 
 
 def test_large_line_and_parquet_files_are_read_in_pieces_and_other_files_over_the_read_limit_set_aside():
@@ -43,12 +52,12 @@ def test_large_line_and_parquet_files_are_read_in_pieces_and_other_files_over_th
         ("h.parquet", 9, 1),
         ("i.parquet.gz", 11, 1),
     ]
-    whole, in_pieces, too_large = ingest.plan_reads(files, {"split_min_bytes": 8}, limit=10)
+    whole, in_pieces, too_large = ingest.plan_reads(files, read_options(split_min_bytes=8), limit=10)
     assert whole == [("c.txt", 0, 1), ("e.txt", 5, 1), ("g.parquet", 5, 1)]
     assert in_pieces == [("a.jsonl", 10, 1), ("d.jsonl.gz", 11, 1), ("h.parquet", 9, 1)]
     assert too_large == [("b.csv", 11, 1), ("f.jsonl.zst", 11, 1), ("i.parquet.gz", 11, 1)]
-    assert ingest.plan_reads(files, {"split_min_bytes": 8, "format": "csv"}, limit=10)[1] == []
-    no_newlines = {"split_min_bytes": 8, "csv_quoted_newlines": False}  # then CSV is read by lines too
+    assert ingest.plan_reads(files, read_options(split_min_bytes=8, format="csv"), limit=10)[1] == []
+    no_newlines = read_options(split_min_bytes=8, csv_quoted_newlines=False)  # then CSV is read by lines too
     assert ingest.plan_reads(files, no_newlines, limit=10)[1] == [
         ("a.jsonl", 10, 1),
         ("b.csv", 11, 1),
@@ -60,8 +69,8 @@ def test_large_line_and_parquet_files_are_read_in_pieces_and_other_files_over_th
 def test_only_files_with_new_size_or_mtime_are_hashed():
     latest = {"a": (10, 1000, "h"), "b": (10, 1000, "h"), "c": (10, 1000, "h")}
     listed = [("a", 10, 1000), ("b", 11, 1000), ("c", 10, 1001), ("d", 10, 1000)]
-    assert ingest.stat_changed(listed, latest) == [("b", 11, 1000), ("c", 10, 1001), ("d", 10, 1000)]
-    assert ingest.stat_changed(listed, {}) == listed
+    assert file_log.stat_changed(listed, latest) == [("b", 11, 1000), ("c", 10, 1001), ("d", 10, 1000)]
+    assert file_log.stat_changed(listed, {}) == listed
 
 
 def test_a_touched_file_with_the_same_content_is_not_unseen():
@@ -71,7 +80,7 @@ def test_a_touched_file_with_the_same_content_is_not_unseen():
         {"source_file": "b", "content_hash": "h9"},
         {"source_file": "c", "content_hash": "h3"},
     ]
-    assert [r["source_file"] for r in ingest.unseen(inventory, latest)] == ["b", "c"]
+    assert [r["source_file"] for r in file_log.unseen(inventory, latest)] == ["b", "c"]
 
 
 def test_the_file_log_comes_back_with_ms_mtimes(spark):
@@ -81,7 +90,7 @@ def test_the_file_log_comes_back_with_ms_mtimes(spark):
         "source_file string, size long, mtime timestamp, content_hash string, batch_id string, ingested_at timestamp",
     )
     ms = spark.createDataFrame([(t,)], "t timestamp").select(F.unix_millis("t")).first()[0]
-    assert [tuple(r)[:5] for r in ingest.log_rows(log)] == [("a", 10, ms, "h", "b1")]
+    assert [tuple(r)[:5] for r in file_log.log_entries(log)] == [("a", 10, ms, "h", "b1")]
 
 
 def test_new_rows_are_those_of_batches_the_ledger_has_not_seen(spark):

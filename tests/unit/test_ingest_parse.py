@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewlake.lake.ingest_parse import FileParser, _lines, detect_encoding, split_format, stable_id
+from reviewlake.core.config import load_config
+from reviewlake.lake.ingest_parse import FileParser, ReadOptions, _lines, detect_encoding, split_format, stable_id
 
-OPTIONS = {
-    "format": "auto",
-    "encoding": "auto",
-    "max_record_bytes": 1000,
-    "label_from_filename": {"pos": "positive", "neg": "negative"},
-    "from_rating": {1: "negative", 5: "positive"},
-}
+OPTIONS = ReadOptions.of(
+    load_config(
+        site=False,
+        overrides=[
+            "ingest.max_record_bytes=1000",
+            "ingest.label_from_filename={pos: positive, neg: negative}",
+            "labels.from_rating={1: negative, 5: positive}",
+        ],
+    )
+)
+
+
+def options(**ingest) -> ReadOptions:
+    """OPTIONS with some ``ingest`` settings changed."""
+    return dataclasses.replace(OPTIONS, ingest=dataclasses.replace(OPTIONS.ingest, **ingest))
 
 
 def parse(name: str, content: bytes, **opts):
-    return FileParser({**OPTIONS, **opts}).parse(f"file:/landing/{name}", content)
+    return FileParser(options(**opts)).parse(f"file:/landing/{name}", content)
 
 
 def test_txt_lines_get_label_from_file_name_and_byte_offsets():
@@ -175,9 +185,7 @@ def test_a_five_mib_line_inside_a_gzip_file_is_quarantined_and_the_rest_parsed()
     import gzip
 
     content = ('{"text": "好"}\n' + json.dumps({"text": "x" * (5 << 20)}) + '\n{"text": "差"}\n').encode("utf-8")
-    records = FileParser({**OPTIONS, "max_record_bytes": 1 << 20}).parse(
-        "file:/landing/big.jsonl.gz", gzip.compress(content)
-    )
+    records = FileParser(options(max_record_bytes=1 << 20)).parse("file:/landing/big.jsonl.gz", gzip.compress(content))
     assert [r["quarantine_reason"] for r in records] == [None, "record_too_large", None]
     assert [r["raw_text"] for r in records] == ["好", None, "差"] and len(records[1]["raw_record"]) == 1 << 20
 
@@ -235,7 +243,7 @@ def test_a_zip_inside_a_zip_is_quarantined_and_its_siblings_parsed():
     ],
 )
 def test_split_format_names_the_files_spark_reads_in_pieces(name, fmt):
-    assert split_format(f"file:/landing/{name}") == fmt
+    assert split_format(f"file:/landing/{name}", OPTIONS) == fmt
 
 
 LINE_PIECES = [
@@ -284,7 +292,7 @@ def test_lines_parsed_in_any_pieces_give_the_whole_files_records(data, bom, cuts
     content = ("\ufeff" if bom and encoding == "utf-8" else "").encode() + "\n".join(lines).encode(encoding)
     uri = f"file:/landing/{name}"
     whole = FileParser(OPTIONS).parse(uri, content)
-    fmt = split_format(uri, {"csv_quoted_newlines": False})
+    fmt = split_format(uri, options(csv_quoted_newlines=False))
     numbered = list(_lines(content))
     bounds = [0, *sorted(c for c in cuts if c < len(numbered)), len(numbered)]
     parser = FileParser(OPTIONS)

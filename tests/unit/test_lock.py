@@ -1,5 +1,5 @@
 """The per-lakehouse, per-job run lock (reviewlake/core/lock.py) on the local store, and its
-wiring into every job's entry point through reviewlake.core.cli.run."""
+wiring into every job's entry point through reviewlake.core.job.Job."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import time
 import pytest
 
 from reviewlake import errors
-from reviewlake.core import cli
+from reviewlake.core.job import Job
 from reviewlake.core.lock import LocalStore, Owner, acquire, lock_uri, parse_owner, run_lock, stale_reason
 from reviewlake.errors import LockHeldError
 
@@ -176,14 +176,15 @@ def test_every_job_entry_point_takes_the_lock(make_cfg, tmp_path, capsys):
     assert parse_owner(LocalStore().read(uri)[0]).run_id == "nightly-1"  # the holder keeps it
 
 
-def test_cli_run_holds_the_lock_during_main_and_releases_it_on_failure(tmp_path):
+def test_a_job_holds_the_lock_during_its_body_and_releases_it_on_failure(tmp_path):
     lake = tmp_path / "lakehouse"
     seen = {}
 
-    def main(args, cfg):
-        seen["held"] = LocalStore().read(lock_uri(cfg, "some_job")) is not None
+    def body(ctx, args):
+        seen["held"] = LocalStore().read(lock_uri(ctx.cfg, "some_job")) is not None
         raise ValueError("bad row")
 
-    code = cli.run("some_job", main, cli.parser("x", with_input=False), ["--lakehouse", str(lake)])
+    job = Job("some_job", "x", body=body, report=False)
+    code = job.main(["--lakehouse", str(lake)])
     assert code == errors.EXIT_ERROR and seen["held"]
     assert not (lake / "_locks" / "some_job.lock").exists()

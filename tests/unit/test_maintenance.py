@@ -1,4 +1,4 @@
-"""The pure decisions of table maintenance (reviewlake/jobs/maintenance.py): table names, Z-order
+"""The pure decisions of table maintenance (reviewlake/lake/maintenance.py): table names, Z-order
 config, VACUUM retention safety, Z-order skipping, history formatting."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 from reviewlake.core.config import load_config
 from reviewlake.errors import ConfigError
-from reviewlake.jobs import maintenance as m
+from reviewlake.lake import maintenance as m
 
 
 def test_table_names_and_their_writers():
@@ -30,7 +30,7 @@ def test_zorder_columns_nested_flat_and_defaults():
     assert m.zorder_columns({"silver.reviews": "batch_id"}, "silver/reviews") == ["batch_id"]
     assert m.zorder_columns({"silver": {"reviews": ["batch_id"]}}, "silver/disposition") == []
     assert m.zorder_columns(None, "gold/vocab") == []
-    defaults = load_config().get("maintenance.zorder")
+    defaults = load_config().maintenance.zorder
     assert m.zorder_columns(defaults, "silver/reviews") == ["batch_id"]
     assert m.zorder_columns(defaults, "gold/predictions") == ["model_version"]
     with pytest.raises(ConfigError, match="no column nope"):

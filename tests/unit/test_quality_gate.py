@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from reviewlake.core import delta_io
 from reviewlake.errors import QualityGateError
-from reviewlake.jobs.clean_reviews import SILVER_COLUMNS, silver_audit_view
+from reviewlake.lake.silver import SILVER_COLUMNS, silver_audit_view
 from reviewlake.quality import gate
 from reviewlake.quality.suites import silver as silver_suite
 

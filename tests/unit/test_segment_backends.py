@@ -23,7 +23,7 @@ def test_corpus_sample_raw_and_cleaned(segmenter_spec, corpus_sample):
     from reviewlake.text.clean_rules import python_cleaner
 
     cfg = load_config()
-    clean = python_cleaner(cfg["clean"], list(cfg["clean.rules"]))
+    clean = python_cleaner(cfg.clean, list(cfg.clean.rules))
     lines = [
         line
         for name in ("pos.txt", "neg.txt")

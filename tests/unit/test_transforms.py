@@ -5,6 +5,7 @@ from __future__ import annotations
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
+from reviewlake.core.settings import Split
 from reviewlake.features.split import assign_split
 from reviewlake.features.vocab import fit_vocab, vocab_version
 from reviewlake.lake import clean
@@ -15,7 +16,7 @@ from reviewlake.text.segment import SegmenterSpec, segment_text
 
 def test_clean_rules_record_changes_and_first_failing_filter(spark, make_cfg):
     cfg = make_cfg("clean.min_chars=3")
-    rules = clean.build_rules(cfg)
+    rules = clean.build_rules(cfg.clean)
     df = spark.createDataFrame(
         [("a", "ＡＢＣ　好评！"), ("b", "   "), ("c", "好"), ("d", None), ("e", "正常的评论")],
         "review_id string, raw_text string",
@@ -43,7 +44,7 @@ def test_unknown_rule_is_rejected(make_cfg):
     import pytest
 
     with pytest.raises(ValueError, match="unknown clean rules"):
-        clean.build_rules(make_cfg("clean.rules=[nfkc, nonsense]"))
+        clean.build_rules(make_cfg("clean.rules=[nfkc, nonsense]").clean)
 
 
 def test_labels_from_label_column_then_rating(spark):
@@ -64,7 +65,7 @@ def test_labels_from_label_column_then_rating(spark):
 def test_split_is_deterministic_stratified_and_by_cluster(spark):
     rows = [(f"c{i}", "positive" if i % 3 else "negative") for i in range(300)]
     df = spark.createDataFrame(rows, "dup_cluster_id string, label string")
-    ratios = {"train": 0.8, "validation": 0.1, "test": 0.1}
+    ratios = Split(train=0.8, validation=0.1, test=0.1)
     a = {r.dup_cluster_id: r.split for r in assign_split(df.repartition(1), ratios, 7).collect()}
     b = {r.dup_cluster_id: r.split for r in assign_split(df.repartition(5), ratios, 7).collect()}
     assert a == b

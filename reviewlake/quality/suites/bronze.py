@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from reviewlake.core.config import Config
+from reviewlake.core.settings import Settings
 
 
-def reviews_raw(cfg: Config) -> list:
+def reviews_raw(cfg: Settings) -> list:
     import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
 
     return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=cfg["quality.bronze.min_rows"]),
+        gxe.ExpectTableRowCountToBeBetween(min_value=cfg.quality.bronze.min_rows),
         gxe.ExpectColumnValuesToNotBeNull(column="review_id"),
         gxe.ExpectColumnValuesToBeUnique(column="review_id"),
         gxe.ExpectColumnValuesToNotBeNull(column="raw_text"),

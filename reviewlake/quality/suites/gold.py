@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from reviewlake.core.config import Config
+from reviewlake.core.settings import Settings
 
 
-def vocab(cfg: Config) -> list:
+def vocab(cfg: Settings) -> list:
     import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
 
     return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1, max_value=cfg["features.vocab_size"]),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, max_value=cfg.features.vocab_size),
         gxe.ExpectColumnValuesToBeUnique(column="token"),
         gxe.ExpectColumnValuesToBeUnique(column="token_id"),
         gxe.ExpectColumnValuesToBeBetween(column="token_id", min_value=2),
-        gxe.ExpectColumnValuesToBeBetween(column="doc_freq", min_value=cfg["features.min_df"]),
+        gxe.ExpectColumnValuesToBeBetween(column="doc_freq", min_value=cfg.features.min_df),
     ]
 
 
-def features(cfg: Config, n_classes: int, max_len: int) -> list:
+def features(cfg: Settings, n_classes: int, max_len: int) -> list:
     import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
 
     return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=cfg["quality.gold.min_rows"]),
+        gxe.ExpectTableRowCountToBeBetween(min_value=cfg.quality.gold.min_rows),
         gxe.ExpectColumnValuesToNotBeNull(column="review_id"),
         gxe.ExpectColumnValuesToBeUnique(column="review_id"),
         gxe.ExpectColumnValuesToBeInSet(column="split", value_set=["train", "validation", "test"]),

@@ -10,17 +10,17 @@ row count comes from the figures the run computes for its invariant (``min_rows`
 
 from __future__ import annotations
 
-from reviewlake.core.config import Config
+from reviewlake.core.settings import Settings
 
 OUTCOMES = ["kept", "exact_duplicate", "near_duplicate", "filtered"]
 
 
-def min_rows(cfg: Config) -> int:
+def min_rows(cfg: Settings) -> int:
     """The fewest rows ``silver.reviews`` may hold after a run."""
-    return cfg["quality.silver.min_rows"]
+    return cfg.quality.silver.min_rows
 
 
-def reviews(cfg: Config) -> list:
+def reviews(cfg: Settings) -> list:
     import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
 
     return [
@@ -30,15 +30,15 @@ def reviews(cfg: Config) -> list:
         gxe.ExpectColumnValuesToBeUnique(column="text_hash"),
         # the published row (kept by this run) whose text_hash the upserted row repeats
         gxe.ExpectColumnValuesToBeNull(column="clashes_with"),
-        gxe.ExpectColumnValuesToBeInSet(column="label", value_set=list(cfg["labels.classes"])),
+        gxe.ExpectColumnValuesToBeInSet(column="label", value_set=list(cfg.labels.classes)),
         gxe.ExpectColumnValuesToBeBetween(
-            column="char_len", min_value=cfg["clean.min_chars"], max_value=cfg["clean.max_chars"]
+            column="char_len", min_value=cfg.clean.min_chars, max_value=cfg.clean.max_chars
         ),
         gxe.ExpectColumnValuesToBeBetween(column="token_count", min_value=0),
     ]
 
 
-def disposition(cfg: Config) -> list:
+def disposition(cfg: Settings) -> list:
     import great_expectations.expectations as gxe  # lazy: importing GX costs seconds
 
     return [
@@ -46,7 +46,5 @@ def disposition(cfg: Config) -> list:
         gxe.ExpectColumnValuesToBeUnique(column="review_id"),
         gxe.ExpectColumnValuesToBeInSet(column="outcome", value_set=OUTCOMES),
         # null for kept rows; otherwise the cleaning rule or the dedupe kind that removed the row
-        gxe.ExpectColumnValuesToBeInSet(
-            column="rule", value_set=[*cfg["clean.rules"], "exact", "near", "label_conflict"]
-        ),
+        gxe.ExpectColumnValuesToBeInSet(column="rule", value_set=[*cfg.clean.rules, "exact", "near", "label_conflict"]),
     ]

@@ -12,16 +12,15 @@ error), releases what it held, so a driver that runs the next job of a chain kee
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 
-from reviewlake.core import delta_io
-from reviewlake.core.config import Config, local_path, to_uri
+from reviewlake.core import delta_io, tables
+from reviewlake.core.job import RunContext
 from reviewlake.errors import QualityGateError
 from reviewlake.quality import gate
 
@@ -38,11 +37,11 @@ class Staged:
 class Stager:
     """Stages the outputs of one run, audits them, then publishes them together."""
 
-    def __init__(self, spark: SparkSession, cfg: Config, run_id: str):
-        self.spark = spark
-        self.cfg = cfg
-        self.root = f"{to_uri(cfg['lakehouse']).rstrip('/')}/_staging/{run_id}"
-        self.docs_dir = local_path(to_uri(cfg["reports_dir"])) / "data_docs" if cfg["quality.data_docs"] else None
+    def __init__(self, ctx: RunContext):
+        self.spark = ctx.spark
+        self.quality = ctx.cfg.quality
+        self.root = tables.under(ctx.cfg, "_staging", ctx.run_id)
+        self.docs_dir = ctx.cfg.reports_path / "data_docs" if self.quality.data_docs else None
         self.gates: list[gate.GateResult] = []
         self._held: list[DataFrame] = []
 
@@ -74,7 +73,7 @@ class Stager:
     ) -> None:
         """Run the GX suite on the staged output (optionally through ``view``); if it fails, write
         the output to its staging URI for inspection and raise."""
-        if not self.cfg["quality.enabled"]:
+        if not self.quality.enabled:
             return
         df = view(staged.df) if view else staged.df
         try:
@@ -86,7 +85,7 @@ class Stager:
     def audit_rows(self, table: str, rows: int, min_rows: int) -> None:
         """Check that ``table`` will hold at least ``min_rows`` rows (``rows``: its count after the
         run, which the job already has); raise if not."""
-        if not self.cfg["quality.enabled"]:
+        if not self.quality.enabled:
             return
         self.gates.append(gate.require_rows(table, rows, min_rows))
 
@@ -98,18 +97,3 @@ class Stager:
             # (the cache manager's) does not free: unpersist the RDD under the plan
             held._jdf.queryExecution().logical().rdd().unpersist(False)
         self._held.clear()
-
-
-def commit_metadata(**values) -> str:
-    """JSON for Delta's ``userMetadata`` commit field (read back by :func:`read_commit_metadata`)."""
-    return json.dumps(values, sort_keys=True, default=str)
-
-
-def read_commit_metadata(spark: SparkSession, uri: str) -> dict:
-    """``userMetadata`` of the table's latest data-changing commit as a dict ({} if absent):
-    maintenance commits (OPTIMIZE, VACUUM) are skipped."""
-    _, meta = delta_io.last_data_commit(spark, uri)
-    try:
-        return json.loads(meta) if meta else {}
-    except ValueError:
-        return {}

@@ -22,17 +22,16 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
-from reviewlake.core import tables
-from reviewlake.core.config import Config, local_path, to_uri
+from reviewlake.core import delta_io, tables
+from reviewlake.core.job import RunContext
 from reviewlake.core.lock import job_lock
-from reviewlake.core.report import RunReport, new_run_id
+from reviewlake.core.settings import Settings
 from reviewlake.core.storage import hadoop_fs
 from reviewlake.core.tables import LAYERS
 from reviewlake.errors import ConfigError, LockHeldError
@@ -41,7 +40,6 @@ log = logging.getLogger("maintain")
 
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 DV_DEFAULT = "spark.databricks.delta.properties.defaults.enableDeletionVectors"
-LIST_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
 DEFAULT_RETENTION_HOURS = 168.0
 _UNIT_HOURS = {"week": 168.0, "day": 24.0, "hour": 1.0, "minute": 1 / 60, "second": 1 / 3600}
 
@@ -155,26 +153,23 @@ def format_history(rows: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-# ----------------------------------------------------------------------------- Delta / Hadoop I/O
-def uri_of(cfg: Config, name: str) -> str:
-    return f"{to_uri(cfg['lakehouse']).rstrip('/')}/{name}"
-
-
-def list_tables(spark: SparkSession, cfg: Config) -> list[str]:
+# ----------------------------------------------------------------------------- the lakehouse's tables
+def list_tables(spark: SparkSession, cfg: Settings) -> list[str]:
     """Every Delta table ``layer/table`` under the lakehouse's bronze/, silver/ and gold/."""
     names = []
     for layer in LAYERS:
-        fs, path = hadoop_fs(spark, uri_of(cfg, layer))
+        fs, path = hadoop_fs(spark, tables.under(cfg, layer))
         if not fs.exists(path):
             continue
         for status in fs.listStatus(path):
             child = status.getPath().getName()
+            name = f"{layer}/{child}"
             if (
                 status.isDirectory()
                 and not child.startswith(("_", "."))
-                and DeltaTable.isDeltaTable(spark, uri_of(cfg, f"{layer}/{child}"))
+                and delta_io.exists(spark, tables.under(cfg, name))
             ):
-                names.append(f"{layer}/{child}")
+                names.append(name)
     return sorted(names)
 
 
@@ -188,20 +183,6 @@ def storage_files(spark: SparkSession, uri: str) -> int:
     return n
 
 
-def history(spark: SparkSession, uri: str, limit: int | None = None) -> list[dict]:
-    """``DESCRIBE HISTORY`` of the table, newest first, as dicts."""
-    dt = DeltaTable.forPath(spark, uri)
-    df = dt.history(limit) if limit else dt.history()
-    cols = ("version", "timestamp", "operation", "operationParameters", "operationMetrics", "userMetadata")
-    return [r.asDict() for r in df.select(*cols).collect()]
-
-
-def require_table(spark: SparkSession, uri: str, name: str) -> DeltaTable:
-    if not DeltaTable.isDeltaTable(spark, uri):
-        raise FileNotFoundError(f"no Delta table {name} at {uri}")
-    return DeltaTable.forPath(spark, uri)
-
-
 @dataclass
 class TableResult:
     name: str
@@ -212,17 +193,15 @@ class TableResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def optimize(spark: SparkSession, uri: str, name: str, cols: Sequence[str], result: TableResult) -> None:
+def optimize(spark: SparkSession, uri: str, cols: Sequence[str], result: TableResult) -> None:
     """Compaction, or Z-order by ``cols`` when the table has several files and changed since its
     last Z-order (with one file there is nothing to skip between files)."""
-    dt = DeltaTable.forPath(spark, uri)
     if cols and result.files_before <= 1:
         cols = []
-    elif cols and zorder_is_current(history(spark, uri, 10), cols):
+    elif cols and zorder_is_current(delta_io.history(spark, uri, 10), cols):
         result.detail["optimize"] = f"skipped: already Z-ordered by {', '.join(cols)} since its last change"
         return
-    builder = dt.optimize()
-    metrics = (builder.executeZOrderBy(*cols) if cols else builder.executeCompaction()).first()["metrics"]
+    metrics = delta_io.optimize(spark, uri, cols)
     result.detail["optimize"] = {
         "zorder": list(cols),
         "files_added": metrics["numFilesAdded"],
@@ -231,78 +210,55 @@ def optimize(spark: SparkSession, uri: str, name: str, cols: Sequence[str], resu
 
 
 def drop_deletion_vectors(spark: SparkSession, uri: str, features: Sequence[str], result: TableResult) -> None:
-    """Drop the ``deletionVectors`` table feature (Delta rewrites the files that have deletion
-    vectors, then downgrades the protocol) when the table has it and the session does not enable
-    deletion vectors for new tables."""
+    """Drop the ``deletionVectors`` table feature when the table has it and the session does not
+    enable deletion vectors for new tables."""
     if "deletionVectors" not in features or spark.conf.get(DV_DEFAULT, "false").lower() == "true":
         return
-    spark.sql(f"ALTER TABLE delta.`{uri}` DROP FEATURE deletionVectors")
+    delta_io.drop_feature(spark, uri, "deletionVectors")
     result.detail["dropped_feature"] = "deletionVectors"
 
 
-def vacuum(spark: SparkSession, uri: str, hours: float, list_parallelism: int) -> None:
-    """VACUUM with Delta's listing parallelism lowered for the run (its default, 10,000 tasks, is
-    sized for clusters and takes minutes in local mode)."""
-    previous = spark.conf.get(LIST_PARALLELISM)
-    spark.conf.set(LIST_PARALLELISM, str(list_parallelism))
-    try:
-        DeltaTable.forPath(spark, uri).vacuum(float(hours))
-    finally:
-        spark.conf.set(LIST_PARALLELISM, previous)
-
-
-def maintain_table(spark: SparkSession, cfg: Config, name: str) -> TableResult:
+def maintain_table(spark: SparkSession, cfg: Settings, name: str) -> TableResult:
     """Drop deletion vectors (see :func:`drop_deletion_vectors`), OPTIMIZE and/or VACUUM one table
-    per config; files counted before and after."""
-    uri = uri_of(cfg, name)
-    dt = DeltaTable.forPath(spark, uri)
-    detail = dt.detail().first()
-    result = TableResult(name, files_before=int(detail["numFiles"]))
-    result.storage_before = storage_files(spark, uri)
+    per the ``maintenance`` settings; files counted before and after."""
+    uri, settings = tables.under(cfg, name), cfg.maintenance
+    detail = delta_io.detail(spark, uri)
+    result = TableResult(name, files_before=int(detail["numFiles"]), storage_before=storage_files(spark, uri))
     drop_deletion_vectors(spark, uri, detail["tableFeatures"] or [], result)
-    if cfg["maintenance.optimize"]:
-        optimize(spark, uri, name, zorder_columns(cfg["maintenance.zorder"], name), result)
-    if cfg["maintenance.vacuum"]:
-        vacuum(spark, uri, cfg["maintenance.vacuum_retention_hours"], cfg["maintenance.vacuum_list_parallelism"])
-    result.files_after = int(DeltaTable.forPath(spark, uri).detail().first()["numFiles"])
+    if settings.optimize:
+        optimize(spark, uri, zorder_columns(settings.zorder, name), result)
+    if settings.vacuum:
+        delta_io.vacuum(spark, uri, settings.vacuum_retention_hours, settings.vacuum_list_parallelism)
+    result.files_after = int(delta_io.detail(spark, uri)["numFiles"])
     result.storage_after = storage_files(spark, uri)
     return result
 
 
-def preflight(spark: SparkSession, cfg: Config, names: Sequence[str]) -> None:
-    """Check every table's Z-order columns and VACUUM retention before changing anything."""
+def preflight(spark: SparkSession, cfg: Settings, names: Sequence[str]) -> None:
+    """Check that every table exists, and its Z-order columns and VACUUM retention, before
+    changing anything."""
     check_enabled = spark.conf.get(RETENTION_CHECK, "true").lower() != "false"
-    hours = cfg["maintenance.vacuum_retention_hours"]
     for name in names:
-        dt = DeltaTable.forPath(spark, uri_of(cfg, name))
-        detail = dt.detail().first()
-        check_zorder(
-            name, zorder_columns(cfg["maintenance.zorder"], name), dt.toDF().columns, detail["partitionColumns"] or []
-        )
-        if cfg["maintenance.vacuum"]:
-            check_retention(name, hours, retention_floor_hours(detail["properties"] or {}), check_enabled)
+        delta_io.require(spark, tables.under(cfg, name), name)
+        detail = delta_io.detail(spark, tables.under(cfg, name))
+        cols = zorder_columns(cfg.maintenance.zorder, name)
+        check_zorder(name, cols, detail["columns"], detail["partitionColumns"] or [])
+        if cfg.maintenance.vacuum:
+            floor = retention_floor_hours(detail["properties"] or {})
+            check_retention(name, cfg.maintenance.vacuum_retention_hours, floor, check_enabled)
 
 
-def run(
-    spark: SparkSession,
-    cfg: Config,
-    tables: Sequence[str] = (),
-    spark_factory: Callable[[], SparkSession] | None = None,
-) -> list[TableResult]:
-    """Maintain ``tables`` (default: every table); each under its writer job's lock. A table
-    whose writer is running is skipped; :class:`LockHeldError` (exit 5) names them at the end."""
-    names = [table_name(t) for t in tables] or list_tables(spark, cfg)
-    for name in names:
-        require_table(spark, uri_of(cfg, name), name)
+def run(ctx: RunContext, names: Sequence[str] = ()) -> list[TableResult]:
+    """Maintain the tables ``names`` (default: every table), each under its writer job's lock. A
+    table whose writer is running is skipped; :class:`LockHeldError` (exit 5) names them at the end."""
+    spark, cfg = ctx.spark, ctx.cfg
+    names = [table_name(t) for t in names] or list_tables(spark, cfg)
     preflight(spark, cfg, names)
-    report, results, busy = RunReport("maintain"), [], []
-    report.watch(spark, {name: uri_of(cfg, name) for name in names})
+    ctx.watch({name: tables.under(cfg, name) for name in names})
+    results, busy = [], []
     for name in names:
         try:
-            with (
-                job_lock(cfg, writer_job(name), report.run_id, spark_factory or (lambda: spark)),
-                report.stage(name) as st,
-            ):
+            with job_lock(cfg, writer_job(name), ctx.run_id, lambda: spark), ctx.step(name) as st:
                 r = maintain_table(spark, cfg, name)
                 st.rows_in, st.rows_out = r.files_before, r.files_after
                 st.detail = {
@@ -314,12 +270,11 @@ def run(
         except LockHeldError as exc:
             log.warning("%s skipped: %s", name, exc)
             busy.append(name)
-    report.summary = {
+    ctx.report.summary = {
         "tables": len(names),
         "skipped_busy": busy,
-        "vacuum_retention_hours": cfg["maintenance.vacuum_retention_hours"],
+        "vacuum_retention_hours": cfg.maintenance.vacuum_retention_hours,
     }
-    report.write(local_path(to_uri(cfg["reports_dir"])))
     if busy:
         raise LockHeldError(
             f"maintained {len(results)} of {len(names)} tables; skipped while their writer "
@@ -328,25 +283,18 @@ def run(
     return results
 
 
-def restore(spark: SparkSession, cfg: Config, name: str, version: int) -> dict:
+def restore(ctx: RunContext, name: str, version: int) -> dict:
     """RESTORE ``name`` to ``version`` under its writer's lock; the restored version's
     ``userMetadata`` (which upstream version it was built from) is carried into the RESTORE commit."""
-    uri = uri_of(cfg, name)
-    require_table(spark, uri, name)
-    versions = {r["version"]: r for r in history(spark, uri)}
+    spark, uri = ctx.spark, tables.under(ctx.cfg, name)
+    delta_io.require(spark, uri, name)
+    versions = {r["version"]: r for r in delta_io.history(spark, uri)}
     current = max(versions)
     if version not in versions:
         raise ConfigError(f"{name} has no version {version} in its history (versions {min(versions)}..{current})")
     if version == current:
         return {"restored": False, "version": current}
-    with job_lock(cfg, writer_job(name), new_run_id(), lambda: spark):
-        key = "spark.databricks.delta.commitInfo.userMetadata"
-        metadata = versions[version].get("userMetadata")
-        if metadata:
-            spark.conf.set(key, metadata)
-        try:
-            metrics = DeltaTable.forPath(spark, uri).restoreToVersion(version).first().asDict()
-        finally:
-            spark.conf.unset(key)
-    new_version = history(spark, uri, 1)[0]["version"]
+    with job_lock(ctx.cfg, writer_job(name), ctx.run_id, lambda: spark):
+        metrics = delta_io.restore(spark, uri, version, versions[version].get("userMetadata"))
+    new_version = delta_io.history(spark, uri, 1)[0]["version"]
     return {"restored": True, "from_version": current, "to_version": version, "new_version": new_version, **metrics}
