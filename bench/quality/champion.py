@@ -8,7 +8,7 @@ train_model job (``reviewlake.jobs.train_model.run``: Horovod on Spark, the line
 champion, the export) once per seed into a scratch models folder; writes
 ``bench/results/<UTC date>-champion.json``. Not a test: it asserts nothing.
 
-    python -m bench.champion --lakehouse lakehouse --seeds 7 8
+    python -m bench.quality.champion --lakehouse lakehouse --seeds 7 8
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
 
 

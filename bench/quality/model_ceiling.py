@@ -11,7 +11,7 @@ of the product (scikit-learn, one process).
 
 Writes ``bench/results/<UTC date>-model_ceiling.json``. Not a test.
 
-    python -m bench.model_ceiling [--lakehouse ./lakehouse]
+    python -m bench.quality.model_ceiling [--lakehouse ./lakehouse]
 """
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.scale_corpus import ROOT
-from bench.timing import log
+from bench.generators.scale_corpus import ROOT
+from bench.speed.timing import log
 
 RESULTS = ROOT / "bench" / "results"
 C_GRID = (0.3, 1.0, 3.0, 10.0)

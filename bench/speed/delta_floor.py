@@ -11,7 +11,7 @@ work proportional to the increment.
 
 Writes ``bench/results/<UTC date>-delta_floor.json`` (or ``--out``). Not a test.
 
-    spark-submit --driver-memory 6g bench/delta_floor.py --lakehouse /tmp/bench/lake
+    spark-submit --driver-memory 6g bench/speed/delta_floor.py --lakehouse /tmp/bench/lake
 """
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))    # run by spark-submit from any folder
 
-from bench.timing import git, log  # noqa: E402
+from bench.speed.timing import git, log  # noqa: E402
 from reviewlake.core import delta_io  # noqa: E402
 from reviewlake.core.config import load_config  # noqa: E402
 from reviewlake.core.spark import get_spark  # noqa: E402

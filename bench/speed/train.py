@@ -6,7 +6,7 @@ Reads the gold tables of ``--lakehouse`` (run ``make features`` first); trains e
 with :func:`reviewlake.train.horovod_spark.train` (no checkpoints, nothing exported); writes
 ``bench/results/<UTC date>-train.json``. Not a test: it asserts nothing.
 
-    python -m bench.train_bench --lakehouse lakehouse --procs 1 2
+    python -m bench.speed.train --lakehouse lakehouse --procs 1 2
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
 
 

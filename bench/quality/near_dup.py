@@ -6,10 +6,11 @@ Ground truth: every pair of distinct dedupe keys (exact duplicates collapsed, ke
 n-gram shingle sets have Jaccard >= threshold, from blocked sparse matrix products (scipy).
 Writes ``bench/results/<UTC date>-near_dup_quality.json``.
 
-    python -m bench.near_dup_quality
+    python -m bench.quality.near_dup
 """
 from __future__ import annotations
 
+import argparse
 import json
 import tempfile
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from bench.scale_corpus import ROOT
+from bench.generators.scale_corpus import ROOT
 from reviewlake.lake.minhash import shingle_codes
 
 RESULTS = ROOT / "bench" / "results"
@@ -50,6 +51,7 @@ def truth_pairs(ids: list[str], keys: list[str], ngram: int, threshold: float, b
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()   # no options: --help only
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 

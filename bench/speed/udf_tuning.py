@@ -16,7 +16,7 @@ and tokens), which must be equal across settings.
 
 Writes ``bench/results/<UTC date>-udf_tuning.json``. Not a test.
 
-    python -m bench.udf_tuning [--rows 100000] [--repeats 2]
+    python -m bench.speed.udf_tuning [--rows 100000] [--repeats 2]
 """
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.scale_corpus import ROOT, scale_near
-from bench.timing import git, log, tree_cpu_seconds
+from bench.generators.scale_corpus import ROOT, scale_near
+from bench.speed.timing import git, log, tree_cpu_seconds
 
 RESULTS = ROOT / "bench" / "results"
 BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
@@ -78,7 +78,7 @@ def main() -> None:
     cfg = load_config(overrides=args.conf)
     started = datetime.now(timezone.utc)
     code = {"git_commit": git("rev-parse", "HEAD"),
-            "uncommitted": git("status", "--porcelain", "--", "pipelines", "reviewlake", "conf", "bench/udf_tuning.py").splitlines()}
+            "uncommitted": git("status", "--porcelain", "--", "pipelines", "reviewlake", "conf", "bench/speed/udf_tuning.py").splitlines()}
     work = Path(tempfile.mkdtemp(prefix="reviewlake-udf-tuning-"))
     log(f"x{args.factor}: scaling the corpus")
     scale_near(ROOT / "data" / "landing", work / "landing", args.factor, args.seed)
@@ -113,7 +113,7 @@ def main() -> None:
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "spark": spark.version,
                     "master": spark.sparkContext.master},
         "code": code,
-        "corpus": f"{args.rows} non-empty lines (first by xxhash64 of the text) of bench.scale_corpus.scale_near x{args.factor}, "
+        "corpus": f"{args.rows} non-empty lines (first by xxhash64 of the text) of bench.generators.scale_corpus.scale_near x{args.factor}, "
                   f"seed {args.seed}",
         "work": "pipelines.clean.apply_rules (configured rules) + reviewlake.text.segment.tokens_column, one aggregate",
         "configured": {"partitions": conf_parts, "batch": conf_batch},

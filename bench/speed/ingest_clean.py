@@ -3,7 +3,7 @@ running the same rules, on the bundled corpus scaled ``--factor`` times (default
 
 Writes ``bench/results/<UTC date>-ingest_clean.json``. Not a test: it asserts nothing about speed.
 
-    python -m bench.bench_ingest_clean --factor 10
+    python -m bench.speed.ingest_clean --factor 10
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
-from bench.scale_corpus import ROOT, scale
+from bench.generators.scale_corpus import ROOT, scale
 from reviewlake.lake.ingest_parse import detect_encoding
 from reviewlake.text.clean_rules import python_forms
 

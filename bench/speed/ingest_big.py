@@ -12,7 +12,7 @@ a last process compares the two bronze tables (rows, distinct ids, a hash of eve
 
 Writes ``bench/results/<UTC date>-ingest_big.json``. Not a test: it asserts nothing about speed.
 
-    python -m bench.ingest_big --gib 3 --files 300 --work /tmp/ingest_big
+    python -m bench.speed.ingest_big --gib 3 --files 300 --work /tmp/ingest_big
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.scale_corpus import ROOT
-from bench.timing import PeakMemory, git, log
+from bench.generators.scale_corpus import ROOT
+from bench.speed.timing import PeakMemory, git, log
 
 RESULTS = ROOT / "bench" / "results"
 CORPUS = ROOT / "data" / "landing"
@@ -119,7 +119,7 @@ def run_child(args: list[str], env: dict) -> tuple[dict, dict, float]:
     load = [round(x, 2) for x in os.getloadavg()]
     log(f"child: {' '.join(args)}; load {load}")
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.ingest_big", *args], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bench.speed.ingest_big", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, text=True)
     with PeakMemory(proc.pid) as mem:
         out, _ = proc.communicate()

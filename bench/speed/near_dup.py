@@ -1,7 +1,7 @@
 """Benchmark: near-duplicate detection (``dedupe.near_edges`` + ``connected_components``) against
 Spark ML's ``MinHashLSH.approxSimilarityJoin`` on the same documents, at several corpus sizes.
 
-Corpus per factor N: :func:`bench.scale_corpus.scale_near` (copy 0 = the bundled corpus, further
+Corpus per factor N: :func:`bench.generators.scale_corpus.scale_near` (copy 0 = the bundled corpus, further
 copies = distinct recombined documents plus 5% planted near-copies with known truth). Documents
 are the raw lines keyed by :func:`reviewlake.lake.dedupe.dedupe_key` (the cleaning rules are skipped:
 this measures near-dedupe, not cleaning). Exact duplicates of the key are collapsed first (the
@@ -22,11 +22,11 @@ characters take part: both methods get this same population.
 
 Recall: planted pairs (by representative) whose keys differ, are long enough and have exact
 key Jaccard >= threshold; where the population is small enough (``--exact-truth-max``), also
-precision/recall against the exact all-pairs truth of :func:`bench.near_dup_quality.truth_pairs`.
+precision/recall against the exact all-pairs truth of :func:`bench.quality.near_dup.truth_pairs`.
 
 Writes ``bench/results/<UTC date>-near_dup_bench.json`` (after every factor). Not a test.
 
-    python -m bench.near_dup_bench --factors 1 10 100
+    python -m bench.speed.near_dup --factors 1 10 100
 """
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.scale_corpus import MANIFEST_FILE, ROOT, TRUTH_FILE, scale_near
-from bench.timing import git, tree_cpu_seconds
+from bench.generators.scale_corpus import MANIFEST_FILE, ROOT, TRUTH_FILE, scale_near
+from bench.speed.timing import git, tree_cpu_seconds
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -303,7 +303,7 @@ def main() -> None:
 
     from pyspark.sql import functions as F
 
-    from bench.near_dup_quality import truth_pairs
+    from bench.quality.near_dup import truth_pairs
     from reviewlake.lake import dedupe
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
@@ -325,7 +325,7 @@ def main() -> None:
         "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform(),
                     "spark": spark.version, "master": spark.sparkContext.master, "driver_memory": args.driver_memory},
         "code": git_state(),
-        "corpus": "bench.scale_corpus.scale_near of the bundled corpus (copy 0 = pos.txt + neg.txt; further copies: "
+        "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus (copy 0 = pos.txt + neg.txt; further copies: "
                   f"recombined distinct documents + {args.near_fraction:.0%} planted near-copies), seed {args.seed}",
         "documents": "raw lines keyed by dedupe.dedupe_key (cleaning rules skipped); exact keys collapsed first "
                      f"(smallest line id represents its key); keys of >= {min_chars} characters take part",

@@ -2,7 +2,7 @@
 one training epoch (``train_model``) and batch scoring (``score_reviews``) at several scales of the
 bundled corpus, against the segmenter limit.
 
-Corpus: :func:`bench.scale_corpus.scale_near` (copy 0 = the bundled corpus; further copies are
+Corpus: :func:`bench.generators.scale_corpus.scale_near` (copy 0 = the bundled corpus; further copies are
 distinct documents recombined from sentences of real reviews, with 5% planted near-copies), so
 every scale has about ``factor`` times as many distinct reviews to clean, dedupe and segment.
 Each job is one ``spark-submit`` (``local[*]``), timed, its per-stage seconds and rows taken from
@@ -17,7 +17,7 @@ Writes ``bench/results/<UTC date>-stages.json`` and ``-stages.png`` after every 
 run keeps the finished ones); ``--prior FILE`` carries the runs of other factors over from an
 earlier results file, each marked with the commit it was measured at. Not a test.
 
-    python -m bench.bench_stages --factors 1 10 [100] [--conf segment.backend=jieba_c] [--train-max-factor 1] [--prior FILE]
+    python -m bench.speed.stages --factors 1 10 [100] [--conf segment.backend=jieba_c] [--train-max-factor 1] [--prior FILE]
 """
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import psutil
 
-from bench.scale_corpus import ROOT, scale_near
-from bench.timing import git, log, timed_submit
+from bench.generators.scale_corpus import ROOT, scale_near
+from bench.speed.timing import git, log, timed_submit
 from reviewlake.jobs.nightly import submit_command
 
 RESULTS = ROOT / "bench" / "results"
@@ -117,7 +117,7 @@ def write_results(stem: Path, runs: dict, started: datetime, code: dict, cores: 
                     "python": platform.python_version(), "platform": platform.platform()},
         "code": code,
         "command": " ".join([*submit, "pipelines/<job>.py", "…", *conf]),
-        "corpus": "bench.scale_corpus.scale_near of the bundled corpus, seed %d" % seed,
+        "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus, seed %d" % seed,
         "runs": runs,
     }
     if "10" in runs and runs["10"]["clean_reviews"]["exit_code"] == 0:

@@ -4,7 +4,7 @@ MERGE, Delta history/table lookups and GX gate is timed and attributed to the li
 actions (driver-side planning, Python work) show too. Not a test, not a benchmark: a tool for
 finding where a run's time goes before changing anything (issue #7, "profile before optimising").
 
-    spark-submit --driver-memory 6g bench/profile_run.py OUT.json --input X --lakehouse L \\
+    spark-submit --driver-memory 6g bench/speed/profile_run.py OUT.json --input X --lakehouse L \\
         --conf reports_dir=R
 
 Writes OUT.json: ``{"rc", "seconds_in_main", "actions": [[kind, site, seconds, start], ...]}``
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 RECORDS: list[tuple[str, str, float, float]] = []

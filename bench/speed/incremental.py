@@ -1,12 +1,12 @@
 """Benchmark (issue #5): an incremental run of ``clean_reviews`` that adds 1% new landing files,
 and a no-op rerun, against the full run, on the bundled corpus scaled ``--factor`` times.
 
-Landing folder: :func:`bench.scale_corpus.scale` (``--factor`` shuffled copies of ``pos.txt`` /
+Landing folder: :func:`bench.generators.scale_corpus.scale` (``--factor`` shuffled copies of ``pos.txt`` /
 ``neg.txt``), each copy's files cut into ``--files-per-copy`` files in all
 (``copy_<k>/part_<j>/pos.txt``: the name keeps the label), deterministic by ``--seed``. A
 ``--new-fraction`` (1%) of the files, drawn by the seed, is held back; it must be a whole number
 of files (1,000 files and 10 new ones at ``--factor 10``). With ``--near`` the copies come from
-:func:`bench.scale_corpus.scale_near` instead: copy 0 is the bundled corpus, further copies are
+:func:`bench.generators.scale_corpus.scale_near` instead: copy 0 is the bundled corpus, further copies are
 distinct documents recombined from sentences of its reviews with 5% planted near-copies, so new
 files bring mostly new reviews (the common nightly case) rather than exact copies of ten old ones
 (the worst case for incremental dedupe: every new row reopens a cluster).
@@ -32,7 +32,7 @@ whether the working tree had uncommitted changes, and a digest of the snapshot a
 
 Writes ``bench/results/<UTC date>-incremental.json``. Not a test: it asserts nothing about speed.
 
-    python -m bench.bench_incremental --factor 10
+    python -m bench.speed.incremental --factor 10
 """
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.scale_corpus import ROOT, scale, scale_near
-from bench.timing import git, log, timed_submit
+from bench.generators.scale_corpus import ROOT, scale, scale_near
+from bench.speed.timing import git, log, timed_submit
 from reviewlake.core.run_state import delta_version
 from reviewlake.jobs.nightly import submit_command
 

@@ -13,8 +13,8 @@ Two generators, both writing ``<out>/copy_<k>/<name>`` (file names keep their la
   from clauses of random reviews of the same file (same label). The planted pairs are written to
   ``<out>/near_truth.jsonl`` and counts to ``<out>/manifest.json``.
 
-    python -m bench.scale_corpus --factor 10 --out bench/data/x10
-    python -m bench.scale_corpus --near --factor 10 --out bench/data/near_x10
+    python -m bench.generators.scale_corpus --factor 10 --out bench/data/x10
+    python -m bench.generators.scale_corpus --near --factor 10 --out bench/data/near_x10
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def scale(source: Path, out: Path, factor: int, seed: int = 20261127) -> int:
@@ -219,7 +219,7 @@ def scale_near(source: Path, out: Path, factor: int, seed: int = 20261127, near_
         seen.update(_digest(k) for k in keys)
         sources[path.name] = (lines, keys)
     cjk_pool = "".join(sorted({c for lines, _ in sources.values() for line in lines for c in line if _is_cjk(c)}))
-    manifest = {"generator": "bench.scale_corpus.scale_near", "factor": factor, "seed": seed,
+    manifest = {"generator": "bench.generators.scale_corpus.scale_near", "factor": factor, "seed": seed,
                 "near_fraction": near_fraction, "min_chars": min_chars, "ngram": ngram,
                 "kinds": list(KINDS), "key_invisible_kinds": list(KEY_INVISIBLE),
                 "truth": TRUTH_FILE, "files": [], "lines": 0, "recombined": 0, "planted": 0,
