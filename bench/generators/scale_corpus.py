@@ -29,7 +29,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.record import ROOT
 
 
 def scale(source: Path, out: Path, factor: int, seed: int = 20261127) -> int:

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "bench" / "results"
+from bench.record import ROOT, Record
 
 
 def one_run(spark, lakehouse: str, seed: int, models_dir: str, conf: list[str]) -> dict:
@@ -55,25 +52,21 @@ def main() -> None:
     p.add_argument("--conf", action="append", default=[], help="config override KEY=VALUE")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
+    rec = Record("champion")
 
     from reviewlake.core.cli import setup_logging
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
 
     setup_logging()
-    started = datetime.now(timezone.utc)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
     spark = get_spark(load_config(overrides=[f"lakehouse={args.lakehouse}"]))
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-champion-") as scratch:
         for seed in args.seeds:
             runs.append(one_run(spark, args.lakehouse, seed, f"{scratch}/models-{seed}", args.conf))
-    result = {"benchmark": "champion", "issue": 18, "measured_at": started.isoformat(timespec="seconds"),
-              "commit": commit, "lakehouse": args.lakehouse, "conf": args.conf, "runs": runs}
-    out = args.out or RESULTS / f"{started:%Y-%m-%d}-champion.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    result = {"issue": 18, "lakehouse": args.lakehouse, "conf": args.conf, "runs": runs}
     print(json.dumps(result, indent=2))
+    rec.write(result, args.out)
 
 
 if __name__ == "__main__":

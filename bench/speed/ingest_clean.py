@@ -10,21 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Mapping
 
 import pandas as pd
 
-from bench.generators.scale_corpus import ROOT, scale
+from bench.generators.scale_corpus import scale
+from bench.record import ROOT, Record
 from reviewlake.lake.ingest_parse import detect_encoding
 from reviewlake.text.clean_rules import python_forms
-
-RESULTS = ROOT / "bench" / "results"
 
 
 def pandas_rules(options: Mapping) -> list[tuple[str, str, Callable[[pd.Series], pd.Series]]]:
@@ -91,6 +88,7 @@ def main() -> None:
     p.add_argument("--factor", type=int, default=10)
     p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir)")
     args = p.parse_args()
+    rec = Record("ingest_clean")
     from reviewlake.core.config import load_config
 
     options = dict(load_config()["clean"])
@@ -103,9 +101,6 @@ def main() -> None:
     agreement = sum((a & b).values()) / max(1, max(sum(a.values()), sum(b.values())))
     cores = os.cpu_count() or 1
     result = {
-        "benchmark": "ingest_clean",
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform()},
         "corpus": {"factor": args.factor, "lines": lines},
         "spark": {"master": "local[*]", "rows": spark_rows, "seconds": round(spark_s, 2),
                   "rows_per_s": round(spark_rows / spark_s, 1), "rows_per_s_per_core": round(spark_rows / spark_s / cores, 1),
@@ -115,11 +110,8 @@ def main() -> None:
         "spark_over_pandas_throughput": round((spark_rows / spark_s) / (pandas_rows / pandas_s), 3),
         "kept_text_agreement_copy_0000": round(agreement, 4),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-ingest_clean.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"written: {out}")
+    rec.write(result)
 
 
 if __name__ == "__main__":

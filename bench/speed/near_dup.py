@@ -34,21 +34,13 @@ import argparse
 import json
 import math
 import os
-import platform
-import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.generators.scale_corpus import MANIFEST_FILE, ROOT, TRUTH_FILE, scale_near
-from bench.speed.timing import git, tree_cpu_seconds
-
-RESULTS = ROOT / "bench" / "results"
-
-
-def log(msg: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+from bench.generators.scale_corpus import MANIFEST_FILE, TRUTH_FILE, scale_near
+from bench.record import ROOT, Record, log
+from bench.speed.timing import tree_cpu_seconds
 
 
 def corpus(work: Path, factor: int, seed: int, near_fraction: float, min_chars: int, ngram: int) -> tuple[Path, dict, float | None]:
@@ -277,11 +269,6 @@ def recall(found: set, truth: dict) -> dict:
             "recall_by_kind": {k: round(v[0] / v[1], 4) for k, v in sorted(by_kind.items())}}
 
 
-def git_state() -> dict:
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "uncommitted_in_measured_code": git("status", "--porcelain", "reviewlake/lake/dedupe.py", "reviewlake/lake/minhash.py").splitlines()}
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--factors", type=int, nargs="+", default=[1, 10, 100])
@@ -300,6 +287,7 @@ def main() -> None:
     p.add_argument("--driver-memory", default="6g")
     p.add_argument("--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-near_dup_bench.json)")
     args = p.parse_args()
+    rec = Record("near_dup_bench")
 
     from pyspark.sql import functions as F
 
@@ -318,13 +306,8 @@ def main() -> None:
     params = default_params(threshold, ngram, int(cfg["dedupe.max_perm"]), seed, min_recall)
     tables = args.mh_tables or mh_tables(threshold, min_recall)
     spark = get_spark(cfg)
-    cores = os.cpu_count() or 1
     result = {
-        "benchmark": "near_dup_bench",
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform(),
-                    "spark": spark.version, "master": spark.sparkContext.master, "driver_memory": args.driver_memory},
-        "code": git_state(),
+        "spark": {"version": spark.version, "master": spark.sparkContext.master, "driver_memory": args.driver_memory},
         "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus (copy 0 = pos.txt + neg.txt; further copies: "
                   f"recombined distinct documents + {args.near_fraction:.0%} planted near-copies), seed {args.seed}",
         "documents": "raw lines keyed by dedupe.dedupe_key (cleaning rules skipped); exact keys collapsed first "
@@ -342,8 +325,7 @@ def main() -> None:
         },
         "runs": [],
     }
-    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-near_dup_bench.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = args.out or rec.path()
     mh_skip_reason = None
 
     # Warm-up (untimed): start the Python workers, load classes and compile code for both methods
@@ -473,10 +455,9 @@ def main() -> None:
              **({"minhashlsh_seconds_ratio": round(b["minhashlsh"]["seconds"] / a["minhashlsh"]["seconds"], 2)}
                 if "docs_per_s" in a["minhashlsh"] and "docs_per_s" in b["minhashlsh"] else {})}
             for a, b in zip(runs, runs[1:])]
-        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        rec.write(result, out)
         log(f"factor {factor} done: {json.dumps(run, ensure_ascii=False)}")
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"written: {out}")
 
 
 if __name__ == "__main__":

@@ -24,22 +24,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-import psutil
-
-from bench.generators.scale_corpus import ROOT, scale_near
-from bench.speed.timing import git, log, timed_submit
+from bench.generators.scale_corpus import scale_near
+from bench.record import ROOT, Record, commit_of, log
+from bench.speed.timing import timed_submit
 from reviewlake.jobs.nightly import submit_command
-
-RESULTS = ROOT / "bench" / "results"
 
 
 def run_job(name: str, script: str, args: list[str], submit: list[str], env: dict, reports: Path, logs: Path) -> dict:
@@ -105,17 +100,12 @@ def plot(runs: dict, out: Path) -> None:
     fig.savefig(out, dpi=110)
 
 
-def write_results(stem: Path, runs: dict, started: datetime, code: dict, cores: int, submit: list[str],
-                  conf: list[str], seed: int) -> None:
-    """Write ``<stem>.json`` (runs, fraction of the segmenter limit, growth 10x->100x) and the plot;
-    ``code`` is the commit (and uncommitted job files) as the run started."""
+def write_results(rec: Record, stem: Path, runs: dict, cores: int, submit: list[str], conf: list[str],
+                  seed: int) -> None:
+    """Write ``<stem>.json`` (runs, fraction of the segmenter limit, growth 10x->100x) and the plot."""
     runs = dict(sorted(runs.items(), key=lambda kv: int(kv[0])))
     result = {
-        "benchmark": "stages", "issue": 7,
-        "measured_at": started.isoformat(timespec="seconds"),
-        "machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-                    "python": platform.python_version(), "platform": platform.platform()},
-        "code": code,
+        "issue": 7,
         "command": " ".join([*submit, "pipelines/<job>.py", "…", *conf]),
         "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus, seed %d" % seed,
         "runs": runs,
@@ -127,11 +117,10 @@ def write_results(stem: Path, runs: dict, started: datetime, code: dict, cores: 
     result["time_growth_10x_to_100x"] = (
         round(runs["100"]["clean_reviews"]["seconds"] / runs["10"]["clean_reviews"]["seconds"], 2)
         if all(runs.get(f, {}).get("clean_reviews", {}).get("exit_code") == 0 for f in ("10", "100")) else None)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    Path(f"{stem}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    rec.write(result, Path(f"{stem}.json"))
     plot(runs, Path(f"{stem}.png"))
     print(json.dumps({k: result.get(k) for k in ("fraction_of_segmenter_limit", "time_growth_10x_to_100x")}))
-    log(f"wrote {stem}.json and .png")
+    log(f"wrote {stem}.png")
 
 
 def main() -> None:
@@ -150,6 +139,7 @@ def main() -> None:
                    help="earlier results JSON whose runs at factors not in --factors are carried over "
                         "(marked with their commit) into the fraction, growth and plot")
     args = p.parse_args()
+    rec = Record("stages")
 
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-stages-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -157,17 +147,14 @@ def main() -> None:
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     conf = [x for c in args.conf for x in ("--conf", c)]
     cores = os.cpu_count() or 1
-    started = datetime.now(timezone.utc)
-    code = {"git_commit": git("rev-parse", "HEAD"),
-            "uncommitted": git("status", "--porcelain", "--", "pipelines", "reviewlake", "conf").splitlines()}
     runs: dict[str, dict] = {}
     if args.prior:
         prior = json.loads(args.prior.read_text(encoding="utf-8"))
         for factor, run in prior["runs"].items():
             if int(factor) not in args.factors:
-                runs[factor] = {"carried_over": {"from": args.prior.name, "git_commit": prior["code"]["git_commit"],
+                runs[factor] = {"carried_over": {"from": args.prior.name, "git_commit": commit_of(prior),
                                                  "measured_at": prior["measured_at"]}, **run}   # keeps an older origin
-    stem = args.out or RESULTS / f"{started:%Y-%m-%d}-stages"
+    stem = args.out or rec.path(ext="")
     for factor in args.factors:
         base = work / f"x{factor}"
         if base.exists():
@@ -212,7 +199,7 @@ def main() -> None:
         shutil.rmtree(lake, ignore_errors=True)
         shutil.rmtree(landing, ignore_errors=True)
         shutil.rmtree(base / "models", ignore_errors=True)
-        write_results(stem, runs, started, code, cores, submit, conf, args.seed)   # a cut-off run keeps finished factors
+        write_results(rec, stem, runs, cores, submit, conf, args.seed)   # a cut-off run keeps finished factors
 
 
 if __name__ == "__main__":

@@ -1,32 +1,21 @@
 """Measuring for the benchmarks: one ``spark-submit`` of a job timed (wall and CPU seconds of the
 process tree, the load average before it, peak resident memory of driver and Python workers, its
 exit code and its run report ``<reports>/runs/<job>/latest.json``), CPU seconds of a live process
-tree, and the git state a result was measured at."""
+tree. The stamp of a result (commit, machine, load) is :mod:`bench.record`'s."""
 from __future__ import annotations
 
 import json
 import os
 import shlex
 import subprocess
-import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 import psutil
 
-from bench.generators.scale_corpus import ROOT
+from bench.record import log
 from reviewlake.jobs.nightly import exit_code
-
-
-def log(msg: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
-
-
-def git(*args: str) -> str:
-    """Output of ``git *args`` in the repository (empty where git fails)."""
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.rstrip()
 
 
 def tree_cpu_seconds(pid: int) -> float:

@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "bench" / "results"
+from bench.record import ROOT, Record
 
 
 def main() -> None:
@@ -30,6 +25,7 @@ def main() -> None:
     p.add_argument("--conf", action="append", default=[], help="config override KEY=VALUE (e.g. train.epochs=3)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
+    rec = Record("train")
 
     from reviewlake.core.cli import setup_logging
     from reviewlake.core.config import load_config
@@ -59,15 +55,12 @@ def main() -> None:
                      "val_loss": [round(v, 4) for v in result.history.get("val_loss", [])]})
         print(json.dumps(runs[-1]), flush=True)
     spark.stop()
-    result = {"benchmark": "train", "issue": 6, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "load_before": os.getloadavg()},
+    result = {"issue": 6,
               "data": {"rows": gold.rows(), "vocab_size": gold.vocab_size, "max_len": gold.max_len,
                        "vocab_version": gold.vocab_version, "table_versions": gold.table_versions},
               "params": params, "runs": runs,
               "samples_per_s_is": "training rows over all ranks per second of model.fit (validation passes included)"}
-    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-train.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    print(f"written: {out}", file=sys.stderr)
+    rec.write(result, args.out)
 
 
 if __name__ == "__main__":

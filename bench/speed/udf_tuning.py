@@ -23,18 +23,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.generators.scale_corpus import ROOT, scale_near
-from bench.speed.timing import git, log, tree_cpu_seconds
+from bench.generators.scale_corpus import scale_near
+from bench.record import ROOT, Record, log
+from bench.speed.timing import tree_cpu_seconds
 
-RESULTS = ROOT / "bench" / "results"
 BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 
@@ -66,6 +64,7 @@ def main() -> None:
     p.add_argument("--conf", action="append", default=[], help="config override, KEY=VALUE")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
+    rec = Record("udf_tuning")
 
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -76,9 +75,6 @@ def main() -> None:
     from reviewlake.text.segment import SegmenterSpec
 
     cfg = load_config(overrides=args.conf)
-    started = datetime.now(timezone.utc)
-    code = {"git_commit": git("rev-parse", "HEAD"),
-            "uncommitted": git("status", "--porcelain", "--", "pipelines", "reviewlake", "conf", "bench/speed/udf_tuning.py").splitlines()}
     work = Path(tempfile.mkdtemp(prefix="reviewlake-udf-tuning-"))
     log(f"x{args.factor}: scaling the corpus")
     scale_near(ROOT / "data" / "landing", work / "landing", args.factor, args.seed)
@@ -109,10 +105,8 @@ def main() -> None:
                    "rows_per_s": round(rs[0]["checksum"][0] / statistics.median(r["seconds"] for r in rs), 1)}
                for k, rs in runs.items()}
     result = {
-        "benchmark": "udf_tuning", "issue": 7, "measured_at": started.isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "spark": spark.version,
-                    "master": spark.sparkContext.master},
-        "code": code,
+        "issue": 7,
+        "spark": {"version": spark.version, "master": spark.sparkContext.master},
         "corpus": f"{args.rows} non-empty lines (first by xxhash64 of the text) of bench.generators.scale_corpus.scale_near x{args.factor}, "
                   f"seed {args.seed}",
         "work": "pipelines.clean.apply_rules (configured rules) + reviewlake.text.segment.tokens_column, one aggregate",
@@ -120,11 +114,9 @@ def main() -> None:
         "outputs_identical": len(checksums) == 1,
         "summary": summary, "runs": runs,
     }
-    out = args.out or RESULTS / f"{started:%Y-%m-%d}-udf_tuning.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=1))
-    log(f"wrote {out}; outputs identical across settings: {result['outputs_identical']}")
+    rec.write(result, args.out)
+    log(f"outputs identical across settings: {result['outputs_identical']}")
     spark.stop()
     shutil.rmtree(work, ignore_errors=True)
 
