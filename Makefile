@@ -119,7 +119,7 @@ LOCK_VENV := $(CURDIR)/.cache/lock-venv
 lock:  ## regenerate constraints.txt and constraints-airflow.txt from a clean resolve (new venv, no pip cache)
 	rm -rf $(LOCK_VENV) && python3.11 -m venv $(LOCK_VENV)
 	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q "pip==24.3.1" wheel "setuptools<70"
-	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/report.json ".[dev]"
+	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/report.json ".[dev,bench]"
 	$(LOCK_VENV)/bin/python scripts/lock_constraints.py $(LOCK_VENV)/report.json constraints.txt
 	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/airflow.json -r deploy/airflow/requirements.txt
 	$(LOCK_VENV)/bin/python scripts/lock_constraints.py $(LOCK_VENV)/airflow.json constraints-airflow.txt
