@@ -106,4 +106,3 @@ class Record:
         tmp.replace(path)
         log(f"wrote {path}")
         return path
-

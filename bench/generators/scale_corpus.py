@@ -16,6 +16,7 @@ Two generators, both writing ``<out>/copy_<k>/<name>`` (file names keep their la
     python -m bench.generators.scale_corpus --factor 10 --out bench/data/x10
     python -m bench.generators.scale_corpus --near --factor 10 --out bench/data/near_x10
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,23 +56,26 @@ def scale(source: Path, out: Path, factor: int, seed: int = 20261127) -> int:
 #: (it drops punctuation, symbols incl. emoji, and ASCII whitespace): after keying they are exact
 #: duplicates, caught by the exact step. The others change the key a little.
 KEY_INVISIBLE = ("punctuation", "emoji", "whitespace")
-KINDS = KEY_INVISIBLE + ("char_substitute", "char_insert", "char_delete", "traditional",
-                         "phrase_repeat", "mixed")
+KINDS = KEY_INVISIBLE + ("char_substitute", "char_insert", "char_delete", "traditional", "phrase_repeat", "mixed")
 TRUTH_FILE = "near_truth.jsonl"
 MANIFEST_FILE = "manifest.json"
 PROVENANCE_FILE = "provenance.jsonl"
 
 # A small fixed simplified -> traditional mapping (common characters of reviews); enough to
 # plant "some characters in traditional script" without OpenCC.
-T2 = {s: t for s, t in zip(
-    "这个们说时来对会过还书买卖价质东车门间问题气电话发现觉样务员态欢乐后实经给让没么边张长开关动业点热网货运宾馆层饭级环让读写赶紧亲种类调虽离"
-    "厅厕净脏简单听见贵钱优惠满图纸页装帧订单评论师机场内历无应该",
-    "這個們說時來對會過還書買賣價質東車門間問題氣電話發現覺樣務員態歡樂後實經給讓沒麼邊張長開關動業點熱網貨運賓館層飯級環讓讀寫趕緊親種類調雖離"
-    "廳廁淨髒簡單聽見貴錢優惠滿圖紙頁裝幀訂單評論師機場內歷無應該",
-) if s != t}
+T2 = {
+    s: t
+    for s, t in zip(
+        "这个们说时来对会过还书买卖价质东车门间问题气电话发现觉样务员态欢乐后实经给让没么边张长开关动业点热网货运宾馆层饭级环让读写赶紧亲种类调虽离"
+        "厅厕净脏简单听见贵钱优惠满图纸页装帧订单评论师机场内历无应该",
+        "這個們說時來對會過還書買賣價質東車門間問題氣電話發現覺樣務員態歡樂後實經給讓沒麼邊張長開關動業點熱網貨運賓館層飯級環讓讀寫趕緊親種類調雖離"
+        "廳廁淨髒簡單聽見貴錢優惠滿圖紙頁裝幀訂單評論師機場內歷無應該",
+    )
+    if s != t
+}
 PUNCT = "，。！？、；：…~"
-EMOJI = "😀😂👍😊😭🙂👏🔥💯😡"           # single code points, category So
-_JAVA_SPACE = " \t\n\x0b\x0c\r"            # Java's \s (ASCII) in dedupe.dedupe_key
+EMOJI = "😀😂👍😊😭🙂👏🔥💯😡"  # single code points, category So
+_JAVA_SPACE = " \t\n\x0b\x0c\r"  # Java's \s (ASCII) in dedupe.dedupe_key
 _CLAUSE_SPLIT = re.compile(r"[，。！？；：、,.!?;:~～…\s]+")
 _SEPARATORS = ("，", "，", "，", "。", "！", "、", " ")
 
@@ -114,7 +118,7 @@ def perturb(text: str, kind: str, rng: random.Random, cjk_pool: str) -> str | No
         c = rng.choice(cjk_pool)
         while c == text[i]:
             c = rng.choice(cjk_pool)
-        return text[:i] + c + text[i + 1:]
+        return text[:i] + c + text[i + 1 :]
     if kind == "char_insert":
         i = rng.randint(0, len(text))
         return text[:i] + rng.choice(cjk_pool) + text[i:]
@@ -122,7 +126,7 @@ def perturb(text: str, kind: str, rng: random.Random, cjk_pool: str) -> str | No
         if len(cjk) < 2:
             return None
         i = rng.choice(cjk)
-        return text[:i] + text[i + 1:]
+        return text[:i] + text[i + 1 :]
     if kind == "traditional":
         mappable = [i for i, c in enumerate(text) if c in T2]
         if not mappable:
@@ -134,9 +138,9 @@ def perturb(text: str, kind: str, rng: random.Random, cjk_pool: str) -> str | No
             return None
         n = rng.randint(2, min(6, len(cjk) // 2))
         start = rng.choice(cjk[: len(cjk) - n + 1])
-        phrase = text[start:start + n]
-        return text[:start + n] + phrase * rng.randint(1, 2) + text[start + n:]
-    if kind == "mixed":   # what a re-post often looks like: punctuation, an emoji, one changed character
+        phrase = text[start : start + n]
+        return text[: start + n] + phrase * rng.randint(1, 2) + text[start + n :]
+    if kind == "mixed":  # what a re-post often looks like: punctuation, an emoji, one changed character
         out = perturb(text, "char_substitute", rng, cjk_pool)
         if out is None:
             return None
@@ -192,8 +196,16 @@ def _recombine(rng: random.Random, pool: _ClausePool, target: int) -> tuple[str,
     return "".join(parts), "".join(pool.keys[i] for i in chosen), chosen
 
 
-def scale_near(source: Path, out: Path, factor: int, seed: int = 20261127, near_fraction: float = 0.05,
-               min_chars: int = 10, ngram: int = 3, provenance: bool = False) -> dict:
+def scale_near(
+    source: Path,
+    out: Path,
+    factor: int,
+    seed: int = 20261127,
+    near_fraction: float = 0.05,
+    min_chars: int = 10,
+    ngram: int = 3,
+    provenance: bool = False,
+) -> dict:
     """Write a corpus of ``factor`` times the lines of the ``*.txt`` files of ``source``: copy 0
     is the source; every line of copies 1.. is a planted near-copy (probability
     ``near_fraction``) or a new recombined document whose dedupe key is distinct from every
@@ -219,14 +231,29 @@ def scale_near(source: Path, out: Path, factor: int, seed: int = 20261127, near_
         seen.update(_digest(k) for k in keys)
         sources[path.name] = (lines, keys)
     cjk_pool = "".join(sorted({c for lines, _ in sources.values() for line in lines for c in line if _is_cjk(c)}))
-    manifest = {"generator": "bench.generators.scale_corpus.scale_near", "factor": factor, "seed": seed,
-                "near_fraction": near_fraction, "min_chars": min_chars, "ngram": ngram,
-                "kinds": list(KINDS), "key_invisible_kinds": list(KEY_INVISIBLE),
-                "truth": TRUTH_FILE, "files": [], "lines": 0, "recombined": 0, "planted": 0,
-                "planted_by_kind": {}, "planted_key_equal": 0, "planted_key_jaccard_ge_0_8": 0}
+    manifest = {
+        "generator": "bench.generators.scale_corpus.scale_near",
+        "factor": factor,
+        "seed": seed,
+        "near_fraction": near_fraction,
+        "min_chars": min_chars,
+        "ngram": ngram,
+        "kinds": list(KINDS),
+        "key_invisible_kinds": list(KEY_INVISIBLE),
+        "truth": TRUTH_FILE,
+        "files": [],
+        "lines": 0,
+        "recombined": 0,
+        "planted": 0,
+        "planted_by_kind": {},
+        "planted_key_equal": 0,
+        "planted_key_jaccard_ge_0_8": 0,
+    }
     kinds = Counter()
-    with open(out / TRUTH_FILE, "w", encoding="utf-8") as truth, \
-            (open(out / PROVENANCE_FILE, "w", encoding="utf-8") if provenance else open("/dev/null", "w")) as prov:
+    with (
+        open(out / TRUTH_FILE, "w", encoding="utf-8") as truth,
+        open(out / PROVENANCE_FILE, "w", encoding="utf-8") if provenance else open("/dev/null", "w") as prov,
+    ):
         for name, (lines, keys) in sources.items():
             pool = _ClausePool(lines, name)
             originals = [n for n, k in enumerate(keys) if len(k) >= min_chars]
@@ -253,8 +280,12 @@ def scale_near(source: Path, out: Path, factor: int, seed: int = 20261127, near_
                     if len(key) >= min_chars:
                         recombined.append(n)
                     if provenance:
-                        prov.write(json.dumps({"id": line_id(k, name, n + 1),
-                                               "clauses_from": [pool.origin[i] for i in chosen]}) + "\n")
+                        prov.write(
+                            json.dumps(
+                                {"id": line_id(k, name, n + 1), "clauses_from": [pool.origin[i] for i in chosen]}
+                            )
+                            + "\n"
+                        )
                 for n in (n for n, p in enumerate(planted) if p):
                     if recombined and rng.random() >= 1.0 / (k + 1):
                         src_n = rng.choice(recombined)
@@ -269,9 +300,19 @@ def scale_near(source: Path, out: Path, factor: int, seed: int = 20261127, near_
                     texts[n] = copy
                     a, b = text_key(src_text), text_key(copy)
                     jac = jaccard(shingle_codes(a, ngram), shingle_codes(b, ngram))
-                    truth.write(json.dumps({"source": src_id, "copy": line_id(k, name, n + 1), "kind": kind,
-                                            "key_equal": a == b, "key_jaccard": round(jac, 4)},
-                                           ensure_ascii=False) + "\n")
+                    truth.write(
+                        json.dumps(
+                            {
+                                "source": src_id,
+                                "copy": line_id(k, name, n + 1),
+                                "kind": kind,
+                                "key_equal": a == b,
+                                "key_jaccard": round(jac, 4),
+                            },
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
                     kinds[kind] += 1
                     manifest["planted_key_equal"] += a == b
                     manifest["planted_key_jaccard_ge_0_8"] += jac >= 0.8
@@ -279,8 +320,14 @@ def scale_near(source: Path, out: Path, factor: int, seed: int = 20261127, near_
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text("\n".join(texts) + "\n", encoding="utf-8")
                 n_planted = sum(planted)
-                manifest["files"].append({"file": f"copy_{k:04d}/{name}", "lines": len(lines),
-                                          "recombined": len(lines) - n_planted, "planted": n_planted})
+                manifest["files"].append(
+                    {
+                        "file": f"copy_{k:04d}/{name}",
+                        "lines": len(lines),
+                        "recombined": len(lines) - n_planted,
+                        "planted": n_planted,
+                    }
+                )
     manifest["files"].sort(key=lambda f: f["file"])
     manifest["lines"] = sum(f["lines"] for f in manifest["files"])
     manifest["recombined"] = sum(f["recombined"] for f in manifest["files"])
@@ -298,15 +345,23 @@ def main() -> None:
     p.add_argument("--source", type=Path, default=ROOT / "data" / "landing")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=20261127)
-    p.add_argument("--near", action="store_true",
-                   help="distinct documents with planted near-copies and their truth (scale_near)")
+    p.add_argument(
+        "--near", action="store_true", help="distinct documents with planted near-copies and their truth (scale_near)"
+    )
     p.add_argument("--near-fraction", type=float, default=0.05, help="with --near: share of planted near-copies")
     p.add_argument("--min-chars", type=int, default=10, help="with --near: least key length of a near-copy's source")
     p.add_argument("--provenance", action="store_true", help="with --near: also write provenance.jsonl")
     args = p.parse_args()
     if args.near:
-        m = scale_near(args.source, args.out, args.factor, args.seed, args.near_fraction, args.min_chars,
-                       provenance=args.provenance)
+        m = scale_near(
+            args.source,
+            args.out,
+            args.factor,
+            args.seed,
+            args.near_fraction,
+            args.min_chars,
+            provenance=args.provenance,
+        )
         print(f"{m['lines']} lines ({m['recombined']} recombined, {m['planted']} planted near-copies) in {args.out}")
     else:
         print(f"{scale(args.source, args.out, args.factor, args.seed)} lines in {args.out}")

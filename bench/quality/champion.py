@@ -10,6 +10,7 @@ champion, the export) once per seed into a scratch models folder; writes
 
     python -m bench.quality.champion --lakehouse lakehouse --seeds 7 8
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,15 @@ def one_run(spark, lakehouse: str, seed: int, models_dir: str, conf: list[str]) 
     from reviewlake.core.config import load_config
     from reviewlake.jobs import train_model
 
-    cfg = load_config(overrides=[f"lakehouse={lakehouse}", f"models_dir={models_dir}",
-                                 f"reports_dir={models_dir}/reports", f"train.seed={seed}", *conf])
+    cfg = load_config(
+        overrides=[
+            f"lakehouse={lakehouse}",
+            f"models_dir={models_dir}",
+            f"reports_dir={models_dir}/reports",
+            f"train.seed={seed}",
+            *conf,
+        ]
+    )
     out = train_model.run(spark, cfg)
     m = out["metrics"]
     cands = m["candidates"]
@@ -39,8 +47,9 @@ def one_run(spark, lakehouse: str, seed: int, models_dir: str, conf: list[str]) 
         "best_baseline_test_accuracy": round(cands[best]["accuracy"], 4),
         "lift_points": round(100 * (m["accuracy"] - cands[best]["accuracy"]), 2),
         "mcnemar_p_vs_best_baseline": m["mcnemar_p_vs_best_baseline"],
-        "candidates": {n: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in c.items()}
-                       for n, c in cands.items()},
+        "candidates": {
+            n: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in c.items()} for n, c in cands.items()
+        },
         "stage_seconds": {s["name"]: s["seconds"] for s in out["report"]["stages"]},
     }
 

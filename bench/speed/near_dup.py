@@ -28,6 +28,7 @@ Writes ``bench/results/<UTC date>-near_dup_bench.json`` (after every factor). No
 
     python -m bench.speed.near_dup --factors 1 10 100
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,15 +44,22 @@ from bench.record import ROOT, Record, log
 from bench.speed.timing import tree_cpu_seconds
 
 
-def corpus(work: Path, factor: int, seed: int, near_fraction: float, min_chars: int, ngram: int) -> tuple[Path, dict, float | None]:
+def corpus(
+    work: Path, factor: int, seed: int, near_fraction: float, min_chars: int, ngram: int
+) -> tuple[Path, dict, float | None]:
     """The scaled folder for ``factor`` (reused when its manifest matches), its manifest and the
     seconds spent generating it (None when reused)."""
     folder = work / f"near_x{factor}"
     manifest_path = folder / MANIFEST_FILE
     if manifest_path.is_file():
         m = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if (m.get("factor"), m.get("seed"), m.get("near_fraction"), m.get("min_chars"), m.get("ngram")) == \
-                (factor, seed, near_fraction, min_chars, ngram) and (folder / "docs.parquet").is_file():
+        if (m.get("factor"), m.get("seed"), m.get("near_fraction"), m.get("min_chars"), m.get("ngram")) == (
+            factor,
+            seed,
+            near_fraction,
+            min_chars,
+            ngram,
+        ) and (folder / "docs.parquet").is_file():
             return folder, m, None
     start = time.perf_counter()
     m = scale_near(ROOT / "data" / "landing", folder, factor, seed, near_fraction, min_chars, ngram)
@@ -122,15 +130,20 @@ def population(spark, parquet: Path, min_chars: int):
     from reviewlake.lake import dedupe
 
     docs = spark.read.parquet(str(parquet))
-    keyed = dedupe.with_text_hash(docs.withColumnRenamed("id", "review_id")).select("review_id", "text_key", "text_hash")
+    keyed = dedupe.with_text_hash(docs.withColumnRenamed("id", "review_id")).select(
+        "review_id", "text_key", "text_hash"
+    )
     reps = keyed.groupBy("text_hash").agg(F.min("review_id").alias("rep"), F.first("text_key").alias("text_key"))
     rep_of = keyed.join(reps.select("text_hash", "rep"), "text_hash").select("review_id", "rep", "text_key")
     counts = {"lines": docs.count(), "distinct_keys": reps.count()}
     partitions = max(8, min(400, counts["distinct_keys"] // 25_000))
     spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
-    pop = reps.where(F.length("text_key") >= min_chars) \
-              .select(F.col("rep").alias("review_id"), "text_key") \
-              .repartition(partitions).persist(StorageLevel.MEMORY_AND_DISK)
+    pop = (
+        reps.where(F.length("text_key") >= min_chars)
+        .select(F.col("rep").alias("review_id"), "text_key")
+        .repartition(partitions)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
     counts["population"] = pop.count()
     counts["shuffle_partitions"] = partitions
     return pop, rep_of, counts
@@ -156,8 +169,12 @@ def bucket_collisions(exploded) -> int:
     """Sum over (band/table, bucket) of size*(size-1)/2: pairs the LSH join meets before distinct."""
     from pyspark.sql import functions as F
 
-    row = exploded.groupBy("band", "bucket").count() \
-                  .agg(F.sum(F.col("count") * (F.col("count") - 1) / 2).alias("n")).first()
+    row = (
+        exploded.groupBy("band", "bucket")
+        .count()
+        .agg(F.sum(F.col("count") * (F.col("count") - 1) / 2).alias("n"))
+        .first()
+    )
     return int(row["n"] or 0)
 
 
@@ -165,11 +182,17 @@ def mh_features(pop, ngram: int):
     from pyspark.ml.feature import HashingTF
     from pyspark.sql import functions as F
 
-    grams = pop.select("review_id", F.expr(
-        f"transform(sequence(1, char_length(text_key) - {ngram - 1}), i -> substring(text_key, i, {ngram}))"
-    ).alias("grams"))
-    return HashingTF(inputCol="grams", outputCol="features", numFeatures=1 << 30, binary=True) \
-        .transform(grams).select("review_id", "features")
+    grams = pop.select(
+        "review_id",
+        F.expr(
+            f"transform(sequence(1, char_length(text_key) - {ngram - 1}), i -> substring(text_key, i, {ngram}))"
+        ).alias("grams"),
+    )
+    return (
+        HashingTF(inputCol="grams", outputCol="features", numFeatures=1 << 30, binary=True)
+        .transform(grams)
+        .select("review_id", "features")
+    )
 
 
 def run_mh(spark, pop, ngram: int, tables: int, seed: int, threshold: float, cap_s: float):
@@ -185,9 +208,11 @@ def run_mh(spark, pop, ngram: int, tables: int, seed: int, threshold: float, cap
         vec.count()
         model = MinHashLSH(inputCol="features", outputCol="hashes", numHashTables=tables, seed=seed).fit(vec)
         state["model"] = model
-        pairs = model.approxSimilarityJoin(vec, vec, 1.0 - threshold + 1e-9, distCol="dist") \
-            .select(F.col("datasetA.review_id").alias("a"), F.col("datasetB.review_id").alias("b"), "dist") \
+        pairs = (
+            model.approxSimilarityJoin(vec, vec, 1.0 - threshold + 1e-9, distCol="dist")
+            .select(F.col("datasetA.review_id").alias("a"), F.col("datasetB.review_id").alias("b"), "dist")
             .where(F.col("a") < F.col("b"))
+        )
         return [(r.a, r.b) for r in pairs.collect()]
 
     result, seconds, why, cpu = run_capped(spark, fn, cap_s, "near_dup_bench_minhashlsh")
@@ -199,8 +224,10 @@ def mh_model(pop, ngram: int, tables: int, seed: int) -> dict:
     from pyspark.ml.feature import MinHashLSH
 
     vec = mh_features(pop, ngram)
-    return {"vec": vec, "model": MinHashLSH(inputCol="features", outputCol="hashes", numHashTables=tables,
-                                            seed=seed).fit(vec)}
+    return {
+        "vec": vec,
+        "model": MinHashLSH(inputCol="features", outputCol="hashes", numHashTables=tables, seed=seed).fit(vec),
+    }
 
 
 def mh_exploded(model, vec):
@@ -208,8 +235,11 @@ def mh_exploded(model, vec):
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
-    return model.transform(vec).select(F.posexplode("hashes").alias("band", "h")) \
-                .select("band", vector_to_array("h")[0].alias("bucket"))
+    return (
+        model.transform(vec)
+        .select(F.posexplode("hashes").alias("band", "h"))
+        .select("band", vector_to_array("h")[0].alias("bucket"))
+    )
 
 
 def mh_hash_found(spark, state: dict, pairs: set, threshold: float) -> set:
@@ -218,7 +248,12 @@ def mh_hash_found(spark, state: dict, pairs: set, threshold: float) -> set:
     if not pairs:
         return set()
     ids = spark.createDataFrame([(i,) for i in {x for p in pairs for x in p}], "review_id string")
-    rows = state["model"].transform(state["vec"].join(ids, "review_id")).select("review_id", "features", "hashes").collect()
+    rows = (
+        state["model"]
+        .transform(state["vec"].join(ids, "review_id"))
+        .select("review_id", "features", "hashes")
+        .collect()
+    )
     docs = {r.review_id: ([h[0] for h in r.hashes], set(r.features.indices.tolist())) for r in rows}
     found = set()
     for a, b in pairs:
@@ -239,11 +274,20 @@ def planted_truth(spark, folder: Path, rep_of, threshold: float, min_chars: int,
     rows = [json.loads(line) for line in (folder / TRUTH_FILE).read_text(encoding="utf-8").splitlines()]
     if not rows:
         return {"planted": 0, "exact_key": 0, "too_short": 0, "below_threshold": 0, "near": {}}
-    truth = spark.createDataFrame([(r["source"], r["copy"], r["kind"]) for r in rows], "source string, copy string, kind string")
+    truth = spark.createDataFrame(
+        [(r["source"], r["copy"], r["kind"]) for r in rows], "source string, copy string, kind string"
+    )
     s = rep_of.select(F.col("review_id").alias("source"), F.col("rep").alias("rs"), F.col("text_key").alias("ks"))
     c = rep_of.select(F.col("review_id").alias("copy"), F.col("rep").alias("rc"), F.col("text_key").alias("kc"))
     resolved = truth.join(s, "source").join(c, "copy").collect()
-    out = {"planted": len(rows), "resolved": len(resolved), "exact_key": 0, "too_short": 0, "below_threshold": 0, "near": {}}
+    out = {
+        "planted": len(rows),
+        "resolved": len(resolved),
+        "exact_key": 0,
+        "too_short": 0,
+        "below_threshold": 0,
+        "near": {},
+    }
     for r in resolved:
         if r.rs == r.rc:
             out["exact_key"] += 1
@@ -265,8 +309,12 @@ def recall(found: set, truth: dict) -> dict:
         k = by_kind.setdefault(kind, [0, 0])
         k[0] += p in found
         k[1] += 1
-    return {"pairs": len(truth), "found": len(hit), "recall": round(len(hit) / len(truth), 4),
-            "recall_by_kind": {k: round(v[0] / v[1], 4) for k, v in sorted(by_kind.items())}}
+    return {
+        "pairs": len(truth),
+        "found": len(hit),
+        "recall": round(len(hit) / len(truth), 4),
+        "recall_by_kind": {k: round(v[0] / v[1], 4) for k, v in sorted(by_kind.items())},
+    }
 
 
 def main() -> None:
@@ -278,30 +326,52 @@ def main() -> None:
     p.add_argument("--mh-cap-s", type=float, default=1800, help="wall-clock cap of one MinHashLSH run")
     p.add_argument("--ours-cap-s", type=float, default=3600, help="wall-clock cap of one run of ours")
     p.add_argument("--mh-tables", type=int, default=None, help="MinHashLSH numHashTables (default: from min_recall)")
-    p.add_argument("--mh-max-factor", type=int, default=None,
-                   help="skip MinHashLSH above this factor (default: skip only after it did not finish)")
-    p.add_argument("--exact-truth-max", type=int, default=40_000,
-                   help="all-pairs exact truth only for populations up to this many keys")
-    p.add_argument("--no-candidate-counts", action="store_true",
-                   help="skip the (untimed, extra) distinct candidate-pair count of ours")
+    p.add_argument(
+        "--mh-max-factor",
+        type=int,
+        default=None,
+        help="skip MinHashLSH above this factor (default: skip only after it did not finish)",
+    )
+    p.add_argument(
+        "--exact-truth-max",
+        type=int,
+        default=40_000,
+        help="all-pairs exact truth only for populations up to this many keys",
+    )
+    p.add_argument(
+        "--no-candidate-counts",
+        action="store_true",
+        help="skip the (untimed, extra) distinct candidate-pair count of ours",
+    )
     p.add_argument("--driver-memory", default="6g")
-    p.add_argument("--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-near_dup_bench.json)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-near_dup_bench.json)"
+    )
     args = p.parse_args()
     rec = Record("near_dup_bench")
 
     from pyspark.sql import functions as F
 
     from bench.quality.near_dup import truth_pairs
-    from reviewlake.lake import dedupe
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
+    from reviewlake.lake import dedupe
     from reviewlake.lake.minhash import default_params
 
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-neardup-bench-"))
-    cfg = load_config(overrides=[f"lakehouse={work / 'lake'}", f"reports_dir={work / 'reports'}",
-                                 f"spark.conf.spark.driver.memory={args.driver_memory}",
-                                 "spark.conf.spark.ui.showConsoleProgress=false"])
-    threshold, min_chars, ngram = float(cfg["dedupe.threshold"]), int(cfg["dedupe.near_min_chars"]), int(cfg["dedupe.ngram"])
+    cfg = load_config(
+        overrides=[
+            f"lakehouse={work / 'lake'}",
+            f"reports_dir={work / 'reports'}",
+            f"spark.conf.spark.driver.memory={args.driver_memory}",
+            "spark.conf.spark.ui.showConsoleProgress=false",
+        ]
+    )
+    threshold, min_chars, ngram = (
+        float(cfg["dedupe.threshold"]),
+        int(cfg["dedupe.near_min_chars"]),
+        int(cfg["dedupe.ngram"]),
+    )
     min_recall, seed = float(cfg["dedupe.min_recall"]), int(cfg["dedupe.seed"])
     params = default_params(threshold, ngram, int(cfg["dedupe.max_perm"]), seed, min_recall)
     tables = args.mh_tables or mh_tables(threshold, min_recall)
@@ -309,19 +379,29 @@ def main() -> None:
     result = {
         "spark": {"version": spark.version, "master": spark.sparkContext.master, "driver_memory": args.driver_memory},
         "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus (copy 0 = pos.txt + neg.txt; further copies: "
-                  f"recombined distinct documents + {args.near_fraction:.0%} planted near-copies), seed {args.seed}",
+        f"recombined distinct documents + {args.near_fraction:.0%} planted near-copies), seed {args.seed}",
         "documents": "raw lines keyed by dedupe.dedupe_key (cleaning rules skipped); exact keys collapsed first "
-                     f"(smallest line id represents its key); keys of >= {min_chars} characters take part",
+        f"(smallest line id represents its key); keys of >= {min_chars} characters take part",
         "parameters": {
-            "threshold": threshold, "ngram": ngram, "near_min_chars": min_chars,
-            "ours": {"bands": params.bands, "rows": params.rows, "num_perm": params.num_perm,
-                     "p_candidate_at_threshold": round(params.p_candidate(threshold), 4)},
-            "minhashlsh": {"numHashTables": tables, "p_candidate_at_threshold": round(1 - (1 - threshold) ** tables, 4),
-                           "features": "HashingTF(binary=True, numFeatures=2^30) of the key's character n-grams",
-                           "join_threshold": 1.0 - threshold + 1e-9,
-                           "why": "MinHashLSH has one hash per table (OR-amplification only): the fewest tables "
-                                  f"reaching dedupe.min_recall={min_recall} at the threshold, as ours is banded to"},
-            "mh_cap_s": args.mh_cap_s, "ours_cap_s": args.ours_cap_s,
+            "threshold": threshold,
+            "ngram": ngram,
+            "near_min_chars": min_chars,
+            "ours": {
+                "bands": params.bands,
+                "rows": params.rows,
+                "num_perm": params.num_perm,
+                "p_candidate_at_threshold": round(params.p_candidate(threshold), 4),
+            },
+            "minhashlsh": {
+                "numHashTables": tables,
+                "p_candidate_at_threshold": round(1 - (1 - threshold) ** tables, 4),
+                "features": "HashingTF(binary=True, numFeatures=2^30) of the key's character n-grams",
+                "join_threshold": 1.0 - threshold + 1e-9,
+                "why": "MinHashLSH has one hash per table (OR-amplification only): the fewest tables "
+                f"reaching dedupe.min_recall={min_recall} at the threshold, as ours is banded to",
+            },
+            "mh_cap_s": args.mh_cap_s,
+            "ours_cap_s": args.ours_cap_s,
         },
         "runs": [],
     }
@@ -332,9 +412,13 @@ def main() -> None:
     # on 2,000 documents, so that neither timed run pays the session's start-up.
     start = time.perf_counter()
     lines = (ROOT / "data" / "landing" / "pos.txt").read_text(encoding="utf-8").splitlines()[:3000]
-    warm = spark.createDataFrame([(f"w{i}", t) for i, t in enumerate(lines)], "review_id string, text string") \
-                .select("review_id", dedupe.dedupe_key(F.col("text")).alias("text_key")) \
-                .where(F.length("text_key") >= min_chars).limit(2000).persist()
+    warm = (
+        spark.createDataFrame([(f"w{i}", t) for i, t in enumerate(lines)], "review_id string, text string")
+        .select("review_id", dedupe.dedupe_key(F.col("text")).alias("text_key"))
+        .where(F.length("text_key") >= min_chars)
+        .limit(2000)
+        .persist()
+    )
     warm.count()
     run_ours(spark, warm, params, threshold, min_chars, args.ours_cap_s)
     run_mh(spark, warm, ngram, tables, seed, threshold, args.mh_cap_s)
@@ -344,9 +428,13 @@ def main() -> None:
     for factor in sorted(args.factors):
         log(f"factor {factor}: corpus")
         folder, manifest, gen_s = corpus(work, factor, args.seed, args.near_fraction, min_chars, ngram)
-        run: dict = {"factor": factor, "corpus_lines": manifest["lines"], "planted": manifest["planted"],
-                     "generate_seconds": round(gen_s, 1) if gen_s is not None else "reused",
-                     "load_before": os.getloadavg()}
+        run: dict = {
+            "factor": factor,
+            "corpus_lines": manifest["lines"],
+            "planted": manifest["planted"],
+            "generate_seconds": round(gen_s, 1) if gen_s is not None else "reused",
+            "load_before": os.getloadavg(),
+        }
         start = time.perf_counter()
         pop, rep_of, counts = population(spark, folder / "docs.parquet", min_chars)
         run.update(counts, prepare_seconds=round(time.perf_counter() - start, 1))
@@ -420,25 +508,36 @@ def main() -> None:
         run["planted_truth"] = dict(truth, near_pairs=len(near))
         run["recall_planted"] = {
             "ours_pairs": recall(ours_pairs, near),
-            "ours_clusters": recall({p for p in near if comps.get(p[0]) is not None and comps.get(p[0]) == comps.get(p[1])}, near),
+            "ours_clusters": recall(
+                {p for p in near if comps.get(p[0]) is not None and comps.get(p[0]) == comps.get(p[1])}, near
+            ),
             "minhashlsh_pairs": recall(mh_pairs, near) if mh_done else None,
             "minhashlsh_by_its_hashes": recall(mh_hashed, near),
         }
         union = ours_pairs | mh_pairs | set(near)
-        run["pairs_found"] = {"ours_only": len(ours_pairs - mh_pairs), "minhashlsh_only": len(mh_pairs - ours_pairs),
-                              "both": len(ours_pairs & mh_pairs), "not_planted": len((ours_pairs | mh_pairs) - set(near)),
-                              "recall_vs_union_ours": round(len(ours_pairs) / len(union), 4) if union else None,
-                              "recall_vs_union_minhashlsh": round(len(mh_pairs) / len(union), 4)
-                              if union and mh_done else None}
+        run["pairs_found"] = {
+            "ours_only": len(ours_pairs - mh_pairs),
+            "minhashlsh_only": len(mh_pairs - ours_pairs),
+            "both": len(ours_pairs & mh_pairs),
+            "not_planted": len((ours_pairs | mh_pairs) - set(near)),
+            "recall_vs_union_ours": round(len(ours_pairs) / len(union), 4) if union else None,
+            "recall_vs_union_minhashlsh": round(len(mh_pairs) / len(union), 4) if union and mh_done else None,
+        }
         if exact is not None:
             ex = {"truth_pairs": len(exact), "seconds": exact_seconds}
-            for name, found, ok in (("ours", ours_pairs, "docs_per_s" in ours), ("minhashlsh", mh_pairs, mh_done),
-                                    ("minhashlsh_by_its_hashes", mh_hashed & exact, True)):
+            for name, found, ok in (
+                ("ours", ours_pairs, "docs_per_s" in ours),
+                ("minhashlsh", mh_pairs, mh_done),
+                ("minhashlsh_by_its_hashes", mh_hashed & exact, True),
+            ):
                 if ok:
                     hit = len(found & exact)
-                    ex[name] = {"pairs": len(found), "in_truth": hit,
-                                "precision": round(hit / len(found), 4) if found else None,
-                                "recall": round(hit / len(exact), 4) if exact else None}
+                    ex[name] = {
+                        "pairs": len(found),
+                        "in_truth": hit,
+                        "precision": round(hit / len(found), 4) if found else None,
+                        "recall": round(hit / len(exact), 4) if exact else None,
+                    }
             run["exact_all_pairs"] = ex
         run["load_after"] = os.getloadavg()
         spark.catalog.clearCache()
@@ -446,15 +545,26 @@ def main() -> None:
 
         runs = [r for r in result["runs"] if "docs_per_s" in r["ours"]]
         result["growth"] = [
-            {"from_factor": a["factor"], "to_factor": b["factor"],
-             "docs_ratio": round(b["population"] / a["population"], 2),
-             "ours_seconds_ratio": round(b["ours"]["seconds"] / a["ours"]["seconds"], 2),
-             "ours_time_per_doc_ratio": round((b["ours"]["seconds"] / b["population"]) / (a["ours"]["seconds"] / a["population"]), 3),
-             "ours_cpu_seconds_ratio": round(b["ours"]["cpu_seconds"] / a["ours"]["cpu_seconds"], 2),
-             "ours_cpu_per_doc_ratio": round((b["ours"]["cpu_seconds"] / b["population"]) / (a["ours"]["cpu_seconds"] / a["population"]), 3),
-             **({"minhashlsh_seconds_ratio": round(b["minhashlsh"]["seconds"] / a["minhashlsh"]["seconds"], 2)}
-                if "docs_per_s" in a["minhashlsh"] and "docs_per_s" in b["minhashlsh"] else {})}
-            for a, b in zip(runs, runs[1:])]
+            {
+                "from_factor": a["factor"],
+                "to_factor": b["factor"],
+                "docs_ratio": round(b["population"] / a["population"], 2),
+                "ours_seconds_ratio": round(b["ours"]["seconds"] / a["ours"]["seconds"], 2),
+                "ours_time_per_doc_ratio": round(
+                    (b["ours"]["seconds"] / b["population"]) / (a["ours"]["seconds"] / a["population"]), 3
+                ),
+                "ours_cpu_seconds_ratio": round(b["ours"]["cpu_seconds"] / a["ours"]["cpu_seconds"], 2),
+                "ours_cpu_per_doc_ratio": round(
+                    (b["ours"]["cpu_seconds"] / b["population"]) / (a["ours"]["cpu_seconds"] / a["population"]), 3
+                ),
+                **(
+                    {"minhashlsh_seconds_ratio": round(b["minhashlsh"]["seconds"] / a["minhashlsh"]["seconds"], 2)}
+                    if "docs_per_s" in a["minhashlsh"] and "docs_per_s" in b["minhashlsh"]
+                    else {}
+                ),
+            }
+            for a, b in zip(runs, runs[1:])
+        ]
         rec.write(result, out)
         log(f"factor {factor} done: {json.dumps(run, ensure_ascii=False)}")
     print(json.dumps(result, indent=2, ensure_ascii=False))

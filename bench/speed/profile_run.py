@@ -12,6 +12,7 @@ site, seconds, start], ...]}`` and prints the actions of 0.3 s or more. Combine 
 (``-Dlog4j.configurationFile`` with ``org.apache.spark.scheduler.DAGScheduler`` at INFO) to
 split a slow action into its Spark jobs.
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run by spark-submit from any folder
 
-from bench.record import ROOT, Record  # noqa: E402
+from bench.record import ROOT, Record
 
 RECORDS: list[tuple[str, str, float, float]] = []
 T0 = time.perf_counter()

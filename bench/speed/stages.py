@@ -19,6 +19,7 @@ earlier results file, each marked with the commit it was measured at. Not a test
 
     python -m bench.speed.stages --factors 1 10 [100] [--conf segment.backend=jieba_c] [--train-max-factor 1] [--prior FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,9 +43,15 @@ def run_job(name: str, script: str, args: list[str], submit: list[str], env: dic
     cmd = [*submit, str(ROOT / "pipelines" / script), *args, "--conf", f"reports_dir={reports}"]
     result, report = timed_submit(name, cmd, ROOT, env, job, reports, logs)
     if report:
-        result["stages"] = {s["name"]: {"seconds": s["seconds"], "rows_in": s["rows_in"], "rows_out": s["rows_out"],
-                                        **({"detail": s["detail"]} if keeps_detail(job, s["name"]) else {})}
-                            for s in report["stages"]}
+        result["stages"] = {
+            s["name"]: {
+                "seconds": s["seconds"],
+                "rows_in": s["rows_in"],
+                "rows_out": s["rows_out"],
+                **({"detail": s["detail"]} if keeps_detail(job, s["name"]) else {}),
+            }
+            for s in report["stages"]
+        }
     return result
 
 
@@ -59,8 +66,12 @@ def segmenter_limit(landing: Path, sample: int, seed: int, conf: list[str]) -> d
     from reviewlake.core.config import load_config
     from reviewlake.text.segment import SegmenterSpec, segment_text, tokenizer
 
-    lines = [line for p in sorted(landing.rglob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()
-             if line.strip()]
+    lines = [
+        line
+        for p in sorted(landing.rglob("*.txt"))
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     texts = random.Random(seed).sample(lines, min(sample, len(lines)))
     spec = SegmenterSpec.from_config(load_config(overrides=conf))
     tokenizer(spec)
@@ -68,8 +79,13 @@ def segmenter_limit(landing: Path, sample: int, seed: int, conf: list[str]) -> d
     for t in texts:
         segment_text(t, spec)
     seconds = time.perf_counter() - start
-    return {"backend": spec.backend, "hmm": spec.hmm, "rows": len(texts), "seconds": round(seconds, 2),
-            "rows_per_s_per_core": round(len(texts) / seconds, 1)}
+    return {
+        "backend": spec.backend,
+        "hmm": spec.hmm,
+        "rows": len(texts),
+        "seconds": round(seconds, 2),
+        "rows_per_s_per_core": round(len(texts) / seconds, 1),
+    }
 
 
 def plot(runs: dict, out: Path) -> None:
@@ -80,11 +96,21 @@ def plot(runs: dict, out: Path) -> None:
 
     factors = sorted(int(f) for f in runs)
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.plot(factors, [runs[str(f)]["clean_reviews"]["seconds"] for f in factors], "o-", lw=2, label="clean_reviews (whole job)")
+    ax.plot(
+        factors,
+        [runs[str(f)]["clean_reviews"]["seconds"] for f in factors],
+        "o-",
+        lw=2,
+        label="clean_reviews (whole job)",
+    )
     stages = sorted({s for f in factors for s in runs[str(f)]["clean_reviews"].get("stages", {})})
     for s in stages:
-        ax.plot(factors, [runs[str(f)]["clean_reviews"].get("stages", {}).get(s, {}).get("seconds", float("nan"))
-                          for f in factors], ".--", label=s)
+        ax.plot(
+            factors,
+            [runs[str(f)]["clean_reviews"].get("stages", {}).get(s, {}).get("seconds", float("nan")) for f in factors],
+            ".--",
+            label=s,
+        )
     for job, marker in (("build_features", "s-"), ("train_model", "^-"), ("score_reviews", "v-")):
         if all(job in runs[str(f)] for f in factors):
             ax.plot(factors, [runs[str(f)][job]["seconds"] for f in factors], marker, label=f"{job} (whole job)")
@@ -100,8 +126,9 @@ def plot(runs: dict, out: Path) -> None:
     fig.savefig(out, dpi=110)
 
 
-def write_results(rec: Record, stem: Path, runs: dict, cores: int, submit: list[str], conf: list[str],
-                  seed: int) -> None:
+def write_results(
+    rec: Record, stem: Path, runs: dict, cores: int, submit: list[str], conf: list[str], seed: int
+) -> None:
     """Write ``<stem>.json`` (runs, fraction of the segmenter limit, growth 10x->100x) and the plot."""
     runs = dict(sorted(runs.items(), key=lambda kv: int(kv[0])))
     result = {
@@ -116,7 +143,9 @@ def write_results(rec: Record, stem: Path, runs: dict, cores: int, submit: list[
         result["fraction_target"] = 0.85
     result["time_growth_10x_to_100x"] = (
         round(runs["100"]["clean_reviews"]["seconds"] / runs["10"]["clean_reviews"]["seconds"], 2)
-        if all(runs.get(f, {}).get("clean_reviews", {}).get("exit_code") == 0 for f in ("10", "100")) else None)
+        if all(runs.get(f, {}).get("clean_reviews", {}).get("exit_code") == 0 for f in ("10", "100"))
+        else None
+    )
     rec.write(result, Path(f"{stem}.json"))
     plot(runs, Path(f"{stem}.png"))
     print(json.dumps({k: result.get(k) for k in ("fraction_of_segmenter_limit", "time_growth_10x_to_100x")}))
@@ -132,12 +161,17 @@ def main() -> None:
     p.add_argument("--spark-submit", default="spark-submit --driver-memory 6g")
     p.add_argument("--work", type=Path, default=None)
     p.add_argument("--no-features", action="store_true")
-    p.add_argument("--train-max-factor", type=int, default=10,
-                   help="train one epoch and score at factors up to this (0: never)")
+    p.add_argument(
+        "--train-max-factor", type=int, default=10, help="train one epoch and score at factors up to this (0: never)"
+    )
     p.add_argument("--out", type=Path, default=None)
-    p.add_argument("--prior", type=Path, default=None,
-                   help="earlier results JSON whose runs at factors not in --factors are carried over "
-                        "(marked with their commit) into the fraction, growth and plot")
+    p.add_argument(
+        "--prior",
+        type=Path,
+        default=None,
+        help="earlier results JSON whose runs at factors not in --factors are carried over "
+        "(marked with their commit) into the fraction, growth and plot",
+    )
     args = p.parse_args()
     rec = Record("stages")
 
@@ -152,8 +186,14 @@ def main() -> None:
         prior = json.loads(args.prior.read_text(encoding="utf-8"))
         for factor, run in prior["runs"].items():
             if int(factor) not in args.factors:
-                runs[factor] = {"carried_over": {"from": args.prior.name, "git_commit": commit_of(prior),
-                                                 "measured_at": prior["measured_at"]}, **run}   # keeps an older origin
+                runs[factor] = {
+                    "carried_over": {
+                        "from": args.prior.name,
+                        "git_commit": commit_of(prior),
+                        "measured_at": prior["measured_at"],
+                    },
+                    **run,
+                }  # keeps an older origin
     stem = args.out or rec.path(ext="")
     for factor in args.factors:
         base = work / f"x{factor}"
@@ -165,11 +205,19 @@ def main() -> None:
         manifest = scale_near(ROOT / "data" / "landing", landing, factor, args.seed)
         for extra in ("near_truth.jsonl", "manifest.json"):  # not landing data
             (landing / extra).rename(base / extra)
-        rows = manifest.get("lines") or sum(1 for f in landing.rglob("*.txt")
-                                            for _ in f.open(encoding="utf-8"))
-        run = {"rows": rows, "clean_reviews": run_job(f"x{factor}_clean_reviews", "clean_reviews.py",
-                                                      ["--input", str(landing), "--lakehouse", str(lake), *conf],
-                                                      submit, env, reports, logs)}
+        rows = manifest.get("lines") or sum(1 for f in landing.rglob("*.txt") for _ in f.open(encoding="utf-8"))
+        run = {
+            "rows": rows,
+            "clean_reviews": run_job(
+                f"x{factor}_clean_reviews",
+                "clean_reviews.py",
+                ["--input", str(landing), "--lakehouse", str(lake), *conf],
+                submit,
+                env,
+                reports,
+                logs,
+            ),
+        }
         job = run["clean_reviews"]
         job["rows_per_s"] = round(rows / job["seconds"], 1)
         job["rows_per_s_per_core"] = round(rows / job["seconds"] / cores, 1)
@@ -177,20 +225,50 @@ def main() -> None:
             if st["rows_in"] and st["seconds"]:
                 st["rows_in_per_s"] = round(st["rows_in"] / st["seconds"], 1)
         if not args.no_features and job["exit_code"] == 0:
-            run["build_features"] = run_job(f"x{factor}_build_features", "build_features.py",
-                                            ["--lakehouse", str(lake), *conf], submit, env, reports, logs)
+            run["build_features"] = run_job(
+                f"x{factor}_build_features",
+                "build_features.py",
+                ["--lakehouse", str(lake), *conf],
+                submit,
+                env,
+                reports,
+                logs,
+            )
         if factor <= args.train_max_factor and run.get("build_features", {}).get("exit_code") == 0:
             models = ["--conf", f"models_dir={base / 'models'}"]
-            run["train_model"] = run_job(f"x{factor}_train_model", "train_model.py",
-                                         ["--lakehouse", str(lake), *models, "--conf", "train.epochs=1",
-                                          "--conf", "train.tfidf_baseline=false", "--conf", "train.architecture=lstm",
-                                          *conf], submit, env, reports, logs)
+            run["train_model"] = run_job(
+                f"x{factor}_train_model",
+                "train_model.py",
+                [
+                    "--lakehouse",
+                    str(lake),
+                    *models,
+                    "--conf",
+                    "train.epochs=1",
+                    "--conf",
+                    "train.tfidf_baseline=false",
+                    "--conf",
+                    "train.architecture=lstm",
+                    *conf,
+                ],
+                submit,
+                env,
+                reports,
+                logs,
+            )
             if run["train_model"]["exit_code"] == 0:
-                run["score_reviews"] = run_job(f"x{factor}_score_reviews", "score_reviews.py",
-                                               ["--lakehouse", str(lake), *models, *conf], submit, env, reports, logs)
+                run["score_reviews"] = run_job(
+                    f"x{factor}_score_reviews",
+                    "score_reviews.py",
+                    ["--lakehouse", str(lake), *models, *conf],
+                    submit,
+                    env,
+                    reports,
+                    logs,
+                )
             for job_name, stage in (("train_model", "train"), ("score_reviews", "score")):
                 figures = run.get(job_name, {}).get("stages", {}).get(stage, {})
-                rows_done = figures.get("rows_in") or figures.get("rows_out")   # scoring reports rows out
+                rows_done = figures.get("rows_in") or figures.get("rows_out")  # scoring reports rows out
                 if rows_done and figures.get("seconds"):
                     figures["rows_per_s"] = round(rows_done / figures["seconds"], 1)
         log(f"x{factor}: segmenter limit on {args.sample} texts")
@@ -199,7 +277,7 @@ def main() -> None:
         shutil.rmtree(lake, ignore_errors=True)
         shutil.rmtree(landing, ignore_errors=True)
         shutil.rmtree(base / "models", ignore_errors=True)
-        write_results(rec, stem, runs, cores, submit, conf, args.seed)   # a cut-off run keeps finished factors
+        write_results(rec, stem, runs, cores, submit, conf, args.seed)  # a cut-off run keeps finished factors
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ Writes ``bench/results/<UTC date>-udf_tuning.json``. Not a test.
 
     python -m bench.speed.udf_tuning [--rows 100000] [--repeats 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,11 @@ def run_once(spark, texts, batch: int, rules, spec) -> dict:
     cpu0, t0 = tree_cpu_seconds(os.getpid()), time.perf_counter()
     row = out.agg(F.count("*").alias("rows"), F.sum("n").alias("tokens"), F.sum("c").alias("changes")).first()
     wall, cpu = time.perf_counter() - t0, tree_cpu_seconds(os.getpid()) - cpu0
-    return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 1),
-            "checksum": [row["rows"], row["tokens"], row["changes"]]}
+    return {
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 1),
+        "checksum": [row["rows"], row["tokens"], row["changes"]],
+    }
 
 
 def main() -> None:
@@ -69,9 +73,9 @@ def main() -> None:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    from reviewlake.lake.clean import build_rules
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
+    from reviewlake.lake.clean import build_rules
     from reviewlake.text.segment import SegmenterSpec
 
     cfg = load_config(overrides=args.conf)
@@ -81,10 +85,16 @@ def main() -> None:
     spark = get_spark(cfg)
     conf_batch = int(spark.conf.get(BATCH))
     conf_parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    lines = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.txt") \
-        .text(str(work / "landing")).withColumnRenamed("value", "raw_text") \
-        .where("trim(raw_text) != ''").orderBy(F.xxhash64("raw_text"), "raw_text").limit(args.rows) \
-        .persist(StorageLevel.MEMORY_ONLY)   # sampled once, then repartitioned per setting
+    lines = (
+        spark.read.option("recursiveFileLookup", "true")
+        .option("pathGlobFilter", "*.txt")
+        .text(str(work / "landing"))
+        .withColumnRenamed("value", "raw_text")
+        .where("trim(raw_text) != ''")
+        .orderBy(F.xxhash64("raw_text"), "raw_text")
+        .limit(args.rows)
+        .persist(StorageLevel.MEMORY_ONLY)
+    )  # sampled once, then repartitioned per setting
     rules, spec = build_rules(cfg), SegmenterSpec.from_config(cfg)
     cached = {}
     for parts in sorted(set(args.partitions) | {conf_parts}):
@@ -92,7 +102,7 @@ def main() -> None:
         log(f"{cached[parts].count()} rows cached on {parts} partitions")
     lines.unpersist()
     settings = [(conf_parts, b) for b in args.batches] + [(n, conf_batch) for n in args.partitions if n != conf_parts]
-    run_once(spark, cached[conf_parts], conf_batch, rules, spec)   # warm-up: workers, jieba dictionary
+    run_once(spark, cached[conf_parts], conf_batch, rules, spec)  # warm-up: workers, jieba dictionary
     runs: dict[str, list[dict]] = {f"partitions={n},batch={b}": [] for n, b in settings}
     for rep in range(args.repeats):
         for n, b in settings:
@@ -100,19 +110,24 @@ def main() -> None:
             runs[f"partitions={n},batch={b}"].append(r)
             log(f"repeat {rep + 1}: partitions={n} batch={b}: {r}")
     checksums = {json.dumps(r["checksum"]) for rs in runs.values() for r in rs}
-    summary = {k: {"median_seconds": round(statistics.median(r["seconds"] for r in rs), 2),
-                   "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in rs), 1),
-                   "rows_per_s": round(rs[0]["checksum"][0] / statistics.median(r["seconds"] for r in rs), 1)}
-               for k, rs in runs.items()}
+    summary = {
+        k: {
+            "median_seconds": round(statistics.median(r["seconds"] for r in rs), 2),
+            "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in rs), 1),
+            "rows_per_s": round(rs[0]["checksum"][0] / statistics.median(r["seconds"] for r in rs), 1),
+        }
+        for k, rs in runs.items()
+    }
     result = {
         "issue": 7,
         "spark": {"version": spark.version, "master": spark.sparkContext.master},
         "corpus": f"{args.rows} non-empty lines (first by xxhash64 of the text) of bench.generators.scale_corpus.scale_near x{args.factor}, "
-                  f"seed {args.seed}",
+        f"seed {args.seed}",
         "work": "pipelines.clean.apply_rules (configured rules) + reviewlake.text.segment.tokens_column, one aggregate",
         "configured": {"partitions": conf_parts, "batch": conf_batch},
         "outputs_identical": len(checksums) == 1,
-        "summary": summary, "runs": runs,
+        "summary": summary,
+        "runs": runs,
     }
     print(json.dumps(summary, indent=1))
     rec.write(result, args.out)
