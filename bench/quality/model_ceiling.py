@@ -17,6 +17,7 @@ Writes ``bench/results/<UTC date>-model_ceiling.json``. Not a test.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def leak_free(df) -> dict:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     part = {s: df[df["split"] == s] for s in ("train", "validation", "test")}
-    words = lambda t: list(t) + [f"{a} {b}" for a, b in zip(t, t[1:])]  # noqa: E731
+    words = lambda t: list(t) + [f"{a} {b}" for a, b in itertools.pairwise(t)]  # noqa: E731
     out = {"rows": {s: len(p) for s, p in part.items()}}
     out["word_1_2gram_logreg"] = fit_scored(
         TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=2),

@@ -45,7 +45,7 @@ def truth_pairs(
         keep = inter.col > i
         i, j, v = i[keep], inter.col[keep], inter.data[keep]
         jac = v / (sizes[i] + sizes[j] - v)
-        for a, b in zip(i[jac >= threshold - 1e-9], j[jac >= threshold - 1e-9]):
+        for a, b in zip(i[jac >= threshold - 1e-9], j[jac >= threshold - 1e-9], strict=True):
             found.add(tuple(sorted((ids[a], ids[b]))))
     return found
 

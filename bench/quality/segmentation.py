@@ -11,6 +11,7 @@ Writes ``bench/results/<UTC date>-seg_quality.json``. Not a test: it asserts not
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from dataclasses import replace
@@ -44,7 +45,7 @@ def main() -> None:
                 )
                 tok = tokenizer(spec)
                 start = time.perf_counter()
-                r = evaluate(lines, lambda text: tok.lcut(text, HMM=hmm))
+                r = evaluate(lines, functools.partial(tok.lcut, HMM=hmm))
                 seconds = time.perf_counter() - start
                 r.update(
                     backend=backend,

@@ -17,6 +17,7 @@ Writes ``bench/results/<UTC date>-delta_floor.json`` (or ``--out``). Not a test.
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
 import tempfile
@@ -84,7 +85,7 @@ def main() -> None:
                 "merge_100_new_rows_jobs": [],
             }
             for i in range(args.repeat):
-                sec, jobs, rows = measured(spark, f"read-{name}-{i}", lambda: delta_io.read(spark, uri).count())
+                sec, jobs, rows = measured(spark, f"read-{name}-{i}", lambda uri=uri: delta_io.read(spark, uri).count())
                 times["read_count_seconds"].append(sec)
                 times["read_count_jobs"].append(jobs)
                 # 100 rows the table does not hold yet (a suffixed key): the insert an increment does
@@ -94,7 +95,8 @@ def main() -> None:
                     .withColumn(keys[-1], F.concat(F.col(keys[-1]), F.lit(f"-floor{i}")))
                     .localCheckpoint()
                 )
-                sec, jobs, _ = measured(spark, f"merge-{name}-{i}", lambda: delta_io.merge(spark, sample, uri, keys))
+                merge = functools.partial(delta_io.merge, spark, sample, uri, keys)
+                sec, jobs, _ = measured(spark, f"merge-{name}-{i}", merge)
                 times["merge_100_new_rows_seconds"].append(sec)
                 times["merge_100_new_rows_jobs"].append(jobs)
             result["tables"][name] = {"rows": rows, **times}

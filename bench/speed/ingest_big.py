@@ -4,11 +4,12 @@ worker (the claim: it does not grow with the size of one file).
 
 The records are generated (:mod:`bench.generators.jsonl_reviews`: deterministic, never committed):
 reviews of the bundled corpus with a source ``id``, rating, product, user and time, about 400 bytes
-a line. ``--gib 3 --files 300`` writes one ~3 GiB ``big/reviews.jsonl`` (read by lines, in byte ranges) and the same lines cut into
-300 files of ~10 MiB under ``small/`` (each under ``ingest.split_min_bytes``, so read whole through
-``binaryFile``). Each folder is ingested by ``run_ingest`` (the ``clean_reviews`` ingest stage:
-listing, hashing, parsing, bronze gate, MERGE) in a process of its own, sampled every half second;
-a last process compares the two bronze tables (rows, distinct ids, a hash of every (id, text)).
+a line. ``--gib 3 --files 300`` writes one ~3 GiB ``big/reviews.jsonl`` (read by lines, in byte
+ranges) and the same lines cut into 300 files of ~10 MiB under ``small/`` (each under
+``ingest.split_min_bytes``, so read whole through ``binaryFile``). Each folder is ingested by
+``run_ingest`` (the ``clean_reviews`` ingest stage: listing, hashing, parsing, bronze gate, MERGE)
+in a process of its own, sampled every half second; a last process compares the two bronze tables
+(rows, distinct ids, a hash of every (id, text)).
 
 Writes ``bench/results/<UTC date>-ingest_big.json``. Not a test: it asserts nothing about speed.
 

@@ -32,6 +32,7 @@ Writes ``bench/results/<UTC date>-near_dup_bench.json`` (after every factor). No
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -259,7 +260,8 @@ def mh_hash_found(spark, state: dict, pairs: set, threshold: float) -> set:
     for a, b in pairs:
         (ha, fa), (hb, fb) = docs[a], docs[b]
         inter = len(fa & fb)
-        if any(x == y for x, y in zip(ha, hb)) and 1 - inter / (len(fa) + len(fb) - inter) < 1 - threshold + 1e-9:
+        same_bucket = any(x == y for x, y in zip(ha, hb, strict=True))
+        if same_bucket and 1 - inter / (len(fa) + len(fb) - inter) < 1 - threshold + 1e-9:
             found.add((a, b))
     return found
 
@@ -378,8 +380,9 @@ def main() -> None:
     spark = get_spark(cfg)
     result = {
         "spark": {"version": spark.version, "master": spark.sparkContext.master, "driver_memory": args.driver_memory},
-        "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus (copy 0 = pos.txt + neg.txt; further copies: "
-        f"recombined distinct documents + {args.near_fraction:.0%} planted near-copies), seed {args.seed}",
+        "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus (copy 0 = pos.txt + neg.txt; "
+        f"further copies: recombined distinct documents + {args.near_fraction:.0%} planted near-copies), "
+        f"seed {args.seed}",
         "documents": "raw lines keyed by dedupe.dedupe_key (cleaning rules skipped); exact keys collapsed first "
         f"(smallest line id represents its key); keys of >= {min_chars} characters take part",
         "parameters": {
@@ -563,7 +566,7 @@ def main() -> None:
                     else {}
                 ),
             }
-            for a, b in zip(runs, runs[1:])
+            for a, b in itertools.pairwise(runs)
         ]
         rec.write(result, out)
         log(f"factor {factor} done: {json.dumps(run, ensure_ascii=False)}")

@@ -17,7 +17,8 @@ Writes ``bench/results/<UTC date>-stages.json`` and ``-stages.png`` after every 
 run keeps the finished ones); ``--prior FILE`` carries the runs of other factors over from an
 earlier results file, each marked with the commit it was measured at. Not a test.
 
-    python -m bench.speed.stages --factors 1 10 [100] [--conf segment.backend=jieba_c] [--train-max-factor 1] [--prior FILE]
+    python -m bench.speed.stages --factors 1 10 [100] [--conf segment.backend=jieba_c] \\
+        [--train-max-factor 1] [--prior FILE]
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def write_results(
     result = {
         "issue": 7,
         "command": " ".join([*submit, "pipelines/<job>.py", "…", *conf]),
-        "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus, seed %d" % seed,
+        "corpus": f"bench.generators.scale_corpus.scale_near of the bundled corpus, seed {seed}",
         "runs": runs,
     }
     if "10" in runs and runs["10"]["clean_reviews"]["exit_code"] == 0:
@@ -221,7 +222,7 @@ def main() -> None:
         job = run["clean_reviews"]
         job["rows_per_s"] = round(rows / job["seconds"], 1)
         job["rows_per_s_per_core"] = round(rows / job["seconds"] / cores, 1)
-        for name, st in job.get("stages", {}).items():
+        for st in job.get("stages", {}).values():
             if st["rows_in"] and st["seconds"]:
                 st["rows_in_per_s"] = round(st["rows_in"] / st["seconds"], 1)
         if not args.no_features and job["exit_code"] == 0:

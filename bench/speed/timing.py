@@ -127,7 +127,7 @@ def timed_submit(
         "exit_code": code,
         "seconds": round(wall, 2),
         "cpu_seconds": round(mem.cpu_seconds, 1),
-        "load_average_before": dict(zip(("1m", "5m", "15m"), load)),
+        "load_average_before": dict(zip(("1m", "5m", "15m"), load, strict=True)),
         "peak_memory": mem.peak,
     }
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None

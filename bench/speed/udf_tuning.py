@@ -121,8 +121,8 @@ def main() -> None:
     result = {
         "issue": 7,
         "spark": {"version": spark.version, "master": spark.sparkContext.master},
-        "corpus": f"{args.rows} non-empty lines (first by xxhash64 of the text) of bench.generators.scale_corpus.scale_near x{args.factor}, "
-        f"seed {args.seed}",
+        "corpus": f"{args.rows} non-empty lines (first by xxhash64 of the text) of "
+        f"bench.generators.scale_corpus.scale_near x{args.factor}, seed {args.seed}",
         "work": "pipelines.clean.apply_rules (configured rules) + reviewlake.text.segment.tokens_column, one aggregate",
         "configured": {"partitions": conf_parts, "batch": conf_batch},
         "outputs_identical": len(checksums) == 1,
