@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import hashlib
 import json
 import random
@@ -28,6 +29,7 @@ import re
 import shutil
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.record import ROOT
@@ -96,57 +98,97 @@ def line_id(copy: int, name: str, line_no: int) -> str:
     return f"copy_{copy:04d}/{name}:{line_no}"
 
 
+def _cjk_positions(text: str) -> list[int]:
+    return [i for i, c in enumerate(text) if _is_cjk(c)]
+
+
+def _punctuation(text: str, rng: random.Random, cjk_pool: str) -> str:
+    chars = [rng.choice(PUNCT) if unicodedata.category(c)[0] == "P" and rng.random() < 0.5 else c for c in text]
+    out = "".join(chars) + rng.choice(("！！", "。。。", "~", "？", ""))
+    return out if out != text else text + "！"
+
+
+def _emoji(text: str, rng: random.Random, cjk_pool: str) -> str:
+    i = rng.randint(0, len(text))
+    return text[:i] + rng.choice(EMOJI) + text[i:]
+
+
+def _whitespace(text: str, rng: random.Random, cjk_pool: str) -> str:
+    out = text
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randint(0, len(out))
+        out = out[:i] + " " + out[i:]
+    return out
+
+
+def _char_substitute(text: str, rng: random.Random, cjk_pool: str) -> str | None:
+    cjk = _cjk_positions(text)
+    if not cjk:
+        return None
+    i = rng.choice(cjk)
+    c = rng.choice(cjk_pool)
+    while c == text[i]:
+        c = rng.choice(cjk_pool)
+    return text[:i] + c + text[i + 1 :]
+
+
+def _char_insert(text: str, rng: random.Random, cjk_pool: str) -> str:
+    i = rng.randint(0, len(text))
+    return text[:i] + rng.choice(cjk_pool) + text[i:]
+
+
+def _char_delete(text: str, rng: random.Random, cjk_pool: str) -> str | None:
+    cjk = _cjk_positions(text)
+    if len(cjk) < 2:
+        return None
+    i = rng.choice(cjk)
+    return text[:i] + text[i + 1 :]
+
+
+def _traditional(text: str, rng: random.Random, cjk_pool: str) -> str | None:
+    mappable = [i for i, c in enumerate(text) if c in T2]
+    if not mappable:
+        return None
+    chosen = set(rng.sample(mappable, min(len(mappable), rng.randint(1, 3))))
+    return "".join(T2[c] if i in chosen else c for i, c in enumerate(text))
+
+
+def _phrase_repeat(text: str, rng: random.Random, cjk_pool: str) -> str | None:
+    cjk = _cjk_positions(text)
+    if len(cjk) < 4:
+        return None
+    n = rng.randint(2, min(6, len(cjk) // 2))
+    start = rng.choice(cjk[: len(cjk) - n + 1])
+    phrase = text[start : start + n]
+    return text[: start + n] + phrase * rng.randint(1, 2) + text[start + n :]
+
+
+def _mixed(text: str, rng: random.Random, cjk_pool: str) -> str | None:
+    """What a re-post often looks like: one changed character, punctuation, an emoji."""
+    out = _char_substitute(text, rng, cjk_pool)
+    if out is None:
+        return None
+    return _emoji(_punctuation(out, rng, cjk_pool), rng, cjk_pool)
+
+
+_PERTURBATIONS = {
+    "punctuation": _punctuation,
+    "emoji": _emoji,
+    "whitespace": _whitespace,
+    "char_substitute": _char_substitute,
+    "char_insert": _char_insert,
+    "char_delete": _char_delete,
+    "traditional": _traditional,
+    "phrase_repeat": _phrase_repeat,
+    "mixed": _mixed,
+}
+
+
 def perturb(text: str, kind: str, rng: random.Random, cjk_pool: str) -> str | None:
     """A near-copy of ``text`` by ``kind`` (see :data:`KINDS`); None where the kind does not apply."""
-    cjk = [i for i, c in enumerate(text) if _is_cjk(c)]
-    if kind == "punctuation":
-        chars = [rng.choice(PUNCT) if unicodedata.category(c)[0] == "P" and rng.random() < 0.5 else c for c in text]
-        out = "".join(chars) + rng.choice(("！！", "。。。", "~", "？", ""))
-        return out if out != text else text + "！"
-    if kind == "emoji":
-        i = rng.randint(0, len(text))
-        return text[:i] + rng.choice(EMOJI) + text[i:]
-    if kind == "whitespace":
-        out = text
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randint(0, len(out))
-            out = out[:i] + " " + out[i:]
-        return out
-    if kind == "char_substitute":
-        if not cjk:
-            return None
-        i = rng.choice(cjk)
-        c = rng.choice(cjk_pool)
-        while c == text[i]:
-            c = rng.choice(cjk_pool)
-        return text[:i] + c + text[i + 1 :]
-    if kind == "char_insert":
-        i = rng.randint(0, len(text))
-        return text[:i] + rng.choice(cjk_pool) + text[i:]
-    if kind == "char_delete":
-        if len(cjk) < 2:
-            return None
-        i = rng.choice(cjk)
-        return text[:i] + text[i + 1 :]
-    if kind == "traditional":
-        mappable = [i for i, c in enumerate(text) if c in T2]
-        if not mappable:
-            return None
-        chosen = set(rng.sample(mappable, min(len(mappable), rng.randint(1, 3))))
-        return "".join(T2[c] if i in chosen else c for i, c in enumerate(text))
-    if kind == "phrase_repeat":
-        if len(cjk) < 4:
-            return None
-        n = rng.randint(2, min(6, len(cjk) // 2))
-        start = rng.choice(cjk[: len(cjk) - n + 1])
-        phrase = text[start : start + n]
-        return text[: start + n] + phrase * rng.randint(1, 2) + text[start + n :]
-    if kind == "mixed":  # what a re-post often looks like: punctuation, an emoji, one changed character
-        out = perturb(text, "char_substitute", rng, cjk_pool)
-        if out is None:
-            return None
-        return perturb(perturb(out, "punctuation", rng, cjk_pool), "emoji", rng, cjk_pool)
-    raise ValueError(f"unknown perturbation {kind!r}")
+    if kind not in _PERTURBATIONS:
+        raise ValueError(f"unknown perturbation {kind!r}")
+    return _PERTURBATIONS[kind](text, rng, cjk_pool)
 
 
 def _digest(key: str) -> bytes:
@@ -197,6 +239,114 @@ def _recombine(rng: random.Random, pool: _ClausePool, target: int) -> tuple[str,
     return "".join(parts), "".join(pool.keys[i] for i in chosen), chosen
 
 
+@dataclass
+class _Source:
+    """One ``*.txt`` file of the source: its lines and their dedupe keys, its clause pool, the
+    lines long enough to be a near-copy's source, and the key lengths new documents aim at."""
+
+    name: str
+    lines: list[str]
+    keys: list[str]
+    pool: _ClausePool
+    originals: list[int]
+    target_lengths: list[int]
+
+
+class _NearCopies:
+    """Writes copies 1.. of :func:`scale_near`'s corpus, one file at a time, with the planted
+    pairs' truth (and provenance) lines, and counts what it planted."""
+
+    def __init__(self, out: Path, params: dict, seen: set[bytes], cjk_pool: str, truth, prov):
+        self.out, self.params, self.seen, self.cjk_pool = out, params, seen, cjk_pool
+        self.truth, self.prov = truth, prov
+        self.kinds: Counter = Counter()
+        self.key_equal = self.key_jaccard_ge_0_8 = 0
+
+    def write(self, src: _Source, k: int) -> dict:
+        """Copy ``k`` of ``src``: its file written, its entry for the manifest returned."""
+        rng = random.Random(f"{self.params['seed']}:{src.name}:{k}")
+        planted = [rng.random() < self.params["near_fraction"] for _ in src.lines]
+        texts: list[str | None] = [None] * len(src.lines)
+        recombined = self._recombined(rng, src, k, planted, texts)
+        for n in (n for n, p in enumerate(planted) if p):
+            texts[n] = self._plant(rng, src, k, n, texts, recombined)
+        target = self.out / line_id(k, src.name, 0).rsplit(":", 1)[0]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("\n".join(texts) + "\n", encoding="utf-8")
+        n_planted = sum(planted)
+        return {
+            "file": f"copy_{k:04d}/{src.name}",
+            "lines": len(src.lines),
+            "recombined": len(src.lines) - n_planted,
+            "planted": n_planted,
+        }
+
+    def _recombined(self, rng: random.Random, src: _Source, k: int, planted: list[bool], texts: list) -> list[int]:
+        """Fill the lines not planted with new documents whose keys no other line has (100 tries);
+        returns the lines whose key is long enough to be a near-copy's source."""
+        recombined = []
+        for n, is_planted in enumerate(planted):
+            if is_planted:
+                continue
+            for _ in range(100):
+                text, key, chosen = _recombine(rng, src.pool, rng.choice(src.target_lengths))
+                d = _digest(key)
+                if d not in self.seen:
+                    break
+            self.seen.add(d)
+            texts[n] = text
+            if len(key) >= self.params["min_chars"]:
+                recombined.append(n)
+            if self.prov:
+                origin = [src.pool.origin[i] for i in chosen]
+                self.prov.write(json.dumps({"id": line_id(k, src.name, n + 1), "clauses_from": origin}) + "\n")
+        return recombined
+
+    def _plant(self, rng: random.Random, src: _Source, k: int, n: int, texts: list, recombined: list[int]) -> str:
+        """A near-copy of a random line of copy 0 or of this copy (see :func:`scale_near`) for
+        line ``n``; its truth line written."""
+        from reviewlake.lake.minhash import jaccard, shingle_codes
+
+        if recombined and rng.random() >= 1.0 / (k + 1):
+            src_n = rng.choice(recombined)
+            src_id, src_text = line_id(k, src.name, src_n + 1), texts[src_n]
+        else:
+            src_n = rng.choice(src.originals)
+            src_id, src_text = line_id(0, src.name, src_n + 1), src.lines[src_n]
+        copy = None
+        while copy is None:
+            kind = rng.choice(KINDS)
+            copy = perturb(src_text, kind, rng, self.cjk_pool)
+        a, b = text_key(src_text), text_key(copy)
+        ngram = self.params["ngram"]
+        jac = jaccard(shingle_codes(a, ngram), shingle_codes(b, ngram))
+        pair = {
+            "source": src_id,
+            "copy": line_id(k, src.name, n + 1),
+            "kind": kind,
+            "key_equal": a == b,
+            "key_jaccard": round(jac, 4),
+        }
+        self.truth.write(json.dumps(pair, ensure_ascii=False) + "\n")
+        self.kinds[kind] += 1
+        self.key_equal += a == b
+        self.key_jaccard_ge_0_8 += jac >= 0.8
+        return copy
+
+
+def _read_sources(source: Path, min_chars: int, seen: set[bytes]) -> list[_Source]:
+    """The ``*.txt`` files of ``source``, their keys' digests added to ``seen``."""
+    sources = []
+    for path in sorted(source.glob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        keys = [text_key(line) for line in lines]
+        seen.update(_digest(k) for k in keys)
+        originals = [n for n, k in enumerate(keys) if len(k) >= min_chars]
+        pool = _ClausePool(lines, path.name)
+        sources.append(_Source(path.name, lines, keys, pool, originals, [len(k) for k in keys]))
+    return sources
+
+
 def scale_near(
     source: Path,
     out: Path,
@@ -219,123 +369,39 @@ def scale_near(
     ``key_equal`` (the dedupe key does not see the change), ``key_jaccard`` of the keys' character
     ``ngram`` shingles), ``manifest.json`` (the numbers; also returned) and, with ``provenance``,
     ``provenance.jsonl`` (for each recombined line the copy-0 lines its clauses came from)."""
-    from reviewlake.lake.minhash import jaccard, shingle_codes
-
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     seen: set[bytes] = set()
-    sources = {}
-    for path in sorted(source.glob("*.txt")):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        keys = [text_key(line) for line in lines]
-        seen.update(_digest(k) for k in keys)
-        sources[path.name] = (lines, keys)
-    cjk_pool = "".join(sorted({c for lines, _ in sources.values() for line in lines for c in line if _is_cjk(c)}))
+    sources = _read_sources(source, min_chars, seen)
+    cjk_pool = "".join(sorted({c for src in sources for line in src.lines for c in line if _is_cjk(c)}))
+    params = {"factor": factor, "seed": seed, "near_fraction": near_fraction, "min_chars": min_chars, "ngram": ngram}
+    files = []
+    with (
+        open(out / TRUTH_FILE, "w", encoding="utf-8") as truth,
+        open(out / PROVENANCE_FILE, "w", encoding="utf-8") if provenance else contextlib.nullcontext() as prov,
+    ):
+        copies = _NearCopies(out, params, seen, cjk_pool, truth, prov)
+        for src in sources:
+            copy0 = out / line_id(0, src.name, 0).rsplit(":", 1)[0]
+            copy0.parent.mkdir(parents=True, exist_ok=True)
+            copy0.write_text("\n".join(src.lines) + "\n", encoding="utf-8")
+            files.append({"file": f"copy_0000/{src.name}", "lines": len(src.lines), "recombined": 0, "planted": 0})
+            files.extend(copies.write(src, k) for k in range(1, factor))
+    files.sort(key=lambda f: f["file"])
     manifest = {
         "generator": "bench.generators.scale_corpus.scale_near",
-        "factor": factor,
-        "seed": seed,
-        "near_fraction": near_fraction,
-        "min_chars": min_chars,
-        "ngram": ngram,
+        **params,
         "kinds": list(KINDS),
         "key_invisible_kinds": list(KEY_INVISIBLE),
         "truth": TRUTH_FILE,
-        "files": [],
-        "lines": 0,
-        "recombined": 0,
-        "planted": 0,
-        "planted_by_kind": {},
-        "planted_key_equal": 0,
-        "planted_key_jaccard_ge_0_8": 0,
+        "files": files,
+        **{n: sum(f[n] for f in files) for n in ("lines", "recombined", "planted")},
+        "planted_by_kind": dict(sorted(copies.kinds.items())),
+        "planted_key_equal": copies.key_equal,
+        "planted_key_jaccard_ge_0_8": copies.key_jaccard_ge_0_8,
+        **({"provenance": PROVENANCE_FILE} if provenance else {}),
     }
-    kinds = Counter()
-    with (
-        open(out / TRUTH_FILE, "w", encoding="utf-8") as truth,
-        open(out / PROVENANCE_FILE, "w", encoding="utf-8") if provenance else open("/dev/null", "w") as prov,
-    ):
-        for name, (lines, keys) in sources.items():
-            pool = _ClausePool(lines, name)
-            originals = [n for n, k in enumerate(keys) if len(k) >= min_chars]
-            target_lengths = [len(k) for k in keys]
-            copy0 = out / line_id(0, name, 0).rsplit(":", 1)[0]
-            copy0.parent.mkdir(parents=True, exist_ok=True)
-            copy0.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            manifest["files"].append({"file": f"copy_0000/{name}", "lines": len(lines), "recombined": 0, "planted": 0})
-            for k in range(1, factor):
-                rng = random.Random(f"{seed}:{name}:{k}")
-                planted = [rng.random() < near_fraction for _ in lines]
-                texts: list[str | None] = [None] * len(lines)
-                recombined = []
-                for n, is_planted in enumerate(planted):
-                    if is_planted:
-                        continue
-                    for _ in range(100):
-                        text, key, chosen = _recombine(rng, pool, rng.choice(target_lengths))
-                        d = _digest(key)
-                        if d not in seen:
-                            break
-                    seen.add(d)
-                    texts[n] = text
-                    if len(key) >= min_chars:
-                        recombined.append(n)
-                    if provenance:
-                        prov.write(
-                            json.dumps(
-                                {"id": line_id(k, name, n + 1), "clauses_from": [pool.origin[i] for i in chosen]}
-                            )
-                            + "\n"
-                        )
-                for n in (n for n, p in enumerate(planted) if p):
-                    if recombined and rng.random() >= 1.0 / (k + 1):
-                        src_n = rng.choice(recombined)
-                        src_id, src_text = line_id(k, name, src_n + 1), texts[src_n]
-                    else:
-                        src_n = rng.choice(originals)
-                        src_id, src_text = line_id(0, name, src_n + 1), lines[src_n]
-                    copy = None
-                    while copy is None:
-                        kind = rng.choice(KINDS)
-                        copy = perturb(src_text, kind, rng, cjk_pool)
-                    texts[n] = copy
-                    a, b = text_key(src_text), text_key(copy)
-                    jac = jaccard(shingle_codes(a, ngram), shingle_codes(b, ngram))
-                    truth.write(
-                        json.dumps(
-                            {
-                                "source": src_id,
-                                "copy": line_id(k, name, n + 1),
-                                "kind": kind,
-                                "key_equal": a == b,
-                                "key_jaccard": round(jac, 4),
-                            },
-                            ensure_ascii=False,
-                        )
-                        + "\n"
-                    )
-                    kinds[kind] += 1
-                    manifest["planted_key_equal"] += a == b
-                    manifest["planted_key_jaccard_ge_0_8"] += jac >= 0.8
-                target = out / line_id(k, name, 0).rsplit(":", 1)[0]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text("\n".join(texts) + "\n", encoding="utf-8")
-                n_planted = sum(planted)
-                manifest["files"].append(
-                    {
-                        "file": f"copy_{k:04d}/{name}",
-                        "lines": len(lines),
-                        "recombined": len(lines) - n_planted,
-                        "planted": n_planted,
-                    }
-                )
-    manifest["files"].sort(key=lambda f: f["file"])
-    manifest["lines"] = sum(f["lines"] for f in manifest["files"])
-    manifest["recombined"] = sum(f["recombined"] for f in manifest["files"])
-    manifest["planted"] = sum(f["planted"] for f in manifest["files"])
-    manifest["planted_by_kind"] = dict(sorted(kinds.items()))
-    if provenance:
-        manifest["provenance"] = PROVENANCE_FILE
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 
