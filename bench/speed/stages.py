@@ -24,6 +24,7 @@ earlier results file, each marked with the commit it was measured at. Not a test
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -153,7 +154,7 @@ def write_results(
     log(f"wrote {stem}.png")
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--factors", type=int, nargs="+", default=[1, 10])
     p.add_argument("--seed", type=int, default=20261127)
@@ -173,111 +174,97 @@ def main() -> None:
         help="earlier results JSON whose runs at factors not in --factors are carried over "
         "(marked with their commit) into the fraction, growth and plot",
     )
-    args = p.parse_args()
-    rec = Record("stages")
+    return p.parse_args()
 
+
+def carried_over(prior_path: Path, factors: list[int]) -> dict[str, dict]:
+    """The runs of ``prior_path`` at factors not in ``factors``, each marked with its origin (an
+    older origin it already carries is kept)."""
+    prior = json.loads(prior_path.read_text(encoding="utf-8"))
+    origin = {"from": prior_path.name, "git_commit": commit_of(prior), "measured_at": prior["measured_at"]}
+    return {
+        factor: {"carried_over": origin, **run} for factor, run in prior["runs"].items() if int(factor) not in factors
+    }
+
+
+def add_rates(job: dict, rows: int, cores: int) -> None:
+    """Rows per second of the whole ``clean_reviews`` job (and per core) and of each stage."""
+    job["rows_per_s"] = round(rows / job["seconds"], 1)
+    job["rows_per_s_per_core"] = round(rows / job["seconds"] / cores, 1)
+    for st in job.get("stages", {}).values():
+        if st["rows_in"] and st["seconds"]:
+            st["rows_in_per_s"] = round(st["rows_in"] / st["seconds"], 1)
+
+
+def train_and_score(run: dict, factor: int, base: Path, lake: Path, conf: list[str], job) -> None:
+    """One epoch of ``train_model`` (LSTM, no TF-IDF baseline), then ``score_reviews``, into ``run``;
+    ``job`` is :func:`run_job` with the submit command, environment and folders bound."""
+    models = ["--conf", f"models_dir={base / 'models'}"]
+    one_epoch = [
+        "--conf",
+        "train.epochs=1",
+        "--conf",
+        "train.tfidf_baseline=false",
+        "--conf",
+        "train.architecture=lstm",
+    ]
+    run["train_model"] = job(
+        f"x{factor}_train_model", "train_model.py", ["--lakehouse", str(lake), *models, *one_epoch, *conf]
+    )
+    if run["train_model"]["exit_code"] == 0:
+        run["score_reviews"] = job(
+            f"x{factor}_score_reviews", "score_reviews.py", ["--lakehouse", str(lake), *models, *conf]
+        )
+    for job_name, stage in (("train_model", "train"), ("score_reviews", "score")):
+        figures = run.get(job_name, {}).get("stages", {}).get(stage, {})
+        rows_done = figures.get("rows_in") or figures.get("rows_out")  # scoring reports rows out
+        if rows_done and figures.get("seconds"):
+            figures["rows_per_s"] = round(rows_done / figures["seconds"], 1)
+
+
+def run_factor(factor: int, args: argparse.Namespace, work: Path, submit: list[str], env: dict, cores: int) -> dict:
+    """The corpus scaled ``factor`` times, the jobs run on it and the segmenter limit measured on it;
+    the scratch folders are removed after."""
+    conf = [x for c in args.conf for x in ("--conf", c)]
+    base = work / f"x{factor}"
+    if base.exists():
+        shutil.rmtree(base)
+    landing, lake, reports, logs = base / "landing", base / "lake", base / "reports", base / "logs"
+    logs.mkdir(parents=True)
+    log(f"x{factor}: scaling the corpus")
+    manifest = scale_near(ROOT / "data" / "landing", landing, factor, args.seed)
+    for extra in ("near_truth.jsonl", "manifest.json"):  # not landing data
+        (landing / extra).rename(base / extra)
+    rows = manifest.get("lines") or sum(1 for f in landing.rglob("*.txt") for _ in f.open(encoding="utf-8"))
+    job = functools.partial(run_job, submit=submit, env=env, reports=reports, logs=logs)
+    clean_args = ["--input", str(landing), "--lakehouse", str(lake), *conf]
+    run = {"rows": rows, "clean_reviews": job(f"x{factor}_clean_reviews", "clean_reviews.py", clean_args)}
+    add_rates(run["clean_reviews"], rows, cores)
+    if not args.no_features and run["clean_reviews"]["exit_code"] == 0:
+        run["build_features"] = job(f"x{factor}_build_features", "build_features.py", ["--lakehouse", str(lake), *conf])
+    if factor <= args.train_max_factor and run.get("build_features", {}).get("exit_code") == 0:
+        train_and_score(run, factor, base, lake, conf, job)
+    log(f"x{factor}: segmenter limit on {args.sample} texts")
+    run["segmenter_limit"] = segmenter_limit(landing, args.sample, args.seed, args.conf)
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.rmtree(landing, ignore_errors=True)
+    shutil.rmtree(base / "models", ignore_errors=True)
+    return run
+
+
+def main() -> None:
+    args = parse_args()
+    rec = Record("stages")
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-stages-"))
     work.mkdir(parents=True, exist_ok=True)
     submit = submit_command(args.spark_submit)
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     conf = [x for c in args.conf for x in ("--conf", c)]
     cores = os.cpu_count() or 1
-    runs: dict[str, dict] = {}
-    if args.prior:
-        prior = json.loads(args.prior.read_text(encoding="utf-8"))
-        for factor, run in prior["runs"].items():
-            if int(factor) not in args.factors:
-                runs[factor] = {
-                    "carried_over": {
-                        "from": args.prior.name,
-                        "git_commit": commit_of(prior),
-                        "measured_at": prior["measured_at"],
-                    },
-                    **run,
-                }  # keeps an older origin
+    runs = carried_over(args.prior, args.factors) if args.prior else {}
     stem = args.out or rec.path(ext="")
     for factor in args.factors:
-        base = work / f"x{factor}"
-        if base.exists():
-            shutil.rmtree(base)
-        landing, lake, reports, logs = base / "landing", base / "lake", base / "reports", base / "logs"
-        logs.mkdir(parents=True)
-        log(f"x{factor}: scaling the corpus")
-        manifest = scale_near(ROOT / "data" / "landing", landing, factor, args.seed)
-        for extra in ("near_truth.jsonl", "manifest.json"):  # not landing data
-            (landing / extra).rename(base / extra)
-        rows = manifest.get("lines") or sum(1 for f in landing.rglob("*.txt") for _ in f.open(encoding="utf-8"))
-        run = {
-            "rows": rows,
-            "clean_reviews": run_job(
-                f"x{factor}_clean_reviews",
-                "clean_reviews.py",
-                ["--input", str(landing), "--lakehouse", str(lake), *conf],
-                submit,
-                env,
-                reports,
-                logs,
-            ),
-        }
-        job = run["clean_reviews"]
-        job["rows_per_s"] = round(rows / job["seconds"], 1)
-        job["rows_per_s_per_core"] = round(rows / job["seconds"] / cores, 1)
-        for st in job.get("stages", {}).values():
-            if st["rows_in"] and st["seconds"]:
-                st["rows_in_per_s"] = round(st["rows_in"] / st["seconds"], 1)
-        if not args.no_features and job["exit_code"] == 0:
-            run["build_features"] = run_job(
-                f"x{factor}_build_features",
-                "build_features.py",
-                ["--lakehouse", str(lake), *conf],
-                submit,
-                env,
-                reports,
-                logs,
-            )
-        if factor <= args.train_max_factor and run.get("build_features", {}).get("exit_code") == 0:
-            models = ["--conf", f"models_dir={base / 'models'}"]
-            run["train_model"] = run_job(
-                f"x{factor}_train_model",
-                "train_model.py",
-                [
-                    "--lakehouse",
-                    str(lake),
-                    *models,
-                    "--conf",
-                    "train.epochs=1",
-                    "--conf",
-                    "train.tfidf_baseline=false",
-                    "--conf",
-                    "train.architecture=lstm",
-                    *conf,
-                ],
-                submit,
-                env,
-                reports,
-                logs,
-            )
-            if run["train_model"]["exit_code"] == 0:
-                run["score_reviews"] = run_job(
-                    f"x{factor}_score_reviews",
-                    "score_reviews.py",
-                    ["--lakehouse", str(lake), *models, *conf],
-                    submit,
-                    env,
-                    reports,
-                    logs,
-                )
-            for job_name, stage in (("train_model", "train"), ("score_reviews", "score")):
-                figures = run.get(job_name, {}).get("stages", {}).get(stage, {})
-                rows_done = figures.get("rows_in") or figures.get("rows_out")  # scoring reports rows out
-                if rows_done and figures.get("seconds"):
-                    figures["rows_per_s"] = round(rows_done / figures["seconds"], 1)
-        log(f"x{factor}: segmenter limit on {args.sample} texts")
-        run["segmenter_limit"] = segmenter_limit(landing, args.sample, args.seed, args.conf)
-        runs[str(factor)] = run
-        shutil.rmtree(lake, ignore_errors=True)
-        shutil.rmtree(landing, ignore_errors=True)
-        shutil.rmtree(base / "models", ignore_errors=True)
+        runs[str(factor)] = run_factor(factor, args, work, submit, env, cores)
         write_results(rec, stem, runs, cores, submit, conf, args.seed)  # a cut-off run keeps finished factors
 
 
