@@ -57,7 +57,7 @@ def run_once(spark, texts, batch: int, rules, spec) -> dict:
     }
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--factor", type=int, default=10, help="corpus scale the rows are taken from")
@@ -67,7 +67,23 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--conf", action="append", default=[], help="config override, KEY=VALUE")
     p.add_argument("--out", type=Path, default=None)
-    args = p.parse_args()
+    return p.parse_args()
+
+
+def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
+    """Per setting: median wall and CPU seconds of its repeats, and rows/s at the median."""
+    return {
+        k: {
+            "median_seconds": round(statistics.median(r["seconds"] for r in rs), 2),
+            "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in rs), 1),
+            "rows_per_s": round(rs[0]["checksum"][0] / statistics.median(r["seconds"] for r in rs), 1),
+        }
+        for k, rs in runs.items()
+    }
+
+
+def main() -> None:
+    args = parse_args()
     rec = Record("udf_tuning")
 
     from pyspark import StorageLevel
@@ -110,14 +126,7 @@ def main() -> None:
             runs[f"partitions={n},batch={b}"].append(r)
             log(f"repeat {rep + 1}: partitions={n} batch={b}: {r}")
     checksums = {json.dumps(r["checksum"]) for rs in runs.values() for r in rs}
-    summary = {
-        k: {
-            "median_seconds": round(statistics.median(r["seconds"] for r in rs), 2),
-            "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in rs), 1),
-            "rows_per_s": round(rs[0]["checksum"][0] / statistics.median(r["seconds"] for r in rs), 1),
-        }
-        for k, rs in runs.items()
-    }
+    summary = summarise(runs)
     result = {
         "issue": 7,
         "spark": {"version": spark.version, "master": spark.sparkContext.master},
