@@ -47,6 +47,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generators.scale_corpus import scale, scale_near
@@ -194,7 +195,7 @@ def compare(lake_a: Path, lake_b: Path, reports: Path) -> dict:
     return out
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--factor", type=int, default=10)
     p.add_argument("--files-per-copy", type=int, default=100)
@@ -222,14 +223,12 @@ def main() -> None:
         help="with --work of an earlier run: start from the lakehouse and figures its full run left "
         "(work/after_full) instead of running it again (for iterating on the incremental path)",
     )
-    args = p.parse_args()
-    rec = Record("incremental")
+    return p.parse_args()
 
-    submit = submit_command(args.spark_submit)
-    work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-inc-"))
-    work.mkdir(parents=True, exist_ok=True)
-    logs = work / "logs"
-    logs.mkdir(exist_ok=True)
+
+def prepare_code(args: argparse.Namespace, work: Path) -> tuple[Path, dict]:
+    """The folder the jobs run from (a snapshot under ``work/code`` unless ``--live-code``) and
+    what the result records of it."""
     code_root, digest = ROOT, None
     # the code the jobs ran: --code-rev's commit, else the working tree at the stamp's commit (git.commit)
     code = {"code_rev": git("rev-parse", "--short", args.code_rev) if args.code_rev else None}
@@ -239,124 +238,140 @@ def main() -> None:
             shutil.rmtree(code_root)
         digest = snapshot_code(code_root, args.code_rev)
     code |= {"ran": "snapshot taken at start" if digest else "live working tree", "snapshot_sha256": digest}
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(code_root), os.environ.get("PYTHONPATH")])))
-    env.setdefault("PYSPARK_PYTHON", sys.executable)
-    env.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return code_root, code
 
-    after_full = work / "after_full"
-    reuse = args.reuse_full and (after_full / "full.json").is_file()
-    if reuse:
-        saved = json.loads((after_full / "full.json").read_text(encoding="utf-8"))
-        corpus, landing, new = saved["corpus"], work / "landing", work / "new"
-        for rel in corpus["new_file_list"]:  # the landing folder as it was for the full run
-            (landing / rel).unlink(missing_ok=True)
-        log(f"reusing the full run of {saved['measured_at']} (corpus x{corpus['factor']}) from {after_full}")
-    else:
-        log(f"scaling the corpus x{args.factor} into {work}")
-        corpus = make_landing(work, args.factor, args.files_per_copy, args.new_fraction, args.seed, args.near)
-        landing, new = work / "landing", work / "new"
 
-    extra_conf = [a for kv in args.conf for a in ("--conf", kv)]
+@dataclass
+class Jobs:
+    """Runs ``clean_reviews`` over ``landing`` (one timed spark-submit per run) from ``code_root``."""
 
-    def job(name: str, lake: Path) -> dict:
-        reports = work / "reports" / name
+    submit: list[str]
+    code_root: Path
+    landing: Path
+    work: Path
+    conf: list[str]
+
+    def env(self) -> dict:
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(self.code_root), os.environ.get("PYTHONPATH")]))
+        )
+        env.setdefault("PYSPARK_PYTHON", sys.executable)
+        env.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        return env
+
+    def run(self, name: str, lake: Path) -> dict:
+        reports = self.work / "reports" / name
         cmd = [
-            *submit,
-            str(code_root / "pipelines" / "clean_reviews.py"),
-            "--input",
-            str(landing),
-            "--lakehouse",
-            str(lake),
-            "--conf",
-            f"reports_dir={reports}",
-            *extra_conf,
+            *self.submit,
+            str(self.code_root / "pipelines" / "clean_reviews.py"),
+            *("--input", str(self.landing), "--lakehouse", str(lake), "--conf", f"reports_dir={reports}"),
+            *self.conf,
         ]
-        return timed_run(name, cmd, code_root, env, lake, reports, logs)
+        return timed_run(name, cmd, self.code_root, self.env(), lake, reports, self.work / "logs")
+
+    def command(self) -> str:
+        """The command line of a run, its folders as placeholders."""
+        placeholders = ("--input", "<landing>", "--lakehouse", "<lake>", "--conf", "reports_dir=<dir>")
+        return shlex.join([*self.submit, "pipelines/clean_reviews.py", *placeholders, *self.conf])
+
+
+def landing_folder(args: argparse.Namespace, work: Path, after_full: Path) -> tuple[dict, dict | None]:
+    """The corpus in ``work/landing`` (held-back files in ``work/new``): made afresh, or with
+    ``--reuse-full`` as the full run saved in ``after_full`` saw it (that run returned too)."""
+    if args.reuse_full and (after_full / "full.json").is_file():
+        saved = json.loads((after_full / "full.json").read_text(encoding="utf-8"))
+        corpus = saved["corpus"]
+        for rel in corpus["new_file_list"]:  # the landing folder as it was for the full run
+            (work / "landing" / rel).unlink(missing_ok=True)
+        log(f"reusing the full run of {saved['measured_at']} (corpus x{corpus['factor']}) from {after_full}")
+        return corpus, saved
+    log(f"scaling the corpus x{args.factor} into {work}")
+    return make_landing(work, args.factor, args.files_per_copy, args.new_fraction, args.seed, args.near), None
+
+
+def full_run(jobs: Jobs, lake: Path, after_full: Path, saved: dict | None, corpus: dict, rec: Record) -> dict:
+    """The full run's figures: reused from ``saved`` (its lakehouse copied back), or run and then
+    saved in ``after_full`` for a later ``--reuse-full``."""
+    if saved:
+        shutil.copytree(after_full / "lake", lake)
+        return saved["full"] | {"reused_from": saved["measured_at"]}
+    full = jobs.run("full", lake)
+    if full["exit_code"] == 0:
+        if after_full.exists():
+            shutil.rmtree(after_full)
+        shutil.copytree(lake, after_full / "lake")
+        state = {"measured_at": rec.started.isoformat(timespec="seconds"), "corpus": corpus, "full": full}
+        (after_full / "full.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    return full
+
+
+def ratios(runs: dict) -> dict:
+    """Wall and CPU seconds of the incremental and no-op runs over the full run's, against the targets."""
+    out = {}
+    for key, name in (("incremental_over_full", "incremental"), ("noop_over_full", "noop")):
+        if name in runs and runs[name]["exit_code"] == 0:
+            ratio = runs[name]["seconds"] / runs["full"]["seconds"]
+            cpu_ratio = runs[name]["cpu_seconds"] / max(runs["full"]["cpu_seconds"], 1e-9)
+            out[key] = {"wall": round(ratio, 4), "cpu": round(cpu_ratio, 4), "target": TARGETS[key]}
+            out[key]["met"] = ratio <= TARGETS[key]
+    return out
+
+
+def verify(jobs: Jobs, lake: Path) -> dict:
+    """A fresh full run over all files into a second lakehouse, compared row for row with ``lake``."""
+    lake_all = jobs.work / "lake_all"
+    ref = jobs.run("full_all_files", lake_all)
+    out = {
+        "optional": True,
+        "what": "fresh full run over all files into a second lakehouse; silver, "
+        "dedupe index and ledger compared row for row with the lakehouse after the incremental run",
+        "run": ref,
+    }
+    if ref["exit_code"] == 0:
+        out["tables"] = compare(lake, lake_all, jobs.work / "reports" / "compare")
+        out["equal"] = all(
+            t["only_in_incremental"] == 0 and t["only_in_full"] == 0 and t["rows_incremental"] == t["rows_full"]
+            for t in out["tables"].values()
+        )
+    return out
+
+
+def main() -> None:
+    args = parse_args()
+    rec = Record("incremental")
+
+    submit = submit_command(args.spark_submit)
+    work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-inc-"))
+    work.mkdir(parents=True, exist_ok=True)
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+    code_root, code = prepare_code(args, work)
+    after_full = work / "after_full"
+    corpus, saved = landing_folder(args, work, after_full)
+    landing, new = work / "landing", work / "new"
+    jobs = Jobs(submit, code_root, landing, work, [a for kv in args.conf for a in ("--conf", kv)])
 
     lake = work / "lake"
     for d in (lake, work / "lake_all", work / "reports"):
         if d.exists():
             shutil.rmtree(d)
-    if reuse:
-        shutil.copytree(after_full / "lake", lake)
-        runs = {"full": saved["full"] | {"reused_from": saved["measured_at"]}}
-    else:
-        runs = {"full": job("full", lake)}
-        if runs["full"]["exit_code"] == 0:
-            if after_full.exists():
-                shutil.rmtree(after_full)
-            shutil.copytree(lake, after_full / "lake")
-            (after_full / "full.json").write_text(
-                json.dumps(
-                    {"measured_at": rec.started.isoformat(timespec="seconds"), "corpus": corpus, "full": runs["full"]},
-                    ensure_ascii=False,
-                ),
-                encoding="utf-8",
-            )
+    runs = {"full": full_run(jobs, lake, after_full, saved, corpus, rec)}
     if runs["full"]["exit_code"] == 0:
         shutil.copytree(new, landing, dirs_exist_ok=True)
-        runs["incremental"] = job("incremental", lake)
+        runs["incremental"] = jobs.run("incremental", lake)
         if runs["incremental"]["exit_code"] == 0:
-            runs["noop"] = job("noop", lake)
+            runs["noop"] = jobs.run("noop", lake)
 
-    result = {
-        "issue": 5,
-        "code": code,
-        "command": shlex.join(
-            [
-                *submit,
-                "pipelines/clean_reviews.py",
-                "--input",
-                "<landing>",
-                "--lakehouse",
-                "<lake>",
-                "--conf",
-                "reports_dir=<dir>",
-                *extra_conf,
-            ]
-        ),
-        "corpus": corpus,
-        "runs": runs,
-        "targets": TARGETS,
-    }
-    full_s = runs["full"]["seconds"]
-    for key, name in (("incremental_over_full", "incremental"), ("noop_over_full", "noop")):
-        if name in runs and runs[name]["exit_code"] == 0:
-            ratio = runs[name]["seconds"] / full_s
-            cpu_ratio = runs[name]["cpu_seconds"] / max(runs["full"]["cpu_seconds"], 1e-9)
-            result.setdefault("ratios", {})[key] = {
-                "wall": round(ratio, 4),
-                "cpu": round(cpu_ratio, 4),
-                "target": TARGETS[key],
-                "met": ratio <= TARGETS[key],
-            }
-
+    result = {"issue": 5, "code": code, "command": jobs.command(), "corpus": corpus, "runs": runs, "targets": TARGETS}
+    if ratios(runs):
+        result["ratios"] = ratios(runs)
     if not args.no_verify and "noop" in runs:
-        lake_all = work / "lake_all"
-        ref = job("full_all_files", lake_all)
-        verify = {
-            "optional": True,
-            "what": "fresh full run over all files into a second lakehouse; silver, "
-            "dedupe index and ledger compared row for row with the lakehouse after the incremental run",
-            "run": ref,
-        }
-        if ref["exit_code"] == 0:
-            verify["tables"] = compare(lake, lake_all, work / "reports" / "compare")
-            verify["equal"] = all(
-                t["only_in_incremental"] == 0 and t["only_in_full"] == 0 and t["rows_incremental"] == t["rows_full"]
-                for t in verify["tables"].values()
-            )
-        result["verify"] = verify
+        result["verify"] = verify(jobs, lake)
     else:
         result["verify"] = {"optional": True, "skipped": True}
 
-    print(
-        json.dumps(
-            {k: result[k] for k in ("corpus", "ratios") if k in result}
-            | {"seconds": {n: r["seconds"] for n, r in runs.items()}},
-            indent=2,
-        )
-    )
+    seconds = {"seconds": {n: r["seconds"] for n, r in runs.items()}}
+    print(json.dumps({k: result[k] for k in ("corpus", "ratios") if k in result} | seconds, indent=2))
     rec.write(result, args.out, suffix="_near" if args.near else "")
     failed = any(r["exit_code"] != 0 for r in runs.values()) or result["verify"].get("run", {}).get("exit_code", 0) != 0
     if failed:
