@@ -38,6 +38,7 @@ import math
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generators.scale_corpus import MANIFEST_FILE, TRUTH_FILE, scale_near
@@ -319,7 +320,7 @@ def recall(found: set, truth: dict) -> dict:
     }
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--factors", type=int, nargs="+", default=[1, 10, 100])
     p.add_argument("--work", type=Path, default=None, help="scaled corpora (reused across runs); default: a temp dir")
@@ -349,225 +350,307 @@ def main() -> None:
     p.add_argument(
         "--out", type=Path, default=None, help="result file (default: bench/results/<UTC date>-near_dup_bench.json)"
     )
-    args = p.parse_args()
-    rec = Record("near_dup_bench")
+    return p.parse_args()
 
-    from pyspark.sql import functions as F
 
-    from bench.quality.near_dup import truth_pairs
-    from reviewlake.core.config import load_config
-    from reviewlake.core.spark import get_spark
-    from reviewlake.lake import dedupe
-    from reviewlake.lake.minhash import default_params
+@dataclass
+class Bench:
+    """What the measurement of every factor shares: the options, the session and the dedupe
+    parameters (from the configuration), and why MinHashLSH's join is no longer run (once it
+    did not finish, or above ``--mh-max-factor``)."""
 
-    work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-neardup-bench-"))
-    cfg = load_config(
-        overrides=[
-            f"lakehouse={work / 'lake'}",
-            f"reports_dir={work / 'reports'}",
-            f"spark.conf.spark.driver.memory={args.driver_memory}",
-            "spark.conf.spark.ui.showConsoleProgress=false",
-        ]
-    )
-    threshold, min_chars, ngram = (
-        float(cfg["dedupe.threshold"]),
-        int(cfg["dedupe.near_min_chars"]),
-        int(cfg["dedupe.ngram"]),
-    )
-    min_recall, seed = float(cfg["dedupe.min_recall"]), int(cfg["dedupe.seed"])
-    params = default_params(threshold, ngram, int(cfg["dedupe.max_perm"]), seed, min_recall)
-    tables = args.mh_tables or mh_tables(threshold, min_recall)
-    spark = get_spark(cfg)
-    result = {
-        "spark": {"version": spark.version, "master": spark.sparkContext.master, "driver_memory": args.driver_memory},
-        "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus (copy 0 = pos.txt + neg.txt; "
-        f"further copies: recombined distinct documents + {args.near_fraction:.0%} planted near-copies), "
-        f"seed {args.seed}",
-        "documents": "raw lines keyed by dedupe.dedupe_key (cleaning rules skipped); exact keys collapsed first "
-        f"(smallest line id represents its key); keys of >= {min_chars} characters take part",
-        "parameters": {
-            "threshold": threshold,
-            "ngram": ngram,
-            "near_min_chars": min_chars,
-            "ours": {
-                "bands": params.bands,
-                "rows": params.rows,
-                "num_perm": params.num_perm,
-                "p_candidate_at_threshold": round(params.p_candidate(threshold), 4),
+    args: argparse.Namespace
+    spark: object
+    params: object  # reviewlake.lake.minhash parameters: bands x rows
+    threshold: float
+    min_chars: int
+    ngram: int
+    min_recall: float
+    seed: int
+    tables: int
+    mh_skip_reason: str | None = None
+
+    @classmethod
+    def start(cls, args: argparse.Namespace, work: Path) -> Bench:
+        from reviewlake.core.config import load_config
+        from reviewlake.core.spark import get_spark
+        from reviewlake.lake.minhash import default_params
+
+        cfg = load_config(
+            overrides=[
+                f"lakehouse={work / 'lake'}",
+                f"reports_dir={work / 'reports'}",
+                f"spark.conf.spark.driver.memory={args.driver_memory}",
+                "spark.conf.spark.ui.showConsoleProgress=false",
+            ]
+        )
+        threshold, min_chars, ngram = (
+            float(cfg["dedupe.threshold"]),
+            int(cfg["dedupe.near_min_chars"]),
+            int(cfg["dedupe.ngram"]),
+        )
+        min_recall, seed = float(cfg["dedupe.min_recall"]), int(cfg["dedupe.seed"])
+        params = default_params(threshold, ngram, int(cfg["dedupe.max_perm"]), seed, min_recall)
+        tables = args.mh_tables or mh_tables(threshold, min_recall)
+        return cls(args, get_spark(cfg), params, threshold, min_chars, ngram, min_recall, seed, tables)
+
+    def description(self) -> dict:
+        """The set-up, as the result describes it."""
+        args, spark, params, threshold = self.args, self.spark, self.params, self.threshold
+        return {
+            "spark": {
+                "version": spark.version,
+                "master": spark.sparkContext.master,
+                "driver_memory": args.driver_memory,
             },
-            "minhashlsh": {
-                "numHashTables": tables,
-                "p_candidate_at_threshold": round(1 - (1 - threshold) ** tables, 4),
-                "features": "HashingTF(binary=True, numFeatures=2^30) of the key's character n-grams",
-                "join_threshold": 1.0 - threshold + 1e-9,
-                "why": "MinHashLSH has one hash per table (OR-amplification only): the fewest tables "
-                f"reaching dedupe.min_recall={min_recall} at the threshold, as ours is banded to",
+            "corpus": "bench.generators.scale_corpus.scale_near of the bundled corpus (copy 0 = pos.txt + neg.txt; "
+            f"further copies: recombined distinct documents + {args.near_fraction:.0%} planted near-copies), "
+            f"seed {args.seed}",
+            "documents": "raw lines keyed by dedupe.dedupe_key (cleaning rules skipped); exact keys collapsed first "
+            f"(smallest line id represents its key); keys of >= {self.min_chars} characters take part",
+            "parameters": {
+                "threshold": threshold,
+                "ngram": self.ngram,
+                "near_min_chars": self.min_chars,
+                "ours": {
+                    "bands": params.bands,
+                    "rows": params.rows,
+                    "num_perm": params.num_perm,
+                    "p_candidate_at_threshold": round(params.p_candidate(threshold), 4),
+                },
+                "minhashlsh": {
+                    "numHashTables": self.tables,
+                    "p_candidate_at_threshold": round(1 - (1 - threshold) ** self.tables, 4),
+                    "features": "HashingTF(binary=True, numFeatures=2^30) of the key's character n-grams",
+                    "join_threshold": 1.0 - threshold + 1e-9,
+                    "why": "MinHashLSH has one hash per table (OR-amplification only): the fewest tables "
+                    f"reaching dedupe.min_recall={self.min_recall} at the threshold, as ours is banded to",
+                },
+                "mh_cap_s": args.mh_cap_s,
+                "ours_cap_s": args.ours_cap_s,
             },
-            "mh_cap_s": args.mh_cap_s,
-            "ours_cap_s": args.ours_cap_s,
-        },
-        "runs": [],
-    }
-    out = args.out or rec.path()
-    mh_skip_reason = None
-
-    # Warm-up (untimed): start the Python workers, load classes and compile code for both methods
-    # on 2,000 documents, so that neither timed run pays the session's start-up.
-    start = time.perf_counter()
-    lines = (ROOT / "data" / "landing" / "pos.txt").read_text(encoding="utf-8").splitlines()[:3000]
-    warm = (
-        spark.createDataFrame([(f"w{i}", t) for i, t in enumerate(lines)], "review_id string, text string")
-        .select("review_id", dedupe.dedupe_key(F.col("text")).alias("text_key"))
-        .where(F.length("text_key") >= min_chars)
-        .limit(2000)
-        .persist()
-    )
-    warm.count()
-    run_ours(spark, warm, params, threshold, min_chars, args.ours_cap_s)
-    run_mh(spark, warm, ngram, tables, seed, threshold, args.mh_cap_s)
-    spark.catalog.clearCache()
-    result["warmup_seconds"] = round(time.perf_counter() - start, 1)
-
-    for factor in sorted(args.factors):
-        log(f"factor {factor}: corpus")
-        folder, manifest, gen_s = corpus(work, factor, args.seed, args.near_fraction, min_chars, ngram)
-        run: dict = {
-            "factor": factor,
-            "corpus_lines": manifest["lines"],
-            "planted": manifest["planted"],
-            "generate_seconds": round(gen_s, 1) if gen_s is not None else "reused",
-            "load_before": os.getloadavg(),
         }
-        start = time.perf_counter()
-        pop, rep_of, counts = population(spark, folder / "docs.parquet", min_chars)
-        run.update(counts, prepare_seconds=round(time.perf_counter() - start, 1))
-        n = counts["population"]
-        log(f"factor {factor}: {counts}; ours")
 
-        value, seconds, why, cpu = run_ours(spark, pop, params, threshold, min_chars, args.ours_cap_s)
+    def warm_up(self) -> float:
+        """Start the Python workers, load classes and compile code for both methods on 2,000
+        documents (untimed), so that neither timed run pays the session's start-up; seconds."""
+        from pyspark.sql import functions as F
+
+        from reviewlake.lake import dedupe
+
+        start = time.perf_counter()
+        lines = (ROOT / "data" / "landing" / "pos.txt").read_text(encoding="utf-8").splitlines()[:3000]
+        warm = (
+            self.spark.createDataFrame([(f"w{i}", t) for i, t in enumerate(lines)], "review_id string, text string")
+            .select("review_id", dedupe.dedupe_key(F.col("text")).alias("text_key"))
+            .where(F.length("text_key") >= self.min_chars)
+            .limit(2000)
+            .persist()
+        )
+        warm.count()
+        run_ours(self.spark, warm, self.params, self.threshold, self.min_chars, self.args.ours_cap_s)
+        run_mh(self.spark, warm, self.ngram, self.tables, self.seed, self.threshold, self.args.mh_cap_s)
+        self.spark.catalog.clearCache()
+        return round(time.perf_counter() - start, 1)
+
+    def ours(self, factor: int, pop, n: int) -> tuple[dict, set, dict]:
+        """Our near-duplicate search on ``pop`` (``n`` keys), timed, then counted (untimed):
+        (figures, verified pairs, component of every node)."""
+        from pyspark.sql import functions as F
+
+        from reviewlake.lake import dedupe
+
+        cap = self.args.ours_cap_s
+        value, seconds, why, cpu = run_ours(self.spark, pop, self.params, self.threshold, self.min_chars, cap)
         ours: dict = {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1)}
-        ours_pairs, comps = set(), {}
         if why:
             ours["result"] = why
-        else:
-            edges, bands, comps_df, n_edges, n_nodes = value
-            ours.update(docs_per_s=round(n / seconds, 1), verified_pairs=n_edges, clustered_nodes=n_nodes)
-            log(f"factor {factor}: ours {seconds:.1f} s; counting")
-            ours_pairs = {tuple(sorted((r.a, r.b))) for r in edges.select("a", "b").collect()}
-            comps = {r.node: r.component for r in comps_df.collect()}
-            ours["clusters"] = len(set(comps.values()))
-            exploded = bands.select(F.posexplode("minhash_bands").alias("band", "bucket"))
-            ours["bucket_collision_pairs"] = bucket_collisions(exploded)
-            if not args.no_candidate_counts:
-                t = time.perf_counter()
-                ours["candidate_pairs"] = dedupe.candidate_pairs(bands).count()
-                ours["candidate_count_seconds_untimed"] = round(time.perf_counter() - t, 1)
-            edges.unpersist()
-            comps_df.unpersist()
-        run["ours"] = ours
+            return ours, set(), {}
+        edges, bands, comps_df, n_edges, n_nodes = value
+        ours.update(docs_per_s=round(n / seconds, 1), verified_pairs=n_edges, clustered_nodes=n_nodes)
+        log(f"factor {factor}: ours {seconds:.1f} s; counting")
+        ours_pairs = {tuple(sorted((r.a, r.b))) for r in edges.select("a", "b").collect()}
+        comps = {r.node: r.component for r in comps_df.collect()}
+        ours["clusters"] = len(set(comps.values()))
+        exploded = bands.select(F.posexplode("minhash_bands").alias("band", "bucket"))
+        ours["bucket_collision_pairs"] = bucket_collisions(exploded)
+        if not self.args.no_candidate_counts:
+            t = time.perf_counter()
+            ours["candidate_pairs"] = dedupe.candidate_pairs(bands).count()
+            ours["candidate_count_seconds_untimed"] = round(time.perf_counter() - t, 1)
+        edges.unpersist()
+        comps_df.unpersist()
+        return ours, ours_pairs, comps
 
+    def minhashlsh(self, factor: int, pop, n: int) -> tuple[dict, set, dict]:
+        """MinHashLSH's join on ``pop``, timed (unless skipped), and its hash tables' bucket
+        collisions, untimed, also where the join did not run or finish: (figures, pairs found,
+        its model and feature vectors)."""
+        args = self.args
         mh: dict = {}
         mh_pairs: set = set()
-        if mh_skip_reason is None and args.mh_max_factor is not None and factor > args.mh_max_factor:
-            mh_skip_reason = f"join not run above factor {args.mh_max_factor} (--mh-max-factor)"
+        if self.mh_skip_reason is None and args.mh_max_factor is not None and factor > args.mh_max_factor:
+            self.mh_skip_reason = f"join not run above factor {args.mh_max_factor} (--mh-max-factor)"
         state: dict = {}
-        if mh_skip_reason:
-            mh["result"] = mh_skip_reason
+        if self.mh_skip_reason:
+            mh["result"] = self.mh_skip_reason
         else:
-            log(f"factor {factor}: MinHashLSH ({tables} tables, cap {args.mh_cap_s:.0f} s)")
-            pairs, seconds, why, cpu, state = run_mh(spark, pop, ngram, tables, seed, threshold, args.mh_cap_s)
+            log(f"factor {factor}: MinHashLSH ({self.tables} tables, cap {args.mh_cap_s:.0f} s)")
+            pairs, seconds, why, cpu, state = run_mh(
+                self.spark, pop, self.ngram, self.tables, self.seed, self.threshold, args.mh_cap_s
+            )
             mh.update(seconds=round(seconds, 2), cpu_seconds=round(cpu, 1))
             if why:
                 mh["result"] = why
-                mh_skip_reason = f"join not run: at factor {factor} MinHashLSH {why}"
+                self.mh_skip_reason = f"join not run: at factor {factor} MinHashLSH {why}"
             else:
                 mh_pairs = {tuple(sorted(p)) for p in pairs}
                 mh.update(docs_per_s=round(n / seconds, 1), verified_pairs=len(mh_pairs))
-        mh_done = "docs_per_s" in mh
-        # MinHashLSH's own hashes, also where its join did not run or finish (untimed, linear):
-        # what its join meets, and which truth pairs it can find at all.
+        # what its join meets, and which truth pairs it can find at all
         log(f"factor {factor}: MinHashLSH hash tables (untimed)")
         if "model" not in state:
-            state = mh_model(pop, ngram, tables, seed)
+            state = mh_model(pop, self.ngram, self.tables, self.seed)
         mh["bucket_collision_pairs"] = bucket_collisions(mh_exploded(state["model"], state["vec"]))
-        run["minhashlsh"] = mh
-        if "docs_per_s" in ours and mh_done:
-            run["speedup"] = round(mh["seconds"] / ours["seconds"], 2)
-        elif "docs_per_s" in ours and str(mh.get("result", "")).startswith("did not finish"):
-            run["speedup_at_least"] = round(mh["seconds"] / ours["seconds"], 2)
+        return mh, mh_pairs, state
 
-        log(f"factor {factor}: recall")
-        truth = planted_truth(spark, folder, rep_of, threshold, min_chars, ngram)
-        near = truth.pop("near")
-        exact = None
-        if n <= args.exact_truth_max:
-            rows = pop.collect()
-            t = time.perf_counter()
-            exact = truth_pairs([r.review_id for r in rows], [r.text_key for r in rows], ngram, threshold)
-            exact_seconds = round(time.perf_counter() - t, 1)
-        mh_hashed = mh_hash_found(spark, state, set(near) | (exact or set()), threshold)
-        if "vec" in state:
-            state["vec"].unpersist()
-        run["planted_truth"] = dict(truth, near_pairs=len(near))
-        run["recall_planted"] = {
-            "ours_pairs": recall(ours_pairs, near),
-            "ours_clusters": recall(
-                {p for p in near if comps.get(p[0]) is not None and comps.get(p[0]) == comps.get(p[1])}, near
-            ),
-            "minhashlsh_pairs": recall(mh_pairs, near) if mh_done else None,
-            "minhashlsh_by_its_hashes": recall(mh_hashed, near),
-        }
-        union = ours_pairs | mh_pairs | set(near)
-        run["pairs_found"] = {
-            "ours_only": len(ours_pairs - mh_pairs),
-            "minhashlsh_only": len(mh_pairs - ours_pairs),
-            "both": len(ours_pairs & mh_pairs),
-            "not_planted": len((ours_pairs | mh_pairs) - set(near)),
-            "recall_vs_union_ours": round(len(ours_pairs) / len(union), 4) if union else None,
-            "recall_vs_union_minhashlsh": round(len(mh_pairs) / len(union), 4) if union and mh_done else None,
-        }
-        if exact is not None:
-            ex = {"truth_pairs": len(exact), "seconds": exact_seconds}
-            for name, found, ok in (
-                ("ours", ours_pairs, "docs_per_s" in ours),
-                ("minhashlsh", mh_pairs, mh_done),
-                ("minhashlsh_by_its_hashes", mh_hashed & exact, True),
-            ):
-                if ok:
-                    hit = len(found & exact)
-                    ex[name] = {
-                        "pairs": len(found),
-                        "in_truth": hit,
-                        "precision": round(hit / len(found), 4) if found else None,
-                        "recall": round(hit / len(exact), 4) if exact else None,
-                    }
-            run["exact_all_pairs"] = ex
-        run["load_after"] = os.getloadavg()
-        spark.catalog.clearCache()
-        result["runs"].append(run)
+    def exact_truth(self, pop, n: int) -> tuple[set | None, float | None]:
+        """The exact all-pairs truth of ``pop`` and its seconds, where ``n`` is small enough."""
+        from bench.quality.near_dup import truth_pairs
 
-        runs = [r for r in result["runs"] if "docs_per_s" in r["ours"]]
-        result["growth"] = [
-            {
-                "from_factor": a["factor"],
-                "to_factor": b["factor"],
-                "docs_ratio": round(b["population"] / a["population"], 2),
-                "ours_seconds_ratio": round(b["ours"]["seconds"] / a["ours"]["seconds"], 2),
-                "ours_time_per_doc_ratio": round(
-                    (b["ours"]["seconds"] / b["population"]) / (a["ours"]["seconds"] / a["population"]), 3
-                ),
-                "ours_cpu_seconds_ratio": round(b["ours"]["cpu_seconds"] / a["ours"]["cpu_seconds"], 2),
-                "ours_cpu_per_doc_ratio": round(
-                    (b["ours"]["cpu_seconds"] / b["population"]) / (a["ours"]["cpu_seconds"] / a["population"]), 3
-                ),
-                **(
-                    {"minhashlsh_seconds_ratio": round(b["minhashlsh"]["seconds"] / a["minhashlsh"]["seconds"], 2)}
-                    if "docs_per_s" in a["minhashlsh"] and "docs_per_s" in b["minhashlsh"]
-                    else {}
-                ),
+        if n > self.args.exact_truth_max:
+            return None, None
+        rows = pop.collect()
+        t = time.perf_counter()
+        exact = truth_pairs([r.review_id for r in rows], [r.text_key for r in rows], self.ngram, self.threshold)
+        return exact, round(time.perf_counter() - t, 1)
+
+
+def speedup(ours: dict, mh: dict) -> dict:
+    """MinHashLSH's seconds over ours, or at least that where it did not finish."""
+    if "docs_per_s" in ours and "docs_per_s" in mh:
+        return {"speedup": round(mh["seconds"] / ours["seconds"], 2)}
+    if "docs_per_s" in ours and str(mh.get("result", "")).startswith("did not finish"):
+        return {"speedup_at_least": round(mh["seconds"] / ours["seconds"], 2)}
+    return {}
+
+
+def pairs_found(ours_pairs: set, mh_pairs: set, near: dict, mh_done: bool) -> dict:
+    union = ours_pairs | mh_pairs | set(near)
+    return {
+        "ours_only": len(ours_pairs - mh_pairs),
+        "minhashlsh_only": len(mh_pairs - ours_pairs),
+        "both": len(ours_pairs & mh_pairs),
+        "not_planted": len((ours_pairs | mh_pairs) - set(near)),
+        "recall_vs_union_ours": round(len(ours_pairs) / len(union), 4) if union else None,
+        "recall_vs_union_minhashlsh": round(len(mh_pairs) / len(union), 4) if union and mh_done else None,
+    }
+
+
+def exact_all_pairs(exact: set, seconds: float, found_by: list[tuple[str, set, bool]]) -> dict:
+    """Precision and recall of each (name, pairs found, whether it ran) against the exact truth."""
+    ex: dict = {"truth_pairs": len(exact), "seconds": seconds}
+    for name, found, ok in found_by:
+        if ok:
+            hit = len(found & exact)
+            ex[name] = {
+                "pairs": len(found),
+                "in_truth": hit,
+                "precision": round(hit / len(found), 4) if found else None,
+                "recall": round(hit / len(exact), 4) if exact else None,
             }
-            for a, b in itertools.pairwise(runs)
+    return ex
+
+
+def growth(runs: list[dict]) -> list[dict]:
+    """From each factor to the next where ours finished: documents, seconds and CPU seconds ratios."""
+    runs = [r for r in runs if "docs_per_s" in r["ours"]]
+    return [
+        {
+            "from_factor": a["factor"],
+            "to_factor": b["factor"],
+            "docs_ratio": round(b["population"] / a["population"], 2),
+            "ours_seconds_ratio": round(b["ours"]["seconds"] / a["ours"]["seconds"], 2),
+            "ours_time_per_doc_ratio": round(
+                (b["ours"]["seconds"] / b["population"]) / (a["ours"]["seconds"] / a["population"]), 3
+            ),
+            "ours_cpu_seconds_ratio": round(b["ours"]["cpu_seconds"] / a["ours"]["cpu_seconds"], 2),
+            "ours_cpu_per_doc_ratio": round(
+                (b["ours"]["cpu_seconds"] / b["population"]) / (a["ours"]["cpu_seconds"] / a["population"]), 3
+            ),
+            **(
+                {"minhashlsh_seconds_ratio": round(b["minhashlsh"]["seconds"] / a["minhashlsh"]["seconds"], 2)}
+                if "docs_per_s" in a["minhashlsh"] and "docs_per_s" in b["minhashlsh"]
+                else {}
+            ),
+        }
+        for a, b in itertools.pairwise(runs)
+    ]
+
+
+def run_factor(bench: Bench, work: Path, factor: int) -> dict:
+    """Corpus, population, both methods and their recall at one factor."""
+    args = bench.args
+    log(f"factor {factor}: corpus")
+    folder, manifest, gen_s = corpus(work, factor, args.seed, args.near_fraction, bench.min_chars, bench.ngram)
+    run: dict = {
+        "factor": factor,
+        "corpus_lines": manifest["lines"],
+        "planted": manifest["planted"],
+        "generate_seconds": round(gen_s, 1) if gen_s is not None else "reused",
+        "load_before": os.getloadavg(),
+    }
+    start = time.perf_counter()
+    pop, rep_of, counts = population(bench.spark, folder / "docs.parquet", bench.min_chars)
+    run.update(counts, prepare_seconds=round(time.perf_counter() - start, 1))
+    n = counts["population"]
+    log(f"factor {factor}: {counts}; ours")
+    ours, ours_pairs, comps = bench.ours(factor, pop, n)
+    run["ours"] = ours
+    mh, mh_pairs, state = bench.minhashlsh(factor, pop, n)
+    mh_done = "docs_per_s" in mh
+    run["minhashlsh"] = mh
+    run.update(speedup(ours, mh))
+
+    log(f"factor {factor}: recall")
+    truth = planted_truth(bench.spark, folder, rep_of, bench.threshold, bench.min_chars, bench.ngram)
+    near = truth.pop("near")
+    exact, exact_seconds = bench.exact_truth(pop, n)
+    mh_hashed = mh_hash_found(bench.spark, state, set(near) | (exact or set()), bench.threshold)
+    if "vec" in state:
+        state["vec"].unpersist()
+    run["planted_truth"] = dict(truth, near_pairs=len(near))
+    co_clustered = {p for p in near if comps.get(p[0]) is not None and comps.get(p[0]) == comps.get(p[1])}
+    run["recall_planted"] = {
+        "ours_pairs": recall(ours_pairs, near),
+        "ours_clusters": recall(co_clustered, near),
+        "minhashlsh_pairs": recall(mh_pairs, near) if mh_done else None,
+        "minhashlsh_by_its_hashes": recall(mh_hashed, near),
+    }
+    run["pairs_found"] = pairs_found(ours_pairs, mh_pairs, near, mh_done)
+    if exact is not None:
+        found_by = [
+            ("ours", ours_pairs, "docs_per_s" in ours),
+            ("minhashlsh", mh_pairs, mh_done),
+            ("minhashlsh_by_its_hashes", mh_hashed & exact, True),
         ]
+        run["exact_all_pairs"] = exact_all_pairs(exact, exact_seconds, found_by)
+    run["load_after"] = os.getloadavg()
+    bench.spark.catalog.clearCache()
+    return run
+
+
+def main() -> None:
+    args = parse_args()
+    rec = Record("near_dup_bench")
+    work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-neardup-bench-"))
+    bench = Bench.start(args, work)
+    result = {**bench.description(), "runs": []}
+    out = args.out or rec.path()
+    result["warmup_seconds"] = bench.warm_up()
+    for factor in sorted(args.factors):
+        run = run_factor(bench, work, factor)
+        result["runs"].append(run)
+        result["growth"] = growth(result["runs"])
         rec.write(result, out)
         log(f"factor {factor} done: {json.dumps(run, ensure_ascii=False)}")
     print(json.dumps(result, indent=2, ensure_ascii=False))
