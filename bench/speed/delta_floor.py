@@ -4,7 +4,7 @@ new rows into each table an incremental ``clean_reviews`` run merges into (bronz
 log, the three silver tables), each repeated ``--repeat`` times in one warm session, in seconds and
 in Spark jobs (counted by job group, as the run report counts them).
 
-The tables are copied from ``--lakehouse`` (e.g. the one a full ``bench_incremental`` run left)
+The tables are copied from ``--lakehouse`` (e.g. the one a full ``bench.speed.incremental`` run left)
 into a scratch folder first, so the source is never written. The sum of these floors, set against
 the incremental target (10% of the full run), shows how much of that budget is spent before any
 work proportional to the increment.
