@@ -81,36 +81,36 @@ STAGE_FACTORS ?= 1 10
 bench: bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion  ## every benchmark (hours; not tests): JSON under bench/results/
 
 bench-ingest: setup  ## ingest+clean: Spark against one pandas process, corpus x BENCH_FACTOR
-	$(VENV)/bin/python -m bench.bench_ingest_clean --factor $(BENCH_FACTOR)
+	$(VENV)/bin/python -m bench.speed.ingest_clean --factor $(BENCH_FACTOR)
 
 bench-ingest-big: setup  ## ingest of one GIB GiB JSON Lines file against the same lines in 300 files (~15 min at 3 on 2 cores)
-	$(VENV)/bin/python -m bench.ingest_big --gib $(or $(GIB),3) --files 300
+	$(VENV)/bin/python -m bench.speed.ingest_big --gib $(or $(GIB),3) --files 300
 
 bench-near-dup: setup  ## near-duplicate quality (exact ground truth) and speed against Spark ML MinHashLSH
-	$(VENV)/bin/python -m bench.near_dup_quality
-	$(VENV)/bin/python -m bench.near_dup_bench --factors $(NEAR_DUP_FACTORS) $(NEAR_DUP_ARGS)
+	$(VENV)/bin/python -m bench.quality.near_dup
+	$(VENV)/bin/python -m bench.speed.near_dup --factors $(NEAR_DUP_FACTORS) $(NEAR_DUP_ARGS)
 
 bench-incremental: setup  ## full run, +1% files, no-op rerun: exact copies (worst case) and distinct documents
-	$(VENV)/bin/python -m bench.bench_incremental --factor $(BENCH_FACTOR) --no-verify
-	$(VENV)/bin/python -m bench.bench_incremental --factor $(BENCH_FACTOR) --no-verify --near
+	$(VENV)/bin/python -m bench.speed.incremental --factor $(BENCH_FACTOR) --no-verify
+	$(VENV)/bin/python -m bench.speed.incremental --factor $(BENCH_FACTOR) --no-verify --near
 
 bench-stages: setup  ## whole job and stages at STAGE_FACTORS (add 100 for the growth figure), segmenter limit, plot
-	$(VENV)/bin/python -m bench.bench_stages --factors $(STAGE_FACTORS)
+	$(VENV)/bin/python -m bench.speed.stages --factors $(STAGE_FACTORS)
 
 bench-tuning: setup  ## Arrow batch size and partition count for the clean and segment UDFs, interleaved repeats
-	$(VENV)/bin/python -m bench.udf_tuning
+	$(VENV)/bin/python -m bench.speed.udf_tuning
 
 bench-seg: setup  ## segmentation quality against People's Daily gold, each backend and setting
-	$(VENV)/bin/python -m bench.seg_quality
+	$(VENV)/bin/python -m bench.quality.segmentation
 
 bench-train: clean-reviews features  ## Horovod training with 1 and 2 processes: samples/s and test accuracy
-	$(VENV)/bin/python -m bench.train_bench --lakehouse lakehouse --procs 1 2
+	$(VENV)/bin/python -m bench.speed.train --lakehouse lakehouse --procs 1 2
 
 bench-ceiling: clean-reviews features  ## strong linear classifiers on the pipeline's split, and what a leaky random split reports
-	$(VENV)/bin/python -m bench.model_ceiling --lakehouse lakehouse
+	$(VENV)/bin/python -m bench.quality.model_ceiling --lakehouse lakehouse
 
 bench-champion: clean-reviews features  ## the training job's candidates and champion, one run per seed (7 and 8)
-	$(VENV)/bin/python -m bench.champion --lakehouse lakehouse --seeds 7 8
+	$(VENV)/bin/python -m bench.quality.champion --lakehouse lakehouse --seeds 7 8
 
 dist: setup  ## dist/reviewlake.zip: the packages for spark-submit --py-files on a cluster (docs/cluster.md)
 	$(VENV)/bin/python scripts/make_dist.py dist/reviewlake.zip
@@ -119,7 +119,7 @@ LOCK_VENV := $(CURDIR)/.cache/lock-venv
 lock:  ## regenerate constraints.txt and constraints-airflow.txt from a clean resolve (new venv, no pip cache)
 	rm -rf $(LOCK_VENV) && python3.11 -m venv $(LOCK_VENV)
 	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q "pip==24.3.1" wheel "setuptools<70"
-	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/report.json ".[dev]"
+	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/report.json ".[dev,bench]"
 	$(LOCK_VENV)/bin/python scripts/lock_constraints.py $(LOCK_VENV)/report.json constraints.txt
 	PIP_NO_CACHE_DIR=1 $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/airflow.json -r deploy/airflow/requirements.txt
 	$(LOCK_VENV)/bin/python scripts/lock_constraints.py $(LOCK_VENV)/airflow.json constraints-airflow.txt

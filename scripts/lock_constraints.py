@@ -3,7 +3,7 @@
 Run by the Makefile in a new, empty virtualenv: pip resolves a set of top-level pins and everything
 they need from the package index (``pip install --dry-run --report``, nothing installed, no cache),
 and this script writes each resolved distribution as ``name==version``. ``make lock`` writes
-``constraints.txt`` (the project, ``.[dev]``; Horovod is not listed: scripts/setup.sh builds it
+``constraints.txt`` (the project, ``.[dev,bench]``; Horovod is not listed: scripts/setup.sh builds it
 against the installed TensorFlow) and ``constraints-airflow.txt`` (the Airflow virtualenv).
 
 Usage: python scripts/lock_constraints.py REPORT.json OUT.txt

@@ -20,7 +20,7 @@ stamp=$VENV/.reviewlake-deps
 want=$(cat setup.cfg constraints.txt | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing pinned packages (first time: several minutes)"
-  "$VENV/bin/pip" install -q -c constraints.txt -e ".[dev]"
+  "$VENV/bin/pip" install -q -c constraints.txt -e ".[dev,bench]"
   echo "$want" > "$stamp"
 fi
 # the jieba_c segmenter backend: reviewlake/text/_jieba_route.c, compiled in place (skipped when up to date)

@@ -60,7 +60,7 @@ class Stager:
         """Compute ``df`` once and return it held for the rest of the run (stable, not recomputed).
 
         Held, not written: a Delta table per staged output cost ~10 Spark jobs and 1-3 s each
-        (write, commit, snapshot of the re-read; bench/README.md, "Fixed costs"), for files that
+        (write, commit, snapshot of the re-read; bench/results/2026-12-02-fixed_costs_*.json), for files that
         only a failed gate needs. A lost executor fails the run instead of recomputing the rows
         (Spark's local checkpoint); the run is then rerun like any failed run."""
         uri = f"{self.root}/{name.replace('.', '/')}"

@@ -9,7 +9,7 @@ Spark form and its Python form. Everything else is derived from these declaratio
   (:mod:`reviewlake.text.serving`) uses so a review is cleaned the way silver cleaned the training
   data;
 * :func:`python_forms`: every configured rule on one string, which the benchmark's single-process
-  pandas run (``bench/bench_ingest_clean.py``) maps over a Series.
+  pandas run (``bench/speed/ingest_clean.py``) maps over a Series.
 
 The two forms of a rule give the same result on every input: ``tests/unit/test_clean_rules.py``
 holds them equal for every declared rule. Where the Spark form is a pandas UDF it runs the Python

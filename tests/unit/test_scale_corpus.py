@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.scale_corpus import KEY_INVISIBLE, KINDS, T2, perturb, scale, scale_near, text_key
+from bench.generators.scale_corpus import KEY_INVISIBLE, KINDS, T2, perturb, scale, scale_near, text_key
 from reviewlake.lake.minhash import jaccard, shingle_codes
 
 ROOT = Path(__file__).resolve().parents[2]

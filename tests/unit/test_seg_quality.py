@@ -1,10 +1,10 @@
-"""Segmentation scoring (bench/seg_scoring.py) on hand-checked examples."""
+"""Segmentation scoring (bench/quality/seg_scoring.py) on hand-checked examples."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.seg_scoring import evaluate, parse_gold_line, score, spans
+from bench.quality.seg_scoring import evaluate, parse_gold_line, score, spans
 
 
 def test_parse_gold_line():

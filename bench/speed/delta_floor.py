@@ -4,41 +4,44 @@ new rows into each table an incremental ``clean_reviews`` run merges into (bronz
 log, the three silver tables), each repeated ``--repeat`` times in one warm session, in seconds and
 in Spark jobs (counted by job group, as the run report counts them).
 
-The tables are copied from ``--lakehouse`` (e.g. the one a full ``bench_incremental`` run left)
+The tables are copied from ``--lakehouse`` (e.g. the one a full ``bench.speed.incremental`` run left)
 into a scratch folder first, so the source is never written. The sum of these floors, set against
 the incremental target (10% of the full run), shows how much of that budget is spent before any
 work proportional to the increment.
 
 Writes ``bench/results/<UTC date>-delta_floor.json`` (or ``--out``). Not a test.
 
-    spark-submit --driver-memory 6g bench/delta_floor.py --lakehouse /tmp/bench/lake
+    spark-submit --driver-memory 6g bench/speed/delta_floor.py --lakehouse /tmp/bench/lake
 """
+
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import functools
 import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))    # run by spark-submit from any folder
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run by spark-submit from any folder
 
-from bench.timing import git, log  # noqa: E402
-from reviewlake.core import delta_io  # noqa: E402
-from reviewlake.core.config import load_config  # noqa: E402
-from reviewlake.core.spark import get_spark  # noqa: E402
-from reviewlake.core.spark_work import SparkWork  # noqa: E402
-from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql import functions as F
+
+from bench.record import ROOT, Record, log
+from reviewlake.core import delta_io
+from reviewlake.core.config import load_config
+from reviewlake.core.spark import get_spark
+from reviewlake.core.spark_work import SparkWork
 
 # table -> its MERGE keys (as the job merges it)
-TABLES = {"bronze/reviews_raw": ["review_id"], "bronze/files": ["source_file", "content_hash"],
-          "silver/reviews": ["review_id"], "silver/dedupe_index": ["review_id"],
-          "silver/disposition": ["review_id"]}
+TABLES = {
+    "bronze/reviews_raw": ["review_id"],
+    "bronze/files": ["source_file", "content_hash"],
+    "silver/reviews": ["review_id"],
+    "silver/dedupe_index": ["review_id"],
+    "silver/disposition": ["review_id"],
+}
 
 
 def measured(spark, label: str, action):
@@ -56,38 +59,51 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
-    started = datetime.now(timezone.utc)
+    rec = Record("delta_floor")
     scratch = Path(tempfile.mkdtemp(prefix="reviewlake-delta-floor-"))
     t0 = time.perf_counter()
-    spark = get_spark(load_config(overrides=[f"lakehouse={scratch}", f"reports_dir={scratch / 'reports'}",
-                                             f"spark.jars_dir={ROOT / 'jars'}"]))
-    result = {"benchmark": "delta_floor", "issue": 17, "measured_at": started.isoformat(timespec="seconds"),
-              "code": {"git_commit": git("rev-parse", "HEAD")},
-              "load_average_before": os.getloadavg(), "source_lakehouse": args.lakehouse, "session_seconds": round(time.perf_counter() - t0, 2), "tables": {}}
+    spark = get_spark(
+        load_config(
+            overrides=[f"lakehouse={scratch}", f"reports_dir={scratch / 'reports'}", f"spark.jars_dir={ROOT / 'jars'}"]
+        )
+    )
+    result = {
+        "issue": 17,
+        "source_lakehouse": args.lakehouse,
+        "session_seconds": round(time.perf_counter() - t0, 2),
+        "tables": {},
+    }
     try:
         for name, keys in TABLES.items():
             dst = scratch / name
             shutil.copytree(Path(args.lakehouse) / name, dst)
             uri = dst.resolve().as_uri()
-            times: dict[str, list] = {"read_count_seconds": [], "read_count_jobs": [],
-                                      "merge_100_new_rows_seconds": [], "merge_100_new_rows_jobs": []}
+            times: dict[str, list] = {
+                "read_count_seconds": [],
+                "read_count_jobs": [],
+                "merge_100_new_rows_seconds": [],
+                "merge_100_new_rows_jobs": [],
+            }
             for i in range(args.repeat):
-                sec, jobs, rows = measured(spark, f"read-{name}-{i}", lambda: delta_io.read(spark, uri).count())
+                sec, jobs, rows = measured(spark, f"read-{name}-{i}", lambda uri=uri: delta_io.read(spark, uri).count())
                 times["read_count_seconds"].append(sec)
                 times["read_count_jobs"].append(jobs)
                 # 100 rows the table does not hold yet (a suffixed key): the insert an increment does
-                sample = (delta_io.read(spark, uri).limit(100)
-                          .withColumn(keys[-1], F.concat(F.col(keys[-1]), F.lit(f"-floor{i}"))).localCheckpoint())
-                sec, jobs, _ = measured(spark, f"merge-{name}-{i}", lambda: delta_io.merge(spark, sample, uri, keys))
+                sample = (
+                    delta_io.read(spark, uri)
+                    .limit(100)
+                    .withColumn(keys[-1], F.concat(F.col(keys[-1]), F.lit(f"-floor{i}")))
+                    .localCheckpoint()
+                )
+                merge = functools.partial(delta_io.merge, spark, sample, uri, keys)
+                sec, jobs, _ = measured(spark, f"merge-{name}-{i}", merge)
                 times["merge_100_new_rows_seconds"].append(sec)
                 times["merge_100_new_rows_jobs"].append(jobs)
             result["tables"][name] = {"rows": rows, **times}
             log(f"{name}: {result['tables'][name]}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    out = args.out or ROOT / "bench" / "results" / f"{started:%Y-%m-%d}-delta_floor.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    log(f"wrote {out}")
+    rec.write(result, args.out)
 
 
 if __name__ == "__main__":

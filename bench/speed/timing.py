@@ -1,32 +1,22 @@
 """Measuring for the benchmarks: one ``spark-submit`` of a job timed (wall and CPU seconds of the
 process tree, the load average before it, peak resident memory of driver and Python workers, its
 exit code and its run report ``<reports>/runs/<job>/latest.json``), CPU seconds of a live process
-tree, and the git state a result was measured at."""
+tree. The stamp of a result (commit, machine, load) is :mod:`bench.record`'s."""
+
 from __future__ import annotations
 
 import json
 import os
 import shlex
 import subprocess
-import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 import psutil
 
-from bench.scale_corpus import ROOT
+from bench.record import log
 from reviewlake.jobs.nightly import exit_code
-
-
-def log(msg: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
-
-
-def git(*args: str) -> str:
-    """Output of ``git *args`` in the repository (empty where git fails)."""
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.rstrip()
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -42,8 +32,8 @@ def tree_cpu_seconds(pid: int) -> float:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        ticks[int(entry)] = sum(int(x) for x in fields[11:15])   # utime stime cutime cstime
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks[int(entry)] = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
         children.setdefault(int(fields[1]), []).append(int(entry))
     total, stack = 0, [pid]
     while stack:
@@ -65,13 +55,18 @@ class PeakMemory:
 
     def __init__(self, pid: int, every_s: float = 0.5):
         self.pid, self.every_s = pid, every_s
-        self.peak = {"driver_mib": 0.0, "python_workers_mib": 0.0,
-                     "jvm_max_mib": 0.0, "driver_python_max_mib": 0.0, "python_worker_max_mib": 0.0}
+        self.peak = {
+            "driver_mib": 0.0,
+            "python_workers_mib": 0.0,
+            "jvm_max_mib": 0.0,
+            "driver_python_max_mib": 0.0,
+            "python_worker_max_mib": 0.0,
+        }
         self._cpu: dict[tuple[int, float], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 
@@ -112,28 +107,36 @@ class PeakMemory:
             self._stop.wait(self.every_s)
 
 
-def timed_submit(name: str, cmd: list[str], cwd: Path, env: dict, job: str, reports: Path,
-                 logs: Path) -> tuple[dict, dict | None]:
+def timed_submit(
+    name: str, cmd: list[str], cwd: Path, env: dict, job: str, reports: Path, logs: Path
+) -> tuple[dict, dict | None]:
     """Run ``cmd`` (a spark-submit of ``job``), its output in ``logs/<name>.log``; returns the
     timing figures and the job's run report (None when it wrote none). A failed run's figures
     carry the tail of its log."""
     load = [round(x, 2) for x in os.getloadavg()]
     log(f"{name}: load {load}; {shlex.join(cmd)}")
     report_path = reports / "runs" / job / "latest.json"
-    report_path.unlink(missing_ok=True)            # a report left by an earlier run is not this run's
+    report_path.unlink(missing_ok=True)  # a report left by an earlier run is not this run's
     start = time.perf_counter()
     with open(logs / f"{name}.log", "w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         with PeakMemory(proc.pid) as mem:
             code = exit_code(proc.wait())
     wall = time.perf_counter() - start
-    figures = {"exit_code": code, "seconds": round(wall, 2), "cpu_seconds": round(mem.cpu_seconds, 1),
-               "load_average_before": dict(zip(("1m", "5m", "15m"), load)), "peak_memory": mem.peak}
+    figures = {
+        "exit_code": code,
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(mem.cpu_seconds, 1),
+        "load_average_before": dict(zip(("1m", "5m", "15m"), load, strict=True)),
+        "peak_memory": mem.peak,
+    }
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
     if report:
         figures["outside_stages_seconds"] = round(wall - report["seconds_total"], 2)
-    log(f"{name}: exit {code}, {wall:.1f} s wall, stages "
-        f"{ {s['name']: s['seconds'] for s in report['stages']} if report else None}")
+    log(
+        f"{name}: exit {code}, {wall:.1f} s wall, stages "
+        f"{ {s['name']: s['seconds'] for s in report['stages']} if report else None }"
+    )
     if code != 0:
         figures["log_tail"] = (logs / f"{name}.log").read_text(encoding="utf-8", errors="replace")[-3000:]
         log(f"{name} failed:\n{figures['log_tail']}")

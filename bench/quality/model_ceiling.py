@@ -11,21 +11,20 @@ of the product (scikit-learn, one process).
 
 Writes ``bench/results/<UTC date>-model_ceiling.json``. Not a test.
 
-    python -m bench.model_ceiling [--lakehouse ./lakehouse]
+    python -m bench.quality.model_ceiling [--lakehouse ./lakehouse]
 """
+
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from bench.scale_corpus import ROOT
-from bench.timing import log
+from bench.record import ROOT, Record, log
 
-RESULTS = ROOT / "bench" / "results"
 C_GRID = (0.3, 1.0, 3.0, 10.0)
 
 
@@ -58,22 +57,32 @@ def fit_scored(vectorizer, train_x, train_y, splits: dict) -> dict:
     c, val, model = best
     pred = model.predict(xs["test"])
     y = splits["test"][1]
-    return {"C": c, "validation_accuracy": round(val, 4), "test_accuracy": round(accuracy_score(y, pred), 4),
-            "test_macro_f1": round(f1_score(y, pred, average="macro"), 4)}
+    return {
+        "C": c,
+        "validation_accuracy": round(val, 4),
+        "test_accuracy": round(accuracy_score(y, pred), 4),
+        "test_macro_f1": round(f1_score(y, pred, average="macro"), 4),
+    }
 
 
 def leak_free(df) -> dict:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     part = {s: df[df["split"] == s] for s in ("train", "validation", "test")}
-    words = lambda t: list(t) + [f"{a} {b}" for a, b in zip(t, t[1:])]  # noqa: E731
+    words = lambda t: list(t) + [f"{a} {b}" for a, b in itertools.pairwise(t)]  # noqa: E731
     out = {"rows": {s: len(p) for s, p in part.items()}}
     out["word_1_2gram_logreg"] = fit_scored(
-        TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=2), part["train"]["tokens"], part["train"]["label_id"],
-        {s: (part[s]["tokens"], part[s]["label_id"]) for s in ("validation", "test")})
+        TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=2),
+        part["train"]["tokens"],
+        part["train"]["label_id"],
+        {s: (part[s]["tokens"], part[s]["label_id"]) for s in ("validation", "test")},
+    )
     out["char_1_4gram_logreg"] = fit_scored(
-        TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True, min_df=2), part["train"]["text"],
-        part["train"]["label_id"], {s: (part[s]["text"], part[s]["label_id"]) for s in ("validation", "test")})
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True, min_df=2),
+        part["train"]["text"],
+        part["train"]["label_id"],
+        {s: (part[s]["text"], part[s]["label_id"]) for s in ("validation", "test")},
+    )
     return out
 
 
@@ -95,10 +104,14 @@ def leaky(landing: Path, seed: int) -> dict:
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True, min_df=2)
     pred = LogisticRegression(C=10.0, max_iter=3000).fit(vec.fit_transform(x_tr), y_tr).predict(vec.transform(x_te))
     y_te = np.array(y_te)
-    return {"rows": len(texts), "distinct_texts": len(set(texts)), "test_rows": len(x_te),
-            "test_rows_with_text_in_train": round(float(1 - unseen.mean()), 4),
-            "char_1_4gram_logreg_test_accuracy": round(accuracy_score(y_te, pred), 4),
-            "same_on_unseen_test_rows": round(accuracy_score(y_te[unseen], pred[unseen]), 4)}
+    return {
+        "rows": len(texts),
+        "distinct_texts": len(set(texts)),
+        "test_rows": len(x_te),
+        "test_rows_with_text_in_train": round(float(1 - unseen.mean()), 4),
+        "char_1_4gram_logreg_test_accuracy": round(accuracy_score(y_te, pred), 4),
+        "same_on_unseen_test_rows": round(accuracy_score(y_te[unseen], pred[unseen]), 4),
+    }
 
 
 def main() -> None:
@@ -107,16 +120,17 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
-    started = datetime.now(timezone.utc)
+    rec = Record("model_ceiling")
     log("leak-free: the pipeline's split")
-    result = {"benchmark": "model_ceiling", "issue": 6, "measured_at": started.isoformat(timespec="seconds"),
-              "lakehouse": args.lakehouse, "leak_free_pipeline_split": leak_free(gold_frame(args.lakehouse))}
+    result = {
+        "issue": 6,
+        "lakehouse": args.lakehouse,
+        "leak_free_pipeline_split": leak_free(gold_frame(args.lakehouse)),
+    }
     log("leaky: random row split of the raw corpus")
     result["leaky_random_row_split"] = leaky(ROOT / "data" / "landing", args.seed)
-    out = args.out or RESULTS / f"{started:%Y-%m-%d}-model_ceiling.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
-    log(f"wrote {out}")
+    rec.write(result, args.out)
 
 
 if __name__ == "__main__":

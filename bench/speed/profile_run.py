@@ -4,25 +4,26 @@ MERGE, Delta history/table lookups and GX gate is timed and attributed to the li
 actions (driver-side planning, Python work) show too. Not a test, not a benchmark: a tool for
 finding where a run's time goes before changing anything (issue #7, "profile before optimising").
 
-    spark-submit --driver-memory 6g bench/profile_run.py OUT.json --input X --lakehouse L \\
+    spark-submit --driver-memory 6g bench/speed/profile_run.py OUT.json --input X --lakehouse L \\
         --conf reports_dir=R
 
-Writes OUT.json: ``{"rc", "seconds_in_main", "actions": [[kind, site, seconds, start], ...]}``
-and prints the actions of 0.3 s or more. Combine with the driver's DAGScheduler log
+Writes OUT.json (stamped by :mod:`bench.record`): ``{"rc", "seconds_in_main", "actions": [[kind,
+site, seconds, start], ...]}`` and prints the actions of 0.3 s or more. Combine with the driver's DAGScheduler log
 (``-Dlog4j.configurationFile`` with ``org.apache.spark.scheduler.DAGScheduler`` at INFO) to
 split a slow action into its Spark jobs.
 """
+
 from __future__ import annotations
 
 import functools
 import inspect
-import json
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run by spark-submit from any folder
+
+from bench.record import ROOT, Record
 
 RECORDS: list[tuple[str, str, float, float]] = []
 T0 = time.perf_counter()
@@ -73,14 +74,18 @@ def instrument() -> None:
 
 
 def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if len(sys.argv) > 1 else 2
     out = Path(sys.argv.pop(1))
+    rec = Record("profile_run")
     instrument()
     from reviewlake.jobs import clean_reviews
 
     t0 = time.perf_counter()
     rc = clean_reviews.main(sys.argv[1:])
     total = round(time.perf_counter() - t0, 1)
-    out.write_text(json.dumps({"rc": rc, "seconds_in_main": total, "actions": RECORDS}, indent=1), encoding="utf-8")
+    rec.write({"rc": rc, "seconds_in_main": total, "actions": RECORDS}, out)
     print(f"rc={rc}, {total} s in main; actions of 0.3 s or more (start, seconds, kind, site):")
     for kind, where, seconds, start in RECORDS:
         if seconds >= 0.3:

@@ -6,21 +6,17 @@ Reads the gold tables of ``--lakehouse`` (run ``make features`` first); trains e
 with :func:`reviewlake.train.horovod_spark.train` (no checkpoints, nothing exported); writes
 ``bench/results/<UTC date>-train.json``. Not a test: it asserts nothing.
 
-    python -m bench.train_bench --lakehouse lakehouse --procs 1 2
+    python -m bench.speed.train --lakehouse lakehouse --procs 1 2
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
+from bench.record import ROOT, Record
 
 
 def main() -> None:
@@ -30,12 +26,13 @@ def main() -> None:
     p.add_argument("--conf", action="append", default=[], help="config override KEY=VALUE (e.g. train.epochs=3)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
+    rec = Record("train")
 
     from reviewlake.core.cli import setup_logging
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
-    from reviewlake.train import evaluate, horovod_spark
     from reviewlake.jobs.train_model import read_gold, training_params
+    from reviewlake.train import evaluate, horovod_spark
 
     setup_logging()
     cfg = load_config(overrides=[f"lakehouse={args.lakehouse}", f"spark.master=local[{max(args.procs)}]", *args.conf])
@@ -46,28 +43,51 @@ def main() -> None:
     for n in args.procs:
         start = time.perf_counter()
         result = horovod_spark.train(
-            spark, {"x_train": gold.x["train"], "y_train": gold.y["train"],
-                    "x_val": gold.x["validation"], "y_val": gold.y["validation"]},
-            vocab_size=gold.vocab_size, max_len=gold.max_len, n_classes=len(gold.class_names),
-            params=params, num_proc=n, start_timeout=cfg.get("train.start_timeout"))
+            spark,
+            {
+                "x_train": gold.x["train"],
+                "y_train": gold.y["train"],
+                "x_val": gold.x["validation"],
+                "y_val": gold.y["validation"],
+            },
+            vocab_size=gold.vocab_size,
+            max_len=gold.max_len,
+            n_classes=len(gold.class_names),
+            params=params,
+            num_proc=n,
+            start_timeout=cfg.get("train.start_timeout"),
+        )
         wall = time.perf_counter() - start
         y_pred = result.model.predict(gold.x["test"], batch_size=512, verbose=0).argmax(axis=1)
         m = evaluate.classification_metrics(gold.y["test"], y_pred, gold.class_names)
-        runs.append({"num_proc": n, "samples_per_s": round(result.samples_per_s, 1), "wall_seconds": round(wall, 1),
-                     "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                     "test_accuracy": round(m["accuracy"], 4), "test_macro_f1": round(m["macro_f1"], 4),
-                     "val_loss": [round(v, 4) for v in result.history.get("val_loss", [])]})
+        runs.append(
+            {
+                "num_proc": n,
+                "samples_per_s": round(result.samples_per_s, 1),
+                "wall_seconds": round(wall, 1),
+                "epochs_run": result.epochs_run,
+                "best_epoch": result.best_epoch,
+                "test_accuracy": round(m["accuracy"], 4),
+                "test_macro_f1": round(m["macro_f1"], 4),
+                "val_loss": [round(v, 4) for v in result.history.get("val_loss", [])],
+            }
+        )
         print(json.dumps(runs[-1]), flush=True)
     spark.stop()
-    result = {"benchmark": "train", "issue": 6, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "load_before": os.getloadavg()},
-              "data": {"rows": gold.rows(), "vocab_size": gold.vocab_size, "max_len": gold.max_len,
-                       "vocab_version": gold.vocab_version, "table_versions": gold.table_versions},
-              "params": params, "runs": runs,
-              "samples_per_s_is": "training rows over all ranks per second of model.fit (validation passes included)"}
-    out = args.out or RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-train.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    print(f"written: {out}", file=sys.stderr)
+    result = {
+        "issue": 6,
+        "data": {
+            "rows": gold.rows(),
+            "vocab_size": gold.vocab_size,
+            "max_len": gold.max_len,
+            "vocab_version": gold.vocab_version,
+            "table_versions": gold.table_versions,
+        },
+        "params": params,
+        "runs": runs,
+        "samples_per_s_is": "training rows over all ranks per second of model.fit (validation passes included)",
+    }
+    rec.write(result, args.out)
 
 
 if __name__ == "__main__":

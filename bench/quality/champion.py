@@ -8,27 +8,32 @@ train_model job (``reviewlake.jobs.train_model.run``: Horovod on Spark, the line
 champion, the export) once per seed into a scratch models folder; writes
 ``bench/results/<UTC date>-champion.json``. Not a test: it asserts nothing.
 
-    python -m bench.champion --lakehouse lakehouse --seeds 7 8
+    python -m bench.quality.champion --lakehouse lakehouse --seeds 7 8
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
+from bench.record import ROOT, Record
 
 
 def one_run(spark, lakehouse: str, seed: int, models_dir: str, conf: list[str]) -> dict:
     from reviewlake.core.config import load_config
     from reviewlake.jobs import train_model
 
-    cfg = load_config(overrides=[f"lakehouse={lakehouse}", f"models_dir={models_dir}",
-                                 f"reports_dir={models_dir}/reports", f"train.seed={seed}", *conf])
+    cfg = load_config(
+        overrides=[
+            f"lakehouse={lakehouse}",
+            f"models_dir={models_dir}",
+            f"reports_dir={models_dir}/reports",
+            f"train.seed={seed}",
+            *conf,
+        ]
+    )
     out = train_model.run(spark, cfg)
     m = out["metrics"]
     cands = m["candidates"]
@@ -42,8 +47,9 @@ def one_run(spark, lakehouse: str, seed: int, models_dir: str, conf: list[str]) 
         "best_baseline_test_accuracy": round(cands[best]["accuracy"], 4),
         "lift_points": round(100 * (m["accuracy"] - cands[best]["accuracy"]), 2),
         "mcnemar_p_vs_best_baseline": m["mcnemar_p_vs_best_baseline"],
-        "candidates": {n: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in c.items()}
-                       for n, c in cands.items()},
+        "candidates": {
+            n: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in c.items()} for n, c in cands.items()
+        },
         "stage_seconds": {s["name"]: s["seconds"] for s in out["report"]["stages"]},
     }
 
@@ -55,25 +61,21 @@ def main() -> None:
     p.add_argument("--conf", action="append", default=[], help="config override KEY=VALUE")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
+    rec = Record("champion")
 
     from reviewlake.core.cli import setup_logging
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
 
     setup_logging()
-    started = datetime.now(timezone.utc)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
     spark = get_spark(load_config(overrides=[f"lakehouse={args.lakehouse}"]))
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-champion-") as scratch:
         for seed in args.seeds:
             runs.append(one_run(spark, args.lakehouse, seed, f"{scratch}/models-{seed}", args.conf))
-    result = {"benchmark": "champion", "issue": 18, "measured_at": started.isoformat(timespec="seconds"),
-              "commit": commit, "lakehouse": args.lakehouse, "conf": args.conf, "runs": runs}
-    out = args.out or RESULTS / f"{started:%Y-%m-%d}-champion.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    result = {"issue": 18, "lakehouse": args.lakehouse, "conf": args.conf, "runs": runs}
     print(json.dumps(result, indent=2))
+    rec.write(result, args.out)
 
 
 if __name__ == "__main__":

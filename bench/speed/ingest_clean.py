@@ -3,28 +3,26 @@ running the same rules, on the bundled corpus scaled ``--factor`` times (default
 
 Writes ``bench/results/<UTC date>-ingest_clean.json``. Not a test: it asserts nothing about speed.
 
-    python -m bench.bench_ingest_clean --factor 10
+    python -m bench.speed.ingest_clean --factor 10
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 import pandas as pd
 
-from bench.scale_corpus import ROOT, scale
+from bench.generators.scale_corpus import scale
+from bench.record import ROOT, Record
 from reviewlake.lake.ingest_parse import detect_encoding
 from reviewlake.text.clean_rules import python_forms
-
-RESULTS = ROOT / "bench" / "results"
 
 
 def pandas_rules(options: Mapping) -> list[tuple[str, str, Callable[[pd.Series], pd.Series]]]:
@@ -32,8 +30,10 @@ def pandas_rules(options: Mapping) -> list[tuple[str, str, Callable[[pd.Series],
     (name, kind, Series -> Series). Each maps the rule's Python form, declared once in
     :mod:`reviewlake.text.clean_rules` next to its Spark form (the same one serving runs), over the
     Series: a map rule gives the new texts, a filter whether each row is kept."""
-    return [(rule.name, rule.kind, lambda s, form=form: s.map(form))
-            for rule, form in python_forms(options, list(options["rules"]))]
+    return [
+        (rule.name, rule.kind, lambda s, form=form: s.map(form))
+        for rule, form in python_forms(options, list(options["rules"]))
+    ]
 
 
 def run_pandas(folder: Path, options: Mapping) -> tuple[int, float, list[str]]:
@@ -63,12 +63,12 @@ def run_spark(folder: Path, lake: Path) -> tuple[int, float, dict, list[str]]:
     copy_0000)."""
     from pyspark.sql import functions as F
 
-    from reviewlake.lake import clean
-    from reviewlake.jobs import clean_reviews
     from reviewlake.core import delta_io, tables
     from reviewlake.core.config import load_config
     from reviewlake.core.report import RunReport
     from reviewlake.core.spark import get_spark
+    from reviewlake.jobs import clean_reviews
+    from reviewlake.lake import clean
 
     cfg = load_config(overrides=[f"lakehouse={lake / 'lakehouse'}", f"reports_dir={lake / 'reports'}"])
     spark = get_spark(cfg)
@@ -81,8 +81,12 @@ def run_spark(folder: Path, lake: Path) -> tuple[int, float, dict, list[str]]:
         cleaned = clean.apply_rules(bronze, rules).persist()
         rows, _ = clean.rule_counts(cleaned, rules)
     seconds = time.perf_counter() - start
-    first = [r.text for r in cleaned.where(F.col("filtered_by").isNull() & F.col("source_file").contains("/copy_0000/"))
-             .select("text").collect()]
+    first = [
+        r.text
+        for r in cleaned.where(F.col("filtered_by").isNull() & F.col("source_file").contains("/copy_0000/"))
+        .select("text")
+        .collect()
+    ]
     return rows, seconds, {s.name: s.seconds for s in report.stages}, first
 
 
@@ -91,6 +95,7 @@ def main() -> None:
     p.add_argument("--factor", type=int, default=10)
     p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir)")
     args = p.parse_args()
+    rec = Record("ingest_clean")
     from reviewlake.core.config import load_config
 
     options = dict(load_config()["clean"])
@@ -103,23 +108,25 @@ def main() -> None:
     agreement = sum((a & b).values()) / max(1, max(sum(a.values()), sum(b.values())))
     cores = os.cpu_count() or 1
     result = {
-        "benchmark": "ingest_clean",
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform()},
         "corpus": {"factor": args.factor, "lines": lines},
-        "spark": {"master": "local[*]", "rows": spark_rows, "seconds": round(spark_s, 2),
-                  "rows_per_s": round(spark_rows / spark_s, 1), "rows_per_s_per_core": round(spark_rows / spark_s / cores, 1),
-                  "stage_seconds": stages},
-        "pandas_single_process": {"rows": pandas_rows, "seconds": round(pandas_s, 2),
-                                  "rows_per_s": round(pandas_rows / pandas_s, 1)},
+        "spark": {
+            "master": "local[*]",
+            "rows": spark_rows,
+            "seconds": round(spark_s, 2),
+            "rows_per_s": round(spark_rows / spark_s, 1),
+            "rows_per_s_per_core": round(spark_rows / spark_s / cores, 1),
+            "stage_seconds": stages,
+        },
+        "pandas_single_process": {
+            "rows": pandas_rows,
+            "seconds": round(pandas_s, 2),
+            "rows_per_s": round(pandas_rows / pandas_s, 1),
+        },
         "spark_over_pandas_throughput": round((spark_rows / spark_s) / (pandas_rows / pandas_s), 3),
         "kept_text_agreement_copy_0000": round(agreement, 4),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(timezone.utc):%Y-%m-%d}-ingest_clean.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"written: {out}")
+    rec.write(result)
 
 
 if __name__ == "__main__":

@@ -16,25 +16,24 @@ and tokens), which must be equal across settings.
 
 Writes ``bench/results/<UTC date>-udf_tuning.json``. Not a test.
 
-    python -m bench.udf_tuning [--rows 100000] [--repeats 2]
+    python -m bench.speed.udf_tuning [--rows 100000] [--repeats 2]
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.scale_corpus import ROOT, scale_near
-from bench.timing import git, log, tree_cpu_seconds
+from bench.generators.scale_corpus import scale_near
+from bench.record import ROOT, Record, log
+from bench.speed.timing import tree_cpu_seconds
 
-RESULTS = ROOT / "bench" / "results"
 BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 
@@ -51,11 +50,14 @@ def run_once(spark, texts, batch: int, rules, spec) -> dict:
     cpu0, t0 = tree_cpu_seconds(os.getpid()), time.perf_counter()
     row = out.agg(F.count("*").alias("rows"), F.sum("n").alias("tokens"), F.sum("c").alias("changes")).first()
     wall, cpu = time.perf_counter() - t0, tree_cpu_seconds(os.getpid()) - cpu0
-    return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 1),
-            "checksum": [row["rows"], row["tokens"], row["changes"]]}
+    return {
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 1),
+        "checksum": [row["rows"], row["tokens"], row["changes"]],
+    }
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--factor", type=int, default=10, help="corpus scale the rows are taken from")
@@ -65,30 +67,50 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--conf", action="append", default=[], help="config override, KEY=VALUE")
     p.add_argument("--out", type=Path, default=None)
-    args = p.parse_args()
+    return p.parse_args()
+
+
+def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
+    """Per setting: median wall and CPU seconds of its repeats, and rows/s at the median."""
+    return {
+        k: {
+            "median_seconds": round(statistics.median(r["seconds"] for r in rs), 2),
+            "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in rs), 1),
+            "rows_per_s": round(rs[0]["checksum"][0] / statistics.median(r["seconds"] for r in rs), 1),
+        }
+        for k, rs in runs.items()
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    rec = Record("udf_tuning")
 
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    from reviewlake.lake.clean import build_rules
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
+    from reviewlake.lake.clean import build_rules
     from reviewlake.text.segment import SegmenterSpec
 
     cfg = load_config(overrides=args.conf)
-    started = datetime.now(timezone.utc)
-    code = {"git_commit": git("rev-parse", "HEAD"),
-            "uncommitted": git("status", "--porcelain", "--", "pipelines", "reviewlake", "conf", "bench/udf_tuning.py").splitlines()}
     work = Path(tempfile.mkdtemp(prefix="reviewlake-udf-tuning-"))
     log(f"x{args.factor}: scaling the corpus")
     scale_near(ROOT / "data" / "landing", work / "landing", args.factor, args.seed)
     spark = get_spark(cfg)
     conf_batch = int(spark.conf.get(BATCH))
     conf_parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    lines = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.txt") \
-        .text(str(work / "landing")).withColumnRenamed("value", "raw_text") \
-        .where("trim(raw_text) != ''").orderBy(F.xxhash64("raw_text"), "raw_text").limit(args.rows) \
-        .persist(StorageLevel.MEMORY_ONLY)   # sampled once, then repartitioned per setting
+    lines = (
+        spark.read.option("recursiveFileLookup", "true")
+        .option("pathGlobFilter", "*.txt")
+        .text(str(work / "landing"))
+        .withColumnRenamed("value", "raw_text")
+        .where("trim(raw_text) != ''")
+        .orderBy(F.xxhash64("raw_text"), "raw_text")
+        .limit(args.rows)
+        .persist(StorageLevel.MEMORY_ONLY)
+    )  # sampled once, then repartitioned per setting
     rules, spec = build_rules(cfg), SegmenterSpec.from_config(cfg)
     cached = {}
     for parts in sorted(set(args.partitions) | {conf_parts}):
@@ -96,7 +118,7 @@ def main() -> None:
         log(f"{cached[parts].count()} rows cached on {parts} partitions")
     lines.unpersist()
     settings = [(conf_parts, b) for b in args.batches] + [(n, conf_batch) for n in args.partitions if n != conf_parts]
-    run_once(spark, cached[conf_parts], conf_batch, rules, spec)   # warm-up: workers, jieba dictionary
+    run_once(spark, cached[conf_parts], conf_batch, rules, spec)  # warm-up: workers, jieba dictionary
     runs: dict[str, list[dict]] = {f"partitions={n},batch={b}": [] for n, b in settings}
     for rep in range(args.repeats):
         for n, b in settings:
@@ -104,27 +126,21 @@ def main() -> None:
             runs[f"partitions={n},batch={b}"].append(r)
             log(f"repeat {rep + 1}: partitions={n} batch={b}: {r}")
     checksums = {json.dumps(r["checksum"]) for rs in runs.values() for r in rs}
-    summary = {k: {"median_seconds": round(statistics.median(r["seconds"] for r in rs), 2),
-                   "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in rs), 1),
-                   "rows_per_s": round(rs[0]["checksum"][0] / statistics.median(r["seconds"] for r in rs), 1)}
-               for k, rs in runs.items()}
+    summary = summarise(runs)
     result = {
-        "benchmark": "udf_tuning", "issue": 7, "measured_at": started.isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "spark": spark.version,
-                    "master": spark.sparkContext.master},
-        "code": code,
-        "corpus": f"{args.rows} non-empty lines (first by xxhash64 of the text) of bench.scale_corpus.scale_near x{args.factor}, "
-                  f"seed {args.seed}",
+        "issue": 7,
+        "spark": {"version": spark.version, "master": spark.sparkContext.master},
+        "corpus": f"{args.rows} non-empty lines (first by xxhash64 of the text) of "
+        f"bench.generators.scale_corpus.scale_near x{args.factor}, seed {args.seed}",
         "work": "pipelines.clean.apply_rules (configured rules) + reviewlake.text.segment.tokens_column, one aggregate",
         "configured": {"partitions": conf_parts, "batch": conf_batch},
         "outputs_identical": len(checksums) == 1,
-        "summary": summary, "runs": runs,
+        "summary": summary,
+        "runs": runs,
     }
-    out = args.out or RESULTS / f"{started:%Y-%m-%d}-udf_tuning.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=1))
-    log(f"wrote {out}; outputs identical across settings: {result['outputs_identical']}")
+    rec.write(result, args.out)
+    log(f"outputs identical across settings: {result['outputs_identical']}")
     spark.stop()
     shutil.rmtree(work, ignore_errors=True)
 

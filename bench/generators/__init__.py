@@ -1,0 +1,1 @@
+"""Corpus generators: larger landing folders made from the bundled corpus, deterministically."""

@@ -1,0 +1,1 @@
+"""Quality evaluations: how right the pipeline's outputs are (near duplicates, segmentation, models)."""
