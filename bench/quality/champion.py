@@ -23,6 +23,7 @@ from bench.record import ROOT, Record
 
 def one_run(spark, lakehouse: str, seed: int, models_dir: str, conf: list[str]) -> dict:
     from reviewlake.core.config import load_config
+    from reviewlake.core.job import RunContext
     from reviewlake.jobs import train_model
 
     cfg = load_config(
@@ -34,7 +35,8 @@ def one_run(spark, lakehouse: str, seed: int, models_dir: str, conf: list[str]) 
             *conf,
         ]
     )
-    out = train_model.run(spark, cfg)
+    with RunContext("train_model", cfg) as ctx:
+        out = train_model.run(ctx)
     m = out["metrics"]
     cands = m["candidates"]
     best = m["best_baseline"]

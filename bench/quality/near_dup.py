@@ -58,18 +58,21 @@ def main() -> None:
 
     from reviewlake.core import delta_io, tables
     from reviewlake.core.config import load_config
-    from reviewlake.core.report import RunReport
+    from reviewlake.core.job import RunContext
     from reviewlake.core.spark import get_spark
     from reviewlake.jobs import clean_reviews
     from reviewlake.lake import clean, dedupe
+    from reviewlake.lake.bronze import IngestRequest
     from reviewlake.lake.minhash import default_params
 
     work = Path(tempfile.mkdtemp(prefix="reviewlake-neardup-"))
     cfg = load_config(overrides=[f"lakehouse={work / 'lake'}", f"reports_dir={work / 'reports'}"])
     spark = get_spark(cfg)
-    clean_reviews.run_ingest(spark, cfg, [str(ROOT / "data" / "landing")], RunReport("near_dup_quality"))
+    clean_reviews.ingest_landing(
+        RunContext("near_dup_quality", cfg, write_report=False), IngestRequest([str(ROOT / "data" / "landing")])
+    )
     bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
-    cleaned = clean.apply_rules(bronze, clean.build_rules(cfg)).where(F.col("filtered_by").isNull())
+    cleaned = clean.apply_rules(bronze, clean.build_rules(cfg.clean)).where(F.col("filtered_by").isNull())
     keyed = dedupe.with_text_hash(cleaned)
     reps = (
         keyed.withColumn("_r", F.row_number().over(Window.partitionBy("text_hash").orderBy(dedupe.order_key())))
@@ -77,13 +80,13 @@ def main() -> None:
         .select("review_id", "text_key", "text_hash", "created_at")
         .persist()
     )
-    threshold, min_chars = float(cfg["dedupe.threshold"]), int(cfg["dedupe.near_min_chars"])
+    threshold, min_chars = cfg.dedupe.threshold, cfg.dedupe.near_min_chars
     params = default_params(
         threshold,
-        int(cfg["dedupe.ngram"]),
-        int(cfg["dedupe.max_perm"]),
-        int(cfg["dedupe.seed"]),
-        float(cfg["dedupe.min_recall"]),
+        cfg.dedupe.ngram,
+        cfg.dedupe.max_perm,
+        cfg.dedupe.seed,
+        cfg.dedupe.min_recall,
     )
     start = time.perf_counter()
     edges, _ = dedupe.near_edges(reps, params, threshold, min_chars)

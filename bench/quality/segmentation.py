@@ -35,7 +35,7 @@ def main() -> None:
     lines = args.gold.read_text(encoding="utf-8").splitlines()
     if args.limit:
         lines = lines[: args.limit]
-    configured = SegmenterSpec.from_config(load_config())
+    configured = SegmenterSpec.from_config(load_config().segment)
     results = []
     for backend in available_backends():
         for user_dict in (True, False):

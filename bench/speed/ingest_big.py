@@ -7,7 +7,7 @@ reviews of the bundled corpus with a source ``id``, rating, product, user and ti
 a line. ``--gib 3 --files 300`` writes one ~3 GiB ``big/reviews.jsonl`` (read by lines, in byte
 ranges) and the same lines cut into 300 files of ~10 MiB under ``small/`` (each under
 ``ingest.split_min_bytes``, so read whole through ``binaryFile``). Each folder is ingested by
-``run_ingest`` (the ``clean_reviews`` ingest stage: listing, hashing, parsing, bronze gate, MERGE)
+``ingest_landing`` (the ``clean_reviews`` ingest stage: listing, hashing, parsing, bronze gate, MERGE)
 in a process of its own, sampled every half second; a last process compares the two bronze tables
 (rows, distinct ids, a hash of every (id, text)).
 
@@ -36,16 +36,18 @@ DRIVER_MEMORY = "6g"
 def child_ingest(folder: str, lakehouse: str, reports: str) -> None:
     """Run the ingest stage of ``clean_reviews`` on ``folder`` into a fresh lakehouse."""
     from reviewlake.core.config import load_config
-    from reviewlake.core.report import RunReport
+    from reviewlake.core.job import RunContext
     from reviewlake.core.spark import get_spark
-    from reviewlake.jobs.clean_reviews import run_ingest
+    from reviewlake.jobs.clean_reviews import ingest_landing
+    from reviewlake.lake.bronze import IngestRequest
 
     cfg = load_config(overrides=[f"lakehouse={lakehouse}", f"reports_dir={reports}"])
     spark = get_spark(cfg)
     spark.sparkContext.setLogLevel("WARN")
-    report = RunReport("ingest_big")
+    ctx = RunContext("ingest_big", cfg, write_report=False)
+    report = ctx.report
     start = time.perf_counter()
-    run_ingest(spark, cfg, [folder], report)
+    ingest_landing(ctx, IngestRequest([folder]))
     seconds = time.perf_counter() - start
     summary = {k: v for k, v in report.summary.get("ingest", {}).items() if k != "records_per_file"}
     print(

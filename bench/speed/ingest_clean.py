@@ -14,29 +14,27 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from bench.generators.scale_corpus import scale
 from bench.record import ROOT, Record
+from reviewlake.core.settings import Clean
 from reviewlake.lake.ingest_parse import detect_encoding
 from reviewlake.text.clean_rules import python_forms
 
 
-def pandas_rules(options: Mapping) -> list[tuple[str, str, Callable[[pd.Series], pd.Series]]]:
+def pandas_rules(options: Clean) -> list[tuple[str, str, Callable[[pd.Series], pd.Series]]]:
     """The configured rules (``clean.rules``, in order) as pandas operations in one Python process:
     (name, kind, Series -> Series). Each maps the rule's Python form, declared once in
     :mod:`reviewlake.text.clean_rules` next to its Spark form (the same one serving runs), over the
     Series: a map rule gives the new texts, a filter whether each row is kept."""
-    return [
-        (rule.name, rule.kind, lambda s, form=form: s.map(form))
-        for rule, form in python_forms(options, list(options["rules"]))
-    ]
+    return [(rule.name, rule.kind, lambda s, form=form: s.map(form)) for rule, form in python_forms(options)]
 
 
-def run_pandas(folder: Path, options: Mapping) -> tuple[int, float, list[str]]:
+def run_pandas(folder: Path, options: Clean) -> tuple[int, float, list[str]]:
     """Read, decode and clean every ``*.txt`` under ``folder``; returns (rows, seconds, kept texts
     of copy_0000). A filter sees the text as cleaned by the rules before it, as in the job."""
     start = time.perf_counter()
@@ -65,18 +63,20 @@ def run_spark(folder: Path, lake: Path) -> tuple[int, float, dict, list[str]]:
 
     from reviewlake.core import delta_io, tables
     from reviewlake.core.config import load_config
-    from reviewlake.core.report import RunReport
+    from reviewlake.core.job import RunContext
     from reviewlake.core.spark import get_spark
     from reviewlake.jobs import clean_reviews
     from reviewlake.lake import clean
+    from reviewlake.lake.bronze import IngestRequest
 
     cfg = load_config(overrides=[f"lakehouse={lake / 'lakehouse'}", f"reports_dir={lake / 'reports'}"])
     spark = get_spark(cfg)
-    report = RunReport("bench_ingest_clean")
+    ctx = RunContext("bench_ingest_clean", cfg, write_report=False)
+    report = ctx.report
     start = time.perf_counter()
-    clean_reviews.run_ingest(spark, cfg, [str(folder)], report)
+    clean_reviews.ingest_landing(ctx, IngestRequest([str(folder)]))
     with report.stage("clean"):
-        rules = clean.build_rules(cfg)
+        rules = clean.build_rules(cfg.clean)
         bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
         cleaned = clean.apply_rules(bronze, rules).persist()
         rows, _ = clean.rule_counts(cleaned, rules)
@@ -98,7 +98,7 @@ def main() -> None:
     rec = Record("ingest_clean")
     from reviewlake.core.config import load_config
 
-    options = dict(load_config()["clean"])
+    options = load_config().clean
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewlake-bench-"))
     folder = work / f"x{args.factor}"
     lines = scale(ROOT / "data" / "landing", folder, args.factor)

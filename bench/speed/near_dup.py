@@ -385,12 +385,12 @@ class Bench:
             ]
         )
         threshold, min_chars, ngram = (
-            float(cfg["dedupe.threshold"]),
-            int(cfg["dedupe.near_min_chars"]),
-            int(cfg["dedupe.ngram"]),
+            cfg.dedupe.threshold,
+            cfg.dedupe.near_min_chars,
+            cfg.dedupe.ngram,
         )
-        min_recall, seed = float(cfg["dedupe.min_recall"]), int(cfg["dedupe.seed"])
-        params = default_params(threshold, ngram, int(cfg["dedupe.max_perm"]), seed, min_recall)
+        min_recall, seed = cfg.dedupe.min_recall, cfg.dedupe.seed
+        params = default_params(threshold, ngram, cfg.dedupe.max_perm, seed, min_recall)
         tables = args.mh_tables or mh_tables(threshold, min_recall)
         return cls(args, get_spark(cfg), params, threshold, min_chars, ngram, min_recall, seed, tables)
 

@@ -111,7 +111,7 @@ def main() -> None:
         .limit(args.rows)
         .persist(StorageLevel.MEMORY_ONLY)
     )  # sampled once, then repartitioned per setting
-    rules, spec = build_rules(cfg), SegmenterSpec.from_config(cfg)
+    rules, spec = build_rules(cfg.clean), SegmenterSpec.from_config(cfg.segment)
     cached = {}
     for parts in sorted(set(args.partitions) | {conf_parts}):
         cached[parts] = lines.repartition(parts).persist(StorageLevel.MEMORY_ONLY)
