@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
+.PHONY: help setup lint demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -60,7 +60,11 @@ rollback: setup  ## RESTORE TABLE=layer/name to VERSION=n (prints its history fi
 	@[ -n "$(TABLE)" ] && [ -n "$(VERSION)" ] || { echo "usage: make rollback TABLE=silver/reviews VERSION=n" >&2; exit 2; }
 	$(SUBMIT) pipelines/rollback.py --table $(TABLE) --version $(VERSION) $(JOB_ARGS)
 
-test: setup  ## unit + in-process Spark tests (the shared session only): 6-8 min on 2 cores
+lint: setup  ## ruff: the linter (rules in pyproject.toml) and the formatter's check; run by make test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: setup lint  ## lint, then unit + in-process Spark tests (the shared session only): 6-8 min on 2 cores
 	$(VENV)/bin/python -m pytest -m "not system and not slow" --ignore=tests/system/airflow $(PYTEST_ARGS)
 
 AIRFLOW_VENV := $(CURDIR)/.venv-airflow

@@ -1,4 +1,5 @@
-"""``spark-submit pipelines/clean_reviews.py --input data/landing [--lakehouse URI]``: ingest landing files into bronze and build silver.
+"""``spark-submit pipelines/clean_reviews.py --input data/landing [--lakehouse URI]``: ingest landing
+files into bronze and build silver.
 
 Thin entry script; the job is reviewlake/jobs/clean_reviews.py (``--help`` lists its options).
 """

@@ -1,4 +1,5 @@
-"""``spark-submit pipelines/train_model.py [--lakehouse URI]``: train with Horovod on Spark, evaluate, export a model version.
+"""``spark-submit pipelines/train_model.py [--lakehouse URI]``: train with Horovod on Spark, evaluate,
+export a model version.
 
 Thin entry script; the job is reviewlake/jobs/train_model.py (``--help`` lists its options).
 """

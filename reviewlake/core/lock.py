@@ -28,10 +28,10 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, ContextManager, Protocol
+from typing import Any, Protocol
 
 from reviewlake.core.settings import Settings
 from reviewlake.core.storage import hadoop_fs
@@ -282,7 +282,7 @@ def run_lock(cfg: Settings, job: str, run_id: str, spark_factory: Callable[[], A
         release(store, uri, owner)
 
 
-def job_lock(cfg: Settings, job: str, run_id: str, spark_factory: Callable[[], Any]) -> ContextManager:
+def job_lock(cfg: Settings, job: str, run_id: str, spark_factory: Callable[[], Any]) -> AbstractContextManager:
     """:func:`run_lock`, or nothing when ``lock.enabled`` is false."""
     if not cfg.lock.enabled:
         return nullcontext()

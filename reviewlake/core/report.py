@@ -85,8 +85,11 @@ class RunReport:
     def table(self) -> str:
         """The per-stage summary as an aligned text table (rows in/out, seconds, details)."""
         lines = [f"{'stage':<16}{'rows in':>10}{'rows out':>10}{'seconds':>9}{'jobs':>6}  detail"]
+
+        def fmt(v: Any) -> str:
+            return "-" if v is None else str(v)
+
         for s in self.stages:
-            fmt = lambda v: "-" if v is None else str(v)
             lines.append(
                 f"{s.name:<16}{fmt(s.rows_in):>10}{fmt(s.rows_out):>10}{s.seconds:>9.1f}{fmt(s.spark_jobs):>6}  "
                 + json.dumps(s.detail, ensure_ascii=False, default=str)[:300]

@@ -11,7 +11,7 @@ in pieces across tasks (byte ranges of lines, :mod:`reviewlake.lake.ingest_lines
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession

@@ -313,7 +313,10 @@ class FileParser:
                 continue
             if fmt == "txt":
                 yield self._guard(
-                    uri, offset, line, lambda: {"raw_text": self._decode(line, encoding).strip(), "label_raw": label}
+                    uri,
+                    offset,
+                    line,
+                    lambda line=line: {"raw_text": self._decode(line, encoding).strip(), "label_raw": label},
                 )
             elif fmt == "csv":
                 row = self._csv_row(name, line.decode(encoding, errors="replace"))
@@ -322,7 +325,7 @@ class FileParser:
                 elif (header is None or offset != header[0]) and any(f.strip() for f in row):
                     yield self._csv_record(uri, offset, line, row, names)
             else:
-                yield self._guard(uri, offset, line, lambda: self._from_json(self._decode(line, encoding)))
+                yield self._guard(uri, offset, line, lambda line=line: self._from_json(self._decode(line, encoding)))
 
     def csv_header(self, name: str, head: bytes, encoding: str) -> tuple[int, list[str]] | None:
         """(offset, column names) of the header of the CSV file ``name`` whose first bytes are
@@ -340,7 +343,7 @@ class FileParser:
     def _csv_record(self, uri: str, offset: int, raw: bytes, row: list[str], names: list[str]) -> dict[str, Any]:
         if len(row) != len(names):
             return self._quarantine(uri, offset, raw, "malformed_csv")
-        return self._guard(uri, offset, raw, lambda: dict(zip(names, row)))
+        return self._guard(uri, offset, raw, lambda: dict(zip(names, row, strict=True)))
 
     @staticmethod
     def _csv_row(name: str, text: str) -> list[str] | None:
@@ -423,7 +426,7 @@ class FileParser:
         pieces. The offset is the index; the raw record the row as JSON."""
         for index, row in rows:
             raw = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8")
-            yield self._guard(uri, index, raw, lambda: row)
+            yield self._guard(uri, index, raw, lambda row=row: row)
 
     # ---- record building ----------------------------------------------------------------
     def _decode(self, line: bytes, encoding: str) -> str:

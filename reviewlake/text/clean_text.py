@@ -73,11 +73,18 @@ def to_simplified(text: str, config: str) -> str:
 
 
 # (JDK 17's \b counts CJK letters as word characters, so ASCII look-arounds mark the edges.)
-URL = r"(?i)(?<![A-Za-z0-9])(?:https?://|ftp://|www\.)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+|(?<![A-Za-z0-9.\-])[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.(?:com|cn|net|org|edu|gov|info|io|cc|tv)(?![A-Za-z0-9])(?:/[A-Za-z0-9\-._~/?#=&%]*)?"
+URL = (
+    r"(?i)(?<![A-Za-z0-9])(?:https?://|ftp://|www\.)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+"
+    r"|(?<![A-Za-z0-9.\-])[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.(?:com|cn|net|org|edu|gov|info|io|cc|tv)"
+    r"(?![A-Za-z0-9])(?:/[A-Za-z0-9\-._~/?#=&%]*)?"
+)
 EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 # PRC resident ID: 6-digit region, birth date 18xx-20xx, 3-digit sequence, check digit/X (18 chars);
 # the old 15-digit form. Not preceded/followed by a digit.
-ID_NUMBER = r"(?<!\d)(?:[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![\dXx])"
+ID_NUMBER = (
+    r"(?<!\d)(?:[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"|[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![\dXx])"
+)
 # Mobile (optionally +86 / 86, spaced or dashed 3-4-4) and landline (0xx[x]-xxxxxxx[x]).
 PHONE = (
     r"(?<!\d)(?:(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}|0\d{2,3}[\s\-]?\d{7,8}|400[\s\-]?\d{3}[\s\-]?\d{4})(?!\d)"
@@ -98,7 +105,7 @@ _HEX = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
 
 def java_regex(pattern: str) -> re.Pattern:
     """A Python regex that matches what the Java ``pattern`` matches (for the subset above)."""
-    return re.compile(_HEX.sub(lambda m: "\\U%08X" % int(m.group(1), 16), pattern), re.ASCII)
+    return re.compile(_HEX.sub(lambda m: f"\\U{int(m.group(1), 16):08X}", pattern), re.ASCII)
 
 
 # Java's `.` does not match line terminators; Python's only excludes \n.

@@ -156,7 +156,10 @@ def test_inputs_may_be_files_folders_and_globs(spark, tmp_path):
     (tmp_path / "a" / "y.csv").write_text("text\n好")
     (tmp_path / "a" / ".hidden.txt").write_text("no")
     (tmp_path / "z.jsonl").write_text("{}")
-    names = lambda inputs: sorted(p.rsplit("/", 1)[-1] for p, _, _ in list_files(spark, [to_uri(i) for i in inputs]))
+
+    def names(inputs):
+        return sorted(p.rsplit("/", 1)[-1] for p, _, _ in list_files(spark, [to_uri(i) for i in inputs]))
+
     assert names([str(tmp_path / "a")]) == ["x.txt", "y.csv"]
     assert names([str(tmp_path / "a" / "*.txt"), str(tmp_path / "z.jsonl")]) == ["x.txt", "z.jsonl"]
     with pytest.raises(FileNotFoundError, match="nope"):

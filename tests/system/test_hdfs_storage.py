@@ -41,7 +41,7 @@ def hdfs(tmp_path_factory):
     work = tmp_path_factory.mktemp("hdfs")
     details, port = work / "details.json", free_port()
     classpath = os.pathsep.join([str(Path(pyspark.__file__).parent / "jars" / "*"), str(TEST_JARS / "*")])
-    log = open(work / "minidfs.log", "w")
+    log = open(work / "minidfs.log", "w")  # noqa: SIM115 - the server's log, open while it runs
     proc = subprocess.Popen(
         [
             java(),

@@ -17,7 +17,7 @@ def test_training_resumes_from_the_last_checkpoint_after_a_failure(spark, tmp_pa
     ckpt = str(tmp_path / "ckpt")
     shape = {"vocab_size": VOCAB_SIZE, "max_len": MAX_LEN, "n_classes": len(CLASSES), "num_proc": 2}
 
-    with pytest.raises(Exception):  # the rank's error reaches the driver as a failed Horovod job
+    with pytest.raises(Exception):  # noqa: B017 - the rank's error reaches the driver as a failed Horovod job
         horovod_spark.train(spark, arrays, params={**params, "fail_after_epoch": 1}, checkpoint_dir=ckpt, **shape)
     state = horovod_spark.read_checkpoint_state(ckpt)
     assert state["epoch"] == 1 and len(state["history"]["loss"]) == 1

@@ -6,6 +6,7 @@ local run of the same landing files."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -51,7 +52,7 @@ def cluster(tmp_path_factory):
     procs = []
 
     def start(name: str, *args: str) -> None:
-        log = open(work / f"{name}.log", "w")
+        log = open(work / f"{name}.log", "w")  # noqa: SIM115 - the daemon's log, open while it runs
         procs.append(
             subprocess.Popen(
                 [str(VENV_BIN / "spark-class"), *args],
@@ -99,10 +100,8 @@ def cluster(tmp_path_factory):
         yield url, work
     finally:
         for p in procs:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         for p in procs:
             try:
                 p.wait(timeout=30)

@@ -49,7 +49,8 @@ def test_the_wheel_installs_only_the_reviewlake_namespace(tmp_path):
         "import reviewlake, sys; from reviewlake.core.config import load_config; "
         "from reviewlake.text.segment import SegmenterSpec, segment_text; "
         "cfg = load_config(); spec = SegmenterSpec.from_config(cfg.segment); "
-        "print(reviewlake.__file__); print(len(spec.user_dict) > 0, len(spec.stopwords) > 0, segment_text('质量很好', spec))"
+        "print(reviewlake.__file__); "
+        "print(len(spec.user_dict) > 0, len(spec.stopwords) > 0, segment_text('质量很好', spec))"
     )
     away = tmp_path / "elsewhere"
     away.mkdir()

@@ -87,7 +87,11 @@ def test_emoji_rule_removes_every_emoji_the_emoji_library_knows(spark, make_cfg)
     rule = {r.name: r for r in clean.build_rules(make_cfg().clean)}["emoji"]
     samples = sorted(emoji.EMOJI_DATA)
     df = spark.createDataFrame([(f"好{e}评",) for e in samples], "t string")
-    left = [(e, r[0]) for e, r in zip(samples, df.select(rule.fn(F.col("t"))).collect()) if emoji.emoji_count(r[0]) > 0]
+    left = [
+        (e, r[0])
+        for e, r in zip(samples, df.select(rule.fn(F.col("t"))).collect(), strict=True)
+        if emoji.emoji_count(r[0]) > 0
+    ]
     assert left == []
 
 
@@ -211,7 +215,7 @@ def spark_vs_python_chain(spark, cfg, texts):
     df = spark.createDataFrame([(t,) for t in texts], "raw_text string")
     got = [r.text for r in clean.apply_rules(df, clean.build_rules(cfg.clean)).select("raw_text", "text").collect()]
     py = python_twin(cfg)
-    return [(t, s, py(t)) for t, s in zip(texts, got) if s != py(t)]
+    return [(t, s, py(t)) for t, s in zip(texts, got, strict=True) if s != py(t)]
 
 
 def test_python_cleaner_equals_spark_on_cases_and_the_corpus(spark, make_cfg, corpus_sample):
@@ -277,7 +281,7 @@ def test_spark_form_equals_python_form(spark, make_cfg, corpus_sample, overrides
     differ = {}
     for r in RULES:
         py = r.python_form(cfg.clean)
-        bad = [(t, row[r.name], py(t)) for t, row in zip(texts, rows) if row[r.name] != py(t)]
+        bad = [(t, row[r.name], py(t)) for t, row in zip(texts, rows, strict=True) if row[r.name] != py(t)]
         if bad:
             differ[r.name] = bad[:5]
     assert differ == {}
@@ -299,7 +303,7 @@ def test_punct_runs_forms_differ_only_on_characters_the_jvm_does_not_know(spark,
         rule.spark_form(options)(F.col("t")).alias("s"), F.col("t").rlike(r"^\p{Cn}+$").alias("cn")
     ).collect()
     py = rule.python_form(options)
-    differ = [(c, r.cn) for c, r in zip(chars, rows) if r.s != py(c * 3)]
+    differ = [(c, r.cn) for c, r in zip(chars, rows, strict=True) if r.s != py(c * 3)]
     assert len(chars) > 8000 and all(cn for _, cn in differ)
 
 

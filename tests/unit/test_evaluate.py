@@ -119,7 +119,7 @@ def test_mcnemar_by_hand():
 
 @given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=60))
 def test_mcnemar_is_a_symmetric_probability(rows):
-    y, a, b = (np.array(col) for col in zip(*rows))
+    y, a, b = (np.array(col) for col in zip(*rows, strict=True))
     p = evaluate.mcnemar_p(y, a, b)
     assert 0.0 < p <= 1.0
     assert p == evaluate.mcnemar_p(y, b, a)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 
 import pytest
@@ -299,7 +300,7 @@ def test_lines_parsed_in_any_pieces_give_the_whole_files_records(data, bom, cuts
     header = parser.csv_header(name, content + b"\n", detect_encoding(content)) if fmt == "csv" else None
     pieces = [
         r
-        for lo, hi in zip(bounds, bounds[1:])
+        for lo, hi in itertools.pairwise(bounds)
         for r in parser.parse_lines(uri, name, fmt, detect_encoding(content), numbered[lo:hi], header)
     ]
     assert pieces == whole

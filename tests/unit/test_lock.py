@@ -117,10 +117,12 @@ def test_unreadable_lock_is_held_while_young_and_taken_over_when_old(lock_file):
 def test_release_leaves_a_lock_that_another_run_took_over(make_cfg, caplog):
     cfg = make_cfg()
     uri = lock_uri(cfg, "build_features")
-    with caplog.at_level(logging.WARNING, logger="reviewlake.core.lock"):
-        with run_lock(cfg, "build_features", "slow", spark_factory=None):
-            LocalStore().delete(uri)
-            LocalStore().create(uri, owner("usurper").to_bytes())
+    with (
+        caplog.at_level(logging.WARNING, logger="reviewlake.core.lock"),
+        run_lock(cfg, "build_features", "slow", spark_factory=None),
+    ):
+        LocalStore().delete(uri)
+        LocalStore().create(uri, owner("usurper").to_bytes())
     assert parse_owner(LocalStore().read(uri)[0]).run_id == "usurper"
     assert "now belongs to" in caplog.text
 

@@ -27,9 +27,10 @@ def setup(tmp_path):
     tables = {"bronze": f"file:{lake}/bronze/reviews_raw", "silver": f"file:{lake}/silver/reviews"}
     commit(lake / "bronze" / "reviews_raw", 0)
     commit(lake / "silver" / "reviews", 0)
-    state = lambda *overrides, inputs=(str(landing),): RunState(
-        load_config(overrides=[f"lakehouse={lake}", *overrides]), "job", inputs, tables
-    )
+
+    def state(*overrides, inputs=(str(landing),)):
+        return RunState(load_config(overrides=[f"lakehouse={lake}", *overrides]), "job", inputs, tables)
+
     return landing, lake, state
 
 

@@ -66,7 +66,7 @@ def test_scale_keeps_shuffled_exact_copies(source, tmp_path):
 def test_scale_near_is_deterministic_by_seed(source, scaled, tmp_path):
     folder, manifest = scaled
     again = scale_near(source, tmp_path / "again", factor=4, seed=11, near_fraction=0.2)
-    other = scale_near(source, tmp_path / "other", factor=4, seed=12, near_fraction=0.2)
+    scale_near(source, tmp_path / "other", factor=4, seed=12, near_fraction=0.2)
     assert again == manifest
     for rel in ["near_truth.jsonl", "manifest.json"] + [
         str(p.relative_to(folder)) for p in folder.glob("copy_*/*.txt")
