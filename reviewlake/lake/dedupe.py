@@ -117,6 +117,30 @@ def components_of(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {x: find(x) for x in parent}
 
 
+def _normalised(pairs: DataFrame, a: str = "a", b: str = "b") -> DataFrame:
+    """Undirected edges as (smaller, larger) node ids, loops and repeats dropped."""
+    return (
+        pairs.select(F.least(a, b).alias("a"), F.greatest(a, b).alias("b")).where(F.col("a") != F.col("b")).distinct()
+    )
+
+
+def _star_round(e: DataFrame) -> DataFrame:
+    """One large-star then small-star round over the edges ``e`` (checkpointed: the plan of round
+    i would otherwise contain round i-1's several times over and grow exponentially)."""
+    both = e.unionByName(e.select(F.col("b").alias("a"), F.col("a").alias("b")))
+    # large star: connect every larger neighbour of u to the minimum of u's neighbourhood
+    m = both.groupBy("a").agg(F.least(F.min("b"), F.first("a")).alias("m"))
+    large = _normalised(
+        both.join(m, "a").where(F.col("b") > F.col("a")).select(F.col("b").alias("a"), F.col("m").alias("b"))
+    )
+    # small star: connect u and its smaller neighbours to the minimum of those
+    both2 = large.unionByName(large.select(F.col("b").alias("a"), F.col("a").alias("b")))
+    smaller = both2.where(F.col("b") < F.col("a"))
+    m2 = smaller.groupBy("a").agg(F.min("b").alias("m"))
+    small = smaller.join(m2, "a").select(F.col("b").alias("x"), "m").unionByName(m2.select(F.col("a").alias("x"), "m"))
+    return _normalised(small, "x", "m").localCheckpoint()
+
+
 def connected_components(edges: DataFrame, max_iterations: int = 50, local_max_edges: int = 0) -> DataFrame:
     """(node, component) for every node of an undirected edge list (columns a, b); the component
     id is the smallest node id in it.
@@ -129,43 +153,15 @@ def connected_components(edges: DataFrame, max_iterations: int = 50, local_max_e
     spark = edges.sparkSession
     # persisted: counted, then collected or read by the rounds. (A count, not a limit-collect
     # probe: Spark runs a limit as a series of growing jobs, each re-planning every shuffle.)
-    e = (
-        edges.select(F.least("a", "b").alias("a"), F.greatest("a", "b").alias("b"))
-        .where(F.col("a") != F.col("b"))
-        .distinct()
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
+    e = _normalised(edges).persist(StorageLevel.MEMORY_AND_DISK)
     n_edges = e.count()
     if n_edges == 0 or n_edges <= local_max_edges:
         found = components_of((r["a"], r["b"]) for r in e.collect()) if n_edges else {}
         e.unpersist()
         return spark.createDataFrame(sorted(found.items()), "node string, component string")
-    # Each round's edges are checkpointed (lineage cut): the plan of round i would otherwise
-    # contain round i-1's several times over and grow exponentially.
     e = e.localCheckpoint()
     for i in range(max_iterations):
-        both = e.unionByName(e.select(F.col("b").alias("a"), F.col("a").alias("b")))
-        # large star: connect every larger neighbour of u to the minimum of u's neighbourhood
-        m = both.groupBy("a").agg(F.least(F.min("b"), F.first("a")).alias("m"))
-        large = both.join(m, "a").where(F.col("b") > F.col("a")).select(F.col("b").alias("a"), F.col("m").alias("b"))
-        large = (
-            large.select(F.least("a", "b").alias("a"), F.greatest("a", "b").alias("b"))
-            .where(F.col("a") != F.col("b"))
-            .distinct()
-        )
-        # small star: connect u and its smaller neighbours to the minimum of those
-        both2 = large.unionByName(large.select(F.col("b").alias("a"), F.col("a").alias("b")))
-        smaller = both2.where(F.col("b") < F.col("a"))
-        m2 = smaller.groupBy("a").agg(F.min("b").alias("m"))
-        small = (
-            smaller.join(m2, "a").select(F.col("b").alias("x"), "m").unionByName(m2.select(F.col("a").alias("x"), "m"))
-        )
-        new = (
-            small.select(F.least("x", "m").alias("a"), F.greatest("x", "m").alias("b"))
-            .where(F.col("a") != F.col("b"))
-            .distinct()
-            .localCheckpoint()
-        )
+        new = _star_round(e)
         changed = new.exceptAll(e).limit(1).count() + e.exceptAll(new).limit(1).count()
         e = new
         if changed == 0:
