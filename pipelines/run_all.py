@@ -1,4 +1,5 @@
-"""``python pipelines/run_all.py [--train]``: the nightly chain, one spark-submit per job.
+"""``spark-submit pipelines/run_all.py [--train]``: the nightly chain clean_reviews -> build_features ->
+[train_model] -> score_reviews, in one driver (``--isolated``: one spark-submit per job).
 
 Thin entry script; the job is reviewlake/jobs/nightly.py (``--help`` lists its options).
 """

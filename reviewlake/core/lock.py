@@ -33,9 +33,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from reviewlake.core import tables
 from reviewlake.core.settings import Settings
 from reviewlake.core.storage import hadoop_fs
-from reviewlake.core.uris import local_path, to_uri
+from reviewlake.core.uris import local_path
 from reviewlake.errors import LockHeldError
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,7 @@ def _held_message(job: str, holder: Owner | None, uri: str) -> str:
 
 # ----------------------------------------------------------------------------- the job's lock
 def lock_uri(cfg: Settings, job: str) -> str:
-    return f"{to_uri(cfg.lakehouse).rstrip('/')}/_locks/{job}.lock"
+    return tables.under(cfg, "_locks", f"{job}.lock")
 
 
 def store_for(uri: str, spark_factory: Callable[[], Any]) -> LockStore:

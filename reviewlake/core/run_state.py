@@ -67,11 +67,11 @@ def listing_digest(inputs: Sequence[str]) -> str | None:
 class RunState:
     """What ``job`` saw at the start of a run (listing, config) plus its tables after it."""
 
-    def __init__(self, cfg: Settings, job: str, inputs: Sequence[str], tables: Mapping[str, str]):
-        self.job, self.tables = job, dict(tables)
-        lakehouse = to_uri(cfg.lakehouse)
+    def __init__(self, cfg: Settings, job: str, inputs: Sequence[str], table_uris: Mapping[str, str]):
+        self.job, self.tables = job, dict(table_uris)
+        lakehouse = cfg.lakehouse_uri
         self.usable = is_plain_local(lakehouse) and all(is_plain_local(u) for u in self.tables.values())
-        self.path = local_path(lakehouse) / "_state" / f"{job}.json" if self.usable else None
+        self.path = local_path(tables.under(cfg, "_state", f"{job}.json")) if self.usable else None
         self.inputs = sorted(to_uri(i) for i in inputs)
         self.listing = listing_digest(self.inputs) if self.usable else None
         self.config = config_digest(cfg)

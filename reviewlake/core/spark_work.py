@@ -17,13 +17,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from reviewlake.core.storage import hadoop_fs
+from reviewlake.core.uris import join
 
 _COMMIT = re.compile(r"^(\d{20})\.json$")
 
 
 def latest_commit(spark: Any, table_uri: str) -> int:
     """The newest commit version in the table's ``_delta_log``; -1 if there is none."""
-    fs, path = hadoop_fs(spark, f"{table_uri.rstrip('/')}/_delta_log")
+    fs, path = hadoop_fs(spark, join(table_uri, "_delta_log"))
     if not fs.exists(path):
         return -1
     versions = [int(m.group(1)) for s in fs.listStatus(path) if (m := _COMMIT.match(s.getPath().getName()))]

@@ -1,6 +1,6 @@
 """Pure-Python parsing of one landing file into bronze records or quarantine entries.
 
-No Spark here: :func:`parse_file` takes a file's URI and bytes and returns plain dicts, so it is
+No Spark here: :meth:`FileParser.parse` takes a file's URI and bytes and returns plain dicts, so it is
 unit-tested directly and run inside Spark tasks by :mod:`reviewlake.lake.ingest`.
 
 Contract of every returned dict (``RECORD_FIELDS``): exactly one of
