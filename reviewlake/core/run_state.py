@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reviewlake.core import tables
 from reviewlake.core.listing import is_plain_local, list_plain_local
 from reviewlake.core.settings import Settings
 from reviewlake.core.uris import local_path, to_uri
