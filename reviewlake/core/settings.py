@@ -181,6 +181,7 @@ class Gate(Section):
 class Quality(Section):
     enabled: bool
     data_docs: bool
+    pandas_max_rows: int = field(metadata=rng(0))
     bronze: Gate
     silver: Gate
     gold: Gate

@@ -53,6 +53,8 @@ class Gold:
     features: DataFrame
     n_classes: int
     max_len: int
+    feature_rows: int
+    vocab_rows: int
 
 
 def label_ids(classes: Sequence[str], present: set[str]) -> dict[str, int]:
@@ -139,4 +141,6 @@ def build_gold(silver: DataFrame, features: Features, labels: Labels, report: Ru
         features=rows,
         n_classes=len(mapping),
         max_len=max_len,
+        feature_rows=sum(counts.values()),
+        vocab_rows=len(vocab.rows),
     )

@@ -59,17 +59,18 @@ def run(ctx: RunContext, force: bool = False) -> None:
 def stage(ctx: RunContext, stager: Stager, gold: Gold) -> dict[str, Staged]:
     with ctx.step("stage") as st:
         staged = {name: stager.stage(f"gold.{name}", getattr(gold, name)) for name in GOLD}
-        st.rows_out = ctx.report.summary["features"]["rows"]
+        st.rows_out = gold.feature_rows
     return staged
 
 
 def audit(ctx: RunContext, stager: Stager, staged: dict[str, Staged], gold: Gold) -> None:
     with ctx.step("quality"):
-        stager.audit(staged["vocab"], gold_suite.vocab(ctx.cfg))
+        stager.audit(staged["vocab"], gold_suite.vocab(ctx.cfg), rows=gold.vocab_rows)
         stager.audit(
             staged["features"],
             gold_suite.features(ctx.cfg, gold.n_classes, gold.max_len),
             view=lambda df: df.withColumn("n_token_ids", F.size("token_ids")).drop("tfidf"),
+            rows=gold.feature_rows,
         )
 
 

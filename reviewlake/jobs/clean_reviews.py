@@ -25,7 +25,7 @@ from reviewlake.core.run_state import RunState
 from reviewlake.core.settings import Settings
 from reviewlake.errors import FilesFailedError, InputError
 from reviewlake.lake import bronze, silver
-from reviewlake.lake.bronze import Batch, BatchPlan, IngestRequest
+from reviewlake.lake.bronze import BatchPlan, IngestRequest
 from reviewlake.lake.ingest_parse import ReadOptions
 from reviewlake.quality import gate
 from reviewlake.quality.stager import Staged, Stager
@@ -61,8 +61,10 @@ def ingest_landing(ctx: RunContext, request: IngestRequest) -> None:
             return
         batch = bronze.read_batch(ctx.spark, plan, options, ctx.run_id)
         with Stager(ctx) as stager:
-            staged_bronze, staged_q = stage_batch(ctx, stager, batch)
+            staged_bronze = stager.stage("bronze.reviews_raw", batch.good)
+            staged_q = stager.stage("bronze.quarantine", batch.quarantine)
             figures = bronze.count_batch(plan, batch.records, staged_bronze.df, staged_q.df)
+            stager.audit(staged_bronze, bronze_suite.reviews_raw(ctx.cfg), rows=figures.bronze_rows)
             changed = plan.changed(request.full)
             st.detail["changed_files"] = len(changed)
             bronze.publish_batch(
@@ -81,14 +83,6 @@ def ingest_landing(ctx: RunContext, request: IngestRequest) -> None:
         "quarantined_per_reason": figures.quarantined_per_reason,
         "failed_files": {f.uri: f.reason for f in plan.failed},
     }
-
-
-def stage_batch(ctx: RunContext, stager: Stager, batch: Batch) -> tuple[Staged, Staged]:
-    """The batch's bronze rows and quarantine, held, bronze audited."""
-    staged_bronze = stager.stage("bronze.reviews_raw", batch.good)
-    staged_q = stager.stage("bronze.quarantine", batch.quarantine)
-    stager.audit(staged_bronze, bronze_suite.reviews_raw(ctx.cfg))
-    return staged_bronze, staged_q
 
 
 def ingest_nothing_new(ctx: RunContext, t: dict, plan: BatchPlan, request: IngestRequest, st: StageResult) -> None:
@@ -132,7 +126,7 @@ def build_silver(ctx: RunContext, full: bool = False) -> bool:
             log.info("bronze version %s brings no change to silver", source.source_version)
             return False
         figures = silver.check_accounting(bronze_rows, published, {k: s.df for k, s in changes.items()})
-        audit_silver(ctx, stager, changes, published, figures)
+        audit_silver(ctx, stager, changes, published, figures, counts)
         # Frames cached while planning (cleaned rows, MinHash inputs) read the published tables: a
         # MERGE into those would re-cache (recompute) them, for nothing. The job owns its session.
         spark.catalog.clearCache()
@@ -162,7 +156,12 @@ def stage_changes(ctx: RunContext, stager: Stager, planned: dict) -> tuple[dict[
 
 
 def audit_silver(
-    ctx: RunContext, stager: Stager, changes: dict, published: dict, figures: silver.SilverFigures
+    ctx: RunContext,
+    stager: Stager,
+    changes: dict,
+    published: dict,
+    figures: silver.SilverFigures,
+    counts: silver.ChangeCounts,
 ) -> None:
     """The gates of the change sets' upserts (not of the tables as they will be: see
     reviewlake/quality/suites/silver.py) and of silver's row count."""
@@ -171,11 +170,13 @@ def audit_silver(
             changes["silver"],
             silver_suite.reviews(ctx.cfg),
             view=lambda df: silver.silver_audit_view(published["silver"], df),
+            rows=counts.upserts.get("kept", 0),
         )
         stager.audit(
             changes["disposition"],
             silver_suite.disposition(ctx.cfg),
             view=lambda df: df.where(~F.col(delta_io.DELETE_FLAG)).select(*silver.DISPOSITION_COLUMNS),
+            rows=sum(counts.upserts.values()),
         )
         stager.audit_rows("silver.reviews", figures.silver_rows, silver_suite.min_rows(ctx.cfg))
         st.detail = {"suites": [g.suite for g in stager.gates]}

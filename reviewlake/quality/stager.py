@@ -69,13 +69,22 @@ class Stager:
         return Staged(name, uri, held)
 
     def audit(
-        self, staged: Staged, expectations: Sequence, view: Callable[[DataFrame], DataFrame] | None = None
+        self,
+        staged: Staged,
+        expectations: Sequence,
+        view: Callable[[DataFrame], DataFrame] | None = None,
+        rows: int | None = None,
     ) -> None:
         """Run the GX suite on the staged output (optionally through ``view``); if it fails, write
-        the output to its staging URI for inspection and raise."""
+        the output to its staging URI for inspection and raise. An output of ``rows`` rows at most
+        ``quality.pandas_max_rows`` (the caller's count; None: unknown) is validated by GX's pandas
+        engine on the driver, the columns the suite reads collected in one Spark job; a larger
+        one by GX's Spark engine, a Spark job or more per expectation."""
         if not self.quality.enabled:
             return
         df = view(staged.df) if view else staged.df
+        if rows is not None and rows <= self.quality.pandas_max_rows:
+            df = df.select(*(gate.columns_read(expectations) or df.columns)).toPandas()
         try:
             self.gates.append(gate.require(df, staged.name.replace(".", "_"), expectations, self.docs_dir))
         except QualityGateError:
