@@ -66,11 +66,15 @@ def commit_metadata(**values: Any) -> str:
 def read_commit_metadata(spark: SparkSession, uri: str) -> dict:
     """``userMetadata`` of the table's latest data-changing commit as a dict ({} if absent):
     maintenance commits (OPTIMIZE, VACUUM) are skipped."""
-    _, meta = last_data_commit(spark, uri)
+    return _metadata(last_data_commit(spark, uri)[1])
+
+
+def _metadata(meta: str | None) -> dict:
     try:
-        return json.loads(meta) if meta else {}
+        value = json.loads(meta) if meta else {}
     except ValueError:
         return {}
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -92,27 +96,41 @@ def built_from(spark: SparkSession, source_uri: str, target_uri: str, key: str) 
     return BuiltFrom(version, read_commit_metadata(spark, target_uri).get(key))
 
 
-def removed_rows_since(spark: SparkSession, uri: str, since: int) -> bool:
-    """Whether a commit after version ``since`` may have removed rows from the table: anything
-    but appends, MERGEs that deleted nothing and maintenance counts (conservative: an unknown
-    operation counts as removing)."""
+@dataclass(frozen=True)
+class ChangesSince:
+    """What the data commits of a table after some version did: whether any may have removed rows
+    (anything but appends and MERGEs that deleted nothing; conservative: an unknown operation
+    counts as removing), and the batches they wrote (the ``batch_id`` of their commit metadata;
+    None when a data commit does not name its batch: then they are not known)."""
+
+    removed: bool
+    batches: tuple[str, ...] | None
+
+
+def changes_since(spark: SparkSession, uri: str, since: int) -> ChangesSince:
+    """:class:`ChangesSince` the table's version ``since``, from its history (no data read)."""
     commits = (
         DeltaTable.forPath(spark, uri)
         .history()
-        .where(F.col("version") > since)
-        .select("operation", "operationParameters", "operationMetrics")
+        .where((F.col("version") > since) & ~F.col("operation").isin(*MAINTENANCE_OPERATIONS))
+        .select("operation", "operationParameters", "operationMetrics", "userMetadata")
         .collect()
     )
-    for op, params, metrics in commits:
-        if op in MAINTENANCE_OPERATIONS:
-            continue
+    removed, batches = False, set()
+    for op, params, metrics, meta in commits:
         deleted = [int(v) for k, v in (metrics or {}).items() if k.startswith("numTargetRows") and "Deleted" in k]
-        if op == "MERGE" and deleted and not any(deleted):
-            continue
-        if op == "WRITE" and (params or {}).get("mode") == "Append":
-            continue
-        return True
-    return False
+        appended = op == "WRITE" and (params or {}).get("mode") == "Append"
+        removed = removed or not (appended or (op == "MERGE" and deleted and not any(deleted)))
+        # a batch is trusted only where the commit wrote that batch's rows (a RESTORE carries the
+        # metadata of the version it restores)
+        batch = _metadata(meta).get("batch_id") if op in ("WRITE", "MERGE") else None
+        batches = None if batches is None or batch is None else batches | {batch}
+    return ChangesSince(removed, None if batches is None else tuple(sorted(batches)))
+
+
+def removed_rows_since(spark: SparkSession, uri: str, since: int) -> bool:
+    """Whether a data commit after version ``since`` may have removed rows (see :class:`ChangesSince`)."""
+    return changes_since(spark, uri, since).removed
 
 
 def overwrite(df: DataFrame, uri: str, partition_by: Sequence[str] = (), user_metadata: str | None = None) -> None:
@@ -131,26 +149,33 @@ def _key_condition(keys: Sequence[str]) -> str:
 
 
 def merge(
-    spark: SparkSession, df: DataFrame, uri: str, keys: Sequence[str], delete_unmatched: Column | None = None
+    spark: SparkSession,
+    df: DataFrame,
+    uri: str,
+    keys: Sequence[str],
+    delete_unmatched: Column | None = None,
+    user_metadata: str | None = None,
 ) -> None:
     """Upsert ``df`` into the table by ``keys`` (creating it if absent): a rerun changes nothing.
 
     ``delete_unmatched`` (a condition on the target, alias ``t``) also deletes, in the same
     commit, target rows that match it but no source row: e.g. the stale records of a changed file.
+    ``user_metadata`` is stored in the commit.
     """
-    if not exists(spark, uri):
-        df.write.format("delta").mode("errorifexists").save(uri)
-        return
-    builder = (
-        DeltaTable.forPath(spark, uri)
-        .alias("t")
-        .merge(df.alias("s"), _key_condition(keys))
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-    )
-    if delete_unmatched is not None:
-        builder = builder.whenNotMatchedBySourceDelete(delete_unmatched)
-    builder.execute()
+    with _commit_message(spark, user_metadata):
+        if not exists(spark, uri):
+            df.write.format("delta").mode("errorifexists").save(uri)
+            return
+        builder = (
+            DeltaTable.forPath(spark, uri)
+            .alias("t")
+            .merge(df.alias("s"), _key_condition(keys))
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+        )
+        if delete_unmatched is not None:
+            builder = builder.whenNotMatchedBySourceDelete(delete_unmatched)
+        builder.execute()
 
 
 DELETE_FLAG = "_delete"

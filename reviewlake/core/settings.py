@@ -142,6 +142,7 @@ class Dedupe(Section):
     min_recall: float = field(metadata=rng(0, 1, lo_open=True))
     near_min_chars: int = field(metadata=rng(0))
     local_components_max_edges: int = field(metadata=rng(0))
+    local_max_rows: int = field(metadata=rng(0))
     seed: int
     label_conflict_policy: Literal["majority", "survivor", "drop"]
 

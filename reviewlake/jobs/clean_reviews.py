@@ -68,7 +68,7 @@ def ingest_landing(ctx: RunContext, request: IngestRequest) -> None:
             changed = plan.changed(request.full)
             st.detail["changed_files"] = len(changed)
             bronze.publish_batch(
-                ctx.spark, t, staged_bronze.df, staged_q.df, batch.file_rows, changed, figures.quarantined
+                ctx.spark, t, ctx.run_id, staged_bronze.df, staged_q.df, batch.file_rows, changed, figures.quarantined
             )
         batch.release()
         st.rows_in, st.rows_out = figures.records, figures.bronze_rows
@@ -117,9 +117,9 @@ def build_silver(ctx: RunContext, full: bool = False) -> bool:
     bronze_rows = delta_io.read(spark, t["bronze"], version=source.source_version)
     published = silver.read_published(spark, t, rebuild=full)
     with Stager(ctx) as stager:
-        gone = silver.may_have_gone(spark, t["bronze"], source.recorded, published)
+        since = silver.bronze_changes(spark, t["bronze"], source.recorded, published)
         planned = silver.plan_changes(
-            bronze_rows, published, ctx.cfg, ctx.report, lambda name, df: stager.stage(name, df).df, gone
+            bronze_rows, published, ctx.cfg, ctx.report, lambda name, df: stager.stage(name, df).df, since
         )
         changes, counts = stage_changes(ctx, stager, planned)
         if counts.empty:

@@ -172,6 +172,7 @@ def count_batch(plan: BatchPlan, records: DataFrame, bronze: DataFrame, quaranti
 def publish_batch(
     spark: SparkSession,
     t: Mapping[str, str],
+    batch_id: str,
     bronze: DataFrame,
     quarantine: DataFrame,
     file_rows: DataFrame,
@@ -184,7 +185,8 @@ def publish_batch(
     before the file-log commit re-quarantines the same records, never twice; a batch with nothing
     quarantined and no changed file would commit an empty MERGE there, so it is skipped."""
     stale = F.col("t.source_file").isin(list(changed)) if changed else None
-    delta_io.merge(spark, bronze, t["bronze"], ["review_id"], delete_unmatched=stale)
+    meta = delta_io.commit_metadata(batch_id=batch_id)  # silver finds the new rows by it
+    delta_io.merge(spark, bronze, t["bronze"], ["review_id"], delete_unmatched=stale, user_metadata=meta)
     log.info("published %s", t["bronze"])
     if quarantined or changed or not delta_io.exists(spark, t["quarantine"]):
         delta_io.merge(spark, quarantine, t["quarantine"], ["source_file", "record_offset"], delete_unmatched=stale)

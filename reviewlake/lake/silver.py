@@ -20,11 +20,12 @@ from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
 from reviewlake.core import delta_io
+from reviewlake.core.delta_io import ChangesSince
 from reviewlake.core.report import RunReport
 from reviewlake.core.settings import Dedupe, Segment, Settings
 from reviewlake.core.tally import tally
 from reviewlake.errors import InvariantError
-from reviewlake.lake import clean, dedupe, incremental
+from reviewlake.lake import clean, dedupe, dedupe_local, incremental
 from reviewlake.lake.labels import label_column
 from reviewlake.lake.minhash import LshParams, default_params
 from reviewlake.lake.segment import tokens_column
@@ -92,6 +93,18 @@ def cluster(population: DataFrame, settings: Dedupe) -> DataFrame:
     ).persist(StorageLevel.MEMORY_AND_DISK)
     return dedupe.resolve_labels(clustered, policy).withColumn(
         "dropped", F.col("label_conflict") & F.lit(policy == "drop")
+    )
+
+
+def cluster_on_driver(population: DataFrame, settings: Dedupe) -> DataFrame:
+    """:func:`cluster` computed on the driver (:mod:`reviewlake.lake.dedupe_local`), for a small population."""
+    return dedupe_local.cluster(
+        population,
+        lsh_params(settings),
+        settings.threshold,
+        settings.near_min_chars,
+        settings.near,
+        settings.label_conflict_policy,
     )
 
 
@@ -171,13 +184,20 @@ def silver_audit_view(published: DataFrame | None, changes: DataFrame) -> DataFr
     return upserts.join(kept, "text_hash", "left")
 
 
-def touched_rows(bronze: DataFrame, published: Mapping[str, DataFrame | None], may_have_gone: bool) -> tuple:
+def touched_rows(bronze: DataFrame, published: Mapping[str, DataFrame | None], since: ChangesSince) -> tuple:
     """(bronze rows the ledger has not seen, review ids of those and of published rows bronze no
-    longer holds). ``may_have_gone=False`` says bronze lost no row since the tables were built."""
-    fresh = incremental.new_rows(bronze, published["disposition"])
+    longer holds). ``since``: what bronze's commits since the tables were built did. Where they
+    name their batches, the new rows are those batches' (a literal filter Delta skips files on:
+    only the new files are read); else bronze is compared with the ledger."""
+    if published["disposition"] is None:
+        fresh = bronze
+    elif since.batches is not None:
+        fresh = bronze.where(F.col("batch_id").isin(list(since.batches)) if since.batches else F.lit(False))
+    else:
+        fresh = incremental.new_rows(bronze, published["disposition"])
     gone = (
         incremental.gone_ids(bronze, published["disposition"], published["index"], published["silver"])
-        if may_have_gone
+        if since.removed
         else bronze.sparkSession.createDataFrame([], "review_id string")
     )
     return fresh, fresh.select("review_id").unionByName(gone).distinct()
@@ -206,7 +226,11 @@ def dedupe_step(pop: DataFrame, settings: Dedupe, report: RunReport, materialize
             "ngram": params.ngram,
             "p_candidate_at_threshold": round(params.p_candidate(settings.threshold), 4),
         }
-        clustered = materialize("silver.clustered", cluster(pop, settings))
+        size = pop.count()  # decides where the population is clustered
+        on_driver = size <= settings.local_max_rows
+        clustered = materialize(
+            "silver.clustered", cluster_on_driver(pop, settings) if on_driver else cluster(pop, settings)
+        )
         figures = clustered.agg(
             F.count("*").alias("population"),
             F.countDistinct(F.when(F.col("label_conflict"), F.col("dup_cluster_id"))).alias("clusters"),
@@ -223,6 +247,7 @@ def dedupe_step(pop: DataFrame, settings: Dedupe, report: RunReport, materialize
             "label_conflicts": report.summary["label_conflicts"],
             "lsh": report.summary["dedupe_params"],
             "population": int(figures["population"]),
+            "clustered_on": "driver" if on_driver else "spark",
         }
     return clustered
 
@@ -233,7 +258,7 @@ def plan_changes(
     cfg: Settings,
     report: RunReport,
     materialize: Materialize,
-    may_have_gone: bool = True,
+    since: ChangesSince,
 ) -> dict[str, DataFrame]:
     """The change sets of silver, the ledger and the dedupe index that bring them up to date with
     ``bronze`` (``published``: their current content, None where absent or rebuilt): clean the
@@ -242,7 +267,7 @@ def plan_changes(
     ``materialize(name, df)`` computes ``df`` once and returns it held, its lineage cut (the
     clustering is used by three change sets, and its query plan would otherwise grow too large
     for the analyser)."""
-    fresh, touched = touched_rows(bronze, published, may_have_gone)
+    fresh, touched = touched_rows(bronze, published, since)
     cleaned = clean_rows(fresh, cfg, report)
     candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
     filtered = cleaned.where(F.col("filtered_by").isNotNull())
@@ -263,12 +288,15 @@ def read_published(spark: SparkSession, t: Mapping[str, str], rebuild: bool) -> 
     return {name: None if rebuild else delta_io.read(spark, t[name]) for name in TABLES}
 
 
-def may_have_gone(spark: SparkSession, bronze_uri: str, built_from: int | None, published: Mapping) -> bool:
-    """Whether bronze may have lost rows since the tables were built: only a bronze commit since
-    then that removed some (a changed file) can."""
+def bronze_changes(spark: SparkSession, bronze_uri: str, built_from: int | None, published: Mapping) -> ChangesSince:
+    """What bronze's commits since the tables were built (from version ``built_from``) did; a
+    rebuild (nothing published) needs nothing of it, and tables that recorded no bronze version
+    get the safe answer (rows may be gone, batches unknown)."""
     if published["disposition"] is None:
-        return False
-    return built_from is None or delta_io.removed_rows_since(spark, bronze_uri, int(built_from))
+        return ChangesSince(removed=False, batches=None)
+    if built_from is None:
+        return ChangesSince(removed=True, batches=None)
+    return delta_io.changes_since(spark, bronze_uri, int(built_from))
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,17 @@ def test_removed_rows_since_sees_deleting_merges_only(spark, tmp_path):
     delta_io.merge(spark, df([("1", "x")]), uri, ["k"], delete_unmatched=F.col("t.f") == "x")  # drops k=2
     assert delta_io.removed_rows_since(spark, uri, 1)
     assert not delta_io.removed_rows_since(spark, uri, 2)
+
+
+def test_changes_since_name_the_batches_their_commits_wrote(spark, tmp_path):
+    uri = f"file:{tmp_path / 't'}"
+    rows = spark.createDataFrame([("a", 1)], "k string, v int")
+    delta_io.merge(spark, rows, uri, ["k"], user_metadata=delta_io.commit_metadata(batch_id="b1"))
+    delta_io.merge(
+        spark, rows.withColumn("k", F.lit("b")), uri, ["k"], user_metadata=delta_io.commit_metadata(batch_id="b2")
+    )
+    assert delta_io.changes_since(spark, uri, 0) == delta_io.ChangesSince(removed=False, batches=("b2",))
+    delta_io.merge(spark, rows.withColumn("k", F.lit("c")), uri, ["k"])  # a commit that names no batch
+    assert delta_io.changes_since(spark, uri, 0).batches is None
+    assert delta_io.changes_since(spark, uri, 1) == delta_io.ChangesSince(removed=False, batches=None)
+    assert delta_io.changes_since(spark, uri, 2) == delta_io.ChangesSince(removed=False, batches=())
