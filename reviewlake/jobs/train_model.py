@@ -15,6 +15,7 @@ reviewlake/train/champion.py; test figures with bootstrap intervals, McNemar, ca
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import logging
@@ -34,28 +35,11 @@ from reviewlake.core.settings import Settings
 from reviewlake.errors import ConfigError, InputError, InvariantError
 from reviewlake.text.serving import preprocessing, vocab_lines
 from reviewlake.train import champion, evaluate, export, horovod_spark, linear
-from reviewlake.train.model import WIDE, WIDE_LINEAR, WideStart, model_inputs
+from reviewlake.train.data import SPLITS, SplitInputs
+from reviewlake.train.model import WIDE, WIDE_LINEAR, WideStart, predict
+from reviewlake.train.params import TrainParams
 
 log = logging.getLogger("train_model")
-
-SPLITS = ("train", "validation", "test")
-PARAM_KEYS = (
-    "architecture",
-    "epochs",
-    "batch_size",
-    "learning_rate",
-    "warmup_epochs",
-    "clip_norm",
-    "embedding_dim",
-    "lstm_units",
-    "cnn_filters",
-    "cnn_widths",
-    "dropout",
-    "class_weight",
-    "seed",
-    "patience",
-    "char_len",
-)
 
 
 def table_uris(cfg: Settings) -> dict[str, str]:
@@ -161,12 +145,7 @@ def read_gold(spark: SparkSession, cfg: Settings) -> GoldData:
     )
 
 
-def training_params(cfg: Settings) -> dict[str, Any]:
-    """The model and optimiser parameters of ``train.*`` that shape a training run."""
-    return {k: getattr(cfg.train, k) for k in PARAM_KEYS}
-
-
-def checkpoint_dir(models_dir: Path, gold: GoldData, params: dict[str, Any], num_proc: int) -> Path:
+def checkpoint_dir(models_dir: Path, gold: GoldData, params: TrainParams, num_proc: int) -> Path:
     """Where a training run checkpoints: keyed by the gold table versions, vocabulary, parameters
     and world size, so a rerun of the same training after a failure resumes, and any other
     training starts afresh. Removed when the model is exported."""
@@ -175,7 +154,7 @@ def checkpoint_dir(models_dir: Path, gold: GoldData, params: dict[str, Any], num
             "tables": gold.table_versions,
             "vocab": gold.vocab_version,
             "num_proc": num_proc,
-            "params": {k: v for k, v in params.items() if k != "fail_after_epoch"},
+            "params": dataclasses.asdict(params),
         },
         sort_keys=True,
         default=str,
@@ -259,10 +238,8 @@ def wide_inputs(
     return WideStart(char_model.coef, char_model.intercept, int(char_len)), char_inputs
 
 
-def _predict(model, x, cfg: Settings) -> np.ndarray:
-    if len(x[0] if isinstance(x, list) else x) == 0:
-        return np.zeros((0, model.output_shape[-1]))
-    return model.predict(x, batch_size=cfg.score.batch_size, verbose=0).astype(np.float64)
+def _predict(model, rows: SplitInputs, arch: str, cfg: Settings) -> np.ndarray:
+    return predict(model, rows.model_inputs(arch), len(rows), cfg.score.batch_size)
 
 
 def choose_champion(
@@ -348,9 +325,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
             "classes": len(gold.class_names),
         }
 
-    params = training_params(cfg)
+    params = TrainParams.of(cfg.train)
     num_proc = cfg.train.num_proc
-    wide_arch = params["architecture"] == WIDE
+    wide_arch = params.architecture == WIDE
     linear_models: dict[str, linear.LinearTextModel] = {}
     val_probs: dict[str, np.ndarray] = {}
     test_probs: dict[str, np.ndarray] = {}
@@ -374,27 +351,20 @@ def run(ctx: RunContext) -> dict[str, Any]:
                 }
         st.detail = {name: round(b["accuracy"], 4) for name, b in baselines.items()}
 
-    arch = params["architecture"]
+    arch = params.architecture
     with report.stage("train") as st:
-        inputs = {split: {"token_ids": gold.x[split]} for split in SPLITS}
+        inputs = {split: SplitInputs(gold.review_ids[split], gold.y[split], gold.x[split]) for split in SPLITS}
         wide = None
         if wide_arch:
             wide, char_inputs = wide_inputs(linear_models[WIDE_LINEAR], texts, cfg.train.char_len)
-            for split in SPLITS:
-                inputs[split].update(char_inputs[split])
+            inputs = {
+                s: inputs[s].with_chars(char_inputs[s]["char_ids"], char_inputs[s]["char_weights"]) for s in SPLITS
+            }
         ckpt = checkpoint_dir(models_dir, gold, params, num_proc)
-        data = {
-            "x_train": gold.x["train"],
-            "y_train": gold.y["train"],
-            "x_val": gold.x["validation"],
-            "y_val": gold.y["validation"],
-        }
-        if wide_arch:
-            for name in ("char_ids", "char_weights"):
-                data[f"{name}_train"], data[f"{name}_val"] = inputs["train"][name], inputs["validation"][name]
         result = horovod_spark.train(
             spark,
-            data,
+            inputs["train"],
+            inputs["validation"],
             vocab_size=gold.vocab_size,
             max_len=gold.max_len,
             n_classes=len(gold.class_names),
@@ -419,11 +389,8 @@ def run(ctx: RunContext) -> dict[str, Any]:
         }
 
     with report.stage("evaluate") as st:
-        val_probs = {
-            champion.LSTM: _predict(result.model, model_inputs(inputs["validation"], arch), cfg),
-            **val_probs,
-        }
-        test_probs = {champion.LSTM: _predict(result.model, model_inputs(inputs["test"], arch), cfg), **test_probs}
+        val_probs = {champion.LSTM: _predict(result.model, inputs["validation"], arch, cfg), **val_probs}
+        test_probs = {champion.LSTM: _predict(result.model, inputs["test"], arch, cfg), **test_probs}
         lstm_metrics = evaluate.classification_metrics(
             gold.y["test"], test_probs[champion.LSTM].argmax(axis=1), gold.class_names
         )
@@ -479,7 +446,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
                 else None
             ),
             "output": {"name": "probabilities", "dtype": "float32", "shape": [None, len(gold.class_names)]},
-            "train": params,
+            "train": dataclasses.asdict(params),
             "num_proc": result.world_size,
             "train_rows_per_rank": result.train_rows_per_rank,
             "devices": result.devices,
