@@ -1,7 +1,7 @@
 """Checkpoints of a training run, so that a rerun after a failure resumes after the last completed
 epoch: after every epoch rank 0 writes the last and the best weights and the epoch state
-(:class:`EpochState`: history, early-stopping counters) into the run's folder; a later run given
-the same folder reads them back (:func:`load_resume`).
+(:class:`EpochState`: history, early-stopping counters) into the run's folder
+(:func:`checkpoint_dir`); a later run given the same folder reads them back (:func:`load_resume`).
 
 Read and written through ``tf.io.gfile``: on a cluster the folder must be one rank 0 reaches from
 any executor (a shared mount, or a URI scheme TensorFlow's file system supports).
@@ -10,11 +10,33 @@ any executor (a shared mount, or a URI scheme TensorFlow's file system supports)
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from reviewlake.train.data import GoldData
+from reviewlake.train.params import TrainParams
+
 STATE_FILE, LAST_WEIGHTS, BEST_WEIGHTS = "state.json", "last.weights.h5", "best.weights.h5"
+
+
+def checkpoint_dir(models_dir: Path, gold: GoldData, params: TrainParams, num_proc: int) -> Path:
+    """Where a training run checkpoints: keyed by the gold table versions, vocabulary, parameters
+    and world size, so a rerun of the same training after a failure resumes, and any other
+    training starts afresh. Removed when the model is exported."""
+    key = json.dumps(
+        {
+            "tables": dict(gold.table_versions),
+            "vocab": gold.vocab_version,
+            "num_proc": num_proc,
+            "params": dataclasses.asdict(params),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return models_dir / "_checkpoints" / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

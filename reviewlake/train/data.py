@@ -1,11 +1,14 @@
 """What training reads, by name: per split (``train``, ``validation``, ``test``) the rows' named
-arrays (:class:`SplitInputs`, what the network reads and must answer). Pure numpy: the driver
-builds them and the Horovod ranks receive them as they are.
+arrays (:class:`SplitInputs`, what the network reads and must answer) and, for the linear models,
+silver's text and tokens of the same rows (:class:`SplitText`); with the vocabulary, the classes and
+the lineage of the gold tables they came from (:class:`GoldData`). Pure numpy: the driver builds
+them (reviewlake/train/gold.py) and the Horovod ranks receive :class:`SplitInputs` as they are.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,3 +52,46 @@ class SplitInputs:
 
     def _arrays(self) -> dict[str, np.ndarray | None]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True)
+class SplitText:
+    """silver.reviews' cleaned ``text`` and jieba ``tokens`` of one split's rows, in gold's order."""
+
+    text: list[Any]
+    tokens: list[Any]
+
+    def column(self, name: str) -> list[Any]:
+        """The silver column a linear model reads (:attr:`reviewlake.train.linear.LinearTextModel.column`)."""
+        return {"text": self.text, "tokens": self.tokens}[name]
+
+
+@dataclass(frozen=True)
+class GoldData:
+    """gold.features, gold.vocab and gold.labels on the driver, checked (reviewlake/train/gold.py):
+    ``splits`` by split name; ``text`` by split name when silver's text was read with them."""
+
+    splits: Mapping[str, SplitInputs]
+    max_len: int
+    vocab_size: int
+    class_names: list[str]
+    vocab_lines: list[str]
+    vocab_version: str
+    tables: Mapping[str, str]  # {short name: uri} of the gold tables read
+    table_versions: Mapping[str, int | None]
+    text: Mapping[str, SplitText] | None = None
+
+    @property
+    def train(self) -> SplitInputs:
+        return self.splits["train"]
+
+    @property
+    def validation(self) -> SplitInputs:
+        return self.splits["validation"]
+
+    @property
+    def test(self) -> SplitInputs:
+        return self.splits["test"]
+
+    def rows(self) -> dict[str, int]:
+        return {s: len(self.splits[s]) for s in SPLITS}
