@@ -84,10 +84,6 @@ def majority_baseline(y_train, y_true, class_names: Sequence[str]) -> dict[str, 
     return metrics
 
 
-def summary_line(metrics: Mapping[str, Any]) -> str:
-    return f"accuracy={metrics['accuracy']:.4f} macro_f1={metrics['macro_f1']:.4f} n={metrics.get('n')}"
-
-
 # --------------------------------------------------------------------------- plots (Agg, no display)
 def _figure(width: float, height: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -1,18 +1,18 @@
-"""The figures a training run reports, as typed records (written through
-:func:`reviewlake.train.records.to_json`). The arithmetic is reviewlake/train/evaluate.py's; these
-records name its results.
+"""The figures a training run reports, as typed records: what a model version's ``metrics.json``
+holds (:class:`Metrics`, written through :func:`reviewlake.train.records.to_json`) and its model
+card reads. The arithmetic is reviewlake/train/evaluate.py's; these records name its results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from reviewlake.train import evaluate
-from reviewlake.train.records import fields_json
+from reviewlake.train.records import OMITTED_IF_NONE, fields_json, to_json
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,59 @@ class Baseline:
     def to_json(self) -> dict[str, Any]:
         own = {"predicted_class": self.predicted_class} if self.predicted_class is not None else {}
         return {**fields_json(self.test), **own, **(fields_json(self.fit) if self.fit is not None else {})}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate model's test figures (:func:`reviewlake.train.evaluate.candidate_metrics`) and
+    its validation accuracy (none for the majority class; an ensemble also has its weights)."""
+
+    kind: str  # lstm | baseline | ensemble | majority
+    accuracy: float
+    macro_f1: float
+    accuracy_ci95: list[float]
+    macro_f1_ci95: list[float]
+    ece: float
+    validation_accuracy: float | None = field(default=None, metadata=OMITTED_IF_NONE)
+    weights: dict[str, float] | None = field(default=None, metadata=OMITTED_IF_NONE)
+
+
+@dataclass(frozen=True)
+class ChampionChoice:
+    """The candidates and the one chosen on validation (reviewlake/train/candidates.py); the keys
+    metrics.json adds (docs/training.md)."""
+
+    champion: str
+    champion_members: dict[str, float]
+    best_baseline: str
+    mcnemar_p_vs_best_baseline: float
+    candidates: dict[str, Candidate]
+    reliability: dict[str, dict[str, list]]  # per candidate: evaluate.reliability's curve
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A model version's ``metrics.json``: the champion's test figures at the top, then the choice,
+    the LSTM's own figures, the baselines and the training history."""
+
+    model_version: str
+    test: Classification  # the champion's
+    choice: ChampionChoice
+    lstm: Classification
+    baselines: dict[str, Baseline]
+    history: dict[str, list[float]]
+    epochs_run: int
+    best_epoch: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "split": "test",
+            **fields_json(self.test),
+            **fields_json(self.choice),
+            "lstm": to_json(self.lstm),
+            "baselines": to_json(self.baselines),
+            "history": to_json(self.history),
+            "epochs_run": self.epochs_run,
+            "best_epoch": self.best_epoch,
+        }
