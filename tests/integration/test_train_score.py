@@ -400,7 +400,7 @@ def test_checkpoint_and_resume_with_plain_keras(tmp_path):
 
     model, tracker, resume = run(fail_after_epoch=None)
     assert resume.state.epoch == 1
-    assert all(np.array_equal(a, b) for a, b in zip(resume.weights, saved.get_weights()))
+    assert all(np.array_equal(a, b) for a, b in zip(resume.weights, saved.get_weights(), strict=True))
     assert tracker.history["loss"][0] == state.history["loss"][0]  # epoch 1 is not redone
     assert len(tracker.history["loss"]) == 2
     assert checkpoint.read_checkpoint_state(ckpt).epoch == 2
