@@ -31,35 +31,39 @@ def main() -> None:
     from reviewlake.core.cli import setup_logging
     from reviewlake.core.config import load_config
     from reviewlake.core.spark import get_spark
-    from reviewlake.jobs.train_model import read_gold, training_params
     from reviewlake.train import evaluate, horovod_spark
+    from reviewlake.train.gold import read_gold
+    from reviewlake.train.params import TrainParams
 
     setup_logging()
-    cfg = load_config(overrides=[f"lakehouse={args.lakehouse}", f"spark.master=local[{max(args.procs)}]", *args.conf])
+    cfg = load_config(
+        overrides=[
+            f"lakehouse={args.lakehouse}",
+            f"spark.master=local[{max(args.procs)}]",
+            "train.architecture=lstm",  # the word LSTM alone: wide_lstm starts from the linear models
+            *args.conf,
+        ]
+    )
     spark = get_spark(cfg)
-    gold = read_gold(spark, cfg)
-    params = training_params(cfg)
+    gold, _ = read_gold(spark, cfg, with_text=False)
+    params = TrainParams.of(cfg.train)
     runs = []
     for n in args.procs:
         start = time.perf_counter()
         result = horovod_spark.train(
             spark,
-            {
-                "x_train": gold.x["train"],
-                "y_train": gold.y["train"],
-                "x_val": gold.x["validation"],
-                "y_val": gold.y["validation"],
-            },
+            gold.train,
+            gold.validation,
             vocab_size=gold.vocab_size,
             max_len=gold.max_len,
             n_classes=len(gold.class_names),
             params=params,
             num_proc=n,
-            start_timeout=cfg.get("train.start_timeout"),
+            start_timeout=cfg.train.start_timeout,
         )
         wall = time.perf_counter() - start
-        y_pred = result.model.predict(gold.x["test"], batch_size=512, verbose=0).argmax(axis=1)
-        m = evaluate.classification_metrics(gold.y["test"], y_pred, gold.class_names)
+        y_pred = result.model.predict(gold.test.token_ids, batch_size=512, verbose=0).argmax(axis=1)
+        m = evaluate.classification_metrics(gold.test.labels, y_pred, gold.class_names)
         runs.append(
             {
                 "num_proc": n,

@@ -90,7 +90,7 @@ def ensemble_weights(val_probs: Mapping[str, np.ndarray], y_val, step: float = 0
     for combo in itertools.product(range(units + 1), repeat=len(names)):
         if sum(combo) != units:
             continue
-        weights = {n: c / units for n, c in zip(names, combo)}
+        weights = {n: c / units for n, c in zip(names, combo, strict=True)}
         p = mix(val_probs, weights)
         acc = float((p.argmax(axis=1) == y).mean())
         loss = float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)).mean()) if len(y) else 0.0

@@ -84,10 +84,6 @@ def majority_baseline(y_train, y_true, class_names: Sequence[str]) -> dict[str, 
     return metrics
 
 
-def summary_line(metrics: Mapping[str, Any]) -> str:
-    return f"accuracy={metrics['accuracy']:.4f} macro_f1={metrics['macro_f1']:.4f} n={metrics.get('n')}"
-
-
 # --------------------------------------------------------------------------- plots (Agg, no display)
 def _figure(width: float, height: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -230,7 +226,9 @@ def expected_calibration_error(y_true, probs, bins: int = 10) -> float:
     ``bins`` equal-width bins). 0 for a perfectly calibrated classifier."""
     r = reliability(y_true, probs, bins)
     total = sum(r["count"])
-    return float(sum(n * abs(a - c) for n, a, c in zip(r["count"], r["accuracy"], r["confidence"]) if n) / total)
+    return float(
+        sum(n * abs(a - c) for n, a, c in zip(r["count"], r["accuracy"], r["confidence"], strict=True) if n) / total
+    )
 
 
 def candidate_metrics(
@@ -263,9 +261,9 @@ def plot_reliability(
     ax = fig.add_subplot(1, 1, 1)
     ax.plot([0, 1], [0, 1], ":", color="grey", label="calibrated")
     for name, r in curves.items():
-        pts = [(c, a) for c, a in zip(r["confidence"], r["accuracy"]) if c is not None]
+        pts = [(c, a) for c, a in zip(r["confidence"], r["accuracy"], strict=True) if c is not None]
         if pts:
-            ax.plot(*zip(*pts), "-o", label=name)
+            ax.plot(*zip(*pts, strict=True), "-o", label=name)
     ax.set_xlabel("mean confidence")
     ax.set_ylabel("accuracy")
     ax.set_xlim(0, 1)

@@ -33,6 +33,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,11 @@ import numpy as np
 from reviewlake.text.serving import PREPROCESSING_FILE
 from reviewlake.train import evaluate
 from reviewlake.train.champion import write as write_champion
+from reviewlake.train.linear import LinearTextModel
+from reviewlake.train.metrics import Metrics
 from reviewlake.train.model_card import model_card
+from reviewlake.train.records import to_json
+from reviewlake.train.version_params import VersionParams
 
 LATEST = "LATEST"
 TEST_PROBABILITIES = "test_probabilities.npz"
@@ -101,27 +106,35 @@ def _write_json(path: Path, value: Any) -> None:
     )
 
 
+@dataclass(frozen=True)
+class ChampionFiles:
+    """What a version's champion files hold: its ``name`` and ``members`` (weights), the fitted
+    ``linear`` models, its probabilities on the test rows and the candidates' reliability curves."""
+
+    name: str
+    members: dict[str, float]
+    linear: Mapping[str, LinearTextModel]
+    test_review_ids: np.ndarray
+    test_probabilities: np.ndarray
+    reliability: Mapping[str, Mapping[str, list]]
+
+
 def export_model(
     model,
     models_dir: Path,
-    version: str,
+    params: VersionParams,
+    metrics: Metrics,
     *,
-    max_len: int,
     vocab_lines: Sequence[str],
-    class_names: Sequence[str],
-    params: Mapping[str, Any],
-    metrics: Mapping[str, Any],
-    history: Mapping[str, Sequence[float]],
-    preprocessing: Mapping[str, Any] | None = None,
-    champion: Mapping[str, Any] | None = None,
+    preprocessing: Mapping[str, Any],
+    champion: ChampionFiles,
     update_latest: bool = True,
-    char_len: int | None = None,
 ) -> Path:
-    """Write the version folder (atomically renamed into place) and point ``LATEST`` at it:
-    SavedModel, vocabulary, labels, params, metrics, plots, model card (``README.md``) and, with
-    ``preprocessing``, what serving needs to turn raw text into ids (:mod:`reviewlake.text.serving`);
-    with ``champion`` (``name``, ``members``, ``linear`` models, ``test_review_ids``,
-    ``test_probabilities``, ``reliability`` curves) the files of the version's champion."""
+    """Write the folder of version ``params.version`` (atomically renamed into place) and point
+    ``LATEST`` at it: SavedModel, vocabulary, labels, params, metrics, plots, model card
+    (``README.md``), what serving needs to turn raw text into ids (``preprocessing``:
+    :mod:`reviewlake.text.serving`) and the files of the version's champion."""
+    version = params.version
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / version
     if final.exists():
@@ -129,25 +142,16 @@ def export_model(
     tmp = models_dir / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        save_keras_model(model, tmp / "saved_model", max_len, char_len)
+        char_len = params.char_inputs.shape[1] if params.char_inputs is not None else None
+        save_keras_model(model, tmp / "saved_model", params.max_len, char_len)
         (tmp / "vocab.txt").write_text("\n".join(vocab_lines) + "\n", encoding="utf-8")
-        _write_json(tmp / "labels.json", list(class_names))
-        _write_json(tmp / "params.json", dict(params))
-        _write_json(tmp / "metrics.json", dict(metrics))
-        if preprocessing is not None:
-            _write_json(tmp / PREPROCESSING_FILE, dict(preprocessing))
+        _write_json(tmp / "labels.json", list(params.labels))
+        _write_json(tmp / "params.json", to_json(params))
+        _write_json(tmp / "metrics.json", to_json(metrics))
+        _write_json(tmp / PREPROCESSING_FILE, dict(preprocessing))
         (tmp / "README.md").write_text(model_card(params, metrics), encoding="utf-8")
-        evaluate.plot_training_curves(history, tmp / "training_curves.png")
-        cm = metrics["confusion_matrix"]
-        evaluate.plot_confusion_matrix(cm["matrix"], cm["labels"], tmp / "confusion_matrix.png")
-        if champion is not None:
-            write_champion(tmp, champion["name"], champion["members"], champion["linear"])
-            np.savez_compressed(
-                tmp / TEST_PROBABILITIES,
-                review_id=np.asarray(champion["test_review_ids"], dtype=np.str_),
-                probabilities=np.asarray(champion["test_probabilities"], dtype=np.float32),
-            )
-            evaluate.plot_reliability(champion["reliability"], tmp / "reliability.png")
+        _write_plots(tmp, metrics)
+        _write_champion(tmp, champion)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -155,6 +159,22 @@ def export_model(
     if update_latest:
         set_latest(models_dir, version)
     return final
+
+
+def _write_plots(folder: Path, metrics: Metrics) -> None:
+    evaluate.plot_training_curves(metrics.history, folder / "training_curves.png")
+    cm = metrics.test.confusion_matrix
+    evaluate.plot_confusion_matrix(cm.matrix, cm.labels, folder / "confusion_matrix.png")
+
+
+def _write_champion(folder: Path, champion: ChampionFiles) -> None:
+    write_champion(folder, champion.name, champion.members, champion.linear)
+    np.savez_compressed(
+        folder / TEST_PROBABILITIES,
+        review_id=np.asarray(champion.test_review_ids, dtype=np.str_),
+        probabilities=np.asarray(champion.test_probabilities, dtype=np.float32),
+    )
+    evaluate.plot_reliability(champion.reliability, folder / "reliability.png")
 
 
 def set_latest(models_dir: Path, version: str) -> None:

@@ -9,17 +9,16 @@ gradient clipping, broadcast of rank 0's initial weights, metric averaging acros
 stopping on the validation loss, class weights. Rank 0 returns the weights and the history to the
 driver, which rebuilds the model.
 
-Checkpoints (``checkpoint_dir``): after every epoch rank 0 writes the last and the best weights
-and the epoch state (history, early-stopping counters) there; a later run given the same folder
-resumes after the last completed epoch (Adam's moments restart; everything else continues).
-Only rank 0 reads and writes it, through ``tf.io.gfile``: on a cluster it must be a folder rank 0
-reaches from any executor (a shared mount, or a URI scheme TensorFlow's file system supports).
+Checkpoints (``checkpoint_dir``, reviewlake/train/checkpoint.py): after every epoch rank 0 writes
+the last and the best weights and the epoch state there; a later run given the same folder resumes
+after the last completed epoch (Adam's moments restart; everything else continues).
 
-Data path: the driver collects the train/validation arrays and passes them to every rank
-(``args=``), which is right for corpora of this size (tens of thousands of rows x max_len ints:
-a few MB; ``wide_lstm``'s char inputs add ``train.char_len`` ids and weights per row, about 75 MB
-for the bundled corpus at 600, and its start, the char model's coefficients, a few MB more). A
-corpus that does not fit the driver should instead have each rank read its own shard of
+Data path: the driver collects the train and validation rows (named arrays,
+:class:`reviewlake.train.data.SplitInputs`) and passes them to every rank (``args=``) with the
+run's :class:`RankSpec`, which is right for corpora of this size (tens of thousands of rows x
+max_len ints: a few MB; ``wide_lstm``'s char inputs add ``train.char_len`` ids and weights per row,
+about 75 MB for the bundled corpus at 600, and its start, the char model's coefficients, a few MB
+more). A corpus that does not fit the driver should instead have each rank read its own shard of
 gold.features (e.g. Parquet files of the Delta snapshot, or Petastorm) by ``hvd.rank()``.
 """
 
@@ -29,14 +28,17 @@ import logging
 import math
 import os
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from reviewlake.errors import NotEnoughSlotsError
-from reviewlake.train.model import WideStart
+from reviewlake.train import checkpoint
+from reviewlake.train.checkpoint import EpochState, Resume
+from reviewlake.train.data import SplitInputs
+from reviewlake.train.model import WIDE, WideStart, build_model
+from reviewlake.train.params import TrainParams
 
 log = logging.getLogger("reviewlake.train.horovod_spark")
 
@@ -49,13 +51,10 @@ THREAD_ENV = {
 }
 
 
-STATE_FILE, LAST_WEIGHTS, BEST_WEIGHTS = "state.json", "last.weights.h5", "best.weights.h5"
-
-
-def class_weights(y: np.ndarray, n_classes: int, mode: str | None) -> dict[int, float] | None:
+def class_weights(y: np.ndarray, n_classes: int, mode: str) -> dict[int, float] | None:
     """``balanced``: n / (k * count(c)) per class present (as scikit-learn), 1.0 for a class with
     no training row (Keras wants every class id); None for ``none``."""
-    if str(mode or "none") == "none":
+    if mode == "none":
         return None
     if mode != "balanced":
         raise ValueError(f"train.class_weight must be balanced or none, not {mode!r}")
@@ -64,95 +63,82 @@ def class_weights(y: np.ndarray, n_classes: int, mode: str | None) -> dict[int, 
     return {c: float(len(y) / (present * counts[c])) if counts[c] else 1.0 for c in range(n_classes)}
 
 
+@dataclass(frozen=True)
+class RankSpec:
+    """What every rank gets beside the rows: the model's shape and start, the parameters, the class
+    weights, where to checkpoint, and (tests only) the epoch after which to fail."""
+
+    vocab_size: int
+    max_len: int
+    n_classes: int
+    params: TrainParams
+    class_weight: dict[int, float] | None
+    checkpoint_dir: str | None = None
+    wide: WideStart | None = None
+    fail_after_epoch: int | None = None
+
+
+@dataclass(frozen=True)
+class RankResult:
+    """What rank 0 hands back to the driver."""
+
+    weights: list[Any]
+    history: dict[str, list[float]]
+    best_epoch: int | None
+    resumed_from_epoch: int
+    samples_per_s: float
+    world_size: int
+    train_rows_per_rank: int
+    devices: list[str]
+
+
 def _epoch_state_callback(
     tf,
     model,
     rank: int,
     patience: int,
     checkpoint_dir: str | None,
-    state: Mapping[str, Any] | None,
-    best_weights,
+    resume: Resume | None,
     fail_after_epoch: int | None,
 ):
     """Early stopping on ``val_loss`` (best weights kept) that rank 0 checkpoints after every
-    epoch; starts from ``state``/``best_weights`` when resuming. Every rank runs it: the metrics
-    are averaged across ranks before it, so all take the same stop decision."""
-    import json
+    epoch; starts from ``resume``'s state and best weights when resuming. Every rank runs it: the
+    metrics are averaged across ranks before it, so all take the same stop decision."""
+    state = resume.state if resume else None
 
-    class EpochState(tf.keras.callbacks.Callback):
+    class EpochStateCallback(tf.keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            st = dict(state or {})
-            self.history = {k: list(v) for k, v in st.get("history", {}).items()}
-            self.best = float(st.get("best_val_loss", math.inf))
-            self.best_epoch = st.get("best_epoch")
-            self.wait = int(st.get("wait", 0))
-            self.best_weights = best_weights
+            self.history = {k: list(v) for k, v in state.history.items()} if state else {}
+            self.best = state.best_val_loss if state else math.inf
+            self.best_epoch = state.best_epoch if state else None
+            self.wait = state.wait if state else 0
+            self.best_weights = resume.best if resume else None
 
         def on_epoch_end(self, epoch, logs=None):
             logs = dict(logs or {})
             for k, v in logs.items():
                 self.history.setdefault(k, []).append(float(v))
             if "val_loss" in logs:
-                if logs["val_loss"] < self.best:
-                    self.best, self.best_epoch, self.wait = float(logs["val_loss"]), epoch + 1, 0
-                    self.best_weights = model.get_weights()
-                else:
-                    self.wait += 1
-                    if self.wait >= patience:
-                        model.stop_training = True
+                self._stop_early(epoch + 1, float(logs["val_loss"]))
             if rank == 0 and checkpoint_dir:
-                tf.io.gfile.makedirs(checkpoint_dir)
-                model.save_weights(f"{checkpoint_dir}/{LAST_WEIGHTS}")
-                if self.best_epoch == epoch + 1:
-                    model.save_weights(f"{checkpoint_dir}/{BEST_WEIGHTS}")
-                tmp = f"{checkpoint_dir}/{STATE_FILE}.tmp"
-                with tf.io.gfile.GFile(tmp, "w") as fh:
-                    json.dump(
-                        {
-                            "epoch": epoch + 1,
-                            "history": self.history,
-                            "best_val_loss": self.best,
-                            "best_epoch": self.best_epoch,
-                            "wait": self.wait,
-                            "stopped": bool(model.stop_training),
-                        },
-                        fh,
-                    )
-                tf.io.gfile.rename(tmp, f"{checkpoint_dir}/{STATE_FILE}", overwrite=True)
+                checkpoint.save(model, checkpoint_dir, self._state(epoch + 1), best=self.best_epoch == epoch + 1)
             if fail_after_epoch is not None and epoch + 1 >= fail_after_epoch:
-                raise RuntimeError(f"fault injected after epoch {epoch + 1} (train.fail_after_epoch)")
+                raise RuntimeError(f"fault injected after epoch {epoch + 1} (fail_after_epoch, tests only)")
 
-    return EpochState()
+        def _stop_early(self, epoch: int, val_loss: float) -> None:
+            if val_loss < self.best:
+                self.best, self.best_epoch, self.wait = val_loss, epoch, 0
+                self.best_weights = model.get_weights()
+            else:
+                self.wait += 1
+                if self.wait >= patience:
+                    model.stop_training = True
 
+        def _state(self, epoch: int) -> EpochState:
+            return EpochState(epoch, self.history, self.best, self.best_epoch, self.wait, bool(model.stop_training))
 
-def read_checkpoint_state(checkpoint_dir: str | None) -> dict[str, Any] | None:
-    """The epoch state a previous run left in ``checkpoint_dir`` (None if none)."""
-    import json
-
-    import tensorflow as tf
-
-    if not checkpoint_dir or not tf.io.gfile.exists(f"{checkpoint_dir}/{STATE_FILE}"):
-        return None
-    with tf.io.gfile.GFile(f"{checkpoint_dir}/{STATE_FILE}") as fh:
-        return json.load(fh)
-
-
-def load_resume(model, checkpoint_dir: str | None) -> dict[str, Any] | None:
-    """What a run resumes from, read through ``model`` (same architecture): ``{"state": the epoch
-    state, "weights": the last epoch's weights, "best": the best epoch's weights or None}``; None
-    when ``checkpoint_dir`` holds no checkpoint. ``model`` is left with the last weights."""
-    import tensorflow as tf
-
-    state = read_checkpoint_state(checkpoint_dir)
-    if state is None:
-        return None
-    best = None  # no best epoch yet (validation loss never finite)
-    if state.get("best_epoch") and tf.io.gfile.exists(f"{checkpoint_dir}/{BEST_WEIGHTS}"):
-        model.load_weights(f"{checkpoint_dir}/{BEST_WEIGHTS}")
-        best = model.get_weights()
-    model.load_weights(f"{checkpoint_dir}/{LAST_WEIGHTS}")
-    return {"state": state, "weights": model.get_weights(), "best": best}
+    return EpochStateCallback()
 
 
 @dataclass
@@ -217,18 +203,19 @@ def _assigned_gpus() -> list[str]:
     return []
 
 
-def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[str, Any] | None:
-    """One Horovod rank. Returns weights + history on rank 0, None elsewhere."""
+def _claim_gpus() -> list[str]:
+    """One core's threads for this rank, and before TensorFlow initialises CUDA only its
+    Spark-assigned GPU(s) visible; returns those GPUs' addresses."""
     os.environ.update(THREAD_ENV)
     gpus = _assigned_gpus()
-    if gpus:  # before TensorFlow initialises CUDA: this rank sees only its Spark-assigned GPU(s)
+    if gpus:
         os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+    return gpus
 
-    import horovod.tensorflow.keras as hvd
-    import tensorflow as tf
 
-    from reviewlake.train.model import build_model, model_inputs
-
+def _configure_devices(tf, gpus: list[str]) -> list[str]:
+    """TensorFlow on one thread and on the assigned GPU(s) (memory growth), else on the CPU; returns
+    the devices used."""
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -238,199 +225,218 @@ def _train_fn(data: Mapping[str, np.ndarray], spec: Mapping[str, Any]) -> dict[s
     if gpus and physical:
         for dev in physical:
             tf.config.experimental.set_memory_growth(dev, True)
-        devices = [d.name for d in physical]
-    else:
-        if physical:
-            tf.config.set_visible_devices([], "GPU")
-        devices = ["CPU"]
+        return [d.name for d in physical]
+    if physical:
+        tf.config.set_visible_devices([], "GPU")
+    return ["CPU"]
 
-    hvd.init()
-    rank, size = hvd.rank(), hvd.size()
-    p = dict(spec["params"])
-    tf.keras.utils.set_random_seed(int(p["seed"]))
-    checkpoint_dir = spec.get("checkpoint_dir")
 
-    # Equal shards: every rank must run the same number of steps, or the allreduce deadlocks.
-    arch = str(p.get("architecture") or "lstm")
-    y_train = data["y_train"]
-    per_rank = len(y_train) // size
+def _shard(rows: SplitInputs, rank: int, size: int) -> SplitInputs:
+    """This rank's rows: every ``size``-th from ``rank``, cut to the same count on every rank (every
+    rank must run the same number of steps, or the allreduce deadlocks)."""
+    per_rank = len(rows) // size
     if per_rank == 0:
-        raise ValueError(f"{len(y_train)} training rows cannot be split over {size} ranks")
-    idx = np.arange(len(y_train))[rank::size][:per_rank]
-    x, y = model_inputs(split_inputs(data, "train", idx), arch), y_train[idx]
-    x_val = model_inputs(split_inputs(data, "val"), arch)
-    batch_size = int(p["batch_size"])
-    steps_per_epoch = math.ceil(per_rank / batch_size)
+        raise ValueError(f"{len(rows)} training rows cannot be split over {size} ranks")
+    return rows.rows(np.arange(len(rows))[rank::size][:per_rank])
 
-    model = build_model(int(spec["vocab_size"]), int(spec["max_len"]), int(spec["n_classes"]), p, spec.get("wide"))
-    # resume: rank 0 reads the checkpoint and hands weights and state to every rank
-    resume = load_resume(model, checkpoint_dir) if rank == 0 else None
+
+def _resume(model, checkpoint_dir: str | None, rank: int) -> Resume | None:
+    """Rank 0 reads the checkpoint and hands weights and state to every rank, which starts from them."""
     import horovod.tensorflow as hvd_tf
 
+    resume = checkpoint.load_resume(model, checkpoint_dir) if rank == 0 else None
     resume = hvd_tf.broadcast_object(resume, root_rank=0)
-    initial_epoch = 0
     if resume is not None:
-        model.set_weights(resume["weights"])
-        initial_epoch = int(resume["state"]["epoch"])
-    lr = float(p["learning_rate"]) * size
-    optimizer = hvd.DistributedOptimizer(
-        tf.keras.optimizers.legacy.Adam(learning_rate=lr, clipnorm=float(p["clip_norm"]))
-    )
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+        model.set_weights(resume.weights)
+    return resume
 
-    # Order matters: metrics are averaged across ranks before the epoch state (early stopping) reads
-    # them, so every rank takes the same stop decision.
+
+def _compile(tf, hvd, model, params: TrainParams, size: int) -> float:
+    """Adam (learning rate x world size, gradient clipping) behind Horovod's distributed
+    optimizer; returns the learning rate."""
+    lr = params.learning_rate * size
+    optimizer = hvd.DistributedOptimizer(tf.keras.optimizers.legacy.Adam(learning_rate=lr, clipnorm=params.clip_norm))
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+    return lr
+
+
+def _callbacks(hvd, params: TrainParams, lr: float, steps_per_epoch: int, tracker) -> list:
+    """Order matters: metrics are averaged across ranks before the epoch state (early stopping)
+    reads them, so every rank takes the same stop decision."""
     callbacks: list = [
         hvd.callbacks.BroadcastGlobalVariablesCallback(0),
         hvd.callbacks.MetricAverageCallback(),
     ]
-    warmup = float(p.get("warmup_epochs", 0) or 0)
-    if warmup > 0:
+    if params.warmup_epochs > 0:
         callbacks.append(
             hvd.callbacks.LearningRateWarmupCallback(
                 initial_lr=lr,
-                warmup_epochs=warmup,
+                warmup_epochs=params.warmup_epochs,
                 momentum_correction=False,
                 steps_per_epoch=steps_per_epoch,
                 verbose=0,
             )
         )
-    has_val = len(data["y_val"]) > 0
-    fail_after = p.get("fail_after_epoch")
-    tracker = _epoch_state_callback(
-        tf,
-        model,
-        rank,
-        int(p.get("patience", 2)) if has_val else 10**9,
-        checkpoint_dir,
-        resume["state"] if resume else None,
-        resume["best"] if resume else None,
-        int(fail_after) if fail_after else None,
-    )
-    callbacks.append(tracker)
-    finished = bool(resume and resume["state"].get("stopped"))
+    return [*callbacks, tracker]
+
+
+def _train_fn(train: SplitInputs, validation: SplitInputs, spec: RankSpec) -> RankResult | None:
+    """One Horovod rank. Returns weights + history on rank 0, None elsewhere."""
+    gpus = _claim_gpus()
+    import horovod.tensorflow.keras as hvd
+    import tensorflow as tf
+
+    devices = _configure_devices(tf, gpus)
+    hvd.init()
+    rank, size = hvd.rank(), hvd.size()
+    p = spec.params
+    tf.keras.utils.set_random_seed(p.seed)
+    shard = _shard(train, rank, size)
+    model = build_model(spec.vocab_size, spec.max_len, spec.n_classes, p, spec.wide)
+    resume = _resume(model, spec.checkpoint_dir, rank)
+    lr = _compile(tf, hvd, model, p, size)
+    val = validation if len(validation) else None
+    patience = p.patience if val is not None else 10**9
+    tracker = _epoch_state_callback(tf, model, rank, patience, spec.checkpoint_dir, resume, spec.fail_after_epoch)
+    callbacks = _callbacks(hvd, p, lr, math.ceil(len(shard) / p.batch_size), tracker)
+    initial_epoch = resume.state.epoch if resume else 0
     started, epochs_before = time.perf_counter(), len(tracker.history.get("loss", []))
-    if not finished and initial_epoch < int(p["epochs"]):
-        model.fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=int(p["epochs"]),
-            initial_epoch=initial_epoch,
-            validation_data=(x_val, data["y_val"]) if has_val else None,
-            shuffle=True,
-            class_weight=spec.get("class_weight"),
-            callbacks=callbacks,
-            verbose=2 if rank == 0 else 0,
-        )
+    if not (resume and resume.state.stopped) and initial_epoch < p.epochs:
+        _fit(model, shard, val, spec, callbacks, initial_epoch, verbose=2 if rank == 0 else 0)
     fit_seconds = time.perf_counter() - started
-    trained = (len(tracker.history.get("loss", [])) - epochs_before) * per_rank * size
-    best_epoch = None
-    if has_val and tracker.best_weights is not None and tracker.best_epoch is not None:
-        model.set_weights(tracker.best_weights)
-        best_epoch = int(tracker.best_epoch)
+    trained = (len(tracker.history.get("loss", [])) - epochs_before) * len(shard) * size
+    best_epoch = _keep_best(model, tracker) if val is not None else None
     if rank != 0:
         return None
-    return {
-        "weights": model.get_weights(),
-        "history": tracker.history,
-        "resumed_from_epoch": initial_epoch,
-        "samples_per_s": trained / fit_seconds if trained else 0.0,
-        "best_epoch": best_epoch,
-        "world_size": size,
-        "train_rows_per_rank": per_rank,
-        "devices": devices,
-    }
+    return RankResult(
+        weights=model.get_weights(),
+        history=tracker.history,
+        best_epoch=best_epoch,
+        resumed_from_epoch=initial_epoch,
+        samples_per_s=trained / fit_seconds if trained else 0.0,
+        world_size=size,
+        train_rows_per_rank=len(shard),
+        devices=devices,
+    )
 
 
-def split_inputs(data: Mapping[str, np.ndarray], split: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """The model inputs of one split of ``data`` (``train`` or ``val``) by input name
-    (:data:`reviewlake.train.model.INPUT_NAMES`), the ``rows`` given or all."""
-    keys = {"token_ids": f"x_{split}", "char_ids": f"char_ids_{split}", "char_weights": f"char_weights_{split}"}
-    out = {name: data[key] for name, key in keys.items() if key in data}
-    return {name: a[rows] for name, a in out.items()} if rows is not None else out
+def _fit(
+    model,
+    shard: SplitInputs,
+    validation: SplitInputs | None,
+    spec: RankSpec,
+    callbacks: list,
+    initial_epoch: int,
+    verbose: int,
+) -> None:
+    """``model.fit`` on this rank's rows, from ``initial_epoch`` to ``params.epochs``."""
+    p = spec.params
+    model.fit(
+        shard.model_inputs(p.architecture),
+        shard.labels,
+        batch_size=p.batch_size,
+        epochs=p.epochs,
+        initial_epoch=initial_epoch,
+        validation_data=(validation.model_inputs(p.architecture), validation.labels)
+        if validation is not None
+        else None,
+        shuffle=True,
+        class_weight=spec.class_weight,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+
+
+def _keep_best(model, tracker) -> int | None:
+    """``model`` with the best epoch's weights (if an epoch had a finite validation loss); returns that epoch."""
+    if tracker.best_weights is None or tracker.best_epoch is None:
+        return None
+    model.set_weights(tracker.best_weights)
+    return tracker.best_epoch
+
+
+def _contiguous(rows: SplitInputs, max_len: int, char_len: int | None) -> SplitInputs:
+    """The rows as the ranks read them: contiguous int32 token ids [n, max_len] and labels, and
+    with ``char_len`` int32 char ids and float32 char weights [n, char_len]."""
+    chars = {}
+    if char_len is not None:
+        chars = {
+            "char_ids": np.ascontiguousarray(rows.char_ids, dtype=np.int32).reshape(-1, char_len),
+            "char_weights": np.ascontiguousarray(rows.char_weights, dtype=np.float32).reshape(-1, char_len),
+        }
+    return SplitInputs(
+        review_ids=rows.review_ids,
+        labels=np.ascontiguousarray(rows.labels, dtype=np.int32),
+        token_ids=np.ascontiguousarray(rows.token_ids, dtype=np.int32).reshape(-1, max_len),
+        **chars,
+    )
 
 
 def train(
     spark,
-    data: Mapping[str, np.ndarray],
+    train: SplitInputs,
+    validation: SplitInputs,
     *,
     vocab_size: int,
     max_len: int,
     n_classes: int,
-    params: Mapping[str, Any],
+    params: TrainParams,
     num_proc: int,
     start_timeout: int | None = None,
     checkpoint_dir: str | None = None,
     wide: WideStart | None = None,
+    fail_after_epoch: int | None = None,
 ) -> TrainResult:
-    """Train on ``data`` (``x_train``/``y_train``/``x_val``/``y_val`` numpy arrays, and for
-    ``wide_lstm`` ``char_ids_train``/``char_weights_train``/``char_ids_val``/``char_weights_val``
-    with ``wide``, the start of its linear part) with ``num_proc`` Horovod processes on Spark;
-    returns the model rebuilt on the driver with rank 0's weights. With ``checkpoint_dir``,
-    resumes from the checkpoint found there (see the module doc)."""
+    """Train on the ``train`` rows (early stopping on the ``validation`` rows; ``wide_lstm``: with
+    their char inputs and ``wide``, the start of its linear part) with ``num_proc`` Horovod
+    processes on Spark; returns the model rebuilt on the driver with rank 0's weights. With
+    ``checkpoint_dir``, resumes from the checkpoint found there (see the module doc);
+    ``fail_after_epoch`` (tests) makes every rank fail after that epoch."""
     import horovod.spark
 
-    from reviewlake.train.model import WIDE, build_model
-
     check_slots(spark, num_proc)
-    needed = ["x_train", "y_train", "x_val", "y_val"]
-    if params.get("architecture") == WIDE:
+    if params.architecture == WIDE:
         if wide is None:
             raise ValueError(f"{WIDE} needs the start of its linear part (wide=)")
-        needed += ["char_ids_train", "char_weights_train", "char_ids_val", "char_weights_val"]
-    for key in needed:
-        if key not in data:
-            raise ValueError(f"training data lacks {key}")
-    arrays = {
-        "x_train": np.ascontiguousarray(data["x_train"], dtype=np.int32),
-        "y_train": np.ascontiguousarray(data["y_train"], dtype=np.int32),
-        "x_val": np.ascontiguousarray(data["x_val"], dtype=np.int32).reshape(-1, max_len),
-        "y_val": np.ascontiguousarray(data["y_val"], dtype=np.int32),
-    }
-    for key in needed[4:]:
-        dtype = np.int32 if key.startswith("char_ids") else np.float32
-        arrays[key] = np.ascontiguousarray(data[key], dtype=dtype).reshape(-1, wide.char_len)
-    spec = {
-        "vocab_size": int(vocab_size),
-        "max_len": int(max_len),
-        "n_classes": int(n_classes),
-        "params": dict(params),
-        "checkpoint_dir": checkpoint_dir,
-        "wide": wide,
-        "class_weight": class_weights(arrays["y_train"], int(n_classes), params.get("class_weight")),
-    }
-    env = dict(THREAD_ENV)
+        if any(s.char_ids is None or s.char_weights is None for s in (train, validation)):
+            raise ValueError(f"{WIDE} training data lacks char_ids/char_weights")
+    char_len = wide.char_len if params.architecture == WIDE else None
+    train, validation = (_contiguous(s, max_len, char_len) for s in (train, validation))
+    class_weight = class_weights(train.labels, n_classes, params.class_weight)
+    spec = RankSpec(vocab_size, max_len, n_classes, params, class_weight, checkpoint_dir, wide, fail_after_epoch)
     log.info(
         "horovod.spark.run: %d processes, %d train / %d validation rows, %s",
         num_proc,
-        len(arrays["x_train"]),
-        len(arrays["x_val"]),
-        params.get("architecture"),
+        len(train),
+        len(validation),
+        params.architecture,
     )
     results = horovod.spark.run(
         _train_fn,
-        args=(arrays, spec),
+        args=(train, validation, spec),
         num_proc=num_proc,
-        env=env,
+        env=dict(THREAD_ENV),
         start_timeout=start_timeout,
         use_gloo=True,
         verbose=1,
     )
-    out = results[0]
-    if not out or "weights" not in out:
+    return _driver_model(results[0], spec)
+
+
+def _driver_model(out: RankResult | None, spec: RankSpec) -> TrainResult:
+    """The model rebuilt on the driver with rank 0's weights, and what rank 0 reported."""
+    if not isinstance(out, RankResult):
         raise RuntimeError("Horovod rank 0 returned no weights")
-    model = build_model(int(vocab_size), int(max_len), int(n_classes), params, wide)
-    model.set_weights(out["weights"])
-    history = out["history"]
+    model = build_model(spec.vocab_size, spec.max_len, spec.n_classes, spec.params, spec.wide)
+    model.set_weights(out.weights)
     return TrainResult(
         model=model,
-        history=history,
-        best_epoch=out["best_epoch"],
-        epochs_run=len(history.get("loss", [])),
-        world_size=int(out["world_size"]),
-        train_rows_per_rank=int(out["train_rows_per_rank"]),
-        devices=list(out["devices"]),
-        resumed_from_epoch=int(out.get("resumed_from_epoch", 0)),
-        samples_per_s=float(out.get("samples_per_s", 0.0)),
+        history=out.history,
+        best_epoch=out.best_epoch,
+        epochs_run=len(out.history.get("loss", [])),
+        world_size=out.world_size,
+        train_rows_per_rank=out.train_rows_per_rank,
+        devices=out.devices,
+        resumed_from_epoch=out.resumed_from_epoch,
+        samples_per_s=out.samples_per_s,
     )

@@ -33,7 +33,7 @@ SEP = "\u0001"  # joins the parts of a word n-gram: a byte no token holds (jieba
 def word_grams(tokens: Iterable[str] | None) -> list[str]:
     """Unigrams and bigrams of ``tokens`` (a bigram is its two tokens joined by ``SEP``)."""
     t = [str(x) for x in (tokens if tokens is not None else ())]
-    return t + [a + SEP + b for a, b in zip(t, t[1:])]
+    return t + [a + SEP + b for a, b in zip(t, t[1:], strict=False)]  # each token with the next: one pair fewer
 
 
 def char_grams(text: str | None, n_max: int = 4) -> list[str]:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from reviewlake.train.params import TrainParams
+
 ARCHITECTURES = ("wide_lstm", "lstm", "bilstm", "cnn")
 WIDE = "wide_lstm"
 WIDE_LINEAR = "char_1_4gram"  # the linear model kind whose features and fit wide_lstm starts from
@@ -40,22 +42,15 @@ class WideStart:
         return int(self.coef.shape[1])
 
 
-def build_model(
-    vocab_size: int,
-    max_len: int,
-    n_classes: int,
-    params: Mapping[str, Any] | None = None,
-    wide: WideStart | None = None,
-):
+def build_model(vocab_size: int, max_len: int, n_classes: int, params: TrainParams, wide: WideStart | None = None):
     """A model taking int32 token ids ``[batch, max_len]`` (0 = padding, masked) and returning class
     probabilities ``[batch, n_classes]``; ``wide_lstm`` also takes ``char_ids`` (int32) and
-    ``char_weights`` (float32), both ``[batch, wide.char_len]``, and needs ``wide``. ``params``:
-    ``architecture`` (lstm), ``embedding_dim`` (128), ``lstm_units`` (64), ``cnn_filters`` (128),
-    ``cnn_widths`` ([2, 3, 4]), ``dropout`` (0.2). The caller compiles it."""
+    ``char_weights`` (float32), both ``[batch, wide.char_len]``, and needs ``wide``. Of ``params``
+    it reads ``architecture``, ``embedding_dim``, ``lstm_units``, ``cnn_filters``, ``cnn_widths``
+    and ``dropout``. The caller compiles it."""
     import tensorflow as tf
 
-    params = dict(params or {})
-    arch = str(params.get("architecture") or "lstm")
+    arch = params.architecture
     if arch not in ARCHITECTURES:
         raise ValueError(f"train.architecture must be one of {ARCHITECTURES}, not {arch!r}")
     if vocab_size < 2 or max_len < 1 or n_classes < 2:
@@ -64,28 +59,23 @@ def build_model(
         raise ValueError(f"{WIDE} needs the start of its linear part for {n_classes} classes")
     layers = tf.keras.layers
     inputs = tf.keras.Input(shape=(max_len,), dtype="int32", name="token_ids")
-    x = layers.Embedding(vocab_size, int(params.get("embedding_dim", 128)), mask_zero=arch != "cnn", name="embedding")(
-        inputs
-    )
-    units = int(params.get("lstm_units", 64))
+    x = layers.Embedding(vocab_size, params.embedding_dim, mask_zero=arch != "cnn", name="embedding")(inputs)
     if arch == WIDE:
-        return _wide_lstm(tf, inputs, x, units, n_classes, float(params.get("dropout", 0.2)), wide)
+        return _wide_lstm(tf, inputs, x, params.lstm_units, n_classes, params.dropout, wide)
     if arch == "lstm":
-        x = layers.LSTM(units, name="lstm")(x)
+        x = layers.LSTM(params.lstm_units, name="lstm")(x)
     elif arch == "bilstm":
-        x = layers.Bidirectional(layers.LSTM(units), name="bilstm")(x)
+        x = layers.Bidirectional(layers.LSTM(params.lstm_units), name="bilstm")(x)
     else:
-        filters = int(params.get("cnn_filters", 128))
-        widths = [int(w) for w in params.get("cnn_widths") or (2, 3, 4)]
         x = layers.Concatenate(name="conv")(
             [
                 layers.GlobalMaxPooling1D(name=f"pool{w}")(
-                    layers.Conv1D(filters, w, activation="relu", name=f"conv{w}")(x)
+                    layers.Conv1D(params.cnn_filters, w, activation="relu", name=f"conv{w}")(x)
                 )
-                for w in widths
+                for w in params.cnn_widths
             ]
         )
-    x = layers.Dropout(float(params.get("dropout", 0.2)), name="dropout")(x)
+    x = layers.Dropout(params.dropout, name="dropout")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     return tf.keras.Model(inputs, outputs, name=f"sentiment_{arch}")
 
@@ -114,3 +104,10 @@ def model_inputs(arrays: Mapping[str, np.ndarray], arch: str):
     if arch == WIDE:
         return [arrays[n] for n in INPUT_NAMES]
     return arrays["token_ids"]
+
+
+def predict(model, inputs: Any, rows: int, batch_size: int) -> np.ndarray:
+    """``model``'s probabilities [rows, n_classes] (float64) for ``inputs`` (:func:`model_inputs`)."""
+    if rows == 0:
+        return np.zeros((0, model.output_shape[-1]))
+    return model.predict(inputs, batch_size=batch_size, verbose=0).astype(np.float64)

@@ -8,21 +8,20 @@ import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
-from reviewlake.jobs import train_model
 from reviewlake.train import evaluate, linear
+from reviewlake.train.gold import read_gold
 
 
 @pytest.fixture(scope="module")
 def text_splits(spark, reference_lake):
-    gold = train_model.read_gold(spark, reference_lake.cfg)
-    frame, inputs = train_model.read_text(spark, reference_lake.cfg, gold)
-    yield gold, frame, inputs
+    gold, frame = read_gold(spark, reference_lake.cfg, with_text=True)
+    yield gold, frame
     frame.unpersist()
 
 
 @pytest.mark.parametrize("kind", sorted(linear.KINDS))
 def test_numpy_model_gives_spark_ml_probabilities(spark, text_splits, kind):
-    gold, frame, inputs = text_splits
+    gold, frame = text_splits
     fitted = linear.fit(frame, kind, [1e-4, 1e-3], max_iter=30)
     model = fitted.model
     assert fitted.summary()["reg_param"] in (1e-4, 1e-3) and len(model.vocabulary) > 100
@@ -32,20 +31,26 @@ def test_numpy_model_gives_spark_ml_probabilities(spark, text_splits, kind):
         r["review_id"]: r["probability"].toArray()
         for r in fitted.pipeline.transform(test).select("review_id", "probability").collect()
     }
-    spark_probs = np.stack([by_id[i] for i in gold.review_ids["test"]])
-    ours = model.probabilities(inputs["test"][model.column])
+    spark_probs = np.stack([by_id[i] for i in gold.test.review_ids])
+    ours = model.probabilities(gold.text["test"].column(model.column))
     assert np.abs(ours - spark_probs).max() < 1e-9
 
-    majority = evaluate.majority_baseline(gold.y["train"], gold.y["test"], gold.class_names)["accuracy"]
-    assert (ours.argmax(axis=1) == gold.y["test"]).mean() > majority + 0.05
+    majority = evaluate.majority_baseline(gold.train.labels, gold.test.labels, gold.class_names)["accuracy"]
+    assert (ours.argmax(axis=1) == gold.test.labels).mean() > majority + 0.05
 
 
-def test_a_gold_row_missing_from_silver_is_an_input_error(spark, reference_lake, text_splits):
-    from dataclasses import replace
-
+def test_a_gold_row_missing_from_silver_is_an_input_error(spark, reference_lake, text_splits, make_cfg):
+    """gold.features read with silver: a gold row whose silver row is gone (here a copy of the
+    reference tables whose silver lacks one test row) stops the read."""
+    from reviewlake.core import delta_io, tables
     from reviewlake.errors import InputError
 
-    gold = text_splits[0]
-    ghost = replace(gold, review_ids={**gold.review_ids, "test": np.append(gold.review_ids["test"], "no-such-id")})
+    gone = text_splits[0].test.review_ids[-1]
+    cfg = make_cfg()
+    for layer, name in (("gold", "features"), ("gold", "vocab"), ("gold", "labels"), ("silver", "reviews")):
+        rows = delta_io.read(spark, tables.uri(reference_lake.cfg, layer, name))
+        delta_io.overwrite(
+            rows.where(F.col("review_id") != gone) if layer == "silver" else rows, tables.uri(cfg, layer, name)
+        )
     with pytest.raises(InputError, match="1 test rows of gold.features have no silver.reviews row"):
-        train_model.read_text(spark, reference_lake.cfg, ghost)
+        read_gold(spark, cfg, with_text=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,7 +14,9 @@ import pytest
 from reviewlake.errors import NotEnoughSlotsError
 from reviewlake.text.serving import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
 from reviewlake.train.champion import Scorer
+from reviewlake.train.data import SplitInputs
 from reviewlake.train.linear import LinearTextModel
+from reviewlake.train.params import TrainParams
 from tests.integration.helpers import rows_by_spark_and_deltalake
 
 MAX_LEN = 20
@@ -277,19 +280,30 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert [s["name"] for s in report["stages"]] == ["resolve_model", "score", "merge"]
 
 
-def training_arrays(rows=None) -> dict[str, np.ndarray]:
-    """x/y arrays of the synthetic train and validation rows, as the training job feeds them."""
+def training_arrays(rows=None) -> dict[str, SplitInputs]:
+    """The synthetic train and validation rows as named arrays, as the training job feeds them."""
     rows = rows or _synthetic_rows()
     vocab = {_token(i): i for i in range(2, VOCAB_SIZE)}
     arrays = {}
-    for split, key in (("train", "train"), ("validation", "val")):
+    for split in ("train", "validation"):
         part = [r for r in rows if r["split"] == split]
-        arrays[f"x_{key}"] = np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in part], dtype=np.int32)
-        arrays[f"y_{key}"] = np.array([0 if r["label"] == "negative" else 2 for r in part], dtype=np.int32)
+        arrays[split] = SplitInputs(
+            review_ids=np.array([r["review_id"] for r in part]),
+            labels=np.array([0 if r["label"] == "negative" else 2 for r in part], dtype=np.int32),
+            token_ids=np.array([tokens_to_ids(r["tokens"], vocab, MAX_LEN) for r in part], dtype=np.int32),
+        )
     return arrays
 
 
+def train_params(**values) -> TrainParams:
+    """The configured training parameters with ``values`` instead."""
+    from reviewlake.core.config import load_config
+
+    return replace(TrainParams.of(load_config().train), **values)
+
+
 RESUME_PARAMS = {
+    "architecture": "lstm",
     "epochs": 2,
     "batch_size": 8,
     "learning_rate": 0.01,
@@ -334,7 +348,7 @@ def test_wide_lstm_starts_as_its_linear_model_and_serves_through_its_signature(t
         VOCAB_SIZE,
         MAX_LEN,
         3,
-        {"architecture": "wide_lstm", "embedding_dim": 8, "lstm_units": 4},
+        train_params(architecture="wide_lstm", embedding_dim=8, lstm_units=4),
         WideStart(char_model.coef, char_model.intercept, 8),
     )
     arrays = {"token_ids": ids, "char_ids": char_ids, "char_weights": char_weights}
@@ -344,7 +358,7 @@ def test_wide_lstm_starts_as_its_linear_model_and_serves_through_its_signature(t
     served = load_predictor(str(tmp_path / "saved_model"))(ids, char_ids=char_ids, char_weights=char_weights)
     assert np.allclose(served, probs, atol=1e-6)
     with pytest.raises(ValueError, match="needs the start of its linear part"):
-        build_model(VOCAB_SIZE, MAX_LEN, 3, {"architecture": "wide_lstm"})
+        build_model(VOCAB_SIZE, MAX_LEN, 3, train_params(architecture="wide_lstm"))
 
 
 def test_checkpoint_and_resume_with_plain_keras(tmp_path):
@@ -353,26 +367,25 @@ def test_checkpoint_and_resume_with_plain_keras(tmp_path):
     its weights. The same through Horovod on Spark: tests/system/test_horovod_resume.py."""
     import tensorflow as tf
 
-    from reviewlake.train import horovod_spark
+    from reviewlake.train import checkpoint, horovod_spark
     from reviewlake.train.model import build_model
 
     data, ckpt = training_arrays(), str(tmp_path / "ckpt")
+    params = train_params(**RESUME_PARAMS)
 
     def run(fail_after_epoch):
         tf.keras.utils.set_random_seed(3)
-        model = build_model(VOCAB_SIZE, MAX_LEN, len(CLASSES), RESUME_PARAMS)
-        resume = horovod_spark.load_resume(model, ckpt)
+        model = build_model(VOCAB_SIZE, MAX_LEN, len(CLASSES), params)
+        resume = checkpoint.load_resume(model, ckpt)
         model.compile(optimizer=tf.keras.optimizers.legacy.Adam(0.01), loss="sparse_categorical_crossentropy")
-        tracker = horovod_spark._epoch_state_callback(
-            tf, model, 0, 5, ckpt, resume and resume["state"], resume and resume["best"], fail_after_epoch
-        )
+        tracker = horovod_spark._epoch_state_callback(tf, model, 0, 5, ckpt, resume, fail_after_epoch)
         model.fit(
-            data["x_train"],
-            data["y_train"],
+            data["train"].token_ids,
+            data["train"].labels,
             batch_size=8,
             epochs=2,
-            initial_epoch=resume["state"]["epoch"] if resume else 0,
-            validation_data=(data["x_val"], data["y_val"]),
+            initial_epoch=resume.state.epoch if resume else 0,
+            validation_data=(data["validation"].token_ids, data["validation"].labels),
             callbacks=[tracker],
             verbose=0,
         )
@@ -380,15 +393,15 @@ def test_checkpoint_and_resume_with_plain_keras(tmp_path):
 
     with pytest.raises(RuntimeError, match="fault injected after epoch 1"):
         run(fail_after_epoch=1)
-    state = horovod_spark.read_checkpoint_state(ckpt)
-    assert state["epoch"] == 1 and len(state["history"]["loss"]) == 1 and state["best_epoch"] == 1
-    saved = build_model(VOCAB_SIZE, MAX_LEN, len(CLASSES), RESUME_PARAMS)
-    saved.load_weights(f"{ckpt}/{horovod_spark.LAST_WEIGHTS}")
+    state = checkpoint.read_checkpoint_state(ckpt)
+    assert state.epoch == 1 and len(state.history["loss"]) == 1 and state.best_epoch == 1
+    saved = build_model(VOCAB_SIZE, MAX_LEN, len(CLASSES), params)
+    saved.load_weights(f"{ckpt}/{checkpoint.LAST_WEIGHTS}")
 
     model, tracker, resume = run(fail_after_epoch=None)
-    assert resume["state"]["epoch"] == 1
-    assert all(np.array_equal(a, b) for a, b in zip(resume["weights"], saved.get_weights()))
-    assert tracker.history["loss"][0] == state["history"]["loss"][0]  # epoch 1 is not redone
+    assert resume.state.epoch == 1
+    assert all(np.array_equal(a, b) for a, b in zip(resume.weights, saved.get_weights(), strict=True))
+    assert tracker.history["loss"][0] == state.history["loss"][0]  # epoch 1 is not redone
     assert len(tracker.history["loss"]) == 2
-    assert horovod_spark.read_checkpoint_state(ckpt)["epoch"] == 2
-    assert horovod_spark.load_resume(model, str(tmp_path / "empty")) is None
+    assert checkpoint.read_checkpoint_state(ckpt).epoch == 2
+    assert checkpoint.load_resume(model, str(tmp_path / "empty")) is None

@@ -32,14 +32,14 @@ def test_uris():
 
 
 def test_baseline_reg_param_grid_list_single_value_and_old_key():
-    from reviewlake.jobs.train_model import reg_param_grid
+    from reviewlake.train.baselines import reg_param_grid
 
-    assert reg_param_grid(load_config()) == [1e-5, 3e-5, 1e-4]  # reviewlake/conf/reviewlake.yaml
-    assert reg_param_grid(load_config(None, ["train.logreg_reg_params=[0.5, 2]"])) == [0.5, 2.0]
-    assert reg_param_grid(load_config(None, ["train.logreg_reg_params=0.3"])) == [0.3]
-    assert reg_param_grid(load_config(None, ["train.logreg_reg_param=0.05"])) == [0.05]  # older key wins
+    assert reg_param_grid(load_config().train) == [1e-5, 3e-5, 1e-4]  # reviewlake/conf/reviewlake.yaml
+    assert reg_param_grid(load_config(None, ["train.logreg_reg_params=[0.5, 2]"]).train) == [0.5, 2.0]
+    assert reg_param_grid(load_config(None, ["train.logreg_reg_params=0.3"]).train) == [0.3]
+    assert reg_param_grid(load_config(None, ["train.logreg_reg_param=0.05"]).train) == [0.05]  # older key wins
     with pytest.raises(ConfigError):
-        reg_param_grid(load_config(None, ["train.logreg_reg_params=[]"]))
+        reg_param_grid(load_config(None, ["train.logreg_reg_params=[]"]).train)
 
 
 def test_wide_lstm_needs_the_linear_models_it_starts_from():
