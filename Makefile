@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup lint demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
+.PHONY: help setup lint demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -82,7 +82,7 @@ BENCH_FACTOR ?= 10
 NEAR_DUP_FACTORS ?= 1 10 100
 NEAR_DUP_ARGS ?=
 STAGE_FACTORS ?= 1 10
-bench: bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion  ## every benchmark (hours; not tests): JSON under bench/results/
+bench: bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion  ## every benchmark (hours; not tests): JSON under bench/results/
 
 bench-ingest: setup  ## ingest+clean: Spark against one pandas process, corpus x BENCH_FACTOR
 	$(VENV)/bin/python -m bench.speed.ingest_clean --factor $(BENCH_FACTOR)
@@ -97,6 +97,11 @@ bench-near-dup: setup  ## near-duplicate quality (exact ground truth) and speed 
 bench-incremental: setup  ## full run, +1% files, no-op rerun: exact copies (worst case) and distinct documents
 	$(VENV)/bin/python -m bench.speed.incremental --factor $(BENCH_FACTOR) --no-verify
 	$(VENV)/bin/python -m bench.speed.incremental --factor $(BENCH_FACTOR) --no-verify --near
+
+SCALE_FACTORS ?= 10 100
+SCALE_WORK ?= $(CURDIR)/.cache/bench-scale
+bench-scale: setup  ## increments against lakehouse size: full, +1% and a fixed 3,471-review increment at SCALE_FACTORS (hours at 100x; REUSE=1 keeps the full runs)
+	$(VENV)/bin/python -m bench.speed.scale --factors $(SCALE_FACTORS) --work $(SCALE_WORK) $(if $(REUSE),--reuse) $(SCALE_ARGS)
 
 bench-stages: setup  ## whole job and stages at STAGE_FACTORS (add 100 for the growth figure), segmenter limit, plot
 	$(VENV)/bin/python -m bench.speed.stages --factors $(STAGE_FACTORS)

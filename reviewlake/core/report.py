@@ -29,6 +29,7 @@ class StageResult:
     rows_out: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     spark_jobs: int | None = None  # Spark jobs the stage started (when the run is watched)
+    peak_heap_mib: float | None = None  # the driver JVM's heap peak during the stage (when watched)
 
 
 @dataclass
@@ -53,6 +54,8 @@ class RunReport:
         result = StageResult(name)
         start = time.perf_counter()
         jobs_before = self._work.jobs_so_far() if self._work is not None else None
+        if self._work is not None:
+            self._work.reset_heap_peak()
         log.info("[%s] %s ...", self.job, name)
         try:
             yield result
@@ -60,6 +63,7 @@ class RunReport:
             result.seconds = round(time.perf_counter() - start, 3)
             if jobs_before is not None and self._work is not None:
                 result.spark_jobs = self._work.jobs_so_far() - jobs_before
+                result.peak_heap_mib = self._work.heap_peak_mib()
             self.stages.append(result)
             log.info(
                 "[%s] %s: in=%s out=%s %.1fs%s %s",
@@ -84,15 +88,15 @@ class RunReport:
 
     def table(self) -> str:
         """The per-stage summary as an aligned text table (rows in/out, seconds, details)."""
-        lines = [f"{'stage':<16}{'rows in':>10}{'rows out':>10}{'seconds':>9}{'jobs':>6}  detail"]
+        lines = [f"{'stage':<16}{'rows in':>10}{'rows out':>10}{'seconds':>9}{'jobs':>6}{'heap MiB':>9}  detail"]
 
         def fmt(v: Any) -> str:
             return "-" if v is None else str(v)
 
         for s in self.stages:
             lines.append(
-                f"{s.name:<16}{fmt(s.rows_in):>10}{fmt(s.rows_out):>10}{s.seconds:>9.1f}{fmt(s.spark_jobs):>6}  "
-                + json.dumps(s.detail, ensure_ascii=False, default=str)[:300]
+                f"{s.name:<16}{fmt(s.rows_in):>10}{fmt(s.rows_out):>10}{s.seconds:>9.1f}{fmt(s.spark_jobs):>6}"
+                f"{fmt(s.peak_heap_mib):>9}  " + json.dumps(s.detail, ensure_ascii=False, default=str)[:300]
             )
         return "\n".join(lines)
 

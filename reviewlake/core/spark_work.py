@@ -6,12 +6,15 @@ started and the Delta commits it made per table. The run report carries both (``
   Delta's own log-replay and checkpoint jobs included, is counted at the end. The tracker keeps
   the newest ``spark.ui.retainedJobs`` jobs (1,000 by default): a run with more is reported as
   at least that many.
+* **Heap peaks** of the driver JVM per stage (the JVM's memory pool beans, reset when a stage
+  starts): in local mode the tasks run in it too, so this is what ``--driver-memory`` must hold.
 * **Delta commits** are the new ``_delta_log/<version>.json`` files of each table the run may
   write, listed through Hadoop FileSystem before and after (no Spark job).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +34,42 @@ def latest_commit(spark: Any, table_uri: str) -> int:
     return max(versions, default=-1)
 
 
+# what a commit's operation metrics say of the work it did (MERGE, WRITE, DELETE, OPTIMIZE...)
+COMMIT_METRICS = (
+    "numTargetRowsCopied",
+    "numTargetRowsInserted",
+    "numTargetRowsUpdated",
+    "numTargetRowsDeleted",
+    "numTargetFilesAfterSkipping",
+    "numTargetBytesAfterSkipping",
+    "numTargetFilesRemoved",
+    "numTargetFilesAdded",
+    "numTargetDeletionVectorsAdded",
+    "numOutputRows",
+    "numDeletedRows",
+    "numCopiedRows",
+    "numDeletionVectorsAdded",
+    "scanTimeMs",
+    "rewriteTimeMs",
+    "executionTimeMs",
+)
+
+
+def commit_metrics(spark: Any, table_uri: str, version: int) -> dict[str, Any]:
+    """The operation and operation metrics of one commit, read from its ``_delta_log`` file."""
+    fs, path = hadoop_fs(spark, join(table_uri, "_delta_log", f"{version:020d}.json"))
+    stream = fs.open(path)
+    try:
+        text = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+    info = next((json.loads(line)["commitInfo"] for line in text.splitlines() if '"commitInfo"' in line), {})
+    metrics = info.get("operationMetrics") or {}
+    return {"version": version, "operation": info.get("operation")} | {
+        k: int(metrics[k]) for k in COMMIT_METRICS if k in metrics
+    }
+
+
 class SparkWork:
     """Counts, from :meth:`start` to :meth:`finish`, the Spark jobs submitted by this thread and
     the Delta commits of ``tables`` (``{name: uri}``)."""
@@ -48,13 +87,37 @@ class SparkWork:
         """Spark jobs of this run until now (for per-stage counts)."""
         return len(self.spark.sparkContext.statusTracker().getJobIdsForGroup(self.group))
 
+    def _heap_pools(self) -> list:
+        jvm = self.spark.sparkContext._jvm
+        heap = jvm.java.lang.management.MemoryType.HEAP
+        return [p for p in jvm.java.lang.management.ManagementFactory.getMemoryPoolMXBeans() if p.getType() == heap]
+
+    def reset_heap_peak(self) -> None:
+        """Start measuring the driver JVM's heap peak afresh (where local mode runs the tasks too)."""
+        for pool in self._heap_pools():
+            pool.resetPeakUsage()
+
+    def heap_peak_mib(self) -> float:
+        """The heap peak since :meth:`reset_heap_peak`: the sum of each heap pool's peak, an upper
+        bound of the whole heap's (the pools peak at different moments)."""
+        return round(sum(p.getPeakUsage().getUsed() for p in self._heap_pools()) / 2**20, 1)
+
     def finish(self) -> dict[str, Any]:
         sc = self.spark.sparkContext
         jobs = len(sc.statusTracker().getJobIdsForGroup(self.group))
         sc._jsc.clearJobGroup()  # later work on this thread is not this run's
-        commits = {name: latest_commit(self.spark, uri) - self.before[name] for name, uri in self.tables.items()}
+        after = {name: latest_commit(self.spark, uri) for name, uri in self.tables.items()}
+        commits = {name: after[name] - self.before[name] for name in self.tables}
         return {
             "jobs": jobs,
             "delta_commits": {k: v for k, v in commits.items() if v},
             "delta_commits_total": sum(commits.values()),
+            "delta_commit_metrics": {
+                name: [
+                    commit_metrics(self.spark, self.tables[name], v)
+                    for v in range(self.before[name] + 1, after[name] + 1)
+                ]
+                for name in self.tables
+                if commits[name]
+            },
         }
