@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -133,10 +133,19 @@ def removed_rows_since(spark: SparkSession, uri: str, since: int) -> bool:
     return changes_since(spark, uri, since).removed
 
 
-def overwrite(df: DataFrame, uri: str, partition_by: Sequence[str] = (), user_metadata: str | None = None) -> None:
+def overwrite(
+    df: DataFrame,
+    uri: str,
+    partition_by: Sequence[str] = (),
+    user_metadata: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> None:
     """Replace the table's content in one atomic Delta commit (schema replaced too);
-    ``user_metadata`` is stored in the commit (``userMetadata`` of the table history)."""
+    ``user_metadata`` is stored in the commit (``userMetadata`` of the table history);
+    ``properties`` (``delta.*`` table properties) are set by the same commit."""
     writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    for key, value in (properties or {}).items():
+        writer = writer.option(key, value)
     if user_metadata is not None:
         writer = writer.option("userMetadata", user_metadata)
     if partition_by:
@@ -188,6 +197,7 @@ def apply_changes(
     keys: Sequence[str],
     columns: Sequence[str],
     user_metadata: str | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> None:
     """Apply a change set in one MERGE commit: rows with ``_delete`` true delete the target row
     of their key (if any), the others upsert ``columns``. Creates the table if absent. Applying
@@ -196,8 +206,9 @@ def apply_changes(
     upserts = changes.where(~F.col(DELETE_FLAG))
     with _commit_message(spark, user_metadata):
         if not exists(spark, uri):
-            upserts.select(*columns).write.format("delta").mode("errorifexists").save(uri)
+            upserts.select(*columns).write.format("delta").mode("errorifexists").options(**(properties or {})).save(uri)
             return
+        set_properties(spark, uri, properties or {})
         values = {c: F.col(f"s.`{c}`") for c in columns}
         differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in columns if c not in keys)
         (
@@ -209,6 +220,16 @@ def apply_changes(
             .whenNotMatchedInsert(~F.col(f"s.{DELETE_FLAG}"), values=values)
             .execute()
         )
+
+
+def set_properties(spark: SparkSession, uri: str, properties: Mapping[str, str]) -> None:
+    """Give the table these ``delta.*`` properties where it has other values (one commit; none
+    when it already has them: its metadata is read without a Spark job)."""
+    current = DeltaTable.forPath(spark, uri).detail().first()["properties"] or {}
+    missing = {k: v for k, v in properties.items() if current.get(k) != v}
+    if missing:
+        pairs = ", ".join(f"'{k}' = '{v}'" for k, v in missing.items())
+        spark.sql(f"ALTER TABLE delta.`{uri}` SET TBLPROPERTIES ({pairs})")
 
 
 @contextmanager

@@ -148,6 +148,11 @@ class Dedupe(Section):
 
 
 @dataclass(frozen=True)
+class Silver(Section):
+    deletion_vectors: bool
+
+
+@dataclass(frozen=True)
 class Segment(Section):
     user_dict: str
     stopwords: str
@@ -245,6 +250,7 @@ class Settings(Section):
     clean: Clean
     dedupe: Dedupe
     segment: Segment
+    silver: Silver
     features: Features
     quality: Quality
     train: Train

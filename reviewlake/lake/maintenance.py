@@ -209,11 +209,21 @@ def optimize(spark: SparkSession, uri: str, cols: Sequence[str], result: TableRe
     }
 
 
-def drop_deletion_vectors(spark: SparkSession, uri: str, features: Sequence[str], result: TableResult) -> None:
-    """Drop the ``deletionVectors`` table feature when the table has it and the session does not
-    enable deletion vectors for new tables."""
-    if "deletionVectors" not in features or spark.conf.get(DV_DEFAULT, "false").lower() == "true":
+def keeps_deletion_vectors(name: str, silver_has_them: bool, session_default: bool) -> bool:
+    """Whether table ``name`` is meant to have deletion vectors: a silver table while
+    ``silver.deletion_vectors`` is true, or any table while the session enables them for new ones."""
+    return session_default or (silver_has_them and name.split("/")[0] == "silver")
+
+
+def drop_deletion_vectors(
+    spark: SparkSession, cfg: Settings, name: str, features: Sequence[str], result: TableResult
+) -> None:
+    """Drop the ``deletionVectors`` table feature from a table that has it but is not meant to
+    (see :func:`keeps_deletion_vectors`), for readers that cannot read them."""
+    session_default = spark.conf.get(DV_DEFAULT, "false").lower() == "true"
+    if "deletionVectors" not in features or keeps_deletion_vectors(name, cfg.silver.deletion_vectors, session_default):
         return
+    uri = tables.under(cfg, name)
     delta_io.drop_feature(spark, uri, "deletionVectors")
     result.detail["dropped_feature"] = "deletionVectors"
 
@@ -224,7 +234,7 @@ def maintain_table(spark: SparkSession, cfg: Settings, name: str) -> TableResult
     uri, settings = tables.under(cfg, name), cfg.maintenance
     detail = delta_io.detail(spark, uri)
     result = TableResult(name, files_before=int(detail["numFiles"]), storage_before=storage_files(spark, uri))
-    drop_deletion_vectors(spark, uri, detail["tableFeatures"] or [], result)
+    drop_deletion_vectors(spark, cfg, name, detail["tableFeatures"] or [], result)
     if settings.optimize:
         optimize(spark, uri, zorder_columns(settings.zorder, name), result)
     if settings.vacuum:

@@ -53,6 +53,7 @@ DISPOSITION_COLUMNS = ("review_id", "batch_id", "outcome", "rule", "survivor_id"
 TABLES = ("silver", "index", "disposition")  # publish order: the ledger commits last
 COLUMNS = {"silver": SILVER_COLUMNS, "index": incremental.INDEX_COLUMNS, "disposition": DISPOSITION_COLUMNS}
 Materialize = Callable[[str, DataFrame], DataFrame]
+DELETION_VECTORS = "delta.enableDeletionVectors"
 
 
 def clean_rows(rows: DataFrame, cfg: Settings, report: RunReport) -> DataFrame:
@@ -351,15 +352,24 @@ def publish(
     changes: Mapping[str, DataFrame],
     published: Mapping[str, DataFrame | None],
     user_metadata: str,
+    deletion_vectors: bool,
 ) -> None:
     """Apply each change set to its table, the ledger last (a table being rebuilt is overwritten
-    with the change set's upserts)."""
+    with the change set's upserts). With ``deletion_vectors`` (``silver.deletion_vectors``) the
+    tables have them, so a change marks the rows it replaces instead of rewriting their files."""
+    props = {DELETION_VECTORS: "true"} if deletion_vectors else {}
     for name in TABLES:
         if published[name] is None:
             upserts = changes[name].where(~F.col(delta_io.DELETE_FLAG)).select(*COLUMNS[name])
-            delta_io.overwrite(upserts, t[name], user_metadata=user_metadata)
+            delta_io.overwrite(upserts, t[name], user_metadata=user_metadata, properties=props)
         else:
             delta_io.apply_changes(
-                spark, changes[name], t[name], ["review_id"], COLUMNS[name], user_metadata=user_metadata
+                spark,
+                changes[name],
+                t[name],
+                ["review_id"],
+                COLUMNS[name],
+                user_metadata=user_metadata,
+                properties=props,
             )
         log.info("published %s", t[name])

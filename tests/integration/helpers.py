@@ -77,14 +77,16 @@ def _plain(value: Any, dtype: T.DataType) -> Any:
 
 def rows_by_spark_and_deltalake(spark: SparkSession, uri: str) -> tuple[list, list]:
     """The rows of the Delta table at ``uri`` read by Spark and by delta-rs (``deltalake``, the
-    reader of pandas/Polars/DuckDB users), each as sorted comparable tuples in Spark's column order."""
-    from deltalake import DeltaTable
+    reader of pandas/Polars/DuckDB users) through its ``QueryBuilder``, the reader docs/tables.md
+    documents (it reads deletion vectors), each as sorted comparable tuples in Spark's column order."""
+    from deltalake import DeltaTable, QueryBuilder
 
     df = delta_io.read(spark, uri)
     fields = df.schema.fields
     by_spark = [tuple(_plain(r[f.name], f.dataType) for f in fields) for r in df.collect()]
-    arrow = DeltaTable(uri).to_pyarrow_table().to_pylist()
-    by_rs = [tuple(_plain(r[f.name], f.dataType) for f in fields) for r in arrow]
+    table = QueryBuilder().register("t", DeltaTable(uri)).execute("SELECT * FROM t").read_all()
+    columns = [table.column(f.name).to_pylist() for f in fields]
+    by_rs = [tuple(_plain(v, f.dataType) for v, f in zip(row, fields, strict=True)) for row in zip(*columns)]
     return sorted(by_spark, key=repr), sorted(by_rs, key=repr)
 
 

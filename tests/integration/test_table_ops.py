@@ -117,12 +117,13 @@ def test_maintain_compacts_keeps_rows_and_waits_for_busy_writers(spark, lake, ca
 
 
 def test_maintain_drops_deletion_vectors_so_delta_rs_can_read(spark, make_cfg):
-    """A table written with deletion vectors (as lakehouses were before they were switched off) is
-    unreadable by delta-rs; maintenance drops the feature and the rows stay the same."""
+    """A silver table with deletion vectors is unreadable by delta-rs' to_pyarrow_table (its
+    QueryBuilder reads it); once silver.deletion_vectors is false, maintenance drops the feature
+    and the rows stay the same."""
     from deltalake import DeltaTable as RsTable
     from deltalake.exceptions import DeltaProtocolError
 
-    cfg = make_cfg("maintenance.vacuum=false", "maintenance.optimize=false")
+    cfg = make_cfg("maintenance.vacuum=false", "maintenance.optimize=false", "silver.deletion_vectors=false")
     uri = tables.under(cfg, "silver/reviews")
     spark.sql(
         f"CREATE TABLE delta.`{uri}` ({SCHEMA}) USING delta TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')"

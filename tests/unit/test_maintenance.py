@@ -99,3 +99,10 @@ def test_format_history():
     assert text[1].split()[:4] == ["3", "2026-11-27", "02:31:07", "RESTORE"]
     assert "version=1" in text[1] and "numRemovedFiles=4" in text[1] and '{"bronze_version": 5}' in text[1]
     assert "numTargetRowsInserted=10" in text[2] and "numTargetRowsUpdated" not in text[2]
+
+
+def test_silver_tables_keep_deletion_vectors_while_the_settings_want_them():
+    assert m.keeps_deletion_vectors("silver/reviews", silver_has_them=True, session_default=False)
+    assert not m.keeps_deletion_vectors("silver/reviews", silver_has_them=False, session_default=False)
+    assert not m.keeps_deletion_vectors("bronze/reviews_raw", silver_has_them=True, session_default=False)
+    assert m.keeps_deletion_vectors("gold/features", silver_has_them=False, session_default=True)
