@@ -86,7 +86,9 @@ def rows_by_spark_and_deltalake(spark: SparkSession, uri: str) -> tuple[list, li
     by_spark = [tuple(_plain(r[f.name], f.dataType) for f in fields) for r in df.collect()]
     table = QueryBuilder().register("t", DeltaTable(uri)).execute("SELECT * FROM t").read_all()
     columns = [table.column(f.name).to_pylist() for f in fields]
-    by_rs = [tuple(_plain(v, f.dataType) for v, f in zip(row, fields, strict=True)) for row in zip(*columns)]
+    by_rs = [
+        tuple(_plain(v, f.dataType) for v, f in zip(row, fields, strict=True)) for row in zip(*columns, strict=True)
+    ]
     return sorted(by_spark, key=repr), sorted(by_rs, key=repr)
 
 
