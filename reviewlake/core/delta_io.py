@@ -153,6 +153,21 @@ def overwrite(
     writer.save(uri)
 
 
+def append(df: DataFrame, uri: str, user_metadata: str | None = None) -> None:
+    """Append ``df`` in one commit (creating the table if absent); the caller makes sure its rows
+    are not there yet (see :func:`holds`)."""
+    writer = df.write.format("delta").mode("append")
+    if user_metadata is not None:
+        writer = writer.option("userMetadata", user_metadata)
+    writer.save(uri)
+
+
+def holds(spark: SparkSession, uri: str, condition: Column) -> bool:
+    """Whether the table has a row where ``condition`` holds (False where there is no table): a
+    literal filter on a column the files are sorted by reads only the files that may hold one."""
+    return exists(spark, uri) and bool(read(spark, uri).where(condition).limit(1).count())
+
+
 def _key_condition(keys: Sequence[str]) -> str:
     return " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
 

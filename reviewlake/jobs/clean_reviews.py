@@ -67,9 +67,9 @@ def ingest_landing(ctx: RunContext, request: IngestRequest) -> None:
             stager.audit(staged_bronze, bronze_suite.reviews_raw(ctx.cfg), rows=figures.bronze_rows)
             changed = plan.changed(request.full)
             st.detail["changed_files"] = len(changed)
-            bronze.publish_batch(
-                ctx.spark, t, ctx.run_id, staged_bronze.df, staged_q.df, batch.file_rows, changed, figures.quarantined
-            )
+            paths = [r["source_file"] for r in plan.unseen]
+            write = bronze.BatchWrite(staged_bronze.df, staged_q.df, batch.file_rows, paths, changed, figures)
+            bronze.publish_batch(ctx.spark, t, ctx.run_id, write)
         batch.release()
         st.rows_in, st.rows_out = figures.records, figures.bronze_rows
         st.detail.update(quarantined=figures.quarantined)

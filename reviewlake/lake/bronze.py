@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
@@ -141,6 +141,7 @@ class BatchFigures:
     per_file: dict[str, int]  # records read per file (0 for a file without any)
     bronze_rows: int
     quarantined_per_reason: dict[str, int]
+    source_ids: int  # bronze rows whose review_id the source gave (not derived from file and offset)
 
     @property
     def records(self) -> int:
@@ -154,14 +155,18 @@ class BatchFigures:
 def count_batch(plan: BatchPlan, records: DataFrame, bronze: DataFrame, quarantine: DataFrame) -> BatchFigures:
     """The batch's figures in one action, and the ingest invariant: every record read is either a
     bronze row or quarantined (:class:`InvariantError` otherwise)."""
+    derived = F.sha1(F.concat_ws(":", "source_file", F.col("record_offset").cast("string")))
     figures = tally(
         read=records.select(F.col("source_file").alias("key")),
         bronze=bronze,
         quarantine=quarantine.select(F.col("reason").alias("key")),
+        sourced=bronze.where(F.col("review_id") != derived),
     )
     per_file = {r["source_file"]: figures["read"].get(r["source_file"], 0) for r in plan.unseen}
     per_file.update({f.uri: 1 for f in plan.failed})  # an unreadable file: one quarantined entry
-    out = BatchFigures(per_file, sum(figures["bronze"].values()), figures["quarantine"])
+    out = BatchFigures(
+        per_file, sum(figures["bronze"].values()), figures["quarantine"], sum(figures["sourced"].values())
+    )
     if out.records != out.bronze_rows + out.quarantined:
         raise InvariantError(
             f"ingest: {out.records} records read but {out.bronze_rows} bronze + {out.quarantined} quarantined"
@@ -169,29 +174,53 @@ def count_batch(plan: BatchPlan, records: DataFrame, bronze: DataFrame, quaranti
     return out
 
 
-def publish_batch(
-    spark: SparkSession,
-    t: Mapping[str, str],
-    batch_id: str,
-    bronze: DataFrame,
-    quarantine: DataFrame,
-    file_rows: DataFrame,
-    changed: Sequence[str],
-    quarantined: int,
-) -> None:
-    """MERGE the batch into bronze, the quarantine and the file log, in that order. A changed
-    file's records replace its old ones (those it no longer has are deleted). The quarantine is
-    keyed like bronze (one row per record of the file's current version), so a rerun after a crash
-    before the file-log commit re-quarantines the same records, never twice; a batch with nothing
-    quarantined and no changed file would commit an empty MERGE there, so it is skipped."""
-    stale = F.col("t.source_file").isin(list(changed)) if changed else None
-    meta = delta_io.commit_metadata(batch_id=batch_id)  # silver finds the new rows by it
-    delta_io.merge(spark, bronze, t["bronze"], ["review_id"], delete_unmatched=stale, user_metadata=meta)
-    log.info("published %s", t["bronze"])
-    if quarantined or changed or not delta_io.exists(spark, t["quarantine"]):
-        delta_io.merge(spark, quarantine, t["quarantine"], ["source_file", "record_offset"], delete_unmatched=stale)
+@dataclass(frozen=True)
+class BatchWrite:
+    """What a batch writes: its staged ``bronze`` rows and ``quarantine``, its ``file_rows``, the
+    ``paths`` of its files, the logged files it ingests again (``changed``) and its figures."""
+
+    bronze: DataFrame
+    quarantine: DataFrame
+    file_rows: DataFrame
+    paths: Sequence[str]
+    changed: Sequence[str]
+    figures: BatchFigures
+
+
+def publish_batch(spark: SparkSession, t: Mapping[str, str], batch_id: str, write: BatchWrite) -> None:
+    """Write the batch into bronze, the quarantine and the file log, in that order (the file log
+    last: a run killed before it is redone by the next). Bronze gets an append or a MERGE
+    (:func:`write_bronze`); a changed file's records replace its old ones (those it no longer has
+    are deleted). The quarantine is keyed like bronze (one row per record of the file's current
+    version), so a rerun after a crash before the file-log commit re-quarantines the same records,
+    never twice; a batch with nothing quarantined and no changed file would commit an empty MERGE
+    there, so it is skipped."""
+    stale = F.col("t.source_file").isin(list(write.changed)) if write.changed else None
+    write_bronze(spark, t["bronze"], batch_id, write, stale)
+    if write.figures.quarantined or write.changed or not delta_io.exists(spark, t["quarantine"]):
+        delta_io.merge(
+            spark, write.quarantine, t["quarantine"], ["source_file", "record_offset"], delete_unmatched=stale
+        )
         log.info("published %s", t["quarantine"])
-    delta_io.merge(spark, file_rows, t["files"], ["source_file", "content_hash"])
+    delta_io.merge(spark, write.file_rows, t["files"], ["source_file", "content_hash"])
+
+
+def write_bronze(spark: SparkSession, uri: str, batch_id: str, write: BatchWrite, stale: Column | None) -> None:
+    """Bronze's write. A batch of files never ingested before whose review ids are all derived from
+    file and offset cannot repeat an id bronze holds: it is appended, sorted by path, so the write
+    reads nothing of bronze but a check that bronze holds no row of its files yet (a literal
+    ``source_file IN (...)`` filter Delta skips files on: a run killed after this append is redone
+    by a MERGE). Any other batch (a changed file, ids the source gave, which may repeat an older
+    file's) is a MERGE on ``review_id``. Both name the batch in their commit metadata: silver finds
+    the new rows by it."""
+    meta = delta_io.commit_metadata(batch_id=batch_id)
+    fresh = not write.changed and write.figures.source_ids == 0
+    fresh = fresh and not delta_io.holds(spark, uri, F.col("source_file").isin(list(write.paths)))
+    if fresh:
+        delta_io.append(write.bronze.repartitionByRange("source_file", "record_offset"), uri, meta)
+    else:
+        delta_io.merge(spark, write.bronze, uri, ["review_id"], delete_unmatched=stale, user_metadata=meta)
+    log.info("published %s (%s)", uri, "append" if fresh else "merge")
 
 
 def publish_failed_only(spark: SparkSession, t: Mapping[str, str], failed: Sequence[FailedFile], batch_id: str) -> None:

@@ -16,7 +16,7 @@ from tests.conftest import Lake
 from tests.integration.helpers import CLEAN_REVIEWS_TABLES, comparable
 
 COMMITS = CLEAN_REVIEWS_TABLES  # every commit of a first run, in the order the job makes them
-WRITERS = {"overwrite": 1, "merge": 2, "apply_changes": 2}  # position of the table URI argument
+WRITERS = {"overwrite": 1, "append": 1, "merge": 2, "apply_changes": 2}  # position of the table URI argument
 
 
 class InjectedFailure(RuntimeError):
