@@ -69,7 +69,7 @@ class RunContext:
         for closer in self._closers:
             closer()
         if self._write_report:
-            self.report.write(self.cfg.reports_path)
+            self.report.write(self.cfg.reports_path, failed=exc[0] is not None)
 
 
 @dataclass(frozen=True)

@@ -57,13 +57,18 @@ class RunReport:
         if self._work is not None:
             self._work.reset_heap_peak()
         log.info("[%s] %s ...", self.job, name)
+        failed = False
         try:
             yield result
+        except BaseException:
+            failed = True
+            raise
         finally:
             result.seconds = round(time.perf_counter() - start, 3)
             if jobs_before is not None and self._work is not None:
-                result.spark_jobs = self._work.jobs_so_far() - jobs_before
-                result.peak_heap_mib = self._work.heap_peak_mib()
+                jobs = self._spark_figure(self._work.jobs_so_far, failed)
+                result.spark_jobs = None if jobs is None else jobs - jobs_before
+                result.peak_heap_mib = self._spark_figure(self._work.heap_peak_mib, failed)
             self.stages.append(result)
             log.info(
                 "[%s] %s: in=%s out=%s %.1fs%s %s",
@@ -75,6 +80,18 @@ class RunReport:
                 "" if result.spark_jobs is None else f" jobs={result.spark_jobs}",
                 _fmt(result.detail),
             )
+
+    def _spark_figure(self, ask: Any, failed: bool) -> Any:
+        """``ask()``, Spark's figures for the report. In a run that is failing (``failed``) None if
+        Spark cannot answer (its JVM died under the run, out of memory): the report is written all
+        the same, and the run's own error, not this one, is what the job reports."""
+        if not failed:
+            return ask()
+        try:
+            return ask()
+        except Exception as exc:  # noqa: BLE001 - bookkeeping of a failed run: never its reason
+            log.warning("[%s] Spark's figures are not in the report: %s", self.job, type(exc).__name__)
+            return None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,17 +117,19 @@ class RunReport:
             )
         return "\n".join(lines)
 
-    def write(self, reports_dir: Path) -> Path:
+    def write(self, reports_dir: Path, failed: bool = False) -> Path:
+        """Write the report under ``reports_dir``; ``failed``: the run is ending with an error."""
         if self._work is not None:
-            self.summary["spark"] = self._work.finish()
+            self.summary["spark"] = self._spark_figure(self._work.finish, failed)
             self._work = None
-            log.info(
-                "[%s] %d Spark jobs, %d Delta commits %s",
-                self.job,
-                self.summary["spark"]["jobs"],
-                self.summary["spark"]["delta_commits_total"],
-                self.summary["spark"]["delta_commits"],
-            )
+            if self.summary["spark"] is not None:
+                log.info(
+                    "[%s] %d Spark jobs, %d Delta commits %s",
+                    self.job,
+                    self.summary["spark"]["jobs"],
+                    self.summary["spark"]["delta_commits_total"],
+                    self.summary["spark"]["delta_commits"],
+                )
         out = reports_dir / "runs" / self.job / f"{self.run_id}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")

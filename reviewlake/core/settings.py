@@ -103,6 +103,9 @@ class Ingest(Section):
     csv_quoted_newlines: bool
     max_record_bytes: int = field(metadata=rng(1))
     split_min_bytes: int = field(metadata=rng(1))
+    max_inflated_bytes: int = field(metadata=rng(1))
+    max_inflation_ratio: float = field(metadata=rng(1))
+    inflation_grace_bytes: int = field(metadata=rng(0))
     field_map: FrozenMap = field(metadata=FREE)
     label_from_filename: FrozenMap = field(metadata=FREE)
     source: str
@@ -111,6 +114,14 @@ class Ingest(Section):
     def inputs(self) -> list[str]:
         """``input`` as a list (it holds comma-separated files, folders or globs)."""
         return [s.strip() for s in self.input.split(",") if s.strip()]
+
+    def inflation_limit(self, stored: int, held: bool = True) -> int:
+        """The most bytes a compressed stream of ``stored`` bytes may inflate to:
+        ``max_inflation_ratio`` times its size, or ``inflation_grace_bytes`` if that is more, and
+        where the inflated bytes are held whole in memory (``held``: a file read whole, a zip
+        member), at most ``max_inflated_bytes``."""
+        by_ratio = max(self.inflation_grace_bytes, int(stored * self.max_inflation_ratio))
+        return min(by_ratio, self.max_inflated_bytes) if held else by_ratio
 
 
 @dataclass(frozen=True)

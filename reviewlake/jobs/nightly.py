@@ -92,11 +92,21 @@ def in_process(step: Step) -> int:
     except SystemExit as exc:  # argparse rejected the arguments
         return exc.code if isinstance(exc.code, int) else 2
     finally:  # what one job cached is not the next one's memory
-        from pyspark.sql import SparkSession
+        _clear_cache()
 
+
+def _clear_cache() -> None:
+    """Drop what the last step cached; nothing to do when its JVM died (out of memory): the step
+    already failed with its code, which is what the chain reports."""
+    from py4j.protocol import Py4JError
+    from pyspark.sql import SparkSession
+
+    try:
         session = SparkSession.getActiveSession()
         if session is not None:
             session.catalog.clearCache()
+    except (Py4JError, ConnectionError) as exc:
+        log.warning("cache not cleared, Spark is gone: %s", type(exc).__name__)
 
 
 def isolated(submit: Sequence[str]) -> Callable[[Step], int]:

@@ -167,16 +167,22 @@ def file_inventory(
 
 def scan_files(spark: SparkSession, files: Sequence[ListedFile], options: ReadOptions) -> dict[str, ingest_lines.Scan]:
     """:func:`~reviewlake.lake.ingest_lines.scan` of each file to be read in pieces (one stream
-    per file on the driver; they are few and large)."""
+    per file on the driver; they are few and large), a compressed one refused once it inflates
+    past ``ingest.max_inflation_ratio`` x its size (it is streamed by lines, never held whole, so
+    ``ingest.max_inflated_bytes`` does not apply)."""
     head = max(ingest_lines.SNIFF_BYTES, options.ingest.max_record_bytes)
-    return {f.uri: ingest_lines.scan(spark, f.uri, head) for f in files}
+    return {
+        f.uri: ingest_lines.scan(spark, f.uri, head, options.ingest.inflation_limit(f.size, held=False))
+        for f in (ListedFile(*f) for f in files)
+    }
 
 
 def read_records(
     spark: SparkSession, uris: Sequence[str], scans: Mapping[str, ingest_lines.Scan], options: ReadOptions
 ) -> DataFrame:
     """The records (good or quarantined, :data:`RECORD_SCHEMA`) of the files ``uris``: those in
-    ``scans`` read in pieces (a corrupt or binary one is one quarantined record), the others whole."""
+    ``scans`` read in pieces (a corrupt, inflating too far or binary one is one quarantined record),
+    the others whole."""
     whole = [u for u in uris if u not in scans]
     parquet = [u for u in uris if u in scans and split_format(u, options) == "parquet"]
     lines = [u for u in uris if u in scans and u not in parquet]

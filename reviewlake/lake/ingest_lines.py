@@ -6,7 +6,9 @@ A JSON Lines or text file, or a CSV file where ``ingest.csv_quoted_newlines`` is
 
 1. :func:`scan` streams it once on the driver's JVM: its sha-256 (the file log's hash, of the
    bytes as stored), its first decompressed bytes (binary sniff), and for a compressed file a full
-   decompression, so a corrupt archive is found before any task reads it. Constant memory.
+   decompression, so a corrupt archive, or one that inflates past ``ingest.max_inflation_ratio``
+   times its size (a decompression bomb: the scan stops there), is found before any task reads
+   it. Constant memory.
 2. :func:`read_lines` reads it with Spark's text source split on LF only (``lineSep``), so each row
    is one line's exact bytes (a CR stays in it) with the file and the start of the byte range
    (``_metadata.file_block_start``) it came from. Spark cuts a plain or bzip2 file into ranges of
@@ -35,6 +37,7 @@ from pyspark.sql import functions as F
 from reviewlake.core.storage import hadoop_fs
 from reviewlake.lake.ingest_parse import (
     BOM,
+    INFLATED_TOO_LARGE,
     RECORD_FIELDS,
     FileParser,
     ReadOptions,
@@ -50,27 +53,31 @@ SNIFF_BYTES = 8192
 @dataclass(frozen=True)
 class Scan:
     """What :func:`scan` learnt of one file: its sha-256 (None: gone since listing), its first
-    decompressed bytes, and whether it could not be decompressed (``corrupt``; then ``head``
-    holds its first stored bytes)."""
+    decompressed bytes, and why it cannot be read (``refused``: ``corrupt_archive``, it does not
+    decompress, or ``inflated_too_large``, it inflates past the caps; then ``head`` holds its
+    first stored bytes)."""
 
     content_hash: str | None
     head: bytes
-    corrupt: bool = False
+    refused: str | None = None
 
     def unreadable(self) -> str | None:
         """The quarantine reason of a line file that is not parsed, else None: one that does not
-        decompress, or one that looks binary."""
-        if self.corrupt:
-            return "corrupt_archive"
+        decompress or inflates past the caps, or one that looks binary."""
+        if self.refused:
+            return self.refused
         return "binary_file" if looks_binary(self.head[:SNIFF_BYTES]) else None
 
 
-def scan(spark: SparkSession, uri: str, head_bytes: int) -> Scan:
+def scan(spark: SparkSession, uri: str, head_bytes: int, limit: int | None = None) -> Scan:
     """Stream ``uri`` once through the driver's JVM (Hadoop FileSystem and codec, so any URI
     scheme): sha-256 of the stored bytes, the first ``head_bytes`` decompressed bytes, and for a
-    compressed file every decompressed byte read, so corruption shows here and not in a task."""
+    compressed file every decompressed byte read, so corruption shows here and not in a task, up
+    to ``limit`` (None: no limit): one that inflates past it is refused as ``inflated_too_large``
+    after reading ``limit`` bytes. Constant memory."""
     jvm = spark.sparkContext._jvm
     io_utils = jvm.org.apache.commons.io.IOUtils
+    bounded = jvm.org.apache.commons.io.input.BoundedInputStream
     fs, path = hadoop_fs(spark, uri)
     codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
         spark.sparkContext._jsc.hadoopConfiguration()
@@ -83,16 +90,22 @@ def scan(spark: SparkSession, uri: str, head_bytes: int) -> Scan:
             return Scan(None, b"")
         raise
     try:
+        refused = None
         try:
             stream = codec.createInputStream(stored) if codec is not None else stored
-            head = bytes(io_utils.toByteArray(jvm.org.apache.commons.io.input.BoundedInputStream(stream, head_bytes)))
-            io_utils.consume(stream)  # decompress the rest: a corrupt archive fails here
+            head = bytes(io_utils.toByteArray(bounded(stream, head_bytes)))
+            # decompress the rest: a corrupt archive fails here, a bomb stops one byte past the limit
+            capped = codec is not None and limit is not None
+            rest = io_utils.consume(bounded(stream, max(0, limit + 1 - len(head))) if capped else stream)
+            if capped and len(head) + rest > limit:
+                refused = INFLATED_TOO_LARGE
         except Py4JJavaError as exc:
             if codec is None or "java.io.IOException" not in _causes(exc):
                 raise
-            io_utils.consume(stored)
-            return Scan(bytes(digest.digest()).hex(), _stored_head(spark, uri, head_bytes), corrupt=True)
-        io_utils.consume(stored)  # bytes after the last compressed member
+            refused = "corrupt_archive"
+        io_utils.consume(stored)  # bytes after the last compressed member (or not decompressed)
+        if refused:
+            return Scan(bytes(digest.digest()).hex(), _stored_head(spark, uri, head_bytes), refused)
         return Scan(bytes(digest.digest()).hex(), head)
     finally:
         stored.close()

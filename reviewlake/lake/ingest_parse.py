@@ -13,7 +13,10 @@ Blank lines of line-oriented files (txt, jsonl, csv) are layout, not records, an
 Compressed files (``.gz``, ``.bz2``, ``.zst``; :data:`COMPRESSIONS`) are parsed as the file their
 name has without that extension (``reviews.jsonl.gz`` as JSON Lines), offsets counted in the
 decompressed bytes; a ``.zip`` archive as each of its files in turn. One that cannot be
-decompressed is one quarantined record, reason ``corrupt_archive``.
+decompressed is one quarantined record, reason ``corrupt_archive``; one that inflates past the
+decompression caps (:meth:`~reviewlake.core.settings.Ingest.inflation_limit`), reason
+``inflated_too_large``, refused as soon as it passes them (:func:`inflate`), so a decompression
+bomb never holds more than the cap. Records are produced one at a time (:meth:`FileParser.records`).
 
 JSON Lines and text files can also be parsed from their lines alone (:meth:`FileParser.parse_lines`),
 Parquet files from their rows (:meth:`FileParser.parse_rows`); large ones (:func:`split_format`)
@@ -24,18 +27,21 @@ are read so, in pieces across Spark tasks (:mod:`reviewlake.lake.ingest_lines`,
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
 import hashlib
 import io
 import json
 import re
+import sys
 import zipfile
 import zlib
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from reviewlake.core.settings import Ingest, Settings
 from reviewlake.errors import BadRecord
@@ -67,6 +73,10 @@ CORRUPT_ARCHIVE_ERRORS = (
     NotImplementedError,
 )
 ZIP_MEMBER_SHIFT = 40
+# The quarantine reason of a compressed file or zip member that inflates past the caps
+# (``ingest.max_inflated_bytes``, ``ingest.max_inflation_ratio``: Ingest.inflation_limit).
+INFLATED_TOO_LARGE = "inflated_too_large"
+INFLATE_CHUNK = 1 << 20
 # Compressions Hadoop's text reader undoes by itself (by the exact extension): such JSON Lines and
 # text files can be read line by line by Spark (gzip in one streaming task, bzip2 in splits).
 LINE_CODECS = (".gz", ".bz2")
@@ -118,16 +128,23 @@ def detect_encoding(content: bytes, configured: str = "auto") -> str:
     else ``utf-8`` (undecodable lines are then quarantined one by one)."""
     if configured and configured != "auto":
         return "gb18030" if configured.lower() in ("gbk", "gb2312") else configured
-    try:
-        content.decode("utf-8")
+    if _decodes(content, "utf-8"):
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    return "gb18030" if _decodes(content, "gb18030") else "utf-8"
+
+
+def _decodes(content: bytes, encoding: str) -> bool:
+    """Whether all of ``content`` decodes in ``encoding``, checked a chunk at a time (no copy of
+    the whole file as text)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(content)
     try:
-        content.decode("gb18030")
-        return "gb18030"
+        for start in range(0, len(view), INFLATE_CHUNK):
+            decoder.decode(view[start : start + INFLATE_CHUNK])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "utf-8"
+        return False
+    return True
 
 
 def compression(name: str) -> str | None:
@@ -139,19 +156,41 @@ def compression(name: str) -> str | None:
     return None
 
 
-def decompress(codec: str, content: bytes) -> bytes:
-    """The whole decompressed stream (every concatenated member or frame) of gzip, bz2 or zstd
-    bytes; raises one of :data:`CORRUPT_ARCHIVE_ERRORS` on corrupt or truncated input. zstd is
-    pyarrow's codec (already a dependency), gzip and bz2 the standard library's."""
+def open_compressed(codec: str, content: bytes) -> BinaryIO:
+    """A stream of the decompressed bytes (every concatenated member or frame) of gzip, bz2 or
+    zstd ``content``; reading it raises one of :data:`CORRUPT_ARCHIVE_ERRORS` on corrupt or
+    truncated input. zstd is pyarrow's codec (already a dependency), gzip and bz2 the standard
+    library's."""
     if codec == "gzip":
-        return gzip.decompress(content)
+        return gzip.GzipFile(fileobj=io.BytesIO(content))
     if codec == "bz2":
-        return bz2.decompress(content)
+        return bz2.BZ2File(io.BytesIO(content))
     if codec == "zstd":
         import pyarrow as pa
 
-        return pa.CompressedInputStream(pa.BufferReader(content), "zstd").read()
+        return pa.CompressedInputStream(pa.BufferReader(content), "zstd")
     raise ValueError(f"unknown compression {codec!r}")
+
+
+def inflate(stream: BinaryIO, limit: int) -> bytes | None:
+    """Every byte of ``stream``, read in chunks, or None as soon as it holds more than ``limit``:
+    never more than ``limit`` + 1 bytes are read or held (a decompression bomb is refused after
+    reading about ``limit``)."""
+    out = io.BytesIO()
+    while True:
+        chunk = stream.read(min(INFLATE_CHUNK, limit + 1 - out.tell()))
+        if not chunk:
+            return out.getvalue()  # the buffer itself, not a copy
+        out.write(chunk)
+        if out.tell() > limit:
+            return None
+
+
+def decompress(codec: str, content: bytes, limit: int | None = None) -> bytes | None:
+    """The whole decompressed stream of gzip, bz2 or zstd ``content`` (:func:`open_compressed`),
+    or None if it inflates past ``limit`` bytes (None: no limit)."""
+    with open_compressed(codec, content) as stream:
+        return inflate(stream, sys.maxsize - 1 if limit is None else limit)
 
 
 def line_name(uri: str) -> str:
@@ -196,12 +235,14 @@ def label_from_filename(uri: str, mapping: Mapping[str, str]) -> str | None:
 
 def _lines(content: bytes) -> Iterator[tuple[int, bytes]]:
     """(byte offset, line bytes without its LF) of each line, as Spark's text reader with
-    ``lineSep`` LF gives them. Splitting bytes on LF is safe for UTF-8 and GB18030 alike: neither
-    uses 0x0A inside a multi-byte character."""
+    ``lineSep`` LF gives them, one at a time (a file of a hundred million empty lines is not a list
+    of them). Splitting bytes on LF is safe for UTF-8 and GB18030 alike: neither uses 0x0A inside a
+    multi-byte character."""
     offset = 0
-    for raw in content.split(b"\n"):
-        yield offset, raw
-        offset += len(raw) + 1
+    while (end := content.find(b"\n", offset)) >= 0:
+        yield offset, content[offset:end]
+        offset = end + 1
+    yield offset, content[offset:]
 
 
 @dataclass(frozen=True)
@@ -226,14 +267,21 @@ class FileParser:
         self.field_map: Mapping[str, str] = options.ingest.field_map
         self._base = 0  # added to every record offset: a zip member's place in its archive
         self._in_zip = False
+        self._budget = 0  # bytes the file being parsed may still inflate to (records)
         ratings = options.from_rating
         self.rating_range = (min(map(int, ratings)), max(map(int, ratings))) if ratings else (1, 5)
 
     # ---- public -------------------------------------------------------------------------
     def parse(self, uri: str, content: bytes) -> list[dict[str, Any]]:
         """Every record of the landing file ``uri`` whose bytes are ``content``."""
+        return list(self.records(uri, content))
+
+    def records(self, uri: str, content: bytes) -> Iterator[dict[str, Any]]:
+        """:meth:`parse` one record at a time: a file's records are never all held at once."""
         self._base, self._in_zip = 0, False
-        return list(self._file(uri, uri.rsplit("/", 1)[-1], content))
+        # what the whole file may inflate to, all layers and zip members together
+        self._budget = self.options.inflation_limit(len(content))
+        yield from self._file(uri, uri.rsplit("/", 1)[-1], content)
 
     def _file(self, uri: str, name: str, content: bytes) -> Iterator[dict[str, Any]]:
         """The records of ``content``, whose format and compression ``name``'s extensions give
@@ -247,11 +295,14 @@ class FileParser:
             return
         if codec is not None:
             try:
-                content = decompress(codec, content)
+                inflated = self._inflate(open_compressed(codec, content), len(content))
             except CORRUPT_ARCHIVE_ERRORS:
                 yield self._quarantine(uri, 0, content, "corrupt_archive")
                 return
-            name = name[: name.rfind(".")]
+            if inflated is None:
+                yield self._quarantine(uri, 0, content, INFLATED_TOO_LARGE)
+                return
+            content, name = inflated, name[: name.rfind(".")]
         fmt = detect_format(name, self.options.format)
         if fmt is None:
             yield self._quarantine(uri, 0, content, "unknown_format")
@@ -266,10 +317,21 @@ class FileParser:
             else:
                 yield from self._csv(uri, name, content, encoding)
 
+    def _inflate(self, stream: BinaryIO, stored: int) -> bytes | None:
+        """All of the decompressed ``stream`` of ``stored`` compressed bytes, or None if it inflates
+        past its own caps (:meth:`Ingest.inflation_limit`) or what is left of the file's."""
+        with stream:
+            data = inflate(stream, min(self._budget, self.options.inflation_limit(stored)))
+        if data is not None:
+            self._budget -= len(data)
+        return data
+
     def _zip(self, uri: str, content: bytes) -> Iterator[dict[str, Any]]:
         """Each file of a ``.zip`` archive in archive order (folders and hidden files skipped), its
         records' ``record_offset`` = member number x 2^40 + the offset inside the member, so ids
-        and the (file, offset) key stay unique and stable for the same archive bytes."""
+        and the (file, offset) key stay unique and stable for the same archive bytes. A member that
+        does not decompress, or inflates past the caps, is one quarantined record; the others are
+        parsed."""
         try:
             archive = zipfile.ZipFile(io.BytesIO(content))
             members = [m for m in archive.infolist() if not m.is_dir()]
@@ -283,9 +345,12 @@ class FileParser:
             if leaf.startswith((".", "_")) or "__MACOSX/" in member.filename:
                 continue
             try:
-                data = archive.read(member)
+                data = self._inflate(archive.open(member), member.compress_size)
             except (*CORRUPT_ARCHIVE_ERRORS, RuntimeError):  # RuntimeError: an encrypted member
                 yield self._quarantine(uri, 0, content, "corrupt_archive")
+                continue
+            if data is None:
+                yield self._quarantine(uri, 0, content, INFLATED_TOO_LARGE)
                 continue
             yield from self._file(uri, leaf, data)
         self._base, self._in_zip = 0, False
@@ -369,7 +434,7 @@ class FileParser:
         return obj
 
     def _csv(self, uri: str, name: str, content: bytes, encoding: str) -> Iterator[dict[str, Any]]:
-        line_offsets = [off for off, _ in _lines(content)]
+        line_offsets = array("q", (off for off, _ in _lines(content)))  # 8 bytes a line, not an int object
         try:
             text = content.decode(encoding)
         except UnicodeDecodeError:
@@ -548,4 +613,4 @@ def parse_files(rows: Iterable[tuple[str, bytes]], options: ReadOptions) -> Iter
     """Parse many (uri, content) pairs: the body of the Spark task."""
     parser = FileParser(options)
     for uri, content in rows:
-        yield from parser.parse(uri, bytes(content))
+        yield from parser.records(uri, bytes(content))

@@ -187,6 +187,45 @@ def test_local_listing_equals_hadoops(spark, tmp_path):
     assert listing.list_plain_local([root + "/*"]) is None
 
 
+def test_decompression_bombs_are_quarantined_and_the_honest_files_land(spark, tmp_path):
+    """Two bombs of blanks among honest files, through the job with the default caps: one small
+    enough to be read whole (a worker refuses it), one over ingest.split_min_bytes (lowered here;
+    the driver's scan refuses it before any task reads it). Each is one `inflated_too_large`
+    record with its first stored bytes and is logged with its hash; the honest files land, and
+    the job succeeds."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    member = gzip.compress(b" " * (1 << 20), 9)  # 1 MiB of blanks in ~1 KiB; concatenated members
+    (landing / "small.jsonl.gz").write_bytes(member * 100)  # 100 MiB in ~100 KiB
+    (landing / "large.txt.gz").write_bytes(member * 200)  # 200 MiB in ~200 KiB
+    rows = [{"id": f"h{i}", "content": f"{GOOD}，第{i}次购买"} for i in range(3)]
+    (landing / "reviews.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    (landing / "more.jsonl.gz").write_bytes(
+        gzip.compress(json.dumps({"id": "g1", "content": "压缩包里的好评，值得购买"}, ensure_ascii=False).encode())
+    )
+    split_min = len(member) * 150  # the small bomb is read whole, the large one by lines
+    args = ["--input", str(landing), "--lakehouse", str(tmp_path / "lake"), "--conf", f"reports_dir={tmp_path / 'r'}"]
+    assert clean_reviews.main([*args, "--conf", f"ingest.split_min_bytes={split_min}"]) == 0
+    cfg = load_config(overrides=[f"lakehouse={tmp_path / 'lake'}"])
+    bronze = delta_io.read(spark, tables.uri(cfg, "bronze", "reviews_raw"))
+    assert sorted(r.review_id for r in bronze.collect()) == ["g1", "h0", "h1", "h2"]
+    quarantine = delta_io.read(spark, tables.uri(cfg, "bronze", "quarantine")).collect()
+    assert sorted((r.source_file.rsplit("/", 1)[-1], r.record_offset, r.reason) for r in quarantine) == [
+        ("large.txt.gz", 0, "inflated_too_large"),
+        ("small.jsonl.gz", 0, "inflated_too_large"),
+    ]
+    for r in quarantine:  # each under ingest.max_record_bytes: all its stored bytes
+        assert r.raw_record == (landing / r.source_file.rsplit("/", 1)[-1]).read_bytes()
+    files = {
+        r.source_file.rsplit("/", 1)[-1]: r.content_hash
+        for r in delta_io.read(spark, tables.uri(cfg, "bronze", "files")).collect()
+    }
+    for name in ("small.jsonl.gz", "large.txt.gz"):
+        assert files[name] == hashlib.sha256((landing / name).read_bytes()).hexdigest(), name
+
+
 def test_a_file_over_the_read_limit_is_quarantined_and_the_others_land(spark, tmp_path, capsys):
     """binaryFile refuses a file over spark.sql.sources.binaryFile.maxLength (at most 2 GiB; lowered
     here): a CSV file over it is logged without a hash and quarantined, a JSON Lines file over it

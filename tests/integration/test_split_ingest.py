@@ -190,3 +190,43 @@ def test_csv_files_without_quoted_newlines_read_by_lines_give_the_records_of_a_w
     gbk = [r for r in whole if r[1].endswith("/gbk.csv") and r[10] is None]
     assert gbk and all(r[3].startswith("第") for r in gbk) and any(r[0].startswith("c3-") for r in gbk)
     assert all(r[3].startswith("第") for r in whole if r[1].endswith("/plain.csv"))
+
+
+def blank_bomb(mib: int) -> bytes:
+    """``mib`` MiB of blanks as concatenated gzip members (1 KiB each: ~1000x), built without holding them."""
+    return gzip.compress(b" " * (1 << 20), 9) * mib
+
+
+def test_a_bomb_is_refused_alike_read_whole_and_by_lines_and_the_other_files_read(spark, tmp_path):
+    """100 MiB of blanks in 100 KiB of gzip, among honest files: with the default caps it passes
+    its 64 MiB grace and 100x its size, so it is one `inflated_too_large` record whether a worker
+    inflates it (read whole) or the driver's scan does (read by lines: no task reads it); the
+    honest .gz file and the zip's good member are read, the zip's bomb member refused."""
+    import zipfile
+
+    bomb = blank_bomb(100)
+    (tmp_path / "bomb.jsonl.gz").write_bytes(bomb)
+    (tmp_path / "fine.jsonl.gz").write_bytes(gzip.compress(many_lines(3000, 5)))
+    (tmp_path / "pos.txt").write_text("很好\n不错\n", encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "bundle.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("neg.txt", "很差\n".encode())
+        archive.writestr("blank.txt", b" " * (100 << 20))
+    files = ingest.list_files(spark, [f"file:{tmp_path}"])
+    options = ReadOptions.of(load_config())
+    n_whole, whole = records(spark, files, options, split_min=1 << 40)
+    n_lines, by_lines = records(spark, files, options, split_min=1)
+    assert (n_whole, n_lines) == (0, 3) and by_lines == whole
+    refused = [(r[1].rsplit("/", 1)[-1], r[2], r[11]) for r in whole if r[10] == "inflated_too_large"]
+    assert refused == [
+        ("bomb.jsonl.gz", 0, bomb[: options.ingest.max_record_bytes]),
+        ("bundle.zip", 1 << 40, refused[1][2]),
+    ]
+    assert refused[1][2].startswith(b"PK")  # the archive's first bytes, as for a corrupt member
+    by_file = {}
+    for r in whole:
+        by_file.setdefault(r[1].rsplit("/", 1)[-1], []).append(r[10])
+    assert by_file["fine.jsonl.gz"].count(None) > 2500 and by_file["pos.txt"] == [None, None]
+    assert by_file["bundle.zip"] == [None, "inflated_too_large"]
+    scans = ingest.scan_files(spark, [f for f in files if f[0].endswith("bomb.jsonl.gz")], options)
+    (scan,) = scans.values()
+    assert scan.unreadable() == "inflated_too_large" and scan.content_hash == hashlib.sha256(bomb).hexdigest()

@@ -304,3 +304,97 @@ def test_lines_parsed_in_any_pieces_give_the_whole_files_records(data, bom, cuts
         for r in parser.parse_lines(uri, name, fmt, detect_encoding(content), numbered[lo:hi], header)
     ]
     assert pieces == whole
+
+
+# --------------------------------------------------------------------------- decompression caps
+def _members(codec: str, data: bytes, copies: int) -> bytes:
+    """``copies`` concatenated gzip members, bzip2 streams or zstd frames of ``data``: one stream
+    of ``copies`` x ``data``, built without holding it."""
+    return _compressors()[codec](data) * copies
+
+
+def _ratio(packed: bytes, inflated: int) -> float:
+    return inflated / len(packed)
+
+
+@pytest.mark.parametrize("ext", ["gz", "bz2", "zst"])
+def test_a_file_over_the_inflated_bytes_cap_is_quarantined_and_one_at_it_parsed(ext):
+    line = json.dumps({"text": "好评"}, ensure_ascii=False).encode() + b"\n"
+    packed = _members(ext, line * 1000, 10)  # 10,000 lines
+    size = len(line) * 10000
+    caps = {"max_inflation_ratio": 1e9, "inflation_grace_bytes": 0}
+    at = parse(f"r.jsonl.{ext}", packed, max_inflated_bytes=size, **caps)
+    assert len(at) == 10000 and {r["quarantine_reason"] for r in at} == {None}
+    (over,) = parse(f"r.jsonl.{ext}", packed, max_inflated_bytes=size - 1, **caps)
+    assert (over["quarantine_reason"], over["record_offset"]) == ("inflated_too_large", 0)
+    assert over["raw_record"] == packed[:1000]  # the stored bytes, as for a corrupt archive
+
+
+@pytest.mark.parametrize("ext", ["gz", "bz2", "zst"])
+def test_a_file_over_the_inflation_ratio_is_quarantined_and_one_just_under_it_parsed(ext):
+    packed = _members(ext, b"   \n" * 50000, 4)  # blanks: no records, a high ratio
+    ratio = _ratio(packed, 4 * 4 * 50000)
+    assert ratio > 20
+    caps = {"max_inflated_bytes": 1 << 30, "inflation_grace_bytes": 0}
+    assert parse(f"r.txt.{ext}", packed, max_inflation_ratio=ratio * 1.001, **caps) == []
+    (over,) = parse(f"r.txt.{ext}", packed, max_inflation_ratio=ratio * 0.999, **caps)
+    assert over["quarantine_reason"] == "inflated_too_large"
+    # under the grace size the ratio is not held against a file
+    assert parse(f"r.txt.{ext}", packed, max_inflation_ratio=1, inflation_grace_bytes=4 * 4 * 50000) == []
+
+
+def test_the_default_caps_pass_compressed_text_and_refuse_a_blank_bomb_over_the_grace_size():
+    import gzip
+
+    honest = "".join(
+        json.dumps({"id": f"r{i}", "text": f"第{i}条评论"}, ensure_ascii=False) + "\n" for i in range(5000)
+    )
+    assert len(parse("r.jsonl.gz", gzip.compress(honest.encode()))) == 5000
+    bomb = _members("gz", b" " * (1 << 20), 80)  # 80 MiB of blanks in 80 KiB: 1000x
+    (record,) = parse("r.jsonl.gz", bomb)
+    assert record["quarantine_reason"] == "inflated_too_large"
+
+
+def test_a_zip_bomb_member_is_quarantined_and_the_good_members_parsed():
+    from reviewlake.lake.ingest_parse import ZIP_MEMBER_SHIFT
+
+    archive = _zip({"pos.txt": "很好\n".encode(), "bomb.txt": b" " * (8 << 20), "neg.txt": "很差\n".encode()})
+    records = parse("all.zip", archive, max_inflated_bytes=1 << 20)
+    assert _summary(records) == [
+        (0, "很好", "positive", None),
+        (1 << ZIP_MEMBER_SHIFT, None, None, "inflated_too_large"),
+        (2 << ZIP_MEMBER_SHIFT, "很差", "negative", None),
+    ]
+    # by the ratio (a compressed member inside: its own ratio counts too), the defaults otherwise
+    archive = _zip({"pos.txt": "很好\n".encode(), "bomb.txt.gz": _members("gz", b" " * (1 << 20), 8)})
+    records = parse("all.zip", archive, inflation_grace_bytes=1 << 20)
+    assert [r["quarantine_reason"] for r in records] == [None, "inflated_too_large"]
+
+
+def test_a_zip_stops_inflating_once_its_members_together_pass_the_cap():
+    members = {f"{i}.txt": f"第{i}条\n".encode() + b" " * (300 << 10) for i in range(5)}
+    records = parse("all.zip", _zip(members), max_inflated_bytes=1 << 20)  # each member under, not all
+    assert [r["quarantine_reason"] for r in records] == [None, None, None, "inflated_too_large", "inflated_too_large"]
+
+
+def test_a_gigabyte_of_zeros_is_refused_after_reading_about_the_cap():
+    """1 GiB of zeros in 1 MiB of gzip: refused once it passes 100x its size (the default ratio),
+    never holding much more than that (tracemalloc's peak; the old whole-file gzip.decompress held
+    the whole GiB)."""
+    import tracemalloc
+
+    from reviewlake.lake.ingest_parse import decompress
+
+    bomb = _members("gz", bytes(1 << 20), 1024)
+    limit = OPTIONS.ingest.inflation_limit(len(bomb))
+    assert 100 << 20 < limit < 110 << 20
+    tracemalloc.start()
+    try:
+        (record,) = parse("zeros.jsonl.gz", bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert record["quarantine_reason"] == "inflated_too_large"
+    assert peak < limit * 1.25, peak  # the buffer grows by 1/8 at a time
+    assert decompress("gzip", bomb, limit=limit) is None
+    assert len(decompress("gzip", bomb[: len(bomb) // 1024], limit=1 << 20)) == 1 << 20
