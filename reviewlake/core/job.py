@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from reviewlake.core import cli
+from reviewlake.core import cli, lineage
 from reviewlake.core.lock import job_lock
 from reviewlake.core.report import RunReport, StageResult, new_run_id
 from reviewlake.core.settings import Settings
@@ -26,15 +26,18 @@ from reviewlake.errors import exit_status
 
 class RunContext:
     """One run of a job: its settings, run id and report, and the Spark session (started on first
-    use, so a run that finds nothing to do never starts one). Used as a context manager: leaving
-    it runs the registered closers (:meth:`on_close`) and writes the run report under
-    ``reports_dir``, whether the body succeeded or not."""
+    use, so a run that finds nothing to do never starts one; from then on the session's lineage
+    events carry the run id, and the report says where they go: :mod:`reviewlake.core.lineage`).
+    Used as a context manager: leaving it runs the registered closers (:meth:`on_close`), waits for
+    the run's lineage events and writes the run report under ``reports_dir``, whether the body
+    succeeded or not."""
 
     def __init__(self, job: str, cfg: Settings, run_id: str | None = None, write_report: bool = True):
         self.job, self.cfg = job, cfg
         self.report = RunReport(job, run_id=run_id or new_run_id())
         self._write_report = write_report
         self._spark: Any = None
+        self._lineage: lineage.RunLineage | None = None
         self._closers: list[Callable[[], None]] = []
 
     @property
@@ -48,6 +51,8 @@ class RunContext:
             from reviewlake.core.spark import get_spark
 
             self._spark = get_spark(self.cfg)
+            report = str(self.report.path(self.cfg.reports_path)) if self._write_report else None
+            self._lineage = lineage.start_run(self._spark, self.job, self.run_id, report)
         return self._spark
 
     def watch(self, tables: Mapping[str, str]) -> None:
@@ -65,9 +70,11 @@ class RunContext:
     def __enter__(self) -> RunContext:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         for closer in self._closers:
             closer()
+        if self._lineage is not None:
+            self.report.summary["lineage"] = lineage.end_run(self._spark, self._lineage, failed=exc_type is not None)
         if self._write_report:
             self.report.write(self.cfg.reports_path, failed=exc[0] is not None)
 

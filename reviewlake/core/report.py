@@ -117,6 +117,10 @@ class RunReport:
             )
         return "\n".join(lines)
 
+    def path(self, reports_dir: Path) -> Path:
+        """Where :meth:`write` writes the report: ``<reports_dir>/runs/<job>/<run_id>.json``."""
+        return reports_dir / "runs" / self.job / f"{self.run_id}.json"
+
     def write(self, reports_dir: Path, failed: bool = False) -> Path:
         """Write the report under ``reports_dir``; ``failed``: the run is ending with an error."""
         if self._work is not None:
@@ -130,7 +134,7 @@ class RunReport:
                     self.summary["spark"]["delta_commits_total"],
                     self.summary["spark"]["delta_commits"],
                 )
-        out = reports_dir / "runs" / self.job / f"{self.run_id}.json"
+        out = self.path(reports_dir)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         latest = out.parent / "latest.json"

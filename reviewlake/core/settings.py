@@ -94,6 +94,15 @@ class Spark(Section):
 
 
 @dataclass(frozen=True)
+class Lineage(Section):
+    transport: Literal["file", "http", "off"]
+    namespace: str
+    url: str
+    endpoint: str
+    timeout_ms: int = field(metadata=rng(1))
+
+
+@dataclass(frozen=True)
 class Ingest(Section):
     input: str
     format: Literal["auto", "jsonl", "csv", "parquet", "txt"]
@@ -256,6 +265,7 @@ class Settings(Section):
     lock: Lock
     nightly: Nightly
     spark: Spark
+    lineage: Lineage
     ingest: Ingest
     labels: Labels
     clean: Clean
@@ -329,6 +339,10 @@ def _check_relations(s: Settings) -> None:
         raise ConfigError("config key features.split: the ratios must sum to more than 0")
     if s.clean.min_chars > s.clean.max_chars:
         raise ConfigError("config keys clean.min_chars > clean.max_chars: no text could pass")
+    if s.lineage.transport == "http" and not s.lineage.url:
+        raise ConfigError("config key lineage.url: lineage.transport http needs the catalogue's URL")
+    if s.lineage.transport != "off" and not s.lineage.namespace:
+        raise ConfigError("config key lineage.namespace: empty (the OpenLineage namespace of every job)")
     if not s.labels.classes:
         raise ConfigError("config key labels.classes: at least one class")
     unknown = sorted({str(v) for v in s.labels.from_rating.values()} - set(s.labels.classes))
@@ -357,6 +371,8 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
 
 
 def _literal(key: str, value: Any, tp: Any) -> Any:
+    if value is False and "off" in typing.get_args(tp):  # YAML 1.1 reads a bare `off` as false
+        return "off"
     for allowed in typing.get_args(tp):
         if value == allowed and type(value) is type(allowed):
             return allowed

@@ -6,6 +6,11 @@
   (``spark.jars``), so no run resolves anything from the network. ``make setup`` also writes them
   into pyspark's ``conf/spark-defaults.conf`` so that a plain ``spark-submit`` of an entry script
   loads them into the driver JVM before Python starts.
+* Lineage: with ``lineage.transport`` other than ``off``, the OpenLineage jar (fetched by ``make
+  setup`` into the same folder, and written into spark-submit's defaults with the Delta jars) joins
+  the classpath and its listener the session (:mod:`reviewlake.core.lineage`).
+* Console output: Spark's progress bars only when stderr is a terminal; otherwise none (no carriage
+  returns in a log), and the run report's stage lines say how far a run is.
 * GPU executors: ``spark.gpu.enabled`` adds Spark resource-scheduling settings (see docs/cluster.md).
 """
 
@@ -13,13 +18,16 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
+from reviewlake.core import lineage
 from reviewlake.core.settings import Settings
 from reviewlake.core.uris import local_path, to_uri
+from reviewlake.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +36,20 @@ DELTA_JARS = ("delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar")
 
 def delta_jar_paths(cfg: Settings) -> list[Path]:
     """Absolute paths of the Delta jars; a clear error when `make setup` has not fetched them."""
+    return _jars(cfg, DELTA_JARS)
+
+
+def lineage_jar_path(cfg: Settings) -> Path:
+    """The OpenLineage listener's jar; an error when `make setup` has not fetched it."""
+    return _jars(cfg, [lineage.JAR])[0]
+
+
+def _jars(cfg: Settings, names: list[str] | tuple[str, ...]) -> list[Path]:
     jars_dir = local_path(to_uri(cfg.spark.jars_dir))
-    paths = [jars_dir / name for name in DELTA_JARS]
+    paths = [jars_dir / name for name in names]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise FileNotFoundError(f"Delta jars missing ({', '.join(missing)}): run `make setup`")
+        raise FileNotFoundError(f"jars missing ({', '.join(missing)}): run `make setup`")
     return paths
 
 
@@ -50,17 +67,26 @@ def gpu_conf(cfg: Settings) -> dict[str, str]:
 
 
 def build_conf(cfg: Settings) -> dict[str, str]:
-    """Every Spark setting reviewlake adds on top of spark-submit's/spark-defaults'."""
+    """Every Spark setting reviewlake adds on top of spark-submit's/spark-defaults'. Progress bars
+    redraw one line with carriage returns: only on a terminal (``spark.conf`` may still set them)."""
     conf = {
         "spark.app.name": cfg.spark.app_name,
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        "spark.ui.showConsoleProgress": "true",
+        "spark.ui.showConsoleProgress": str(_stderr_is_terminal()).lower(),
     }
+    listeners = lineage.spark_conf(cfg)
     for key, value in (cfg.spark.conf or {}).items():
         conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    if "spark.extraListeners" in listeners and conf.get("spark.extraListeners"):
+        listeners["spark.extraListeners"] += "," + conf.pop("spark.extraListeners")
+    conf.update(listeners)
     conf.update(gpu_conf(cfg))
     return conf
+
+
+def _stderr_is_terminal() -> bool:
+    return bool(getattr(sys.stderr, "isatty", None)) and sys.stderr.isatty()
 
 
 def get_spark(cfg: Settings) -> SparkSession:
@@ -79,8 +105,10 @@ def get_spark(cfg: Settings) -> SparkSession:
         builder = builder.master(cfg.spark.master)
     jars = submitted.get("spark.jars", "") or ""
     if "delta-spark" not in jars:
-        local_jars = ",".join(str(p) for p in delta_jar_paths(cfg))
-        builder = builder.config("spark.jars", ",".join(filter(None, [jars, local_jars])))
+        jars = ",".join(filter(None, [jars, *(str(p) for p in delta_jar_paths(cfg))]))
+        builder = builder.config("spark.jars", jars)
+    if lineage.JAR not in jars:
+        builder = _lineage_jar(cfg, builder, jars)
     for key, value in build_conf(cfg).items():
         builder = builder.config(key, value)
     # Python workers must run the interpreter that has our dependencies.
@@ -89,6 +117,27 @@ def get_spark(cfg: Settings) -> SparkSession:
     spark.sparkContext.setLogLevel(cfg.spark.log_level)
     log.info("spark %s master=%s", spark.version, spark.sparkContext.master)
     return spark
+
+
+def _lineage_jar(cfg: Settings, builder: SparkSession.Builder, jars: str) -> SparkSession.Builder:
+    """The listener's jar in ``spark.jars`` when lineage is on: the classloader of Delta's jars,
+    where the listener looks for Delta's MERGE command. Under spark-submit the driver's classpath
+    was fixed before Python ran (`make setup` writes the jar into its defaults): a listener missing
+    from it would fail the session's start with a bare ClassNotFoundException."""
+    if cfg.lineage.transport == "off":
+        return builder
+    jar = lineage_jar_path(cfg)
+    if not os.environ.get("PYSPARK_GATEWAY_PORT"):  # this process starts the JVM
+        return builder.config("spark.jars", ",".join(filter(None, [jars, str(jar)])))
+    from pyspark import SparkContext
+
+    if not SparkContext._jvm.org.apache.spark.util.Utils.classIsLoadable(lineage.LISTENER):
+        raise ConfigError(
+            f"lineage.transport is {cfg.lineage.transport} but the OpenLineage listener is not on the driver's "
+            f"classpath: run `make setup` (it adds {lineage.JAR} to the defaults of .venv's spark-submit), pass "
+            f"--jars {jar}, or set --conf lineage.transport=off"
+        )
+    return builder
 
 
 def _python() -> str:

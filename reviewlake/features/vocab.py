@@ -10,22 +10,23 @@ import hashlib
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.window import Window
 
 
 def fit_vocab(train: DataFrame, vocab_size: int, min_df: int, tokens_col: str = "tokens") -> DataFrame:
-    """(token, token_id, doc_freq) of the ``vocab_size`` most frequent tokens with df >= ``min_df``."""
+    """(token, token_id, doc_freq) of the ``vocab_size`` most frequent tokens with df >= ``min_df``.
+
+    The top rows are collected in order (at most ``vocab_size``: the caller collects them anyway)
+    and numbered here: a window over them all would be one partition, which Spark warns about at
+    every execution ("No Partition Defined for Window operation")."""
     doc_freq = (
         train.select(F.explode(F.array_distinct(tokens_col)).alias("token"))
         .groupBy("token")
         .agg(F.count(F.lit(1)).alias("doc_freq"))
         .where(F.col("doc_freq") >= int(min_df))
     )
-    order = [F.col("doc_freq").desc(), F.col("token").asc()]
-    top = doc_freq.orderBy(*order).limit(int(vocab_size))
-    # One window over at most vocab_size rows: a single partition is right here.
-    w = Window.partitionBy(F.lit(0)).orderBy(*order)
-    return top.withColumn("token_id", (F.row_number().over(w) + 1).cast("int")).select("token", "token_id", "doc_freq")
+    top = doc_freq.orderBy(F.col("doc_freq").desc(), F.col("token").asc()).limit(int(vocab_size)).collect()
+    rows = [(r["token"], i + 2, r["doc_freq"]) for i, r in enumerate(top)]  # ids 0 and 1 are reserved
+    return train.sparkSession.createDataFrame(rows, "token string, token_id int, doc_freq long")
 
 
 def vocab_version(pairs: list[tuple[str, int]]) -> str:

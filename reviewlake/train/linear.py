@@ -15,6 +15,23 @@ Two feature kinds (``KINDS``), both from what the pipeline already produces for 
 The n-grams are made by the one Python function per kind below, run as a Spark UDF when fitting
 and called directly when scoring: Spark ML's ``NGram`` makes one order at a time and its joining
 convention would then have to be copied by hand for serving; one function cannot disagree with itself.
+
+What each task carries. A Spark task carries its closure and the lineage of the rows it reads;
+Spark warns ("Broadcasting large task binary") past 1 MiB. Two things here made that megabytes
+per task, and are avoided:
+
+* A cached frame's whole lineage travels in every task even though the rows come from the cache,
+  and the featurized rows' lineage holds IDFModel's UDF, which captures the whole IDF model: its
+  idf and document-frequency arrays, 16 bytes a feature (3.9 MiB for the 258,631 features of
+  ``char_1_4gram`` on the bundled corpus, 0.8 MiB for ``word_1_2gram``'s 53,890). So the fit
+  reads a local checkpoint of those rows (the same rows, order and partitions: the same models,
+  to the bit), and its ~100 iterations per regParam ship kilobytes. One job still carries the
+  IDF model: the one that computes the checkpoint, since applying IDF needs it (Spark ML's
+  IDFModel puts the model in its UDF rather than broadcasting it).
+* ``LogisticRegressionModel.evaluate`` scores with UDFs that capture the model, its coefficient
+  matrix (classes x features doubles, 3.9 MiB more). The validation accuracy that chooses regParam
+  is the numpy form's instead, on the driver (which holds the splits anyway:
+  reviewlake/train/gold.py), with Spark ML's arithmetic (tests/integration/test_linear.py).
 """
 
 from __future__ import annotations
@@ -91,6 +108,13 @@ class LinearTextModel:
             out[row] = e / e.sum()
         return out
 
+    def accuracy(self, inputs: Sequence[Any], labels: Sequence[float]) -> float:
+        """The share of ``inputs`` whose most probable class is their label (0.0 without inputs):
+        Spark ML's ``accuracy`` of the same rows."""
+        if not len(inputs):
+            return 0.0
+        return float(np.mean(self.probabilities(inputs).argmax(axis=1) == np.asarray(labels, dtype=np.float64)))
+
     def sparse_inputs(self, inputs: Sequence[Any], length: int) -> tuple[np.ndarray, np.ndarray]:
         """The model's features of ``inputs`` as fixed-length sparse rows, what ``wide_lstm`` reads
         (:mod:`reviewlake.train.model`): ``ids`` [n, length] int32 (feature i as i + 1, 0 pads) and
@@ -141,20 +165,18 @@ def fit(
     vocab_size: int = 1 << 18,
 ) -> Fitted:
     """Fit ``kind`` on the ``train`` rows of ``frame`` (``split``, ``label`` double, and the kind's
-    column), once per ``reg_params`` value; keep the value with the best validation accuracy
-    (Spark computes it: nothing is collected per grid value)."""
+    column), once per ``reg_params`` value; keep the value with the best validation accuracy. The
+    fit reads a local checkpoint of the featurized rows, and the validation accuracy is the numpy
+    form's: see "What each task carries" in the module doc."""
     from pyspark.ml import Pipeline, PipelineModel
-    from pyspark.ml.classification import LogisticRegression
     from pyspark.ml.feature import IDF, CountVectorizer, Normalizer
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     column, grams = KINDS[kind]
     grams_udf = F.udf(grams, T.ArrayType(T.StringType()))
-    data = frame.select("split", "label", grams_udf(F.col(column)).alias("grams"))
-    train = data.where(F.col("split") == "train").cache()
-    validation = data.where(F.col("split") == "validation").cache()
-    held = [train, validation]
+    train = frame.where(F.col("split") == "train").select("label", grams_udf(F.col(column)).alias("grams")).cache()
+    validation = frame.where(F.col("split") == "validation").select(column, "label").collect()
     try:
         featurize = Pipeline(
             stages=[
@@ -163,32 +185,37 @@ def fit(
                 Normalizer(inputCol="tfidf", outputCol="features", p=2.0),
             ]
         ).fit(train)
-        x_train = featurize.transform(train).select("label", "features").cache()
-        x_val = featurize.transform(validation).select("label", "features").cache()
-        held += [x_train, x_val]
-        has_validation = x_val.take(1) != []
-        best = None
-        for reg in reg_params:
-            lr = LogisticRegression(
-                family="multinomial", standardization=False, regParam=float(reg), elasticNetParam=0.0, maxIter=max_iter
-            ).fit(x_train)
-            val_acc = float(lr.evaluate(x_val).accuracy) if has_validation else 0.0
-            if best is None or val_acc > best[1]:
-                best = (float(reg), val_acc, lr)
-        reg, val_acc, lr = best
-        cv, idf = featurize.stages[0], featurize.stages[1]
-        model = LinearTextModel(
-            kind,
-            list(cv.vocabulary),
-            idf.idf.toArray(),
-            lr.coefficientMatrix.toArray(),
-            lr.interceptVector.toArray(),
-            reg,
-        )
+        x_train = featurize.transform(train).select("label", "features").localCheckpoint(eager=True)
+        try:
+            inputs, labels = [r[column] for r in validation], [r["label"] for r in validation]
+            model, val_acc, lr = _best_reg_param(kind, featurize, x_train, reg_params, max_iter, (inputs, labels))
+        finally:  # a local checkpoint's blocks belong to its RDD: DataFrame.unpersist does not free them
+            x_train._jdf.queryExecution().logical().rdd().unpersist(False)
     finally:
-        for df in held:
-            df.unpersist()
+        train.unpersist()
     return Fitted(model, val_acc, PipelineModel(stages=[*featurize.stages, lr]), grams_udf)
+
+
+def _best_reg_param(
+    kind: str, featurize: Any, x_train: Any, reg_params: Sequence[float], max_iter: int, validation: tuple[list, list]
+) -> tuple[LinearTextModel, float, Any]:
+    """A logistic regression on ``x_train`` per regParam; the one whose numpy form is most accurate
+    on ``validation`` (inputs, labels): (its numpy form, that accuracy, the Spark ML model)."""
+    from pyspark.ml.classification import LogisticRegression
+
+    vocabulary, idf = list(featurize.stages[0].vocabulary), featurize.stages[1].idf.toArray()
+    best = None
+    for reg in reg_params:
+        lr = LogisticRegression(
+            family="multinomial", standardization=False, regParam=float(reg), elasticNetParam=0.0, maxIter=max_iter
+        ).fit(x_train)
+        model = LinearTextModel(
+            kind, vocabulary, idf, lr.coefficientMatrix.toArray(), lr.interceptVector.toArray(), float(reg)
+        )
+        accuracy = model.accuracy(*validation)
+        if best is None or accuracy > best[1]:
+            best = (model, accuracy, lr)
+    return best
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Helpers the integration tests share: published tables as tests compare them across runs,
-their Delta versions, a table's rows as Spark and as delta-rs read them, and a free loopback port
-for the servers tests start."""
+their Delta versions, a table's rows as Spark and as readers without Spark (delta-rs, Polars) read
+them, and a free loopback port for the servers tests start."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pyspark.sql import types as T
 
 from reviewlake.core import delta_io, tables
 from reviewlake.core.config import load_config
+from reviewlake.core.uris import local_path
 
 RUN_COLUMNS = ("batch_id", "ingested_at", "detected_at")
 # every table clean_reviews writes, in the order a first run commits them
@@ -56,8 +57,8 @@ def versions(spark: SparkSession, lake: Path | str) -> dict:
 
 
 def _plain(value: Any, dtype: T.DataType) -> Any:
-    """A cell as a hashable Python value, whether Spark (Row, dict, bytearray) or delta-rs
-    through Arrow (dict, list of pairs, tz-aware datetime, bytes) produced it; ``dtype``: Spark's
+    """A cell as a hashable Python value, whether Spark (Row, dict, bytearray), delta-rs through
+    Arrow or Polars (dict, list of pairs, tz-aware datetime, bytes) produced it; ``dtype``: Spark's
     type of the column."""
     if value is None:
         return None
@@ -75,21 +76,32 @@ def _plain(value: Any, dtype: T.DataType) -> Any:
     return value
 
 
-def rows_by_spark_and_deltalake(spark: SparkSession, uri: str) -> tuple[list, list]:
-    """The rows of the Delta table at ``uri`` read by Spark and by delta-rs (``deltalake``, the
-    reader of pandas/Polars/DuckDB users) through its ``QueryBuilder``, the reader docs/tables.md
-    documents (it reads deletion vectors), each as sorted comparable tuples in Spark's column order."""
-    from deltalake import DeltaTable, QueryBuilder
+def read_outside_spark(uri: str, reader: str) -> list[dict]:
+    """The rows of the Delta table at ``uri`` as a reader without Spark gives them: ``deltalake``
+    (delta-rs, through its ``QueryBuilder``, the reader docs/tables.md documents: it reads deletion
+    vectors, which ``to_pyarrow_table`` refuses) or ``polars`` (``pl.read_delta``, delta-rs too, into
+    Polars' own types)."""
+    if reader == "deltalake":
+        import pyarrow as pa
+        from deltalake import DeltaTable, QueryBuilder
 
+        batches = QueryBuilder().register("t", DeltaTable(uri)).execute("SELECT * FROM t")
+        return pa.table(batches.read_all()).to_pylist()  # arro3 -> pyarrow through the Arrow C stream
+    if reader == "polars":
+        import polars as pl
+
+        return pl.read_delta(str(local_path(uri))).to_dicts()
+    raise ValueError(f"unknown reader {reader!r}")
+
+
+def rows_by_spark_and(spark: SparkSession, uri: str, reader: str = "deltalake") -> tuple[list, list]:
+    """The rows of the Delta table at ``uri`` read by Spark and by ``reader`` (:func:`read_outside_spark`),
+    each as sorted comparable tuples in Spark's column order."""
     df = delta_io.read(spark, uri)
     fields = df.schema.fields
     by_spark = [tuple(_plain(r[f.name], f.dataType) for f in fields) for r in df.collect()]
-    table = QueryBuilder().register("t", DeltaTable(uri)).execute("SELECT * FROM t").read_all()
-    columns = [table.column(f.name).to_pylist() for f in fields]
-    by_rs = [
-        tuple(_plain(v, f.dataType) for v, f in zip(row, fields, strict=True)) for row in zip(*columns, strict=True)
-    ]
-    return sorted(by_spark, key=repr), sorted(by_rs, key=repr)
+    by_reader = [tuple(_plain(r[f.name], f.dataType) for f in fields) for r in read_outside_spark(uri, reader)]
+    return sorted(by_spark, key=repr), sorted(by_reader, key=repr)
 
 
 def free_port() -> int:

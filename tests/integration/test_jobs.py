@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 
 from reviewlake.core import delta_io, tables
 from reviewlake.jobs import build_features, clean_reviews
-from tests.integration.helpers import rows_by_spark_and_deltalake
+from tests.integration.helpers import rows_by_spark_and
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +113,17 @@ def test_every_table_reads_the_same_with_delta_rs(spark, lake, path):
     it lacks (deletion vectors), and it must see the rows Spark sees (gold/predictions: in
     test_train_score.py)."""
     _, cfg, _ = lake
-    by_spark, by_rs = rows_by_spark_and_deltalake(spark, tables.BY_PATH[path].uri(cfg))
+    by_spark, by_rs = rows_by_spark_and(spark, tables.BY_PATH[path].uri(cfg))
     assert by_rs == by_spark
+
+
+@pytest.mark.parametrize("path", ["silver/reviews", "gold/features"])
+def test_silver_and_gold_read_the_same_with_polars(spark, lake, path):
+    """Polars (``pl.read_delta``, docs/tables.md) reads the tables analysts read: the rows Spark
+    reads, every column (token lists, the TF-IDF struct, UTC timestamps) the same."""
+    _, cfg, _ = lake
+    by_spark, by_polars = rows_by_spark_and(spark, tables.BY_PATH[path].uri(cfg), "polars")
+    assert by_polars == by_spark and len(by_spark) > 100
 
 
 def test_rerun_with_nothing_new_changes_nothing(spark, lake, corpus_sample):

@@ -19,7 +19,7 @@ from reviewlake.core.uris import local_path, to_uri
 from reviewlake.errors import ConfigError, LockHeldError
 from reviewlake.jobs import history, maintain, rollback
 from reviewlake.lake import maintenance
-from tests.integration.helpers import rows_by_spark_and_deltalake
+from tests.integration.helpers import rows_by_spark_and
 
 SCHEMA = "review_id string, batch_id string, text string"
 
@@ -136,7 +136,7 @@ def test_maintain_drops_deletion_vectors_so_delta_rs_can_read(spark, make_cfg):
 
     [result] = maintain_now(cfg, ["silver/reviews"])
     assert result.detail["dropped_feature"] == "deletionVectors"
-    by_spark, by_rs = rows_by_spark_and_deltalake(spark, uri)
+    by_spark, by_rs = rows_by_spark_and(spark, uri)
     assert by_rs == by_spark and len(by_rs) == 39
     # the feature is gone, so the next maintenance has nothing to drop
     from delta.tables import DeltaTable

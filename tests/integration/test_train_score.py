@@ -17,7 +17,7 @@ from reviewlake.train.champion import Scorer
 from reviewlake.train.data import SplitInputs
 from reviewlake.train.linear import LinearTextModel
 from reviewlake.train.params import TrainParams
-from tests.integration.helpers import rows_by_spark_and_deltalake
+from tests.integration.helpers import rows_by_spark_and
 
 MAX_LEN = 20
 VOCAB_SIZE = 50  # ids 0..49: 0 pad, 1 oov, 2..49 tokens
@@ -271,7 +271,7 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     again_probs = {r["review_id"]: r["probabilities"] for r in again.collect()}
     assert np.allclose(np.array([again_probs[i] for i in ids], dtype=np.float32), expected, atol=1e-5)
     # after an upserting rerun, readers without Spark (delta-rs) still read it, the same rows
-    by_spark, by_rs = rows_by_spark_and_deltalake(spark, pred_uri)
+    by_spark, by_rs = rows_by_spark_and(spark, pred_uri)
     assert by_rs == by_spark and len(by_rs) == N_ROWS + 1
 
     # ---- run reports

@@ -79,6 +79,8 @@ def test_values_come_back_typed_so_no_caller_casts():
         ("train.cnn_widths=[2, x]", "train.cnn_widths[1]"),
         ("quality.gold=3", "quality.gold: expected a section"),
         ("clean.min_chars=6000", "clean.min_chars > clean.max_chars"),
+        ("lineage.transport=kafka", "lineage.transport: 'kafka' is not allowed (expected file | http | off)"),
+        ("lineage.transport=http", "lineage.url: lineage.transport http needs the catalogue's URL"),
     ],
 )
 def test_a_mistake_names_the_key_and_what_it_accepts(override, named):
