@@ -82,11 +82,12 @@ def read_outside_spark(uri: str, reader: str) -> list[dict]:
     vectors, which ``to_pyarrow_table`` refuses) or ``polars`` (``pl.read_delta``, delta-rs too, into
     Polars' own types)."""
     if reader == "deltalake":
-        import pyarrow as pa
         from deltalake import DeltaTable, QueryBuilder
 
-        batches = QueryBuilder().register("t", DeltaTable(uri)).execute("SELECT * FROM t")
-        return pa.table(batches.read_all()).to_pylist()  # arro3 -> pyarrow through the Arrow C stream
+        table = QueryBuilder().register("t", DeltaTable(uri)).execute("SELECT * FROM t").read_all()
+        names = table.column_names  # an arro3 table: read by column (its string views are not pyarrow's)
+        columns = [table.column(n).to_pylist() for n in names]
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
     if reader == "polars":
         import polars as pl
 

@@ -220,6 +220,12 @@ def test_a_run_whose_jvm_died_still_reports_its_own_error_and_writes_its_report(
                 raise ConnectionRefusedError(111, "Connection refused")
             return 0
 
+        def reset_heap_peak(self) -> None:
+            pass
+
+        def heap_peak_mib(self) -> float:
+            raise ConnectionRefusedError(111, "Connection refused")
+
         def finish(self) -> dict:
             raise ConnectionRefusedError(111, "Connection refused")
 
@@ -227,7 +233,7 @@ def test_a_run_whose_jvm_died_still_reports_its_own_error_and_writes_its_report(
     report._work = GoneWork()
     with pytest.raises(RuntimeError, match="the run's own"), report.stage("ingest"):
         raise RuntimeError("the run's own error")
-    assert report.stages[0].spark_jobs is None
+    assert report.stages[0].spark_jobs is None and report.stages[0].peak_heap_mib is None
     with pytest.raises(ConnectionRefusedError):
         report.write(tmp_path, failed=False)
     report._work = GoneWork()
