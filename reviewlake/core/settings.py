@@ -151,6 +151,10 @@ class Clean(Section):
     min_cjk_ratio: float = field(metadata=rng(0, 1))
     strip_patterns: tuple[str, ...]
     boilerplate_patterns: tuple[str, ...]
+    system_default_patterns: str
+    incentive_patterns: str
+    keep_languages: tuple[str, ...]
+    min_foreign_share: float = field(metadata=rng(0, 1))
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,17 @@ from reviewlake.text.clean_text import (
     strip_html,
     to_simplified,
 )
+from reviewlake.text.junk import (
+    case_insensitive,
+    letter_class,
+    not_chinese_keep,
+    python_filter,
+    read_patterns,
+    symbols_only_keep,
+    two_foreign_letters,
+    visible_class,
+    whole_text_of,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -199,9 +210,56 @@ def _no_match_py(joined: str) -> Callable[[str], bool]:
     return lambda s: rx.search(s) is None
 
 
+def _no_match(name: str, key: str, regex: Callable[[tuple[str, ...]], str]) -> CleanRule:
+    """A filter dropping a text that ``regex(patterns)`` matches, the patterns read from the pattern
+    file named by ``clean.<key>``."""
+
+    def joined(o: Clean) -> str:
+        return regex(read_patterns(getattr(o, key)))
+
+    def spark(o: Clean) -> SparkForm:
+        rx = joined(o)  # the file read once, where the form is built
+        return lambda c: ~c.rlike(rx)
+
+    return CleanRule(name, "filter", keys=(key,), python=lambda o: _no_match_py(joined(o)), spark=spark)
+
+
+def _keep_udf(keep: Callable[[str], bool]) -> Callable[[Column], Column]:
+    """A filter's Python form as a vectorised pandas UDF (string -> kept); a null input is kept."""
+    import pandas as pd
+    from pyspark.sql import types as T
+
+    one = python_filter(keep)
+
+    def _udf(s):
+        return s.map(one).astype(bool)
+
+    _udf.__annotations__ = {"s": pd.Series, "return": pd.Series}
+    return F.pandas_udf(T.BooleanType())(_udf)
+
+
+def _not_chinese_python(o: Clean) -> Callable[[str], bool]:
+    return not_chinese_keep(o.keep_languages, o.min_foreign_share)
+
+
+def _not_chinese_spark(o: Clean) -> SparkForm:
+    """The Python form in a pandas UDF, sent only the texts with two letters of another script (the
+    first test of the Python form, the same regex on the JVM): the rest cross as nulls, which Arrow
+    carries for nothing, and are kept."""
+    udf, gate = _keep_udf(_not_chinese_python(o)), two_foreign_letters()
+    return lambda c: udf(F.when(c.rlike(gate), c))
+
+
+def _symbols_only_spark(o: Clean) -> SparkForm:
+    letter, visible = letter_class(), visible_class()
+    return lambda c: c.rlike(letter) | ~c.rlike(visible)
+
+
 # ------------------------------------------------------------------ the declarations
 RULES: tuple[CleanRule, ...] = (
     _python_in_pandas_udf("hz_decode", lambda o: decode_hz),
+    # Before NFKC, which turns enclosed ideographs and radicals (🈶 ㊗ ⼤, symbols) into letters (有 祝 大).
+    CleanRule("symbols_only", "filter", python=lambda o: symbols_only_keep(), spark=_symbols_only_spark),
     _python_in_pandas_udf("nfkc", lambda o: nfkc),
     _python_in_pandas_udf("html", lambda o: strip_html),
     _python_in_pandas_udf("t2s", _t2s, keys=("opencc_config",)),
@@ -272,6 +330,17 @@ RULES: tuple[CleanRule, ...] = (
         keys=("boilerplate_patterns",),
         python=lambda o: _no_match_py(any_of(o.boilerplate_patterns)),
         spark=lambda o: lambda c: ~c.rlike(any_of(o.boilerplate_patterns)),
+    ),
+    # Platform junk (reviewlake/text/junk.py): a text that is nothing but system default phrases; an
+    # incentive or advertising pattern anywhere; another language.
+    _no_match("system_default", "system_default_patterns", whole_text_of),
+    _no_match("incentive_ad", "incentive_patterns", case_insensitive),
+    CleanRule(
+        "not_chinese",
+        "filter",
+        keys=("keep_languages", "min_foreign_share"),
+        python=_not_chinese_python,
+        spark=_not_chinese_spark,
     ),
 )
 BY_NAME: dict[str, CleanRule] = {r.name: r for r in RULES}

@@ -237,6 +237,11 @@ VARIANT = (
     "clean.min_cjk_ratio=0.5",
     r"clean.strip_patterns=['^\s*好+', '(?i:http)\S*']",
     r"clean.boilerplate_patterns=['不错\s*的', '^\d+$']",
+    # each pattern file read as the other rule's: the forms compared with other patterns
+    "clean.system_default_patterns=package:incentive_ad.txt",
+    "clean.incentive_patterns=package:system_default.txt",
+    "clean.keep_languages=[zh, ja]",
+    "clean.min_foreign_share=0",
 )
 CONFIGS = {"defaults": (), "variant": VARIANT}
 
