@@ -6,7 +6,6 @@ import argparse
 import json
 
 from reviewlake.core.config import load_config
-from reviewlake.core.uris import local_path, to_uri
 
 
 def main() -> None:
@@ -14,9 +13,7 @@ def main() -> None:
     p.add_argument("--lakehouse")
     args = p.parse_args()
     cfg = load_config(overrides=[f"lakehouse={args.lakehouse}"] if args.lakehouse else [])
-    lake = to_uri(cfg.lakehouse)
-    reports = local_path(to_uri(cfg.reports_dir))
-    models = local_path(to_uri(cfg.models_dir))
+    lake, reports, models = cfg.lakehouse_uri, cfg.reports_path, cfg.models_path  # absolute: see `home`
     print("\n== reviewlake: results")
     for table in (
         "bronze/reviews_raw",
