@@ -166,6 +166,7 @@ def test_under_leaves_uris_and_absolute_paths_alone():
     assert under("/home/rl", "./data/landing/*.jsonl") == "/home/rl/data/landing/*.jsonl"  # globs stay globs
     assert under("/home/rl", "../shared/models") == "/home/shared/models"
     assert under("/home/rl", "~/m") == str(Path.home() / "m")
+    assert under("/home/rl", "file:lake") == "file:/home/rl/lake"  # a relative file: URI too
 
 
 def test_the_same_settings_from_any_working_directory_once_home_is_given(tmp_path, monkeypatch):
