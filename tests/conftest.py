@@ -22,6 +22,8 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # every job a test runs, in this process or a spark-submit child, reads the test-session settings
 os.environ["REVIEWLAKE_CONFIG"] = str(ROOT / "tests" / "settings.yaml")
+# relative paths resolve against the working directory (the checkout), whatever the shell exported
+os.environ.pop("REVIEWLAKE_HOME", None)
 
 
 def pytest_collection_modifyitems(config, items):

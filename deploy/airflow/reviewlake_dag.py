@@ -22,6 +22,9 @@ slow), ``REVIEWLAKE_SCHEDULE`` (cron, default ``30 2 * * *``), ``REVIEWLAKE_SPAR
 Spark connection, default ``spark_default``; its host is the master: ``local[*]``, ``yarn``,
 ``spark://host:7077``, ``k8s://...``), ``REVIEWLAKE_RETRIES`` (default 2).
 spark-submit is taken from ``<home>/.venv/bin`` first (its pyspark carries the Delta jars).
+Every task gets ``--conf home=<home>``: relative paths of the reviewlake settings (``models_dir``,
+``reports_dir``, ``spark.jars_dir``, ... ; docs/operations.md#paths-and-the-working-directory)
+resolve under the home, whatever directory the worker runs the task in.
 """
 
 from __future__ import annotations
@@ -52,11 +55,15 @@ def flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+# `--conf home=<home>`: every relative path of the settings (models_dir, reports_dir, jars_dir, ...)
+# resolves under the reviewlake home, not under the directory the worker happens to run the task in.
 COMMON = [
     "--lakehouse",
     setting("lakehouse", "lakehouse"),
     "--config",
     setting("config", "reviewlake/conf/reviewlake.yaml"),
+    "--conf",
+    "home={{ %s }}" % HOME,
 ]
 STEPS = [
     ("clean_reviews", ["--input", setting("input", "data/landing")]),

@@ -1,6 +1,8 @@
 """One configuration source: packaged YAML defaults, then the file named by ``$REVIEWLAKE_CONFIG``
 (a site file every job of this environment reads), then ``--config FILE``, then ``--conf k=v``;
 built once into the typed, immutable :class:`~reviewlake.core.settings.Settings` every job reads.
+``$REVIEWLAKE_HOME``, when set, replaces the packaged default of ``home`` (the folder relative paths
+are resolved against); a ``home`` in any file or ``--conf`` still wins over it.
 
 Overrides name a key by its dotted path (``features.max_len=80``); values are parsed as YAML
 scalars, so ``--conf train.epochs=5`` is an int and ``--conf quality.enabled=false`` a bool.
@@ -24,24 +26,32 @@ from reviewlake.errors import ConfigError
 PACKAGE_CONF = importlib.resources.files("reviewlake") / "conf"
 DEFAULTS_FILE = PACKAGE_CONF / "reviewlake.yaml"
 SITE_CONFIG_ENV = "REVIEWLAKE_CONFIG"
+HOME_ENV = "REVIEWLAKE_HOME"  # the default of `home` (the Airflow DAG's reviewlake_home falls back to it too)
 SPARK_CONF = "spark.conf."  # Spark keys keep their dots below spark.conf: spark.conf.spark.x.y=1
 
 
-def load_config(path: str | os.PathLike | None = None, overrides: Iterable[str] = (), site: bool = True) -> Settings:
-    """The defaults merged with the file named by ``$REVIEWLAKE_CONFIG`` (if set and ``site``), then
-    the YAML file at ``path`` (if any), then ``key=value`` overrides; checked and typed once
-    (:func:`reviewlake.core.settings.build`), so a mistake fails here with :class:`ConfigError`."""
+def load_config(
+    path: str | os.PathLike | None = None, overrides: Iterable[str] = (), site: bool = True, resolve: bool = True
+) -> Settings:
+    """The defaults (``home`` from ``$REVIEWLAKE_HOME`` if set and ``site``) merged with the file
+    named by ``$REVIEWLAKE_CONFIG`` (if set and ``site``), then the YAML file at ``path`` (if any),
+    then ``key=value`` overrides; checked and typed once (:func:`reviewlake.core.settings.build`),
+    so a mistake fails here with :class:`ConfigError`. Relative paths come back absolute against
+    ``home`` (``resolve=False``: as written, for the configuration reference)."""
     data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8")) or {}
+    if site and os.environ.get(HOME_ENV):
+        data["home"] = os.environ[HOME_ENV]
     site_file = os.environ.get(SITE_CONFIG_ENV) if site else None
     if site_file:
         _merge(data, _read_file(site_file, f"config file (${SITE_CONFIG_ENV})"))
     if path:
         _merge(data, _read_file(path, "config file"))
-    return build(_apply(data, overrides))
+    return build(_apply(data, overrides), resolve=resolve)
 
 
 def override(settings: Settings, overrides: Iterable[str]) -> Settings:
-    """New settings: ``settings`` with ``key=value`` overrides applied (checked like any load)."""
+    """New settings: ``settings`` with ``key=value`` overrides applied (checked like any load). Paths
+    of ``settings`` are already absolute; a relative one in ``overrides`` resolves against its ``home``."""
     return build(_apply(settings.as_dict(), overrides))
 
 

@@ -11,7 +11,7 @@ from reviewlake.core.settings import bounds, describe, keys
 
 def reference() -> str:
     """docs/configuration.md: the key table (type, allowed values, default) and the defaults file."""
-    defaults = load_config(site=False).as_dict()
+    defaults = load_config(site=False, resolve=False).as_dict()
     lines = [
         "# Configuration reference",
         "",
@@ -19,12 +19,17 @@ def reference() -> str:
         "(`reviewlake/core/settings.py`) and the packaged defaults (`reviewlake/conf/reviewlake.yaml`);",
         "a test fails when this file is out of date.",
         "",
-        "Sources, later ones win: the packaged defaults, the file named by `$REVIEWLAKE_CONFIG`,",
-        "`--config FILE`, then `--conf key=value` (values are YAML: `--conf quality.enabled=false`).",
+        "Sources, later ones win: the packaged defaults (`home` from `$REVIEWLAKE_HOME` if set), the file",
+        "named by `$REVIEWLAKE_CONFIG`, `--config FILE`, then `--conf key=value` (values are YAML:",
+        "`--conf quality.enabled=false`).",
         "Every job validates the merged result once at start-up: an unknown key, a missing one, or a",
         "value outside what the table below allows ends it with exit 2 and a line naming the key.",
-        "Paths are resolved against the working directory; storage may be any Hadoop URI",
-        "(`file:`, `hdfs:`, `s3a:`). `package:NAME` names a file shipped in `reviewlake/conf/`.",
+        'A path key ("path" below; `--lakehouse` and `--input` too) may be a local path or a URI;',
+        "a relative local path is made absolute against `home` once, at start-up, and `home`",
+        "itself (default `.`) against the working directory then: the same settings name the same",
+        "files whatever directory a scheduler's worker runs in, once `home` is set",
+        "([operations.md](operations.md#paths-and-the-working-directory)). Storage may be any",
+        "Hadoop URI (`file:`, `hdfs:`, `s3a:`). `package:NAME` names a file shipped in `reviewlake/conf/`.",
         "",
         "| key | accepts | default |",
         "|---|---|---|",
@@ -35,6 +40,12 @@ def reference() -> str:
             accepts += f" ({bounds(meta)})"
         if meta.get("free"):
             accepts = "mapping (keys of your choice)"
+        if meta.get("home"):
+            accepts = "local folder; relative: under the working directory at start-up"
+        if meta.get("path"):
+            accepts = (
+                "path or URI" + ("s, comma separated" if meta["path"] == "list" else "") + "; relative: under `home`"
+            )
         default = _lookup(defaults, key)
         shown = "`{}`" if default not in ("", None, {}, []) else "{}"
         lines.append(f"| `{key}` | {accepts.replace('|', chr(92) + '|')} | {shown.format(_show(default))} |")

@@ -32,8 +32,9 @@ from reviewlake.core.uris import local_path, to_uri
 
 log = logging.getLogger(__name__)
 
-# Keys that do not change what a job computes (where reports go, logging, the lock).
-_NEUTRAL_KEYS = ("reports_dir", "lock", "nightly")
+# Keys that do not change what a job computes (where reports go, logging, the lock, the folder
+# relative paths were resolved against: the resolved paths themselves are in the digest).
+_NEUTRAL_KEYS = ("home", "reports_dir", "lock", "nightly")
 _COMMIT = re.compile(r"^(\d{20})\.json$")
 
 

@@ -6,6 +6,11 @@ which must hold every key of this schema (a test checks both ways). :func:`build
 configuration once, when a job starts (``load_config``): an unknown key, a missing one, a value of
 the wrong type or outside its allowed values stops the job with exit 2 and one line naming the key
 and what it accepts. After it every value has its declared type, so no caller casts or defaults.
+Path keys (``PATH``/``PATHS`` metadata: ``lakehouse``, ``models_dir``, ``reports_dir``, ``ingest.input``...)
+come out absolute: :func:`build` makes ``home`` absolute against the working directory and every
+relative local path absolute against ``home``, once; URIs and absolute paths pass unchanged. So
+the settings name the same files whatever directory their reader runs in (``Settings.resolve``
+does the same for a path given on the command line, ``--input``).
 
 The objects are immutable: lists are tuples, and the free mappings (``spark.conf``,
 ``ingest.field_map``...) are :class:`FrozenMap`. Plain dataclasses rather than pydantic: the schema
@@ -25,11 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from reviewlake.core.uris import local_path, to_uri
+from reviewlake.core.uris import local_path, to_uri, under
 from reviewlake.errors import ConfigError
 
 S = typing.TypeVar("S", bound="Section")
 FREE = {"free": True}  # a mapping whose keys are the user's (spark.conf, field_map, ...)
+# A local path or URI: a relative path is made absolute against ``home`` when the settings are built
+# (PATHS: a comma-separated list of them).
+PATH = {"path": "one"}
+PATHS = {"path": "list"}
+HOME = {"home": True}  # the local folder they are resolved against (itself against the working directory)
 
 
 def rng(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False) -> dict:
@@ -80,14 +90,14 @@ class Gpu(Section):
     enabled: bool
     amount_per_executor: int = field(metadata=rng(1))
     amount_per_task: float = field(metadata=rng(0, lo_open=True))
-    discovery_script: str
+    discovery_script: str = field(metadata=PATH)
 
 
 @dataclass(frozen=True)
 class Spark(Section):
     master: str
     app_name: str
-    jars_dir: str
+    jars_dir: str = field(metadata=PATH)
     log_level: Literal["ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN"]
     conf: FrozenMap = field(metadata=FREE)
     gpu: Gpu
@@ -104,7 +114,7 @@ class Lineage(Section):
 
 @dataclass(frozen=True)
 class Ingest(Section):
-    input: str
+    input: str = field(metadata=PATHS)
     format: Literal["auto", "jsonl", "csv", "parquet", "txt"]
     encoding: str
     csv_header: bool | Literal["auto"]
@@ -178,8 +188,8 @@ class Silver(Section):
 
 @dataclass(frozen=True)
 class Segment(Section):
-    user_dict: str
-    stopwords: str
+    user_dict: str = field(metadata=PATH)
+    stopwords: str = field(metadata=PATH)
     hmm: bool
     backend: Literal["jieba", "jieba_c"]
 
@@ -263,9 +273,10 @@ class Maintenance(Section):
 class Settings(Section):
     """The whole configuration, validated (see the module doc)."""
 
-    lakehouse: str
-    reports_dir: str
-    models_dir: str
+    home: str = field(metadata=HOME)  # absolute once built
+    lakehouse: str = field(metadata=PATH)
+    reports_dir: str = field(metadata=PATH)
+    models_dir: str = field(metadata=PATH)
     lock: Lock
     nightly: Nightly
     spark: Spark
@@ -284,8 +295,13 @@ class Settings(Section):
 
     @property
     def lakehouse_uri(self) -> str:
-        """``lakehouse`` as an absolute URI (a local path resolved against the working directory)."""
+        """``lakehouse`` as an absolute URI (a local path is already absolute: see ``home``)."""
         return to_uri(self.lakehouse)
+
+    def resolve(self, path_or_uri: str) -> str:
+        """A path given outside the settings (``--input``) resolved like a path key: a relative
+        local path against ``home``, anything else unchanged."""
+        return under(self.home, path_or_uri)
 
     @property
     def reports_path(self) -> Path:
@@ -299,12 +315,39 @@ class Settings(Section):
 
 
 # ----------------------------------------------------------------------------- building and checking
-def build(data: Mapping[str, Any]) -> Settings:
+def build(data: Mapping[str, Any], *, resolve: bool = True) -> Settings:
     """The :class:`Settings` of the merged configuration ``data``, every value checked and typed;
-    :class:`ConfigError` naming the first key that is missing, unknown or not allowed."""
+    :class:`ConfigError` naming the first key that is missing, unknown or not allowed.
+
+    With ``resolve`` (always, but for the configuration reference), ``home`` becomes an absolute
+    path (a relative one against the working directory now) and every path key (``PATH``) that is
+    a relative local path becomes absolute against it: the settings then name the same files
+    whatever the working directory of whoever reads them later (a scheduler's worker, executors)."""
     settings = _section("", data, Settings)
     _check_relations(settings)
-    return settings
+    return resolve_paths(settings) if resolve else settings
+
+
+def resolve_paths(settings: Settings) -> Settings:
+    """``settings`` with ``home`` absolute and every relative path key made absolute against it."""
+    try:
+        home = str(local_path(to_uri(settings.home or ".")))
+    except ConfigError as exc:
+        raise ConfigError(f"config key home: {settings.home!r} must be a local folder ({exc})") from None
+    return dataclasses.replace(_under_home(settings, home), home=home)
+
+
+def _under_home(sec: Any, home: str) -> Any:
+    changes = {}
+    for f in dataclasses.fields(sec):
+        value, kind = getattr(sec, f.name), f.metadata.get("path")
+        if dataclasses.is_dataclass(value):
+            changes[f.name] = _under_home(value, home)
+        elif kind == "one":
+            changes[f.name] = under(home, value)
+        elif kind == "list":
+            changes[f.name] = ",".join(under(home, p.strip()) for p in value.split(",") if p.strip())
+    return dataclasses.replace(sec, **changes)
 
 
 def section(cls: type[S], data: Any, prefix: str = "") -> S:

@@ -3,6 +3,7 @@ Hadoop scheme) pass as they are."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -29,6 +30,18 @@ def local_path(uri: str) -> Path:
     if _SCHEME.match(uri):
         raise ConfigError(f"{uri} is not on the local filesystem")
     return Path(uri).expanduser().resolve()
+
+
+def under(base: str, path_or_uri: str) -> str:
+    """``path_or_uri`` with a relative local path made absolute against the local folder ``base``
+    (``~`` expanded); URIs (``hdfs:``, ``s3a:``, ``file:``, ``package:``), absolute paths and the
+    empty string unchanged; a relative ``file:`` URI (``file:lake``) is made absolute too. A plain
+    path stays a plain path (no ``file:``), globs stay globs."""
+    if path_or_uri.startswith("file:") and not path_or_uri[5:].startswith("/"):
+        return "file:" + under(base, path_or_uri[5:])
+    if not path_or_uri or (_SCHEME.match(path_or_uri) and not _WINDOWS_DRIVE.match(path_or_uri)):
+        return path_or_uri
+    return os.path.normpath(os.path.join(base, os.path.expanduser(path_or_uri)))
 
 
 def join(base: str, *parts: str) -> str:

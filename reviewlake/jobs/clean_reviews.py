@@ -214,7 +214,8 @@ def report_unchanged(ctx: RunContext, last: dict) -> None:
 
 
 def _body(ctx: RunContext, args: argparse.Namespace) -> None:
-    request = IngestRequest(args.input or ctx.cfg.ingest.inputs, args.full, tuple(args.batch), args.since)
+    inputs = [ctx.cfg.resolve(i) for i in args.input] if args.input else ctx.cfg.ingest.inputs
+    request = IngestRequest(inputs, args.full, tuple(args.batch), args.since)
     state = RunState(ctx.cfg, "clean_reviews", request.inputs, table_uris(ctx.cfg))
     last = None if (args.full or args.batch or args.since) else state.unchanged()
     if last is not None:

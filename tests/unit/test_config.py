@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from reviewlake.core.config import load_config
+from reviewlake.core.config import load_config, override
 from reviewlake.core.uris import to_uri
 from reviewlake.errors import ConfigError
 
@@ -111,3 +113,130 @@ def test_the_configuration_reference_is_up_to_date():
     assert doc.read_text(encoding="utf-8") == config_doc.reference(), (
         "run: python -m reviewlake.core.config_doc > docs/configuration.md"
     )
+
+
+def test_relative_paths_resolve_against_home_once_whatever_the_working_directory(tmp_path, monkeypatch):
+    """Models, reports, the lakehouse and every other path key: absolute against ``home`` when the
+    settings are built, so a later change of working directory (a scheduler's worker) moves nothing."""
+    start, elsewhere = tmp_path / "start", tmp_path / "elsewhere"
+    start.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(start)
+    cfg = load_config(None, ["ingest.input=landing, s3a://b/in ,~/x/*.jsonl", "segment.stopwords=my/stop.txt"])
+    assert cfg.home == str(start)  # default `.`: the working directory at start-up
+    assert (cfg.lakehouse, cfg.models_dir, cfg.reports_dir) == tuple(
+        str(start / d) for d in ("lakehouse", "models", "reports")
+    )
+    assert cfg.models_path == start / "models" and cfg.reports_path == start / "reports"
+    assert cfg.spark.jars_dir == str(start / "jars") and cfg.spark.gpu.discovery_script == str(
+        start / "conf" / "get_gpus_resources.sh"
+    )
+    assert cfg.ingest.inputs == [str(start / "landing"), "s3a://b/in", str(Path.home() / "x" / "*.jsonl")]
+    assert cfg.segment.stopwords == str(start / "my" / "stop.txt") and cfg.segment.user_dict == "package:userdict.txt"
+    monkeypatch.chdir(elsewhere)
+    assert cfg.models_path == start / "models" and cfg.lakehouse_uri == f"file:{start / 'lakehouse'}"
+    assert cfg.resolve("data/in") == str(start / "data" / "in") and cfg.resolve("hdfs://nn/in") == "hdfs://nn/in"
+
+    home = tmp_path / "opt" / "reviewlake"
+    cfg = load_config(None, [f"home={home}", "lakehouse=/abs/lake", "models_dir=file:/m", "reports_dir=../reports"])
+    assert cfg.home == str(home) and cfg.models_dir == "file:/m" and cfg.models_path == Path("/m")
+    assert (cfg.lakehouse, cfg.reports_dir, cfg.spark.jars_dir) == (
+        "/abs/lake",
+        str(tmp_path / "opt" / "reports"),
+        str(home / "jars"),
+    )
+    assert override(cfg, ["models_dir=models"]).models_path == home / "models"  # rebuilt settings keep their home
+    with pytest.raises(ConfigError, match="config key home"):
+        load_config(None, ["home=hdfs://nn/x"])
+
+
+def test_the_reference_shows_path_defaults_as_written():
+    from reviewlake.core.config_doc import reference
+
+    doc = reference()
+    assert "| `models_dir` | path or URI; relative: under `home` | `./models` |" in doc
+    assert "| `ingest.input` | path or URIs, comma separated; relative: under `home` | `./data/landing` |" in doc
+    assert "| `home` | local folder; relative: under the working directory at start-up | `.` |" in doc
+
+
+def test_under_leaves_uris_and_absolute_paths_alone():
+    from reviewlake.core.uris import under
+
+    for kept in ("s3a://b/lake", "hdfs://nn:8020/lake", "file:/abs/lake", "file:///abs/l", "package:x.txt", "/a/b", ""):
+        assert under("/home/rl", kept) == kept
+    assert under("/home/rl", "lake") == "/home/rl/lake"
+    assert under("/home/rl", "./data/landing/*.jsonl") == "/home/rl/data/landing/*.jsonl"  # globs stay globs
+    assert under("/home/rl", "../shared/models") == "/home/shared/models"
+    assert under("/home/rl", "~/m") == str(Path.home() / "m")
+    assert under("/home/rl", "file:lake") == "file:/home/rl/lake"  # a relative file: URI too
+
+
+def test_the_same_settings_from_any_working_directory_once_home_is_given(tmp_path, monkeypatch):
+    """A job started in two directories with the same ``home`` (``--conf`` or a config file naming
+    it; a relative ``home`` is itself taken against the working directory) names the same files."""
+    home, a, b = tmp_path / "rl", tmp_path / "a", tmp_path / "b"
+    for d in (home, a, b):
+        d.mkdir()
+    own = tmp_path / "own.yaml"
+    own.write_text(f"home: {home}\nmodels_dir: trained\ningest:\n  input: in1,hdfs://nn/in2\n", encoding="utf-8")
+    seen = []
+    for cwd in (a, b):
+        monkeypatch.chdir(cwd)
+        by_conf = load_config(None, [f"home={home}", "models_dir=trained", "ingest.input=in1,hdfs://nn/in2"])
+        by_file = load_config(own)
+        assert by_conf == by_file
+        seen.append(by_conf)
+    assert seen[0] == seen[1]
+    cfg = seen[0]
+    assert cfg.models_path == home / "trained" and cfg.reports_path == home / "reports"
+    assert cfg.lakehouse_uri == f"file:{home / 'lakehouse'}"
+    assert cfg.ingest.inputs == [str(home / "in1"), "hdfs://nn/in2"]
+    monkeypatch.chdir(tmp_path)
+    assert load_config(None, ["home=rl"]).home == str(home)  # relative home: against the working directory
+
+
+def test_home_from_the_environment_is_only_a_default(tmp_path, monkeypatch):
+    env_home, own = tmp_path / "env_home", tmp_path / "own.yaml"
+    monkeypatch.setenv("REVIEWLAKE_HOME", str(env_home))
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config()
+    assert cfg.home == str(env_home) and cfg.models_path == env_home / "models"
+    assert load_config(None, ["home=other"]).models_path == tmp_path / "other" / "models"  # --conf wins
+    own.write_text("home: from_file\n", encoding="utf-8")
+    assert load_config(own).home == str(tmp_path / "from_file")  # so does any config file
+    assert load_config(site=False).home == str(tmp_path)  # site=False: no environment
+
+
+def test_a_job_writes_its_report_and_takes_its_lock_under_home_not_the_working_directory(tmp_path, monkeypatch):
+    """The Airflow failure: a task run in the worker's directory looked for <worker cwd>/models/LATEST
+    and wrote its reports there. With ``--conf home=`` (what the DAG passes) nothing depends on it."""
+    from reviewlake.core import cli
+    from reviewlake.core.job import RunContext
+    from reviewlake.core.lock import lock_uri
+    from reviewlake.jobs.clean_reviews import JOB as CLEAN
+    from reviewlake.jobs.score_reviews import JOB as SCORE
+
+    home, worker = tmp_path / "rl", tmp_path / "worker"
+    worker.mkdir()
+    monkeypatch.chdir(worker)
+    args = SCORE.parser().parse_args(["--conf", f"home={home}", "--lakehouse", "lake", "--model-version", "latest"])
+    cfg = cli.config_from_args(args)
+    assert cfg.models_path == home / "models" and cfg.reports_path == home / "reports"
+    assert cfg.lakehouse_uri == f"file:{home / 'lake'}" and lock_uri(cfg, "score_reviews").startswith(f"file:{home}/")
+    with RunContext("score_reviews", cfg):
+        pass
+    assert (home / "reports" / "runs" / "score_reviews" / "latest.json").is_file()
+    assert list(worker.iterdir()) == []
+    args = CLEAN.parser().parse_args(["--conf", f"home={home}", "--input", "landing/*.txt", "--input", "s3a://b/in"])
+    cfg = cli.config_from_args(args)
+    assert [cfg.resolve(i) for i in args.input] == [str(home / "landing" / "*.txt"), "s3a://b/in"]
+
+
+def test_the_run_state_digest_ignores_home_but_not_the_paths_it_resolved(tmp_path):
+    import dataclasses
+
+    from reviewlake.core.run_state import config_digest
+
+    cfg = load_config(None, [f"home={tmp_path / 'a'}"])
+    assert config_digest(dataclasses.replace(cfg, home=str(tmp_path / "elsewhere"))) == config_digest(cfg)
+    assert config_digest(load_config(None, [f"home={tmp_path / 'b'}"])) != config_digest(cfg)  # another lakehouse

@@ -1,7 +1,8 @@
 """The Airflow DAG in deploy/airflow, loaded by Airflow's own DagBag (the way the scheduler parses
 it): no import error, one SparkSubmitOperator per job chained in order, retries set, and each
-task's application an entry script that exists. Runs in the Airflow virtualenv (``make
-airflow-venv``; Airflow's protobuf cannot share the project's virtualenv with TensorFlow)."""
+task's application an entry script that exists, given the reviewlake home (``--conf home=``)
+its relative paths resolve against. Runs in the Airflow virtualenv (``make airflow-venv``;
+Airflow's protobuf cannot share the project's virtualenv with TensorFlow)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,10 @@ def test_dag_chains_the_jobs_in_order_with_retries(monkeypatch):
         assert (
             Path(render(config)) == ROOT / "reviewlake" / "conf" / "reviewlake.yaml" and Path(render(config)).is_file()
         )
+        # every relative path of the settings (models, reports, jars) resolves under the home, not the
+        # worker's working directory
+        home = task.application_args[task.application_args.index("--conf") + 1]
+        assert "reviewlake_home" in home and render(home) == f"home={ROOT}"
     clean = dag.get_task("clean_reviews")
     assert render(clean.application_args[clean.application_args.index("--input") + 1]) == str(ROOT / "data" / "landing")
 
