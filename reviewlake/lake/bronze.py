@@ -216,11 +216,12 @@ def write_bronze(spark: SparkSession, uri: str, batch_id: str, write: BatchWrite
     meta = delta_io.commit_metadata(batch_id=batch_id)
     fresh = not write.changed and write.figures.source_ids == 0
     fresh = fresh and not delta_io.holds(spark, uri, F.col("source_file").isin(list(write.paths)))
+    log.info("bronze batch %s: %s", batch_id, "append (new files only)" if fresh else "merge")
     if fresh:
         delta_io.append(write.bronze.repartitionByRange("source_file", "record_offset"), uri, meta)
     else:
         delta_io.merge(spark, write.bronze, uri, ["review_id"], delete_unmatched=stale, user_metadata=meta)
-    log.info("published %s (%s)", uri, "append" if fresh else "merge")
+    log.info("published %s", uri)
 
 
 def publish_failed_only(spark: SparkSession, t: Mapping[str, str], failed: Sequence[FailedFile], batch_id: str) -> None:

@@ -226,6 +226,7 @@ def test_decompression_bombs_are_quarantined_and_the_honest_files_land(spark, tm
         assert files[name] == hashlib.sha256((landing / name).read_bytes()).hexdigest(), name
 
 
+@pytest.mark.system  # two job runs (~50 s): in the system tier, to keep `make test` within its 10 minutes
 def test_a_file_over_the_read_limit_is_quarantined_and_the_others_land(spark, tmp_path, capsys):
     """binaryFile refuses a file over spark.sql.sources.binaryFile.maxLength (at most 2 GiB; lowered
     here): a CSV file over it is logged without a hash and quarantined, a JSON Lines file over it

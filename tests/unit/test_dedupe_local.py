@@ -42,8 +42,22 @@ def population(spark, make_cfg):
     )
 
 
-@pytest.mark.parametrize("policy", ["majority", "survivor", "drop"])
-@pytest.mark.parametrize("near", [True, False])
+# Two of the six in `make test` (every policy is exercised by test_dedupe's label-conflict test); the
+# other four run in the system tier, to keep `make test` within its 10 minutes.
+_LATER = pytest.mark.system
+
+
+@pytest.mark.parametrize(
+    ("policy", "near"),
+    [
+        ("majority", True),
+        ("drop", False),
+        pytest.param("survivor", True, marks=_LATER),
+        pytest.param("drop", True, marks=_LATER),
+        pytest.param("majority", False, marks=_LATER),
+        pytest.param("survivor", False, marks=_LATER),
+    ],
+)
 def test_the_driver_clusters_as_spark_does(spark, make_cfg, policy, near):
     settings = dataclasses.replace(make_cfg().dedupe, label_conflict_policy=policy, near=near)
     pop = population(spark, make_cfg)
