@@ -71,12 +71,13 @@ class RunContext:
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
+        failed = exc_type is not None
         for closer in self._closers:
             closer()
         if self._lineage is not None:
-            self.report.summary["lineage"] = lineage.end_run(self._spark, self._lineage, failed=exc_type is not None)
+            self.report.summary["lineage"] = lineage.end_run(self._spark, self._lineage, failed=failed)
         if self._write_report:
-            self.report.write(self.cfg.reports_path, failed=exc[0] is not None)
+            self.report.write(self.cfg.reports_path, failed=failed)
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ class BatchFigures:
 def count_batch(plan: BatchPlan, records: DataFrame, bronze: DataFrame, quarantine: DataFrame) -> BatchFigures:
     """The batch's figures in one action, and the ingest invariant: every record read is either a
     bronze row or quarantined (:class:`InvariantError` otherwise)."""
-    derived = F.sha1(F.concat_ws(":", "source_file", F.col("record_offset").cast("string")))
+    derived = ingest.stable_id_column()
     figures = tally(
         read=records.select(F.col("source_file").alias("key")),
         bronze=bronze,

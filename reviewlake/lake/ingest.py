@@ -62,6 +62,12 @@ QUARANTINE_COLUMNS = ("batch_id", "source_file", "record_offset", "raw_record", 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
+def stable_id_column() -> Column:
+    """:func:`reviewlake.lake.ingest_parse.stable_id` as a Spark column of ``source_file`` and
+    ``record_offset``: the review id a record gets when its source gives none."""
+    return F.sha1(F.concat_ws(":", "source_file", F.col("record_offset").cast("string")))
+
+
 def list_files(spark: SparkSession, inputs: Sequence[str]) -> list[ListedFile]:
     """Every file under the inputs (files, folders, globs), through
     Hadoop FileSystem so any URI scheme works (plain local files and folders: see

@@ -224,7 +224,8 @@ def looks_binary(content: bytes) -> bool:
 
 
 def stable_id(source_file: str, offset: int) -> str:
-    """sha1 of the file URI and record offset: the same file always maps onto the same ids."""
+    """sha1 of the file URI and record offset: the same file always maps onto the same ids (Spark's
+    form: :func:`reviewlake.lake.ingest.stable_id_column`)."""
     return hashlib.sha1(f"{source_file}:{offset}".encode()).hexdigest()
 
 
