@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup lint demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
+.PHONY: help setup lint demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv s3-jars bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -68,12 +68,15 @@ test: setup lint  ## lint, then unit + in-process Spark tests (the shared sessio
 	$(VENV)/bin/python -m pytest -m "not system and not slow" --ignore=tests/system/airflow $(PYTEST_ARGS)
 
 AIRFLOW_VENV := $(CURDIR)/.venv-airflow
-test-system: setup airflow-venv  ## extra JVMs/processes or many job runs: cluster, HDFS, SIGKILL, incremental, Horovod, end-to-end, notebooks, wheel, Airflow DAG: 23-33 min
+test-system: setup airflow-venv s3-jars  ## extra JVMs/processes or many job runs: cluster, HDFS, SIGKILL, incremental, Horovod, end-to-end, notebooks, wheel, Airflow DAG: 23-33 min
 	$(VENV)/bin/python -m pytest -m "system and not slow" --timeout=1800 --ignore=tests/system/airflow $(PYTEST_ARGS)
 	$(AIRFLOW_VENV)/bin/python -m pytest tests/system/airflow $(PYTEST_ARGS)
 
 test-slow: setup  ## only the slow tests (full corpus)
 	$(VENV)/bin/python -m pytest -m slow --timeout=3600 $(PYTEST_ARGS)
+
+s3-jars:  ## jars/s3/: hadoop-aws 3.4.1 + the AWS SDK v2 bundle (~560 MB) for s3a:// lakehouses (docs/cluster.md); test-system runs it
+	@bash scripts/s3_jars.sh
 
 airflow-venv:  ## .venv-airflow: Airflow + its Spark provider, a virtualenv of its own (protobuf clashes with TensorFlow's)
 	@bash scripts/airflow_venv.sh

@@ -11,10 +11,11 @@ Where the lock file lives decides how atomic "create if absent" is:
 * ``file:`` lakehouses use ``open(O_CREAT | O_EXCL)``, atomic on a local POSIX disk. (Hadoop's
   local ``FileSystem.create(path, overwrite=False)`` checks ``exists`` and then creates: two
   processes can both pass the check, so it is not used here.)
+* ``s3a:`` (and ``s3:``) lakehouses use S3's conditional write, ``PutObject`` with
+  ``If-None-Match: *`` (:mod:`reviewlake.core.s3_store`, boto3 configured from the session's
+  S3A settings): S3 refuses the second of two creates. S3A itself would check and then write.
 * Every other scheme goes through Hadoop ``FileSystem.create(path, overwrite=False)``: atomic
-  on HDFS (the NameNode creates the file or refuses). On ``s3a:`` it is a check-then-write (S3A
-  in Hadoop 3.4.1 sends no ``If-None-Match``), so there the lock only narrows the window:
-  schedule runs so that they cannot overlap (Airflow ``max_active_runs=1``).
+  on HDFS (the NameNode creates the file or refuses).
 
 Taking over a stale lock moves it aside with a rename first, so of several runs that found the
 same stale lock only one removes it; the others then meet the new owner's lock.
@@ -255,7 +256,14 @@ def lock_uri(cfg: Settings, job: str) -> str:
 
 
 def store_for(uri: str, spark_factory: Callable[[], Any]) -> LockStore:
-    return LocalStore() if uri.startswith("file:") else HadoopStore(spark_factory())
+    """Where the lock file is made: local disk (``O_EXCL``), S3 (a conditional write), else Hadoop."""
+    if uri.startswith("file:"):
+        return LocalStore()
+    if uri.startswith(("s3a:", "s3:")):
+        from reviewlake.core.s3_store import S3Store
+
+        return S3Store(spark_factory().sparkContext._jsc.hadoopConfiguration())
+    return HadoopStore(spark_factory())
 
 
 @contextmanager

@@ -32,6 +32,7 @@ from reviewlake.errors import ConfigError
 log = logging.getLogger(__name__)
 
 DELTA_JARS = ("delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar")
+DELTA_CLASS = "io.delta.tables.DeltaTable"
 
 
 def delta_jar_paths(cfg: Settings) -> list[Path]:
@@ -105,6 +106,7 @@ def get_spark(cfg: Settings) -> SparkSession:
         builder = builder.master(cfg.spark.master)
     jars = submitted.get("spark.jars", "") or ""
     if "delta-spark" not in jars:
+        _require_delta_on_submitted_classpath(cfg)
         jars = ",".join(filter(None, [jars, *(str(p) for p in delta_jar_paths(cfg))]))
         builder = builder.config("spark.jars", jars)
     if lineage.JAR not in jars:
@@ -117,6 +119,22 @@ def get_spark(cfg: Settings) -> SparkSession:
     spark.sparkContext.setLogLevel(cfg.spark.log_level)
     log.info("spark %s master=%s", spark.version, spark.sparkContext.master)
     return spark
+
+
+def _require_delta_on_submitted_classpath(cfg: Settings) -> None:
+    """Under spark-submit the driver's classpath is fixed before Python runs, and a ``--jars`` on
+    the command line replaces the ``spark.jars`` of spark-submit's defaults (where `make setup`
+    put Delta): without Delta there every table access would fail with a bare Py4J error."""
+    if not os.environ.get("PYSPARK_GATEWAY_PORT"):
+        return
+    from pyspark import SparkContext
+
+    if not SparkContext._jvm.org.apache.spark.util.Utils.classIsLoadable(DELTA_CLASS):
+        listed = ",".join(str(p) for p in delta_jar_paths(cfg))
+        raise ConfigError(
+            f"the Delta jars are not on the driver's classpath: a --jars option replaces the spark.jars that "
+            f"`make setup` wrote into spark-submit's defaults; list them in it too: --jars {listed},<yours>"
+        )
 
 
 def _lineage_jar(cfg: Settings, builder: SparkSession.Builder, jars: str) -> SparkSession.Builder:

@@ -50,6 +50,30 @@ def comparable(
     )
 
 
+# what silver and gold hold once clean_reviews and build_features ran: compared across storages
+SILVER_AND_GOLD = (
+    ("silver", "reviews"),
+    ("silver", "disposition"),
+    ("gold", "vocab"),
+    ("gold", "features"),
+    ("gold", "labels"),
+)
+
+
+def assert_same_tables(spark: SparkSession, lake: Path | str, other: Path | str, names=SILVER_AND_GOLD) -> None:
+    """Each named table of ``lake`` holds the rows of ``other``'s (run stamps aside, any order)."""
+    from chispa import assert_df_equality
+
+    for layer, name in names:
+        assert_df_equality(
+            comparable(spark, lake, layer, name),
+            comparable(spark, other, layer, name),
+            ignore_row_order=True,
+            ignore_column_order=True,
+            ignore_nullable=True,
+        )
+
+
 def versions(spark: SparkSession, lake: Path | str) -> dict:
     """The Delta version of each table ``clean_reviews`` writes (None where absent)."""
     cfg = load_config(overrides=[f"lakehouse={lake}"])

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from chispa import assert_df_equality
 
 from reviewlake.jobs import clean_reviews
 from tests.integration.helpers import CLEAN_REVIEWS_TABLES, comparable
+from tests.system import submit as spark_submit
 
 ROOT = Path(__file__).resolve().parents[2]
 # regexes on the job's log: the kill lands right after the line is written
@@ -31,29 +30,8 @@ KILL_POINTS = {
 def submit(landing: Path, lake: Path, kill_at: str | None) -> int:
     """Run clean_reviews through spark-submit; with ``kill_at``, SIGKILL its process group as soon
     as a log line matches. Returns the exit code (negative signal number when killed)."""
-    venv_bin = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "PATH": f"{venv_bin}:{os.environ['PATH']}",
-        "PYSPARK_PYTHON": sys.executable,
-        "PYSPARK_DRIVER_PYTHON": sys.executable,
-    }
-    cmd = [
-        str(venv_bin / "spark-submit"),
-        "--driver-memory",
-        "2g",
-        str(ROOT / "pipelines" / "clean_reviews.py"),
-        "--input",
-        str(landing),
-        "--lakehouse",
-        str(lake),
-        "--conf",
-        f"reports_dir={lake.parent / 'reports'}",
-    ]
-    # spark-submit merges the Python driver's stderr into its own stdout: read both
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
+    args = ["--input", str(landing), "--lakehouse", str(lake), "--conf", f"reports_dir={lake.parent / 'reports'}"]
+    proc = spark_submit.popen("clean_reviews", args, ["--driver-memory", "2g"])
     pattern = re.compile(kill_at) if kill_at else None
     seen = []
     for line in proc.stdout:

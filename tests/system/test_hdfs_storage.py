@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pyspark
 import pytest
-from chispa import assert_df_equality
 
 from reviewlake.core.storage import hadoop_fs
 from reviewlake.jobs import build_features, clean_reviews
-from tests.integration.helpers import comparable, free_port, versions
+from tests.integration.helpers import assert_same_tables, comparable, free_port, versions
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_JARS = ROOT / "jars" / "test"
@@ -129,20 +128,7 @@ def test_jobs_on_hdfs_equal_jobs_on_local_files(spark, hdfs, corpus_sample, tmp_
     assert bronze.where(~bronze.source_file.startswith(f"{hdfs}/landing/")).count() == 0
     assert bronze.count() > 0
 
-    for layer, name in (
-        ("silver", "reviews"),
-        ("silver", "disposition"),
-        ("gold", "vocab"),
-        ("gold", "features"),
-        ("gold", "labels"),
-    ):
-        assert_df_equality(
-            comparable(spark, remote_lake, layer, name),
-            comparable(spark, local_lake, layer, name),
-            ignore_row_order=True,
-            ignore_column_order=True,
-            ignore_nullable=True,
-        )
+    assert_same_tables(spark, remote_lake, local_lake)
 
     # a rerun on HDFS finds nothing new: no table gets a new version
     before = versions(spark, remote_lake)

@@ -7,28 +7,15 @@ tests/unit/test_exit_codes.py."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+from tests.system import submit
+
 ROOT = Path(__file__).resolve().parents[2]
 HEAP = "512m"  # Spark refuses a driver under 450 MiB
-
-
-def env() -> dict[str, str]:
-    venv_bin = Path(sys.executable).parent
-    return {
-        **os.environ,
-        "PATH": f"{venv_bin}:{os.environ['PATH']}",
-        "PYSPARK_PYTHON": sys.executable,
-        "PYSPARK_DRIVER_PYTHON": sys.executable,
-    }
-
-
-def error_lines(output: str, job: str) -> list[str]:
-    return [line for line in output.splitlines() if line.startswith(f"{job}: error: ")]
 
 
 def test_a_task_out_of_memory_under_spark_submit_exits_52_naming_driver_memory(tmp_path):
@@ -41,21 +28,9 @@ def test_a_task_out_of_memory_under_spark_submit_exits_52_naming_driver_memory(t
         f.write(b"\n")
     (landing / "pos.txt").write_text("很好的一本书，值得购买\n", encoding="utf-8")
     lake = tmp_path / "lake"
-    cmd = [
-        str(Path(sys.executable).parent / "spark-submit"),
-        "--driver-memory",
-        HEAP,
-        str(ROOT / "pipelines" / "clean_reviews.py"),
-        "--input",
-        str(landing),
-        "--lakehouse",
-        str(lake),
-        "--conf",
-        f"reports_dir={tmp_path / 'reports'}",
-    ]
-    # spark-submit merges the Python driver's stderr into its own stdout: read both
-    proc = subprocess.run(cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    (line,) = error_lines(proc.stdout, "clean_reviews")
+    args = ["--input", str(landing), "--lakehouse", str(lake), "--conf", f"reports_dir={tmp_path / 'reports'}"]
+    proc = submit.run("clean_reviews", args, ["--driver-memory", HEAP])
+    (line,) = submit.error_lines(proc.stdout, "clean_reviews")
     assert proc.returncode == 52, proc.stdout[-3000:]
     assert line.startswith("clean_reviews: error: out of memory: the Spark driver ran out of memory")
     assert "java.lang.OutOfMemoryError: Java heap space" in line and "--driver-memory (spark.driver.memory)" in line
@@ -90,9 +65,9 @@ def test_a_jvm_stopped_by_spark_on_a_task_out_of_memory_exits_52(tmp_path):
     script.write_text(textwrap.dedent(PROBE.format(heap=HEAP)), encoding="utf-8")
     args = ["--lakehouse", str(tmp_path / "lake"), "--conf", f"reports_dir={tmp_path / 'reports'}"]
     proc = subprocess.run(
-        [sys.executable, str(script), *args], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600
+        [sys.executable, str(script), *args], cwd=ROOT, env=submit.env(), capture_output=True, text=True, timeout=600
     )
-    (line,) = error_lines(proc.stderr, "probe")
+    (line,) = submit.error_lines(proc.stderr, "probe")
     assert proc.returncode == 52, proc.stderr[-3000:]
     assert "JVM exit 52" in proc.stdout  # Spark's handler stopped it: the case the mapping names
     assert line.startswith("probe: error: out of memory: the Spark driver's JVM stopped under the job")

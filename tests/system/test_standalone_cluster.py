@@ -17,9 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from chispa import assert_df_equality
 
-from tests.integration.helpers import comparable, free_port
+from tests.integration.helpers import assert_same_tables, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -162,20 +161,7 @@ def test_cluster_tables_equal_local_tables(spark, cluster, dist_zip, corpus_samp
     assert f"master={url}" in log
     submit(url, dist_zip, "pipelines/build_features.py", "--lakehouse", str(remote), *common)
 
-    for layer, name in (
-        ("silver", "reviews"),
-        ("silver", "disposition"),
-        ("gold", "vocab"),
-        ("gold", "features"),
-        ("gold", "labels"),
-    ):
-        assert_df_equality(
-            comparable(spark, remote, layer, name),
-            comparable(spark, local, layer, name),
-            ignore_row_order=True,
-            ignore_column_order=True,
-            ignore_nullable=True,
-        )
+    assert_same_tables(spark, remote, local)
 
     # Horovod on Spark over the two workers: two ranks, one per executor slot
     models = tmp_path / "models"
