@@ -68,7 +68,7 @@ test: setup lint  ## lint, then unit + in-process Spark tests (the shared sessio
 	$(VENV)/bin/python -m pytest -m "not system and not slow" --ignore=tests/system/airflow $(PYTEST_ARGS)
 
 AIRFLOW_VENV := $(CURDIR)/.venv-airflow
-test-system: setup airflow-venv s3-jars  ## extra JVMs/processes or many job runs: cluster, HDFS, SIGKILL, incremental, Horovod, end-to-end, notebooks, wheel, Airflow DAG: 23-33 min
+test-system: setup airflow-venv s3-jars  ## extra JVMs/processes or many job runs: cluster, HDFS, S3 (moto), SIGKILL, incremental, Horovod, end-to-end, notebooks, wheel, Airflow DAG loaded and run: ~50 min
 	$(VENV)/bin/python -m pytest -m "system and not slow" --timeout=1800 --ignore=tests/system/airflow $(PYTEST_ARGS)
 	$(AIRFLOW_VENV)/bin/python -m pytest tests/system/airflow $(PYTEST_ARGS)
 
