@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pyspark.ml import PipelineModel
 from pyspark.sql import functions as F
 
 from reviewlake.train import evaluate, linear
@@ -37,6 +38,16 @@ def test_numpy_model_gives_spark_ml_probabilities(spark, text_splits, kind):
 
     majority = evaluate.majority_baseline(gold.train.labels, gold.test.labels, gold.class_names)["accuracy"]
     assert (ours.argmax(axis=1) == gold.test.labels).mean() > majority + 0.05
+
+
+def test_training_rows_weighted_by_a_broadcast_equal_spark_mls_idf_to_the_bit(spark, text_splits):
+    _, frame = text_splits
+    fitted = linear.fit(frame, "word_1_2gram", [1e-3], max_iter=5)
+    rows = frame.where(F.col("split") == "train").select("review_id", fitted.grams_udf("tokens").alias("grams"))
+    featurize = PipelineModel(stages=fitted.pipeline.stages[:3])
+    ours = {r["review_id"]: r["features"] for r in linear._featurized(rows, featurize).collect()}
+    spark_ml = {r["review_id"]: r["features"] for r in featurize.transform(rows).collect()}
+    assert len(ours) > 100 and ours == spark_ml  # SparseVector equality: same indices, same doubles
 
 
 def test_a_gold_row_missing_from_silver_is_an_input_error(spark, reference_lake, text_splits, make_cfg):
