@@ -51,6 +51,7 @@ from reviewlake.text.clean_text import (
     to_simplified,
 )
 from reviewlake.text.junk import (
+    BEYOND_PLAIN_CHINESE,
     case_insensitive,
     letter_class,
     not_chinese_keep,
@@ -247,7 +248,7 @@ def _not_chinese_spark(o: Clean) -> SparkForm:
     first test of the Python form, the same regex on the JVM): the rest cross as nulls, which Arrow
     carries for nothing, and are kept."""
     udf, gate = _keep_udf(_not_chinese_python(o)), two_foreign_letters()
-    return lambda c: udf(F.when(c.rlike(gate), c))
+    return lambda c: udf(F.when(c.rlike(BEYOND_PLAIN_CHINESE) & c.rlike(gate), c))
 
 
 def _symbols_only_spark(o: Clean) -> SparkForm:

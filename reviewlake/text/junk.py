@@ -157,6 +157,14 @@ def foreign_letter_class() -> str:
     return "[" + _ranges(lambda cat: cat[0] == "L", minus=_HOME) + "]"
 
 
+# Characters no foreign letter is among (ASCII, Han, CJK and general punctuation, fullwidth forms):
+# a text of these only cannot match two_foreign_letters, and this small class is found an order of
+# magnitude faster than the foreign letters' hundreds of ranges, so the JVM tests it first.
+BEYOND_PLAIN_CHINESE = (
+    r"[^\x{0}-\x{7F}\x{2010}-\x{2027}\x{3000}-\x{3004}\x{3008}-\x{3011}\x{4E00}-\x{9FFF}\x{FF01}-\x{FF5A}]"
+)
+
+
 @functools.cache
 def two_foreign_letters() -> str:
     """A Java regex matching a text with at least two :func:`foreign_letter_class` letters."""

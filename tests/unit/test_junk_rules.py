@@ -20,6 +20,7 @@ from reviewlake.errors import ConfigError
 from reviewlake.lake import clean
 from reviewlake.text import junk
 from reviewlake.text.clean_rules import python_forms
+from reviewlake.text.clean_text import java_regex
 
 ROOT = Path(__file__).resolve().parents[2]
 NEW = ("symbols_only", "system_default", "incentive_ad", "not_chinese")
@@ -263,3 +264,11 @@ def test_a_pattern_file_of_ones_own(spark, make_cfg, tmp_path):
     df = spark.createDataFrame([(t,) for t in texts], "t string")
     assert [r[0] for r in df.select(rule.keep(F.col("t"))).collect()] == [python(t) for t in texts]
     assert [python(t) for t in texts] == [False, True, True]
+
+
+def test_no_foreign_letter_is_plain_chinese():
+    """The JVM's first, cheap test for ``not_chinese`` (a character beyond plain Chinese text)
+    lets through every text the foreign-letter gate could match."""
+    beyond, foreign = java_regex(junk.BEYOND_PLAIN_CHINESE), java_regex(junk.foreign_letter_class())
+    letters = (chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF)
+    assert [c for c in letters if foreign.match(c) and not beyond.match(c)] == []
