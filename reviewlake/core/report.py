@@ -56,7 +56,7 @@ class RunReport:
         jobs_before = self._work.jobs_so_far() if self._work is not None else None
         if self._work is not None:
             self._work.reset_heap_peak()
-        log.info("[%s] %s ...", self.job, name)
+        log.debug("[%s] %s ...", self.job, name)  # the one INFO line per stage is its end, with figures
         failed = False
         try:
             yield result

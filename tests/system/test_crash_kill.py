@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # regexes on the job's log: the kill lands right after the line is written
 KILL_POINTS = {
     "after the bronze commit, before the file log": r"published \S+/bronze/reviews_raw$",
-    "while silver is being computed": r"\[clean_reviews\] segment\+stage \.\.\.$",
+    "while silver is being computed": r"\[clean_reviews\] dedupe: in=",  # the stage before segment+stage
     "between the silver and ledger commits": r"published \S+/silver/dedupe_index$",
 }
 
