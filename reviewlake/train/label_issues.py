@@ -21,7 +21,12 @@ Three steps, each a function here:
    (then ``review_id``) get ranks 1, 2, ... and, as the suggested label, their most probable class
    other than the given one.
 
-Deterministic: the same gold and silver rows and settings give the same folds, models and ranks.
+Folds, row order and the order of ties are deterministic; the fits are not to the bit from one
+run to the next (Spark ML's logistic regression merges its tasks' partial sums in the order they
+finish, and L-BFGS carries such last-digit differences on): two runs on the same rows gave label
+qualities up to 1e-3 apart, and a row at cleanlab's cut in one queue and not the other. The job
+rebuilds the queue only when gold/features or the settings change, so the published queue moves
+only then.
 """
 
 from __future__ import annotations
