@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup lint demo clean-reviews features train score nightly maintain history rollback test test-system test-slow airflow-venv s3-jars bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
+.PHONY: help setup lint demo clean-reviews features label-issues train score nightly maintain history rollback test test-system test-slow airflow-venv s3-jars bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -34,6 +34,9 @@ clean-reviews: setup  ## ingest + clean + dedupe + segment -> bronze/silver (INP
 
 features: setup  ## silver -> gold.vocab / gold.labels / gold.features
 	$(SUBMIT) pipelines/build_features.py $(JOB_ARGS)
+
+label-issues: setup  ## likely mislabelled reviews (cross-validated char n-gram model + cleanlab) -> gold.label_issues
+	$(SUBMIT) pipelines/label_issues.py $(JOB_ARGS)
 
 train: setup  ## Horovod-on-Spark training, evaluation and SavedModel export -> models/<version>/
 	$(SUBMIT) pipelines/train_model.py $(JOB_ARGS)

@@ -1,5 +1,5 @@
 """``spark-submit pipelines/run_all.py [--train]``: the nightly chain clean_reviews -> build_features ->
-[train_model] -> score_reviews, in one driver (``--isolated``: one spark-submit per job).
+label_issues -> [train_model] -> score_reviews, in one driver (``--isolated``: one spark-submit per job).
 
 Thin entry script; the job is reviewlake/jobs/nightly.py (``--help`` lists its options).
 """

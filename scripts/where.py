@@ -11,7 +11,7 @@ from pathlib import Path
 from reviewlake.core import cli, tables
 from reviewlake.core.settings import Settings
 
-JOBS = ("clean_reviews", "build_features", "train_model", "score_reviews")
+JOBS = ("clean_reviews", "build_features", "label_issues", "train_model", "score_reviews")
 
 
 def main(argv: list[str] | None = None) -> None:

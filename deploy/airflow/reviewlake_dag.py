@@ -1,6 +1,6 @@
 """Apache Airflow DAG: the reviewlake nightly chain, one SparkSubmitOperator per job.
 
-clean_reviews (ingest + silver) -> build_features -> [train_model] -> score_reviews, in order;
+clean_reviews (ingest + silver) -> build_features -> label_issues -> [train_model] -> score_reviews, in order;
 a task runs only when the one before it succeeded, and each is retried (the jobs are idempotent,
 and a run that found another one holding the job's lock, exit 5, succeeds on a later try).
 Needs ``apache-airflow-providers-apache-spark`` (deploy/airflow/requirements.txt, in a virtualenv of its
@@ -68,13 +68,14 @@ COMMON = [
 STEPS = [
     ("clean_reviews", ["--input", setting("input", "data/landing")]),
     ("build_features", []),
+    ("label_issues", []),
     *([("train_model", [])] if flag("REVIEWLAKE_TRAIN") else []),
     ("score_reviews", ["--model-version", setting("model", default="latest")]),
 ]
 
 with DAG(
     dag_id=DAG_ID,
-    description="reviewlake: landing -> bronze/silver -> gold -> [model] -> predictions",
+    description="reviewlake: landing -> bronze/silver -> gold -> label issues -> [model] -> predictions",
     schedule=os.environ.get("REVIEWLAKE_SCHEDULE", "30 2 * * *"),
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,

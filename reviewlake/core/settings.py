@@ -261,6 +261,25 @@ class Score(Section):
 
 
 @dataclass(frozen=True)
+class LabelIssues(Section):
+    folds: int = field(metadata=rng(2))
+    seed: int
+    reg_param: float = field(metadata=rng(0))
+    max_iter: int = field(metadata=rng(1))
+    filter_by: Literal[
+        "prune_by_noise_rate",
+        "prune_by_class",
+        "both",
+        "confident_learning",
+        "predicted_neq_given",
+        "low_normalized_margin",
+        "low_self_confidence",
+    ]
+    rank_by: Literal["self_confidence", "normalized_margin", "confidence_weighted_entropy"]
+    max_driver_rows: int = field(metadata=rng(1))
+
+
+@dataclass(frozen=True)
 class Maintenance(Section):
     optimize: bool
     vacuum: bool
@@ -291,6 +310,7 @@ class Settings(Section):
     quality: Quality
     train: Train
     score: Score
+    label_issues: LabelIssues
     maintenance: Maintenance
 
     @property

@@ -40,6 +40,7 @@ CATALOGUE = (
     Table("gold", "labels", "build_features", "labels"),
     Table("gold", "features", "build_features", "features"),
     Table("gold", "predictions", "score_reviews", "predictions"),
+    Table("gold", "label_issues", "label_issues", "label_issues"),
 )
 BY_PATH = {t.path: t for t in CATALOGUE}
 

@@ -1,4 +1,5 @@
-"""The nightly chain behind ``pipelines/run_all.py`` (``make nightly``, ``make demo``): plan the
+"""The nightly chain behind ``pipelines/run_all.py`` (``make nightly``, ``make demo``):
+clean_reviews -> build_features -> label_issues -> [train_model] -> score_reviews. Plan the
 steps, run them in order, stop at the first failure with the step's exit code (exit 6, some input
 files not ingested, lets the chain go on and is its exit code at the end).
 
@@ -67,6 +68,7 @@ def plan(args: argparse.Namespace, cfg: Settings) -> list[Step]:
     steps = [
         Step("clean_reviews", tuple(a for i in args.input for a in ("--input", i)) + tuple(common)),
         Step("build_features", tuple(common)),
+        Step("label_issues", tuple(common)),
     ]
     if train:
         steps.append(Step("train_model", tuple(common)))
@@ -199,7 +201,7 @@ def _options(p: argparse.ArgumentParser) -> None:
 # Each step takes its own lock and writes its own report: the chain holds none and writes none.
 JOB = Job(
     "run_all",
-    "Run the nightly chain: clean_reviews -> build_features -> [train_model] -> score_reviews.",
+    "Run the nightly chain: clean_reviews -> build_features -> label_issues -> [train_model] -> score_reviews.",
     body=lambda ctx, args: run(args, ctx.cfg),
     options=_options,
     with_input=True,

@@ -107,11 +107,13 @@ def test_tables_are_plain_delta_with_history(spark, lake):
     assert DeltaTable.forPath(spark, uri).history().count() >= 1
 
 
-@pytest.mark.parametrize("path", [t.path for t in tables.CATALOGUE if t.writer != "score_reviews"])
+@pytest.mark.parametrize(
+    "path", [t.path for t in tables.CATALOGUE if t.writer not in ("score_reviews", "label_issues")]
+)
 def test_every_table_reads_the_same_with_delta_rs(spark, lake, path):
     """pandas/Polars/DuckDB users read the tables with delta-rs: no table may need a reader feature
     it lacks (deletion vectors), and it must see the rows Spark sees (gold/predictions: in
-    test_train_score.py)."""
+    test_train_score.py; gold/label_issues: in test_label_issues.py)."""
     _, cfg, _ = lake
     by_spark, by_rs = rows_by_spark_and(spark, tables.BY_PATH[path].uri(cfg))
     assert by_rs == by_spark

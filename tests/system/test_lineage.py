@@ -23,14 +23,16 @@ from pathlib import Path
 from tests.conftest import FAST_MODEL
 
 ROOT = Path(__file__).resolve().parents[2]
-JOBS = ("clean_reviews", "build_features", "train_model", "score_reviews")
+JOBS = ("clean_reviews", "build_features", "label_issues", "train_model", "score_reviews")
 BRONZE = {"bronze/reviews_raw", "bronze/quarantine", "bronze/files"}
 SILVER = {"silver/reviews", "silver/disposition", "silver/dedupe_index"}
 GOLD = {"gold/vocab", "gold/labels", "gold/features"}
+LABEL_ISSUES = ({"gold/features", "gold/labels", "silver/reviews"}, {"gold/label_issues"})
 # (inputs, outputs) of each job's run on an empty lakehouse, then on a new landing file
 FIRST = {
     "clean_reviews": ({"bronze/reviews_raw"}, BRONZE | SILVER),
     "build_features": ({"silver/reviews"}, GOLD),
+    "label_issues": LABEL_ISSUES,
     "train_model": (GOLD | {"silver/reviews"}, set()),
     "score_reviews": ({"silver/reviews"}, {"gold/predictions"}),
 }
@@ -41,6 +43,7 @@ UNQUARANTINED = BRONZE - {"bronze/quarantine"}
 NEXT = {
     "clean_reviews": (UNQUARANTINED | SILVER, UNQUARANTINED | SILVER),
     "build_features": ({"silver/reviews"}, GOLD),
+    "label_issues": LABEL_ISSUES,
     "score_reviews": ({"silver/reviews"}, {"gold/predictions"}),
 }
 MERGED = {"clean_reviews": {"bronze/files", "silver/reviews"}, "score_reviews": {"gold/predictions"}}

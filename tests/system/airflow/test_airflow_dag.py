@@ -57,7 +57,7 @@ def test_dag_chains_the_jobs_in_order_with_retries(monkeypatch):
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
     dag = load_dag(monkeypatch)
-    assert chain(dag) == ["clean_reviews", "build_features", "score_reviews"]
+    assert chain(dag) == ["clean_reviews", "build_features", "label_issues", "score_reviews"]
     assert dag.max_active_runs == 1 and not dag.catchup
     for task in dag.tasks:
         assert isinstance(task, SparkSubmitOperator)
@@ -79,7 +79,7 @@ def test_dag_chains_the_jobs_in_order_with_retries(monkeypatch):
 
 def test_training_and_settings_from_the_environment(monkeypatch):
     dag = load_dag(monkeypatch, REVIEWLAKE_TRAIN="1", REVIEWLAKE_LAKEHOUSE="hdfs://nn/lake", REVIEWLAKE_RETRIES="4")
-    assert chain(dag) == ["clean_reviews", "build_features", "train_model", "score_reviews"]
+    assert chain(dag) == ["clean_reviews", "build_features", "label_issues", "train_model", "score_reviews"]
     task = dag.get_task("train_model")
     assert task.retries == 4
     assert Path(render(task.application)).is_file()

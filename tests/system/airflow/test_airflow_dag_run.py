@@ -1,6 +1,6 @@
 """The Airflow DAG in deploy/airflow, run for real: ``airflow dags test reviewlake_nightly`` (Airflow's
 own CLI, a sqlite metadata database in a throwaway AIRFLOW_HOME, the Spark connection ``local[2]``)
-with training on: clean_reviews -> build_features -> train_model -> score_reviews, each a real
+with training on: clean_reviews -> build_features -> label_issues -> train_model -> score_reviews, each a real
 ``spark-submit`` by the provider's SparkSubmitHook, on a small landing into a fresh lakehouse.
 
 Checked: each task a spark-submit with ``--master local[2]``; the run and each of the four tasks
@@ -35,7 +35,7 @@ pytest.importorskip("airflow.providers.apache.spark")
 
 ROOT = Path(__file__).resolve().parents[3]
 DAG_ID = "reviewlake_nightly"
-TASKS = ["clean_reviews", "build_features", "train_model", "score_reviews"]
+TASKS = ["clean_reviews", "build_features", "label_issues", "train_model", "score_reviews"]
 LINKED = ("pipelines", "reviewlake", ".venv", "jars")  # what the jobs need from the checkout
 AIRFLOW = Path(sys.executable).parent / "airflow"
 # the predictions and the silver rows they score, read without Spark (the project venv's Polars)
