@@ -284,7 +284,7 @@ def run_lock(cfg: Settings, job: str, run_id: str, spark_factory: Callable[[], A
                 raise
             log.info("waiting for the lock (up to %.0f s more): %s", deadline - time.monotonic(), exc)
             time.sleep(poll_s)
-    log.info("lock %s taken (%s)", uri, owner.describe())
+    log.debug("lock %s taken (%s)", uri, owner.describe())
     try:
         yield owner
     finally:

@@ -126,20 +126,14 @@ class RunReport:
         if self._work is not None:
             self.summary["spark"] = self._spark_figure(self._work.finish, failed)
             self._work = None
-            if self.summary["spark"] is not None:
-                log.info(
-                    "[%s] %d Spark jobs, %d Delta commits %s",
-                    self.job,
-                    self.summary["spark"]["jobs"],
-                    self.summary["spark"]["delta_commits_total"],
-                    self.summary["spark"]["delta_commits"],
-                )
+        spark = self.summary.get("spark")
+        totals = f": {spark['jobs']} Spark jobs, {spark['delta_commits_total']} Delta commits" if spark else ""
         out = self.path(reports_dir)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         latest = out.parent / "latest.json"
         latest.write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
-        log.info("[%s] summary\n%s\nreport: %s", self.job, self.table(), out)
+        log.info("[%s] summary%s\n%s\nreport: %s", self.job, totals, self.table(), out)
         return out
 
 

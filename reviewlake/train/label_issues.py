@@ -175,7 +175,7 @@ def out_of_fold_probabilities(frame: DataFrame, labelled: Labelled, settings: La
         fitted = linear.fit(frame.withColumn("split", split), KIND, [settings.reg_param], max_iter=settings.max_iter)
         p = fitted.model.probabilities([labelled.texts[i] for i in held])
         probs[held, : p.shape[1]] = p
-        log.info("fold %d: %d held-out rows scored (%d features)", fold, len(held), len(fitted.model.vocabulary))
+        log.debug("fold %d: %d held-out rows scored (%d features)", fold, len(held), len(fitted.model.vocabulary))
     return probs
 
 
