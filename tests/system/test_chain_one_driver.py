@@ -66,7 +66,7 @@ def test_a_chain_killed_mid_job_then_rerun_equals_the_jobs_run_one_by_one(spark,
     ]
     code, log = chain(args, KILL_AT)
     assert code == -signal.SIGKILL, f"the chain ended (exit {code}) before the kill point:\n{log[-3000:]}"
-    assert "step 1/3 clean_reviews: exit 0" in log  # one driver: the first job finished inside it
+    assert "step 1/4 clean_reviews: exit 0" in log  # one driver: the first job finished inside it
 
     code, log = chain(args)
     assert code == 0, log[-3000:]
