@@ -67,7 +67,7 @@ lint: setup  ## ruff: the linter (rules in pyproject.toml) and the formatter's c
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: setup lint  ## lint, then unit + in-process Spark tests (the shared session only): ~8.5 min on 2 cores
+test: setup lint  ## lint, then unit + in-process Spark tests (the shared session only): ~7.5 min on 2 cores
 	$(VENV)/bin/python -m pytest -m "not system and not slow" --ignore=tests/system/airflow $(PYTEST_ARGS)
 
 AIRFLOW_VENV := $(CURDIR)/.venv-airflow
