@@ -12,9 +12,11 @@ Three steps, each a function here:
    the driver, at most ``label_issues.max_driver_rows`` of them (:func:`check_driver_rows`: more
    stops the job before anything is collected).
 2. :func:`out_of_fold_probabilities`: for each fold, the ``char_1_4gram`` linear model
-   (reviewlake/train/linear.py: Spark ML's TF-IDF + logistic regression, one ``reg_param``) fitted
-   on the other folds, and its numpy form's probabilities for the fold's rows on the driver. Every
-   row's probabilities come from a model that never saw it (nor a copy of it).
+   (reviewlake/train/linear.py: Spark ML's TF-IDF + logistic regression, one ``reg_param``) whose
+   regression is fitted on the other folds, and its numpy form's probabilities for the fold's rows
+   on the driver. Every row's probabilities come from a model that never saw its label (nor a
+   copy's). The TF-IDF vocabulary and idf, which read no label, are fitted once on every row
+   (:func:`reviewlake.train.linear.fit_folds`): one featurization instead of one per fold.
 3. :func:`rank_issues`: confident learning on the driver: ``cleanlab.filter.find_label_issues``
    flags the rows (``label_issues.filter_by``), ``cleanlab.rank.get_label_quality_scores`` scores
    every row (``label_issues.rank_by``; low = suspect); the flagged rows ordered by that score
@@ -169,13 +171,12 @@ def out_of_fold_probabilities(frame: DataFrame, labelled: Labelled, settings: La
             "too few duplicate clusters to cross-validate"
         )
     probs = np.zeros((len(labelled), len(labelled.class_names)), dtype=np.float64)
-    for fold in sorted(set(labelled.folds.tolist())):
+    rows = frame.select("text", "label", "fold")
+    for fold, model in linear.fit_folds(rows, KIND, settings.reg_param, max_iter=settings.max_iter):
         held = np.flatnonzero(labelled.folds == fold)
-        split = F.when(F.col("fold") == fold, "held_out").otherwise("train")
-        fitted = linear.fit(frame.withColumn("split", split), KIND, [settings.reg_param], max_iter=settings.max_iter)
-        p = fitted.model.probabilities([labelled.texts[i] for i in held])
+        p = model.probabilities([labelled.texts[i] for i in held])
         probs[held, : p.shape[1]] = p
-        log.debug("fold %d: %d held-out rows scored (%d features)", fold, len(held), len(fitted.model.vocabulary))
+        log.debug("fold %d: %d held-out rows scored (%d features)", fold, len(held), len(model.vocabulary))
     return probs
 
 

@@ -39,7 +39,8 @@ per task, and are avoided:
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,32 +171,93 @@ def fit(
     column), once per ``reg_params`` value; keep the value with the best validation accuracy. The
     fit reads a local checkpoint of the featurized rows, and the validation accuracy is the numpy
     form's: see "What each task carries" in the module doc."""
-    from pyspark.ml import Pipeline, PipelineModel
-    from pyspark.ml.feature import IDF, CountVectorizer, Normalizer
+    from pyspark.ml import PipelineModel
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
-    column, grams = KINDS[kind]
-    grams_udf = F.udf(grams, T.ArrayType(T.StringType()))
+    column, grams_udf = KINDS[kind][0], _grams_udf(kind)
     train = frame.where(F.col("split") == "train").select("label", grams_udf(F.col(column)).alias("grams")).cache()
     validation = frame.where(F.col("split") == "validation").select(column, "label").collect()
     try:
-        featurize = Pipeline(
-            stages=[
-                CountVectorizer(inputCol="grams", outputCol="tf", binary=True, minDF=min_df, vocabSize=vocab_size),
-                IDF(inputCol="tf", outputCol="tfidf"),
-                Normalizer(inputCol="tfidf", outputCol="features", p=2.0),
-            ]
-        ).fit(train)
-        x_train = _featurized(train, featurize).select("label", "features").localCheckpoint(eager=True)
-        try:
+        featurize = _featurizer(train, min_df, vocab_size)
+        with _checkpointed(_featurized(train, featurize).select("label", "features")) as x_train:
             inputs, labels = [r[column] for r in validation], [r["label"] for r in validation]
             model, val_acc, lr = _best_reg_param(kind, featurize, x_train, reg_params, max_iter, (inputs, labels))
-        finally:  # a local checkpoint's blocks belong to its RDD: DataFrame.unpersist does not free them
-            x_train._jdf.queryExecution().logical().rdd().unpersist(False)
     finally:
         train.unpersist()
     return Fitted(model, val_acc, PipelineModel(stages=[*featurize.stages, lr]), grams_udf)
+
+
+def fit_folds(
+    frame,
+    kind: str,
+    reg_param: float,
+    *,
+    max_iter: int = 100,
+    min_df: float = 2.0,
+    vocab_size: int = 1 << 18,
+) -> Iterator[tuple[int, LinearTextModel]]:
+    """For each value ``f`` of ``frame``'s ``fold`` column (ascending): ``(f, model)``, ``model``'s
+    logistic regression fitted on the rows of every other fold (``label`` double, the kind's column).
+
+    The vocabulary and idf are fitted once, on every row's n-grams: they read no label, so no row's
+    label reaches the model that scores it, and one featurization (the costly part) serves every
+    fold instead of one per fold. A held-out row's n-grams that only held-out rows have get no
+    weight from the regression (no training row carries them) but count in its L2 norm, as they
+    would for any new review. The generator holds a local checkpoint of the featurized rows until
+    it is exhausted or closed."""
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.sql import functions as F
+
+    column, grams_udf = KINDS[kind][0], _grams_udf(kind)
+    rows = frame.select("label", "fold", grams_udf(F.col(column)).alias("grams")).cache()
+    try:
+        featurize = _featurizer(rows, min_df, vocab_size)
+        folds = sorted(r["fold"] for r in rows.select("fold").distinct().collect())
+        vocabulary, idf = list(featurize.stages[0].vocabulary), featurize.stages[1].idf.toArray()
+        with _checkpointed(_featurized(rows, featurize).select("label", "fold", "features")) as x:
+            for fold in folds:
+                lr = LogisticRegression(
+                    family="multinomial",
+                    standardization=False,
+                    regParam=float(reg_param),
+                    elasticNetParam=0.0,
+                    maxIter=max_iter,
+                ).fit(x.where(F.col("fold") != fold))
+                coef, intercept = lr.coefficientMatrix.toArray(), lr.interceptVector.toArray()
+                yield fold, LinearTextModel(kind, vocabulary, idf, coef, intercept, float(reg_param))
+    finally:
+        rows.unpersist()
+
+
+def _grams_udf(kind: str) -> Any:
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    return F.udf(KINDS[kind][1], T.ArrayType(T.StringType()))
+
+
+def _featurizer(rows: Any, min_df: float, vocab_size: int) -> Any:
+    """The TF-IDF pipeline (binary counts -> idf -> L2 norm) fitted on ``rows``' ``grams``."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import IDF, CountVectorizer, Normalizer
+
+    return Pipeline(
+        stages=[
+            CountVectorizer(inputCol="grams", outputCol="tf", binary=True, minDF=min_df, vocabSize=vocab_size),
+            IDF(inputCol="tf", outputCol="tfidf"),
+            Normalizer(inputCol="tfidf", outputCol="features", p=2.0),
+        ]
+    ).fit(rows)
+
+
+@contextmanager
+def _checkpointed(rows: Any) -> Iterator[Any]:
+    """A local checkpoint of ``rows`` (computed now), freed on exit."""
+    checkpoint = rows.localCheckpoint(eager=True)
+    try:
+        yield checkpoint
+    finally:  # a local checkpoint's blocks belong to its RDD: DataFrame.unpersist does not free them
+        checkpoint._jdf.queryExecution().logical().rdd().unpersist(False)
 
 
 def _featurized(rows: Any, featurize: Any) -> Any:

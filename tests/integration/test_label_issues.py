@@ -56,6 +56,21 @@ def test_flipped_labels_are_found_near_the_top(spark, labelled, make_cfg):
     assert len(lowest & set(rows.review_ids[flipped])) >= FLIPPED // 2
 
 
+def test_a_rows_probabilities_never_read_its_own_label(spark, labelled, make_cfg):
+    """Flipping every label of fold 0 leaves fold 0's out-of-fold probabilities as they were (up to
+    the last bits Spark ML's fits vary by) and moves the other folds', whose models learnt them."""
+    frame, rows = labelled
+    settings = make_cfg(*FAST).label_issues
+    pdf = frame.select("review_id", "text", "label", "fold").orderBy("review_id").toPandas()
+    flipped = pdf.assign(label=np.where(pdf["fold"] == 0, 1 - pdf["label"], pdf["label"]))
+    given = li.out_of_fold_probabilities(spark.createDataFrame(pdf), rows, settings)
+    after = li.out_of_fold_probabilities(spark.createDataFrame(flipped), rows, settings)
+    own, others = rows.folds == 0, rows.folds != 0
+    assert own.sum() > 50 and others.sum() > 50
+    assert np.abs(after[own] - given[own]).max() < 1e-6
+    assert np.abs(after[others] - given[others]).max() > 0.05
+
+
 def queue(spark, cfg):
     return delta_io.read(spark, tables.uri(cfg, "gold", "label_issues"))
 

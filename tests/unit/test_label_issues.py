@@ -128,3 +128,16 @@ def test_the_gold_label_issues_suite(change, broken):
     assert result.success is (broken is None), result.failed
     if broken:
         assert any(broken in f for f in result.failed), result.failed
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_flip_benchmark_moves_exactly_its_share_of_labels_to_another_class(classes):
+    from bench.quality.label_flips import flip
+
+    labels = np.arange(1000) % classes
+    noisy, rows = flip(labels, classes, 0.06, seed=1)
+    changed = np.flatnonzero(noisy != labels)
+    assert len(rows) == 60 and changed.tolist() == rows.tolist()
+    assert set(noisy.tolist()) <= set(range(classes))
+    assert flip(labels, classes, 0.06, seed=1)[1].tolist() == rows.tolist()
+    assert flip(labels, classes, 0.06, seed=2)[1].tolist() != rows.tolist()
