@@ -13,8 +13,8 @@ Steps (each timed in the report), the library code of each in reviewlake/train/:
 * ``evaluate``: the LSTM on validation and test;
 * ``champion``: an ensemble weighted on validation; the candidate best on validation becomes the
   version's model; test figures with bootstrap intervals, McNemar, calibration (candidates.py);
-* ``export``: the version folder, params.json and metrics.json written from their records
-  (export.py, version_params.py, metrics.py).
+* ``export``: the version folder with the champion as one SavedModel, params.json and metrics.json
+  written from their records (export.py, champion_model.py, version_params.py, metrics.py).
 """
 
 from __future__ import annotations

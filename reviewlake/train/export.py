@@ -2,10 +2,15 @@
 
 A version folder holds:
 
-* ``saved_model/``  Keras 2 SavedModel; its ``serving_default`` signature takes ``token_ids``
-  (int32 ``[batch, max_len]``), for ``wide_lstm`` also ``char_ids`` (int32) and ``char_weights``
-  (float32) ``[batch, char_len]`` (params.json ``char_inputs``: the features of
-  ``linear/char_1_4gram.npz``), and returns ``probabilities`` (float32 ``[batch, n_classes]``);
+* ``champion_model/``  the version's model, the champion, as one SavedModel: what TF Serving
+  loads (deploy/tf_serving/models.config), batch scoring and the Python scorer run; its
+  ``serving_default`` signature takes its members' inputs and returns ``probabilities`` (float32
+  ``[batch, n_classes]``), their weighted sum (reviewlake/train/champion_model.py);
+* ``saved_model/``  the LSTM alone (a candidate; a member when the champion weighs it), Keras 2
+  SavedModel; its ``serving_default`` signature takes ``token_ids`` (int32 ``[batch, max_len]``),
+  for ``wide_lstm`` also ``char_ids`` (int32) and ``char_weights`` (float32) ``[batch, char_len]``
+  (params.json ``char_inputs``: the features of ``linear/char_1_4gram.npz``), and returns
+  ``probabilities`` (float32 ``[batch, n_classes]``);
 * ``vocab.txt``     one token per line, line i = token id i (line 0 ``<pad>``, line 1 ``<oov>``);
 * ``labels.json``   class names in id order;
 * ``params.json``   model shape, training parameters and data lineage;
@@ -14,15 +19,15 @@ A version folder holds:
 * ``README.md``     the model card (reviewlake/train/model_card.py);
 * ``preprocessing.json``  clean rules, user dictionary, stopwords: raw text -> ids for serving
   (``reviewlake.text.serving.TextToIds.from_model_dir``);
-* ``champion.json``, ``linear/<kind>.npz``  the version's model, chosen on validation, and the
-  linear models it may use (reviewlake/train/champion.py: ``Scorer.from_model_dir`` serves it);
+* ``champion.json``, ``linear/<kind>.npz``  the champion's members and weights, and the linear
+  models (reviewlake/train/champion.py: ``Scorer.from_model_dir`` serves the champion);
 * ``test_probabilities.npz``  the champion's probabilities on the test split (``review_id``,
   ``probabilities``): what scoring and serving must reproduce;
 * ``reliability.png``  accuracy against confidence on the test split, per candidate.
 
 The folder is assembled under a temporary name and renamed into place, then ``LATEST`` is replaced
 atomically, so a reader never sees a half-written version. ``models_dir`` is a local (or
-mounted shared) filesystem path: batch scoring reads the SavedModel from the executors.
+mounted shared) filesystem path: batch scoring reads ``champion_model/`` from the executors.
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ import numpy as np
 
 from reviewlake.text.serving import PREPROCESSING_FILE
 from reviewlake.train import evaluate
+from reviewlake.train.champion import CHAMPION_MODEL
 from reviewlake.train.champion import write as write_champion
+from reviewlake.train.champion_model import save_champion_model
 from reviewlake.train.linear import LinearTextModel
 from reviewlake.train.metrics import Metrics
 from reviewlake.train.model_card import model_card
@@ -131,9 +138,9 @@ def export_model(
     update_latest: bool = True,
 ) -> Path:
     """Write the folder of version ``params.version`` (atomically renamed into place) and point
-    ``LATEST`` at it: SavedModel, vocabulary, labels, params, metrics, plots, model card
-    (``README.md``), what serving needs to turn raw text into ids (``preprocessing``:
-    :mod:`reviewlake.text.serving`) and the files of the version's champion."""
+    ``LATEST`` at it: the champion's SavedModel and the LSTM's, vocabulary, labels, params,
+    metrics, plots, model card (``README.md``), what serving needs to turn raw text into ids
+    (``preprocessing``: :mod:`reviewlake.text.serving`) and the files of the version's champion."""
     version = params.version
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / version
@@ -152,6 +159,7 @@ def export_model(
         (tmp / "README.md").write_text(model_card(params, metrics), encoding="utf-8")
         _write_plots(tmp, metrics)
         _write_champion(tmp, champion)
+        save_champion_model(tmp / CHAMPION_MODEL, champion.members, champion.linear, model, params.max_len, char_len)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -118,19 +118,25 @@ class LinearTextModel:
             return 0.0
         return float(np.mean(self.probabilities(inputs).argmax(axis=1) == np.asarray(labels, dtype=np.float64)))
 
-    def sparse_inputs(self, inputs: Sequence[Any], length: int) -> tuple[np.ndarray, np.ndarray]:
-        """The model's features of ``inputs`` as fixed-length sparse rows, what ``wide_lstm`` reads
-        (:mod:`reviewlake.train.model`): ``ids`` [n, length] int32 (feature i as i + 1, 0 pads) and
-        ``weights`` [n, length] float32 (idf, L2-normalised over the row's features), exactly the
-        features :meth:`probabilities` uses. A row with more than ``length`` features keeps the
-        ``length`` most frequent in the training corpus (the lowest feature numbers) with their
-        weights unchanged. (On the bundled corpus about 1% of reviews have more than 600; on the 18
-        such validation rows keeping the most frequent agreed with the full model's class on 17,
-        keeping the largest weights on 14.)"""
-        ids = np.zeros((len(inputs), length), dtype=np.int32)
-        weights = np.zeros((len(inputs), length), dtype=np.float32)
-        for row, value in enumerate(inputs):
-            found, x = self._features(value)
+    def sparse_inputs(self, inputs: Sequence[Any], length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The model's features of ``inputs`` as sparse rows: ``ids`` [n, length] int32 (feature i
+        as i + 1, 0 pads) and ``weights`` [n, length] float32 (idf, L2-normalised over the row's
+        features), exactly the features :meth:`probabilities` uses, lowest feature number first.
+
+        ``length=None`` (the champion SavedModel's linear inputs): as wide as the row with the most
+        features (at least 1), so no row is truncated and softmax(intercept + sum_j coef[:, id_j -
+        1] * weight_j) is :meth:`probabilities`. A fixed ``length`` (what ``wide_lstm`` reads,
+        :mod:`reviewlake.train.model`): a row with more features keeps the ``length`` most frequent
+        in the training corpus (the lowest feature numbers) with their weights unchanged. (On the
+        bundled corpus about 1% of reviews have more than 600; on the 18 such validation rows
+        keeping the most frequent agreed with the full model's class on 17, keeping the largest
+        weights on 14.)"""
+        rows = [self._features(value) for value in inputs]
+        if length is None:
+            length = max([1, *(len(found) for found, _ in rows)])
+        ids = np.zeros((len(rows), length), dtype=np.int32)
+        weights = np.zeros((len(rows), length), dtype=np.float32)
+        for row, (found, x) in enumerate(rows):
             kept = np.argsort(found)[:length]  # most frequent first
             ids[row, : len(kept)] = found[kept] + 1
             weights[row, : len(kept)] = x[kept]

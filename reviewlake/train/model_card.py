@@ -117,7 +117,9 @@ def _serving(params: VersionParams, metrics: Metrics) -> list[str]:
         "",
         "`reviewlake.train.champion.Scorer.from_model_dir(<this folder>).predict_raw(texts)` gives the "
         "champion's probabilities for raw review texts, cleaned and segmented as training saw them; batch "
-        "scoring uses the same scorer. The LSTM alone: `saved_model/` signature `serving_default`: `token_ids` "
+        "scoring uses the same scorer. Both run `champion_model/`, the champion as one SavedModel (the one to "
+        "give TF Serving), on the inputs `Scorer.serving_inputs_raw(texts)` makes (docs/training.md, Serving). "
+        "The LSTM alone: `saved_model/` signature `serving_default`: `token_ids` "
         f"int32 `[batch, {params.max_len}]`"
         + (
             f", `char_ids` int32 and `char_weights` float32 `[batch, {chars.shape[1]}]` "

@@ -1,7 +1,8 @@
 """Batch scoring in Spark: each silver row's cleaned ``text`` and ``tokens`` through a model
 version's champion (:class:`reviewlake.train.champion.Scorer`, the scorer serving uses too: the
-LSTM's SavedModel on ids from the model's own ``vocab.txt``, the linear TF-IDF models, or their
-weighted mean) in an Iterator Arrow pandas UDF. The scorer is loaded once per Python worker
+version's ``champion_model/`` SavedModel, the one TF Serving loads, on the inputs the scorer makes
+from the rows: ids from the model's own ``vocab.txt``, the linear members' n-gram features) in an
+Iterator Arrow pandas UDF. The scorer is loaded once per Python worker
 (module-level cache keyed by path) and reused by every batch and every task that worker runs.
 
 The model files are read by the executors from ``<models_dir>/<version>/``: on a cluster

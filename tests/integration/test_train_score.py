@@ -13,7 +13,7 @@ import pytest
 
 from reviewlake.errors import NotEnoughSlotsError
 from reviewlake.text.serving import OOV_ID, load_vocab, parse_vocab, tokens_to_ids, vocab_lines
-from reviewlake.train.champion import Scorer
+from reviewlake.train.champion import Scorer, mix
 from reviewlake.train.data import SplitInputs
 from reviewlake.train.linear import LinearTextModel
 from reviewlake.train.params import TrainParams
@@ -239,11 +239,14 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert preds.count() == N_ROWS + 1
     got = {r["review_id"]: r for r in preds.collect()}
     scorer = Scorer.from_model_dir(model_dir)
-    expected = scorer.predict(["".join(r["tokens"]) for r in rows] + [""], [r["tokens"] for r in rows] + [None])
+    texts, tokens = ["".join(r["tokens"]) for r in rows] + [""], [r["tokens"] for r in rows] + [None]
+    expected = scorer.predict(texts, tokens)
     ids = [r["review_id"] for r in rows] + ["r-empty"]
     saved = np.load(model_dir / "test_probabilities.npz")
     at = {i: k for k, i in enumerate(ids)}
     assert np.abs(expected[[at[i] for i in saved["review_id"]]] - saved["probabilities"]).max() < 1e-5
+    assert scorer.champion_model == model_dir / "champion_model"  # the scorer runs the champion SavedModel
+    assert np.allclose(mix(scorer.member_probabilities(texts, tokens), scorer.members), expected, atol=1e-5)
     lstm_probs = scorer.member_probabilities(["".join(r["tokens"]) for r in rows], [r["tokens"] for r in rows])["lstm"]
     assert np.allclose(keras_model.predict(lstm_inputs(rows), verbose=0), lstm_probs, atol=1e-5)
     actual = np.array([got[i]["probabilities"] for i in ids], dtype=np.float32)

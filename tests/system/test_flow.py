@@ -45,7 +45,8 @@ def test_whole_flow_on_a_corpus_sample(spark, trained_lake):
     assert 0 < metrics["mcnemar_p_vs_best_baseline"] <= 1
     assert (model_dir / "reliability.png").is_file()
 
-    # batch scoring and the serving helper give the champion's test probabilities
+    # batch scoring, the serving helper and TF Serving's SavedModel give the champion's test
+    # probabilities: one model everywhere
     saved = np.load(model_dir / "test_probabilities.npz")
     ids, expected = list(saved["review_id"]), saved["probabilities"]
     assert len(ids) == metrics["n"]
@@ -58,8 +59,17 @@ def test_whole_flow_on_a_corpus_sample(spark, trained_lake):
         .select("review_id", "raw_text")
         .collect()
     }
-    served = Scorer.from_model_dir(model_dir).predict_raw([raw[i] for i in ids])
+    scorer = Scorer.from_model_dir(model_dir)
+    assert scorer.champion_model == model_dir / "champion_model"
+    served = scorer.predict_raw([raw[i] for i in ids])
     assert np.abs(served - expected).max() < 1e-5
+    # TF Serving's view: the champion SavedModel loaded on its own, called through its signature
+    import tensorflow as tf
+
+    signature = tf.saved_model.load(str(model_dir / "champion_model")).signatures["serving_default"]
+    inputs = scorer.serving_inputs_raw([raw[i] for i in ids])
+    by_tf = signature(**{name: tf.constant(a) for name, a in inputs.items()})["probabilities"].numpy()
+    assert np.abs(by_tf - expected).max() < 1e-5
 
 
 @pytest.mark.slow

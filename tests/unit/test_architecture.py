@@ -157,7 +157,9 @@ def test_serving_path_imports_no_spark(tmp_path):
 
 def test_a_linear_champion_serves_raw_text_without_spark(tmp_path):
     """The champion's scorer, from raw text to probabilities, in a process where pyspark, py4j,
-    delta and GX cannot be imported (a linear champion: TensorFlow is not needed either)."""
+    delta and GX cannot be imported (a linear champion in a folder without ``champion_model/``, served
+    member by member: TensorFlow is not needed either); the inputs of a TF Serving request for the
+    champion SavedModel are made without TensorFlow too."""
     import json
 
     import numpy as np
@@ -181,7 +183,10 @@ def test_a_linear_champion_serves_raw_text_without_spark(tmp_path):
     code = BLOCK_PYSPARK + textwrap.dedent(f"""
         from reviewlake.train.champion import Scorer
 
-        print(Scorer.from_model_dir({str(tmp_path)!r}).predict_raw(["這個很好用！！！", "差"]).tolist())
+        scorer = Scorer.from_model_dir({str(tmp_path)!r})
+        request = scorer.serving_inputs_raw(["這個很好用！！！", "差"])
+        assert sorted(request) == ["char_1_4gram_ids", "char_1_4gram_weights"], request
+        print(scorer.predict_raw(["這個很好用！！！", "差"]).tolist())
         assert not [m for m in sys.modules if m.split(".")[0] in ("pyspark", "py4j", "tensorflow")]
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)

@@ -69,6 +69,18 @@ def test_sparse_inputs_by_hand_and_truncated_to_the_most_frequent():
     assert ids[0].tolist() == [1, 3] and weights[0] == pytest.approx([0.5 / full, 1.2 / full])
 
 
+def test_sparse_inputs_without_a_length_keep_every_feature():
+    """The champion SavedModel's linear inputs: as wide as the row with the most features."""
+    m = _model()
+    ids, weights = m.sparse_inputs(["不好用", "差", ""])
+    full = np.sqrt(0.5**2 + 1.2**2 + 0.3**2)
+    assert ids.tolist() == [[1, 3, 4], [2, 0, 0], [0, 0, 0]]
+    assert weights[0] == pytest.approx([0.5 / full, 1.2 / full, 0.3 / full]) and weights[1].tolist() == [1.0, 0, 0]
+    ids, weights = m.sparse_inputs(["", "xyz"])
+    assert ids.shape == weights.shape == (2, 1) and not ids.any()
+    assert m.sparse_inputs([])[0].shape == (0, 1)
+
+
 @given(st.lists(st.sampled_from(["好", "差", "用", "不", "x"]), max_size=12).map("".join))
 def test_sparse_inputs_give_the_models_probabilities(text):
     """softmax(intercept + sum_j coef[:, id_j - 1] * weight_j), what wide_lstm starts from, is the
