@@ -5,7 +5,8 @@ A drop run's validation split loses the rows gold/label_issues flags (the hardes
 validation accuracies the two runs report are not on the same rows. This scores both runs'
 champions (``reviewlake.train.champion.Scorer``) on the **full** validation split (every row, its
 given label) and on the test split (as sampled, the same in both runs), and also on the validation
-rows the queue flags and on the others apart.
+rows the queue flags and on the others apart, and the two champions against each other on the
+same rows (exact McNemar test).
 
 Reads the gold and silver tables of ``--lakehouse`` (``make features`` and ``make label-issues``
 first), runs the train_model job (``reviewlake.jobs.train_model.run``, the configured model) once
@@ -77,19 +78,39 @@ def accuracy(y: np.ndarray, pred: np.ndarray, mask: np.ndarray | None = None) ->
     return {"rows": int(m.sum()), "accuracy": round(float(np.mean(pred[m] == y[m])), 4) if m.any() else None}
 
 
-def score(model_dir: str, gold, flagged: dict) -> dict:
-    """The champion's accuracy on the full validation split (all, flagged, not flagged) and test."""
+def predictions(model_dir: str, gold) -> dict[str, np.ndarray]:
+    """The champion's class ids for every validation and test row."""
     from reviewlake.train.champion import Scorer
 
     scorer = Scorer.from_model_dir(model_dir)
+    return {s: scorer.predict(gold.text[s].text, gold.text[s].tokens).argmax(axis=1) for s in ("validation", "test")}
+
+
+def score(pred: dict[str, np.ndarray], gold, flagged: dict) -> dict:
+    """Accuracy on the full validation split and on test: all rows, flagged, not flagged."""
     out = {}
-    for split in ("validation", "test"):
-        text, y = gold.text[split], gold.splits[split].labels
-        pred = scorer.predict(text.text, text.tokens).argmax(axis=1)
+    for split, p in pred.items():
+        y = gold.splits[split].labels
         out[split] = {
-            "all": accuracy(y, pred),
-            "flagged": accuracy(y, pred, flagged[split]),
-            "not_flagged": accuracy(y, pred, ~flagged[split]),
+            "all": accuracy(y, p),
+            "flagged": accuracy(y, p, flagged[split]),
+            "not_flagged": accuracy(y, p, ~flagged[split]),
+        }
+    return out
+
+
+def paired(keep: dict[str, np.ndarray], drop: dict[str, np.ndarray], gold) -> dict:
+    """keep's champion against drop's on the same rows: rows only one gets right, exact McNemar p."""
+    from reviewlake.train.evaluate import mcnemar_p
+
+    out = {}
+    for split in keep:
+        y = gold.splits[split].labels
+        a, b = keep[split] == y, drop[split] == y
+        out[split] = {
+            "only_keep_right": int((a & ~b).sum()),
+            "only_drop_right": int((~a & b).sum()),
+            "mcnemar_p": round(mcnemar_p(y, keep[split], drop[split]), 4),
         }
     return out
 
@@ -130,11 +151,15 @@ def main() -> None:
     spark = get_spark(cfg)
     gold, flagged = full_splits(spark, cfg)
     result = {"issue": 32, "lakehouse": args.lakehouse, "conf": args.conf, "runs": {}}
+    pred = {}
     for mode in args.modes:
         log(f"training with train.label_issues={mode}")
         run = train(settings(args.lakehouse, f"{args.models_dir}/{mode}", mode, args.conf))
-        result["runs"][mode] = {**summary(run), "scored": score(run["model_dir"], gold, flagged)}
+        pred[mode] = predictions(run["model_dir"], gold)
+        result["runs"][mode] = {**summary(run), "scored": score(pred[mode], gold, flagged)}
         print(json.dumps(result["runs"][mode], indent=2))
+        if len(pred) == len(MODES):
+            result["keep_vs_drop"] = paired(pred["keep"], pred["drop"], gold)
         rec.write(result, args.out)
 
 
