@@ -70,10 +70,12 @@ def commit_metadata(**values: Any) -> str:
 def read_commit_metadata(spark: SparkSession, uri: str) -> dict:
     """``userMetadata`` of the table's latest data-changing commit as a dict ({} if absent):
     maintenance commits (OPTIMIZE, VACUUM) are skipped."""
-    return _metadata(last_data_commit(spark, uri)[1])
+    return parse_metadata(last_data_commit(spark, uri)[1])
 
 
-def _metadata(meta: str | None) -> dict:
+def parse_metadata(meta: str | None) -> dict:
+    """A commit's ``userMetadata`` (as :func:`last_data_commit` returns it) as a dict ({} if absent
+    or not a JSON object)."""
     try:
         value = json.loads(meta) if meta else {}
     except ValueError:
@@ -127,7 +129,7 @@ def changes_since(spark: SparkSession, uri: str, since: int) -> ChangesSince:
         removed = removed or not (appended or (op == "MERGE" and deleted and not any(deleted)))
         # a batch is trusted only where the commit wrote that batch's rows (a RESTORE carries the
         # metadata of the version it restores)
-        batch = _metadata(meta).get("batch_id") if op in ("WRITE", "MERGE") else None
+        batch = parse_metadata(meta).get("batch_id") if op in ("WRITE", "MERGE") else None
         batches = None if batches is None or batch is None else batches | {batch}
     return ChangesSince(removed, None if batches is None else tuple(sorted(batches)))
 

@@ -251,6 +251,7 @@ class Train(Section):
     logreg_max_iter: int = field(metadata=rng(1))
     logreg_reg_params: tuple[float, ...] | float
     logreg_reg_param: float | None  # deprecated single value; wins over logreg_reg_params when set
+    label_issues: Literal["keep", "drop"]  # drop: gold/label_issues' rows out of train and validation
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,8 @@ def read(ctx: RunContext) -> tuple[GoldData, DataFrame | None]:
             "vocab_size": gold.vocab_size,
             "max_len": gold.max_len,
             "classes": len(gold.class_names),
+            "label_issues": gold.label_issues.mode,
+            "dropped": sum(gold.label_issues.dropped.values()),
         }
     return gold, text_frame
 
@@ -179,6 +181,7 @@ def export_version(
             trained.history,
             trained.epochs_run,
             trained.best_epoch,
+            gold.label_issues,
         )
         files = export.ChampionFiles(
             choice.figures.champion,

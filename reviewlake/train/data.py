@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -67,9 +67,23 @@ class SplitText:
 
 
 @dataclass(frozen=True)
+class LabelIssuesUse:
+    """What a run did with gold/label_issues (``train.label_issues``; metrics.json and params.json
+    ``label_issues``): the ``mode``, the rows ``dropped`` per split (all 0 with ``keep``; ``test``
+    always 0), and with ``drop`` the queue's ``table_version`` read and the gold/features version it
+    was built from (reviewlake/train/label_drop.py)."""
+
+    mode: Literal["keep", "drop"]
+    dropped: dict[str, int]
+    table_version: int | None = None
+    features_version: int | None = None
+
+
+@dataclass(frozen=True)
 class GoldData:
     """gold.features, gold.vocab and gold.labels on the driver, checked (reviewlake/train/gold.py):
-    ``splits`` by split name; ``text`` by split name when silver's text was read with them."""
+    ``splits`` by split name (without the rows ``label_issues`` says were dropped); ``text`` by
+    split name when silver's text was read with them."""
 
     splits: Mapping[str, SplitInputs]
     max_len: int
@@ -79,6 +93,7 @@ class GoldData:
     vocab_version: str
     tables: Mapping[str, str]  # {short name: uri} of the gold tables read
     table_versions: Mapping[str, int | None]
+    label_issues: LabelIssuesUse
     text: Mapping[str, SplitText] | None = None
 
     @property

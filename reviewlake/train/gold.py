@@ -17,6 +17,7 @@ from reviewlake.core import delta_io, tables
 from reviewlake.core.settings import Settings
 from reviewlake.errors import InputError, InvariantError
 from reviewlake.text.serving import vocab_lines
+from reviewlake.train import label_drop
 from reviewlake.train.data import SPLITS, GoldData, SplitInputs, SplitText
 
 log = logging.getLogger(__name__)
@@ -35,18 +36,20 @@ def read_gold(spark: SparkSession, cfg: Settings, *, with_text: bool) -> tuple[G
     and ``tokens`` (every gold row must still have its silver row), and the frame the linear models
     fit on: gold.features' rows (``review_id``, ``split``, ``label`` as double...) with ``text`` and
     ``tokens``, cached since it is collected here and every kind and regParam reads it again (the
-    caller unpersists it)."""
+    caller unpersists it). With ``train.label_issues=drop`` the train and validation rows of
+    gold/label_issues are left out of both (in the frame their split is ``dropped``: reviewlake/train/label_drop.py)."""
     t = table_uris(cfg)
     features = _require(spark, t["features"], "gold.features")
     vocab = _require(spark, t["vocab"], "gold.vocab")
     labels = _require(spark, t["labels"], "gold.labels")
+    queue = label_drop.queue_to_drop(spark, cfg)
     class_names = _class_names(labels)
     lines, vocab_versions = _vocabulary(vocab)
-    rows = features.select(*FEATURE_COLUMNS)
+    rows = label_drop.mark_dropped(spark, features.select(*FEATURE_COLUMNS), queue)
     if with_text:
         rows = _with_silver(spark, cfg, rows).cache()
     try:
-        pdf = rows.orderBy("review_id").toPandas()
+        pdf, use = label_drop.without_dropped(rows.orderBy("review_id").toPandas(), queue)
         if pdf.empty:
             raise InputError(f"gold.features at {t['features']} is empty")
         vocab_version = _check_features(pdf, vocab_versions)
@@ -63,11 +66,18 @@ def read_gold(spark: SparkSession, cfg: Settings, *, with_text: bool) -> tuple[G
         class_names=class_names,
         vocab_lines=lines,
         vocab_version=vocab_version,
-        tables=t,
-        table_versions={k: delta_io.version(spark, uri) for k, uri in t.items()},
+        tables=t if queue is None else {**t, "label_issues": queue.uri},
+        table_versions=_table_versions(spark, t, queue),
+        label_issues=use,
         text=text,
     )
     return gold, rows if with_text else None
+
+
+def _table_versions(spark: SparkSession, t: dict[str, str], queue: label_drop.Queue | None) -> dict[str, int | None]:
+    """The latest version of each table read; of gold/label_issues the one read (drop only)."""
+    versions = {k: delta_io.version(spark, uri) for k, uri in t.items()}
+    return versions if queue is None else {**versions, "label_issues": queue.version}
 
 
 def _require(spark: SparkSession, uri: str, name: str) -> DataFrame:

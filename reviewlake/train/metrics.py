@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from reviewlake.train import evaluate
+from reviewlake.train.data import LabelIssuesUse
 from reviewlake.train.records import OMITTED_IF_NONE, fields_json, to_json
 
 
@@ -119,7 +120,8 @@ class ChampionChoice:
 @dataclass(frozen=True)
 class Metrics:
     """A model version's ``metrics.json``: the champion's test figures at the top, then the choice,
-    the LSTM's own figures, the baselines and the training history."""
+    the LSTM's own figures, the baselines, the training history and what training did with
+    gold/label_issues (``train.label_issues``: the rows dropped per split)."""
 
     model_version: str
     test: Classification  # the champion's
@@ -129,6 +131,7 @@ class Metrics:
     history: dict[str, list[float]]
     epochs_run: int
     best_epoch: int | None
+    label_issues: LabelIssuesUse
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,4 +144,5 @@ class Metrics:
             "history": to_json(self.history),
             "epochs_run": self.epochs_run,
             "best_epoch": self.best_epoch,
+            "label_issues": to_json(self.label_issues),
         }

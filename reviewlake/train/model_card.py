@@ -50,7 +50,19 @@ def _header(params: VersionParams, metrics: Metrics) -> list[str]:
         f"({params.vocab_size} ids, 0 = padding, 1 = OOV), sequences of {params.max_len} ids",
         f"- rows: train {rows['train']}, validation {rows['validation']}, test {rows['test']} "
         "(split by dedupe cluster, stratified by label)",
+        _label_issues_line(params),
     ]
+
+
+def _label_issues_line(params: VersionParams) -> str:
+    use = params.label_issues
+    if use.mode == "keep":
+        return "- likely mislabelled reviews (gold/label_issues): kept (`train.label_issues=keep`)"
+    return (
+        f"- likely mislabelled reviews: {use.dropped['train']} train and {use.dropped['validation']} "
+        f"validation rows of gold/label_issues version {use.table_version} dropped "
+        "(`train.label_issues=drop`); the test split is as sampled"
+    )
 
 
 def _candidates(params: VersionParams, metrics: Metrics) -> list[str]:

@@ -1,6 +1,7 @@
 """A model version's ``params.json`` as a typed record (:class:`VersionParams`): the model's shape
 and serving signature, the training parameters and where training ran, and the lineage of the
-gold tables it learnt from. Written through :func:`reviewlake.train.records.to_json`; read back by
+gold tables it learnt from (with ``train.label_issues=drop`` gold/label_issues too, and the rows
+it left out). Written through :func:`reviewlake.train.records.to_json`; read back by
 serving (``reviewlake.text.serving.TextToIds``, ``reviewlake.train.champion.Scorer``), the model
 card and notebooks/model_report.ipynb.
 """
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from reviewlake.text.ids import OOV_ID, PAD_ID
-from reviewlake.train.data import GoldData
+from reviewlake.train.data import GoldData, LabelIssuesUse
 from reviewlake.train.horovod_spark import TrainResult
 from reviewlake.train.model import WIDE_LINEAR
 from reviewlake.train.params import TrainParams
@@ -71,6 +72,7 @@ class VersionParams:
     vocab_version: str
     tables: dict[str, str]
     table_versions: dict[str, int | None]
+    label_issues: LabelIssuesUse
     run_id: str
 
     @classmethod
@@ -99,6 +101,7 @@ class VersionParams:
             vocab_version=gold.vocab_version,
             tables=dict(gold.tables),
             table_versions=dict(gold.table_versions),
+            label_issues=gold.label_issues,
             run_id=run_id,
         )
 

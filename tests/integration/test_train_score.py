@@ -55,6 +55,10 @@ def _synthetic_rows(seed: int = 11) -> list[dict]:
     return rows
 
 
+def _of_split(rows: list[dict], split: str) -> list[dict]:
+    return [r for r in rows if r["split"] == split]
+
+
 def _write_gold_and_silver(spark, cfg, rows) -> dict[str, int]:
     from pyspark.sql import types as T
 
@@ -138,6 +142,110 @@ def test_not_enough_task_slots_fails_fast(spark):
         check_slots(spark, 3)
 
 
+# --------------------------------------------------------------------------- train.label_issues
+@pytest.fixture(scope="module")
+def synthetic_lake(spark, tmp_path_factory):
+    """The synthetic gold and silver tables (no gold/label_issues), once for this module's tests."""
+    from tests.conftest import Lake
+
+    lake = Lake.at(tmp_path_factory.mktemp("synthetic"), f"features.max_len={MAX_LEN}")
+    _write_gold_and_silver(spark, lake.cfg, _synthetic_rows())
+    return lake
+
+
+def _write_queue(spark, cfg, review_ids, built_from: int | None) -> int:
+    """gold/label_issues holding ``review_ids``, recorded as built from gold/features ``built_from``;
+    its version."""
+    from reviewlake.core import delta_io, tables
+    from reviewlake.train import label_issues as li
+
+    rows = [(i, "positive", "negative", 0.1, k + 1, "run-t", built_from, None) for k, i in enumerate(review_ids)]
+    uri = tables.uri(cfg, "gold", "label_issues")
+    meta = delta_io.commit_metadata(features_version=built_from, settings={}, run_id="run-t")
+    delta_io.overwrite(spark.createDataFrame(rows, li.SCHEMA), uri, user_metadata=meta)
+    return delta_io.version(spark, uri)
+
+
+def _ids_by_split(frame) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for r in frame.select("split", "review_id").collect():
+        out.setdefault(r["split"], []).append(r["review_id"])
+    return {split: sorted(ids) for split, ids in out.items()}
+
+
+def test_drop_leaves_the_queued_rows_out_of_train_and_validation_and_test_as_sampled(spark, synthetic_lake):
+    """Driver arrays and the linear models' frame lose exactly the queued train and validation
+    rows; the test split is the keep run's to the byte; the counts and the queue's version are
+    recorded."""
+    from dataclasses import replace
+
+    from reviewlake.core import delta_io, tables
+    from reviewlake.train.data import LabelIssuesUse
+    from reviewlake.train.gold import read_gold
+    from reviewlake.train.label_drop import DROPPED
+
+    cfg = synthetic_lake.cfg
+    keep, _ = read_gold(spark, cfg, with_text=False)
+    queued = {s: set(keep.splits[s].review_ids[1:8:2]) for s in ("train", "validation", "test")}  # 4 a split
+    built_from, _ = delta_io.last_data_commit(spark, tables.uri(cfg, "gold", "features"))
+    version = _write_queue(spark, cfg, sorted(set().union(*queued.values())), built_from)
+    drop, frame = read_gold(spark, replace(cfg, train=replace(cfg.train, label_issues="drop")), with_text=True)
+    try:
+        in_frame = _ids_by_split(frame)
+    finally:
+        frame.unpersist()
+    text_of = {r["review_id"]: "".join(r["tokens"]) for r in _synthetic_rows()}
+    for split in ("train", "validation", "test"):
+        kept = ~np.isin(keep.splits[split].review_ids, list(queued[split] if split != "test" else ()))
+        for name in ("review_ids", "labels", "token_ids"):
+            assert np.array_equal(getattr(drop.splits[split], name), getattr(keep.splits[split], name)[kept])
+        assert drop.text[split].text == [text_of[i] for i in drop.splits[split].review_ids]
+        assert in_frame[split] == sorted(drop.splits[split].review_ids)
+    assert in_frame[DROPPED] == sorted(queued["train"] | queued["validation"])
+    assert drop.label_issues == LabelIssuesUse("drop", {"train": 4, "validation": 4, "test": 0}, version, built_from)
+    assert keep.label_issues == LabelIssuesUse("keep", {"train": 0, "validation": 0, "test": 0})
+    assert drop.table_versions["label_issues"] == version and "label_issues" not in keep.table_versions
+
+
+def test_drop_without_a_queue_of_the_features_trained_on_stops_with_one_line(spark, synthetic_lake, capsys):
+    """No gold/label_issues, or one built from another gold/features version: exit 2, one line
+    that names `make label-issues`; nothing trained."""
+    import shutil
+
+    from reviewlake.core import delta_io, tables
+    from reviewlake.core.uris import local_path
+    from reviewlake.jobs import train_model
+
+    cfg, args = synthetic_lake.cfg, [*synthetic_lake.args, "--conf", "train.label_issues=drop"]
+    shutil.rmtree(local_path(tables.uri(cfg, "gold", "label_issues")), ignore_errors=True)
+    assert train_model.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("train_model: error: gold.label_issues not found at ") and "`make label-issues`" in err
+    current, _ = delta_io.last_data_commit(spark, tables.uri(cfg, "gold", "features"))
+    _write_queue(spark, cfg, ["r0001"], current + 1)
+    assert train_model.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"built from gold.features version {current + 1}, training reads version {current}" in err
+    assert "`make label-issues`" in err
+    assert not (synthetic_lake.root / "models" / "LATEST").exists()
+
+
+def test_metrics_json_records_what_training_did_with_the_queue():
+    from reviewlake.train.data import LabelIssuesUse
+    from reviewlake.train.metrics import ChampionChoice, Classification, Metrics
+
+    test = Classification.of([0, 1], [0, 1], ["negative", "positive"])
+    choice = ChampionChoice("lstm", {"lstm": 1.0}, "majority", 1.0, {}, {})
+    use = LabelIssuesUse("drop", {"train": 7, "validation": 1, "test": 0}, 3, 2)
+    out = json.loads(json.dumps(Metrics("v1", test, choice, test, {}, {}, 1, 1, use).to_json()))
+    assert out["label_issues"] == {
+        "mode": "drop",
+        "dropped": {"train": 7, "validation": 1, "test": 0},
+        "table_version": 3,
+        "features_version": 2,
+    }
+
+
 # --------------------------------------------------------------------------- train + export + score
 @pytest.mark.system  # Horovod on Spark starts 2 training processes
 def test_train_export_and_score(spark, make_cfg, tmp_path):
@@ -154,9 +262,14 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
         "train.learning_rate=0.01",
         f"features.max_len={MAX_LEN}",
         "train.logreg_max_iter=30",
+        "train.label_issues=drop",
     )
     rows = _synthetic_rows()
     vocab = _write_gold_and_silver(spark, cfg, rows)
+    # a queue of 3 train, 2 validation and 2 test rows: the train and validation ones are dropped
+    queued = [r["review_id"] for s, k in (("train", 3), ("validation", 2), ("test", 2)) for r in _of_split(rows, s)[:k]]
+    built_from, _ = delta_io.last_data_commit(spark, tables.uri(cfg, "gold", "features"))
+    queue_version = _write_queue(spark, cfg, queued, built_from)
 
     with RunContext("train_model", cfg) as ctx:
         out = train_model.run(ctx)
@@ -178,6 +291,12 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert word["reg_param"] in cfg.train.logreg_reg_params and 0 < word["validation_accuracy"] <= 1
     assert metrics["champion"] in metrics["candidates"] and metrics["lstm"]["n"] == n_test
     assert metrics["epochs_run"] == 2 and len(metrics["history"]["val_loss"]) == 2
+    assert metrics["label_issues"] == {
+        "mode": "drop",
+        "dropped": {"train": 3, "validation": 2, "test": 0},
+        "table_version": queue_version,
+        "features_version": built_from,
+    }
 
     # ---- the version folder and LATEST
     version = out["version"]
@@ -204,6 +323,10 @@ def test_train_export_and_score(spark, make_cfg, tmp_path):
     assert json.loads((model_dir / "labels.json").read_text(encoding="utf-8")) == CLASSES
     params = json.loads((model_dir / "params.json").read_text(encoding="utf-8"))
     assert params["max_len"] == MAX_LEN and params["vocab_size"] == VOCAB_SIZE and params["num_proc"] == 2
+    assert params["label_issues"] == metrics["label_issues"]
+    assert params["table_versions"]["label_issues"] == queue_version
+    assert params["rows"] == {s: len(_of_split(rows, s)) - n for s, n in (("train", 3), ("validation", 2), ("test", 0))}
+    assert "3 train and 2 validation rows of gold/label_issues version" in card
 
     # ---- the SavedModel (wide_lstm: token ids and the char model's features) loads, as Keras and
     # through its serving signature

@@ -69,6 +69,7 @@ def test_values_come_back_typed_so_no_caller_casts():
     assert cfg.dedupe.threshold == 1.0 and isinstance(cfg.dedupe.threshold, float)
     assert isinstance(cfg.lock.wait_s, float) and cfg.features.max_len == 80
     assert load_config().features.max_len == "auto"
+    assert load_config(None, ["train.label_issues=DROP"]).train.label_issues == "drop"
 
 
 @pytest.mark.parametrize(
@@ -83,6 +84,7 @@ def test_values_come_back_typed_so_no_caller_casts():
         ("clean.min_chars=6000", "clean.min_chars > clean.max_chars"),
         ("lineage.transport=kafka", "lineage.transport: 'kafka' is not allowed (expected file | http | off)"),
         ("lineage.transport=http", "lineage.url: lineage.transport http needs the catalogue's URL"),
+        ("train.label_issues=remove", "train.label_issues: 'remove' is not allowed (expected keep | drop)"),
     ],
 )
 def test_a_mistake_names_the_key_and_what_it_accepts(override, named):
