@@ -36,7 +36,8 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from reviewlake.core.settings import Signals
-from reviewlake.text.clean_rules import F, cjk_ratio_py, cjk_ratio_spark, java_regex, share_py, share_spark
+from reviewlake.text.clean_rules import F, cjk_ratio_py, cjk_ratio_spark, share_py, share_spark
+from reviewlake.text.clean_text import CJK, java_regex
 from reviewlake.text.junk import punct_symbol_ranges
 
 if TYPE_CHECKING:
@@ -110,43 +111,47 @@ def flags_py(values: Mapping[str, float], cfg: Signals) -> list[str]:
 
 
 # ------------------------------------------------------------------ the same, in Spark
-def _run_lengths(grams: Column) -> Column:
-    """The lengths of the runs of equal values of the sorted array ``grams``: a run ends at i when
-    the next value differs or there is none. No lambda reads an array by position or an outer
-    expression (a lambda body is evaluated per element: that would be quadratic)."""
-    pairs = F.arrays_zip(grams.alias("g"), F.slice(grams, 2, F.greatest(F.size(grams), F.lit(1))).alias("next"))
-    ends = F.filter(
-        F.transform(pairs, lambda p, i: F.when(p["next"].isNull() | (p["g"] != p["next"]), i)),
-        lambda i: i.isNotNull(),
-    )
-    with_prev = F.arrays_zip(ends.alias("end"), F.concat(F.array(F.lit(-1)), ends).alias("prev"))
-    return F.filter(F.transform(with_prev, lambda p: p["end"] - p["prev"]), lambda f: f.isNotNull())
-
-
 def with_scores(df: DataFrame, text: str, cfg: Signals) -> DataFrame:
-    """``df`` with the :data:`SCORES` of its measured ``text`` column, as native expressions. The
-    n-grams (every overlapping match of a lookahead) and their frequencies are columns of their own,
-    read several times each, so Spark computes each once per row instead of inlining it."""
-    visible = F.regexp_replace(F.col(text), r"\s", "")
+    """``df`` with the :data:`SCORES` of its measured ``text`` column, as native expressions.
+
+    ``char_rep_ratio``: the n-grams (every overlapping match of a lookahead), sorted; a run of equal
+    ones ends at i where the next differs; the frequencies are the differences of consecutive ends.
+    Each array is a column of its own, read by the next step's lambda: a lambda body is evaluated
+    per element, so an expression read inside one (rather than a column) would be recomputed per
+    element, quadratic; read more than once, the columns are not inlined by the optimiser."""
     # an n-gram starting at every character: after an empty match Java moves on by one UTF-16 unit,
     # so a position between the two halves of a surrogate pair (a character beyond the BMP), where
     # Java reads a lone low surrogate, is skipped
     ngram = F.lit("(?![\\x{DC00}-\\x{DFFF}])(?=([\\s\\S]{" + str(cfg.rep_ngram) + "}))")
-    freqs = F.col("_signal_freqs")
-    k = F.least(F.floor(F.sqrt(F.size(freqs))).cast("int"), F.size(F.filter(freqs, lambda f: f > 1)))
-    total = F.size("_signal_grams")
+    grams, ends, freqs = F.col("_signal_grams"), F.col("_signal_ends"), F.col("_signal_freqs")
+    total = F.size(grams)
+    last = F.sequence(F.lit(0), total - 1)  # positions 0..total-1 ([0, -1] when empty: unused then)
+    # freqs are sorted in descending order: those over 1 come before the first 1
+    repeated = F.when(F.array_position(freqs, 1) > 0, F.array_position(freqs, 1) - 1).otherwise(F.size(freqs))
+    k = F.least(F.floor(F.sqrt(F.size(freqs))).cast("int"), repeated.cast("int"))
     top = F.aggregate(F.slice(freqs, 1, k), F.lit(0), lambda acc, f: acc + f)
     return (
-        df.withColumn("_signal_grams", F.array_sort(F.regexp_extract_all(visible, ngram, F.lit(1))))
-        .withColumn("_signal_freqs", F.sort_array(_run_lengths(F.col("_signal_grams")), asc=False))
+        df.withColumn(
+            "_signal_grams",
+            F.array_sort(F.regexp_extract_all(F.regexp_replace(F.col(text), r"\s", ""), ngram, F.lit(1))),
+        )
+        .withColumn(
+            "_signal_ends", F.filter(last, lambda i: F.coalesce(F.get(grams, i) != F.get(grams, i + 1), F.lit(True)))
+        )
+        .withColumn(
+            "_signal_freqs",
+            F.sort_array(
+                F.transform(ends, lambda e, j: e - F.when(j > 0, F.get(ends, j - 1)).otherwise(F.lit(-1))), asc=False
+            ),
+        )
         .withColumns(
             {
                 "cjk_share": cjk_ratio_spark(F.col(text)),
-                "special_char_share": share_spark(punct_symbol_ranges())(F.col(text)),
+                "special_char_share": share_spark(punct_symbol_ranges(), CJK + "A-Za-z0-9\\s")(F.col(text)),
                 "char_rep_ratio": F.when(total > 0, top / total).otherwise(F.lit(0.0)),
             }
         )
-        .drop("_signal_grams", "_signal_freqs")
+        .drop("_signal_grams", "_signal_ends", "_signal_freqs")
     )
 
 
