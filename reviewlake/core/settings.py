@@ -182,6 +182,15 @@ class Dedupe(Section):
 
 
 @dataclass(frozen=True)
+class Signals(Section):
+    rep_ngram: int = field(metadata=rng(1))
+    min_cjk_share: float = field(metadata=rng(0, 1))
+    max_special_char_share: float = field(metadata=rng(0, 1))
+    max_char_rep_ratio: float = field(metadata=rng(0, 1))
+    template_min: int = field(metadata=rng(1))
+
+
+@dataclass(frozen=True)
 class Silver(Section):
     deletion_vectors: bool
 
@@ -305,6 +314,7 @@ class Settings(Section):
     labels: Labels
     clean: Clean
     dedupe: Dedupe
+    signals: Signals
     segment: Segment
     silver: Silver
     features: Features

@@ -111,6 +111,13 @@ def build_silver(ctx: RunContext, full: bool = False) -> bool:
     if not delta_io.exists(spark, t["bronze"]):
         raise InputError("bronze/reviews_raw does not exist: nothing was ever ingested")
     source = delta_io.built_from(spark, t["bronze"], t["disposition"], "bronze_version")
+    lacking = silver.lacking_columns(spark, t)
+    if lacking and not full:
+        log.warning(
+            "rebuilding silver from all of bronze: the published tables lack columns this version writes (%s)",
+            "; ".join(f"{uri}: {', '.join(columns)}" for uri, columns in lacking.items()),
+        )
+        full = True
     if source.current and not full:
         log.info("silver is up to date with bronze version %s: nothing to do", source.source_version)
         return False

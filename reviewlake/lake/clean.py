@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from reviewlake.core.settings import Clean
 from reviewlake.text.clean_rules import FilterRule, MapRule, Rule, spark_rules  # noqa: F401  (re-exported)
+from reviewlake.text.signals import measured_rules
 
 
 def build_rules(clean: Clean) -> list[Rule]:
@@ -27,18 +28,26 @@ def build_rules(clean: Clean) -> list[Rule]:
     return spark_rules(clean)
 
 
-def apply_rules(df: DataFrame, rules: Sequence[Rule], source: str = "raw_text") -> DataFrame:
+def apply_rules(
+    df: DataFrame, rules: Sequence[Rule], source: str = "raw_text", measured: str | None = None
+) -> DataFrame:
     """Add ``text`` (cleaned), ``changed_by`` (array of map-rule names) and ``filtered_by``.
 
     Filters see the text as cleaned by the rules before them; a filtered row keeps its text
     for the ledger. Rows are never removed here (the caller splits on ``filtered_by``).
+    With ``measured``, also add that column: the text as the rules leave it just before the first
+    run-collapsing rule (:func:`reviewlake.text.signals.measured_rules`), what the soft signals
+    are measured on.
     """
     out = (
         df.withColumn("text", F.coalesce(F.col(source), F.lit("")))
         .withColumn("changed_by", F.array().cast("array<string>"))
         .withColumn("filtered_by", F.lit(None).cast("string"))
     )
-    for rule in rules:
+    before = len(measured_rules([r.name for r in rules]))
+    for i, rule in enumerate(rules):
+        if measured and i == before:
+            out = out.withColumn(measured, F.col("text"))
         if isinstance(rule, MapRule):
             out = out.withColumn("_prev", F.col("text")).withColumn("text", rule.fn(F.col("text")))
             out = out.withColumn(
@@ -52,6 +61,8 @@ def apply_rules(df: DataFrame, rules: Sequence[Rule], source: str = "raw_text") 
                 "filtered_by",
                 F.coalesce(F.col("filtered_by"), F.when(~rule.keep(F.col("text")), F.lit(rule.name))),
             )
+    if measured and before == len(rules):
+        out = out.withColumn(measured, F.col("text"))
     return out
 
 

@@ -2,7 +2,8 @@
 be recomputed with it so that the result equals a rebuild of silver from all of bronze.
 
 The dedupe index (``silver/dedupe_index``) holds every bronze review that passed cleaning, with
-its cleaned text, dedupe key, key hash, MinHash bands, source label and current cluster. A run:
+its cleaned text, dedupe key, key hash, MinHash bands, source label, current cluster and
+soft-signal scores. A run:
 
 1. **touched** rows: bronze rows whose (review_id, batch_id) the ledger has not seen (new
    records, or records of a changed file), and review ids the published tables hold but bronze
@@ -18,7 +19,9 @@ Why this equals a rebuild: clusters are the connected components of the verified
 over key hashes, and an edge is a property of its two keys alone (same shingles, same bands). A
 component that no new row reaches and that lost no member is unchanged; every other component of
 the new graph is made only of members of affected clusters and new rows, all in the population,
-which holds whole clusters. Survivors and labels are functions of a cluster's members.
+which holds whole clusters. Survivors, labels and the cluster counts behind silver's ``template``
+flag (distinct product and user ids) are functions of a cluster's members; the soft-signal scores
+are a row's own, measured once when it is cleaned and carried in the index.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pyspark.sql import functions as F
 
 from reviewlake.lake import dedupe
 from reviewlake.lake.minhash import LshParams
+from reviewlake.text.signals import SCORES
 
 INDEX_COLUMNS = (
     "review_id",
@@ -44,6 +48,7 @@ INDEX_COLUMNS = (
     "minhash_bands",
     "dup_cluster_id",
     "outcome",
+    *SCORES,
 )
 # what assign_clusters / resolve_labels and the silver/ledger rows need of a population row
 POPULATION_COLUMNS = (
@@ -57,6 +62,7 @@ POPULATION_COLUMNS = (
     "product_id",
     "user_id",
     "created_at",
+    *SCORES,  # measured on text the index does not hold (before the collapse rules): carried
 )
 
 

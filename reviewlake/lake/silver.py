@@ -22,13 +22,14 @@ from pyspark.storagelevel import StorageLevel
 from reviewlake.core import delta_io
 from reviewlake.core.delta_io import ChangesSince
 from reviewlake.core.report import RunReport
-from reviewlake.core.settings import Dedupe, Segment, Settings
+from reviewlake.core.settings import Dedupe, Segment, Settings, Signals
 from reviewlake.core.tally import tally
 from reviewlake.errors import InvariantError
 from reviewlake.lake import clean, dedupe, dedupe_local, incremental
 from reviewlake.lake.labels import label_column
 from reviewlake.lake.minhash import LshParams, default_params
 from reviewlake.lake.segment import tokens_column
+from reviewlake.text import signals
 from reviewlake.text.segment import SegmenterSpec
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ SILVER_COLUMNS = (
     "product_id",
     "user_id",
     "created_at",
+    *signals.SCORES,
+    *signals.COUNTS,
+    "quality_flags",
 )
 DISPOSITION_COLUMNS = ("review_id", "batch_id", "outcome", "rule", "survivor_id", "detail")
 TABLES = ("silver", "index", "disposition")  # publish order: the ledger commits last
@@ -57,12 +61,15 @@ DELETION_VECTORS = "delta.enableDeletionVectors"
 
 
 def clean_rows(rows: DataFrame, cfg: Settings, report: RunReport) -> DataFrame:
-    """Clean ``rows`` (bronze rows) and derive labels; persisted (it feeds counts, the ledger and
-    dedupe). Per-rule counts go to ``report``."""
+    """Clean ``rows`` (bronze rows), measure their soft-signal scores (on the text before the
+    run-collapsing rules) and derive labels; persisted (it feeds counts, the ledger and dedupe).
+    Per-rule counts go to ``report``."""
     rules = clean.build_rules(cfg.clean)
     with report.stage("clean") as st:
+        measured = clean.apply_rules(rows, rules, measured="_measured")
         cleaned = (
-            clean.apply_rules(rows, rules)
+            signals.with_scores(measured, "_measured", cfg.signals)
+            .drop("_measured")
             .withColumn("label", label_column(F.col("label_raw"), F.col("rating"), cfg.labels.from_rating))
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
@@ -137,11 +144,25 @@ def ledger_rows(clustered: DataFrame, filtered: DataFrame) -> DataFrame:
     )
 
 
-def silver_rows(clustered: DataFrame, segment: Segment) -> DataFrame:
-    """The kept reviews, segmented, as ``silver.reviews`` rows."""
+def cluster_counts(clustered: DataFrame) -> DataFrame:
+    """``dup_cluster_id``, ``cluster_products`` and ``cluster_users``: the distinct product and
+    user ids among all members of each cluster of ``clustered`` (duplicates included; a null id
+    does not count). ``clustered`` holds whole clusters (see :mod:`reviewlake.lake.incremental`),
+    so the counts are recomputed whenever a cluster is, as a rebuild would compute them."""
+    return clustered.groupBy("dup_cluster_id").agg(
+        F.countDistinct("product_id").cast("int").alias("cluster_products"),
+        F.countDistinct("user_id").cast("int").alias("cluster_users"),
+    )
+
+
+def silver_rows(clustered: DataFrame, segment: Segment, settings: Signals) -> DataFrame:
+    """The kept reviews, segmented, with their cluster's counts and their soft-signal flags, as
+    ``silver.reviews`` rows."""
     spec = SegmenterSpec.from_config(segment)
     return (
         clustered.where((F.col("outcome") == "kept") & ~F.col("dropped"))
+        .join(cluster_counts(clustered), "dup_cluster_id")
+        .withColumn("quality_flags", signals.flags_column(settings))
         .withColumn("tokens", tokens_column(F.col("text"), spec))
         .withColumn("token_count", F.size("tokens"))
         .withColumn("char_len", F.length("text"))
@@ -177,8 +198,14 @@ def untouched(published: DataFrame, changes: DataFrame) -> DataFrame:
 def silver_audit_view(published: DataFrame | None, changes: DataFrame) -> DataFrame:
     """What silver's gate validates: the rows ``changes`` upserts, each with ``clashes_with``, the
     ``review_id`` of a published row that the change set leaves in place and whose ``text_hash``
-    it repeats (null where none; a row repeated by several published rows appears once per row)."""
-    upserts = changes.where(~F.col(delta_io.DELETE_FLAG)).select(*SILVER_COLUMNS)
+    it repeats (null where none; a row repeated by several published rows appears once per row),
+    and ``unknown_flag``, the first of its ``quality_flags`` that is no known flag (null where none)."""
+    known = F.array(*[F.lit(f) for f in signals.FLAGS])
+    upserts = (
+        changes.where(~F.col(delta_io.DELETE_FLAG))
+        .select(*SILVER_COLUMNS)
+        .withColumn("unknown_flag", F.get(F.array_except("quality_flags", known), 0))
+    )
     if published is None:
         return upserts.withColumn("clashes_with", F.lit(None).cast("string"))
     kept = untouched(published, changes).select("text_hash", F.col("review_id").alias("clashes_with"))
@@ -276,7 +303,7 @@ def plan_changes(
     clustered = dedupe_step(pop, cfg.dedupe, report, materialize)
     ids = touched.unionByName(clustered.select("review_id")).distinct()
     return {
-        "silver": with_deletes(silver_rows(clustered, cfg.segment), ids),
+        "silver": with_deletes(silver_rows(clustered, cfg.segment, cfg.signals), ids),
         "disposition": with_deletes(ledger_rows(clustered, filtered), ids),
         "index": with_deletes(clustered.select(*incremental.INDEX_COLUMNS), ids),
     }
@@ -287,6 +314,15 @@ def read_published(spark: SparkSession, t: Mapping[str, str], rebuild: bool) -> 
     of them is missing)."""
     rebuild = rebuild or not all(delta_io.exists(spark, t[name]) for name in TABLES)
     return {name: None if rebuild else delta_io.read(spark, t[name]) for name in TABLES}
+
+
+def lacking_columns(spark: SparkSession, t: Mapping[str, str]) -> dict[str, list[str]]:
+    """The columns this version writes that the published tables lack, by table URI (empty when
+    none does): a lakehouse written before they existed. Its silver is migrated by a rebuild from
+    bronze, which replaces the tables' schemas (a MERGE would not add them: autoMerge is off)."""
+    found = {name: delta_io.read(spark, t[name]).columns for name in TABLES if delta_io.exists(spark, t[name])}
+    lacking = {t[name]: [c for c in COLUMNS[name] if c not in columns] for name, columns in found.items()}
+    return {uri: columns for uri, columns in lacking.items() if columns}
 
 
 def bronze_changes(spark: SparkSession, bronze_uri: str, built_from: int | None, published: Mapping) -> ChangesSince:

@@ -182,20 +182,38 @@ _whitespace_py = java_regex(WHITESPACE)
 
 # ------------------------------------------------------------------ the filters
 _ASCII_SPACE = java_regex(r"\s")
-_NOT_CJK = "[^" + CJK + "]"
-_NOT_CJK_PY = java_regex(_NOT_CJK)
 
 
-def _cjk_ratio_py(s: str) -> float:
-    visible = len(_ASCII_SPACE.sub("", s))
-    return len(_NOT_CJK_PY.sub("", s)) / visible if visible > 0 else 0.0
+def share_py(chars: str) -> Callable[[str], float]:
+    """The share of the characters of the Java class body ``chars`` (``a-z\\x{4E00}``...) among
+    the non-space characters of a text (0 when there are none), in Python."""
+    others = java_regex("[^" + chars + "]")
+
+    def share(s: str) -> float:
+        visible = len(_ASCII_SPACE.sub("", s))
+        return len(others.sub("", s)) / visible if visible > 0 else 0.0
+
+    return share
 
 
-def _cjk_ratio_spark(c: Column) -> Column:
-    """CJK characters / non-space characters (0 when there are none)."""
-    visible = F.length(F.regexp_replace(c, r"\s", ""))
-    cjk = F.length(F.regexp_replace(c, _NOT_CJK, ""))
-    return F.when(visible > 0, cjk / visible).otherwise(F.lit(0.0))
+def share_spark(chars: str, surely_not: str = "") -> Callable[[Column], Column]:
+    """:func:`share_py` as a Spark column expression (the same regexes on the JVM). ``surely_not``:
+    the body of a short class of characters none of which is in ``chars`` (a text's common
+    letters), removed in runs first, so that the JVM tests ``chars`` only on the few characters left:
+    Java tests a class of n ranges in O(n) a character, and ``chars`` may have hundreds."""
+    others = "[^" + chars + "]"
+    common = "[" + surely_not + "]+"
+
+    def share(c: Column) -> Column:
+        visible = F.length(F.regexp_replace(c, r"\s", ""))
+        rest = F.regexp_replace(c, common, "") if surely_not else c
+        return F.when(visible > 0, F.length(F.regexp_replace(rest, others, "")) / visible).otherwise(F.lit(0.0))
+
+    return share
+
+
+# CJK characters / non-space characters: too_little_cjk's measure, and silver's cjk_share
+cjk_ratio_py, cjk_ratio_spark = share_py(CJK), share_spark(CJK)
 
 
 def _at_least(measure: Callable[[str], float], bound: float) -> Callable[[str], bool]:
@@ -322,8 +340,8 @@ RULES: tuple[CleanRule, ...] = (
         "too_little_cjk",
         "filter",
         keys=("min_cjk_ratio",),
-        python=lambda o: _at_least(_cjk_ratio_py, o.min_cjk_ratio),
-        spark=lambda o: lambda c: _cjk_ratio_spark(c) >= o.min_cjk_ratio,
+        python=lambda o: _at_least(cjk_ratio_py, o.min_cjk_ratio),
+        spark=lambda o: lambda c: cjk_ratio_spark(c) >= o.min_cjk_ratio,
     ),
     CleanRule(
         "boilerplate",

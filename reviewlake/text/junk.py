@@ -152,6 +152,13 @@ def visible_class() -> str:
 
 
 @functools.cache
+def punct_symbol_ranges() -> str:
+    """The body of a Java character class of every punctuation mark and symbol (Unicode categories
+    P* and S*, emoji included): what silver's ``special_char_share`` counts."""
+    return _ranges(lambda cat: cat[0] in "PS")
+
+
+@functools.cache
 def foreign_letter_class() -> str:
     """A Java character class of the letters of scripts other than Han, Latin and bopomofo."""
     return "[" + _ranges(lambda cat: cat[0] == "L", minus=_HOME) + "]"

@@ -70,6 +70,8 @@ def test_values_come_back_typed_so_no_caller_casts():
     assert isinstance(cfg.lock.wait_s, float) and cfg.features.max_len == 80
     assert load_config().features.max_len == "auto"
     assert load_config(None, ["train.label_issues=DROP"]).train.label_issues == "drop"
+    signals = load_config(None, ["signals.min_cjk_share=1", "signals.template_min=5"]).signals
+    assert signals.min_cjk_share == 1.0 and isinstance(signals.min_cjk_share, float) and signals.template_min == 5
 
 
 @pytest.mark.parametrize(
@@ -85,6 +87,9 @@ def test_values_come_back_typed_so_no_caller_casts():
         ("lineage.transport=kafka", "lineage.transport: 'kafka' is not allowed (expected file | http | off)"),
         ("lineage.transport=http", "lineage.url: lineage.transport http needs the catalogue's URL"),
         ("train.label_issues=remove", "train.label_issues: 'remove' is not allowed (expected keep | drop)"),
+        ("signals.max_char_rep_ratio=1.2", "signals.max_char_rep_ratio: 1.2 is out of range (must be >= 0 and <= 1)"),
+        ("signals.template_min=0", "signals.template_min: 0 is out of range (must be >= 1)"),
+        ("signals.rep_ngram=2.5", "signals.rep_ngram: 2.5 is not allowed (expected integer)"),
     ],
 )
 def test_a_mistake_names_the_key_and_what_it_accepts(override, named):

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from reviewlake.lake import incremental, silver
 from reviewlake.lake.dedupe_local import order_key, resolve_labels
+from reviewlake.text.signals import SCORES
 from tests.unit.test_dedupe import BASE, NEAR, OTHER, cleaned_frame
 
 CHAIN = "质量很好的一本书，内容丰富，印刷清晰，物流也很快，包装完好无损，值得推荐给朋友们阅读"
@@ -38,6 +39,7 @@ def population(spark, make_cfg):
         .withColumn("rating", F.lit(None).cast("int"))
         .withColumn("product_id", F.lit(None).cast("string"))
         .withColumn("user_id", F.lit(None).cast("string"))
+        .withColumns({score: F.lit(0.5) for score in SCORES})
         .select(*incremental.POPULATION_COLUMNS)
     )
 

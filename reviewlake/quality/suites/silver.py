@@ -11,6 +11,7 @@ row count comes from the figures the run computes for its invariant (``min_rows`
 from __future__ import annotations
 
 from reviewlake.core.settings import Settings
+from reviewlake.text.signals import COUNTS, SCORES
 
 OUTCOMES = ["kept", "exact_duplicate", "near_duplicate", "filtered"]
 
@@ -35,6 +36,20 @@ def reviews(cfg: Settings) -> list:
             column="char_len", min_value=cfg.clean.min_chars, max_value=cfg.clean.max_chars
         ),
         gxe.ExpectColumnValuesToBeBetween(column="token_count", min_value=0),
+        # soft signals: scores in [0, 1], cluster counts (null ids do not count, so 0 is possible),
+        # flags never null and each a known name (``unknown_flag``: the first that is not, see
+        # :func:`reviewlake.lake.silver.silver_audit_view`)
+        *[e for column in SCORES for e in _not_null_between(gxe, column, 0, 1)],
+        *[e for column in COUNTS for e in _not_null_between(gxe, column, 0, None)],
+        gxe.ExpectColumnValuesToNotBeNull(column="quality_flags"),
+        gxe.ExpectColumnValuesToBeNull(column="unknown_flag"),
+    ]
+
+
+def _not_null_between(gxe, column: str, lo: float, hi: float | None) -> list:
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column=column),
+        gxe.ExpectColumnValuesToBeBetween(column=column, min_value=lo, max_value=hi),
     ]
 
 
