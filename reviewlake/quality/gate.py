@@ -146,12 +146,15 @@ def _run_suite(
     suite = ctx.suites.add_or_update(
         gx.ExpectationSuite(name=suite_name, expectations=[copy.copy(e) for e in expectations])
     )
+    # named per data source: a stored definition is looked up by name and resolves its asset in
+    # the source it was made with, so a suite validated by one engine and later by the other in
+    # the same process (a change set over and then under quality.pandas_max_rows) needs one each
     definition = ctx.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{suite_name}-validation", data=batch, suite=suite)
+        gx.ValidationDefinition(name=f"{source.name}-{suite_name}-validation", data=batch, suite=suite)
     )
     checkpoint = ctx.checkpoints.add_or_update(
         gx.Checkpoint(
-            name=f"{suite_name}-checkpoint",
+            name=f"{source.name}-{suite_name}-checkpoint",
             validation_definitions=[definition],
             actions=[]
             if docs_dir is None

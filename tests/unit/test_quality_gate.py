@@ -112,6 +112,18 @@ def test_silver_suite_checks_the_soft_signals(spark, make_cfg):
     assert {re.search(r"column=(\w+)", f)[1] for f in result.failed} == set(bad)
 
 
+def test_one_suite_validated_by_spark_then_by_pandas_in_one_process(spark, make_cfg):
+    """A change set over quality.pandas_max_rows goes to GX's Spark engine, a later one under it to
+    the pandas engine: the same suite name, one process, both verdicts (GX looks a validation
+    definition up by name and resolves its asset in the data source it was made with)."""
+    suite = silver_suite.reviews(make_cfg())
+    view = silver_audit_view(None, rows(spark, ("r1", "h1"), ("r2", "h2"), delete=False))
+    name = "silver_reviews_both_engines"
+    assert gate.validate(view, name, suite, None).success
+    assert gate.validate(view.toPandas(), name, suite, None).success
+    assert gate.validate(view, name, suite, None).success
+
+
 def test_row_count_gate_uses_the_count_it_is_given():
     assert gate.require_rows("silver.reviews", 3, 3).success
     with pytest.raises(QualityGateError, match=r"silver_reviews_rows FAILED.*min_value=4\) observed=3"):
