@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup lint demo clean-reviews features label-issues train score nightly maintain history rollback test test-system test-slow airflow-venv s3-jars bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion bench-label-flips bench-label-drop dist lock clean
+.PHONY: help setup lint demo clean-reviews features label-issues train score nightly maintain history rollback test test-system test-slow airflow-venv s3-jars bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion bench-label-flips bench-label-drop bench-label-drop-flipped dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -88,7 +88,7 @@ BENCH_FACTOR ?= 10
 NEAR_DUP_FACTORS ?= 1 10 100
 NEAR_DUP_ARGS ?=
 STAGE_FACTORS ?= 1 10
-bench: bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion bench-label-flips bench-label-drop  ## every benchmark (hours; not tests): JSON under bench/results/
+bench: bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion bench-label-flips bench-label-drop bench-label-drop-flipped  ## every benchmark (hours; not tests): JSON under bench/results/
 
 bench-ingest: setup  ## ingest+clean: Spark against one pandas process, corpus x BENCH_FACTOR
 	$(VENV)/bin/python -m bench.speed.ingest_clean --factor $(BENCH_FACTOR)
@@ -132,6 +132,10 @@ bench-label-flips: clean-reviews features  ## label issues found among 6% labels
 
 bench-label-drop: clean-reviews features label-issues  ## train.label_issues keep against drop: both champions on the full validation split and test
 	$(VENV)/bin/python -m bench.quality.label_drop --lakehouse lakehouse --models-dir $(CURDIR)/models/bench-label-drop
+
+bench-label-drop-flipped: clean-reviews features  ## keep against drop with 6% of train/validation labels flipped (seeds 1 2 3; test as sampled)
+	for seed in 1 2 3; do $(VENV)/bin/python -m bench.quality.label_drop --lakehouse lakehouse --flip-seed $$seed \
+	  --models-dir $(CURDIR)/models/bench-label-drop-flip$$seed || exit 1; done
 
 dist: setup  ## dist/reviewlake.zip: the packages for spark-submit --py-files on a cluster (docs/cluster.md)
 	$(VENV)/bin/python scripts/make_dist.py dist/reviewlake.zip

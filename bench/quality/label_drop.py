@@ -14,12 +14,20 @@ per mode into ``--models-dir``; writes ``bench/results/<UTC date>-label_drop.jso
 mode. Not a test: it asserts nothing.
 
     python -m bench.quality.label_drop --lakehouse lakehouse --models-dir /tmp/label-drop-models
+
+With ``--flip-seed S`` (``make features`` first), the runs use a copy of the lakehouse in
+``<models-dir>/lakehouse`` whose train and validation labels have ``--flip-rate`` of them flipped
+to another class (``bench.quality.label_flips.flip``, seed S), and whose gold/label_issues the
+label_issues job builds from those noisy labels; the test split keeps its labels as sampled, so
+test accuracy is against the original stars and comparable across seeds and modes. The result
+also says how many of the flipped rows the queue holds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +62,50 @@ def train(cfg) -> dict:
         "model_dir": str(out["model_dir"]),
         "metrics": out["metrics"],
         "stage_seconds": {s["name"]: s["seconds"] for s in out["report"]["stages"]},
+    }
+
+
+def flipped_lakehouse(spark, source: str, target: str, rate: float, seed: int) -> dict:
+    """Copy ``source`` to ``target`` (a local folder), flip ``rate`` of its train and validation
+    labels in gold/features (rows in review_id order, :func:`bench.quality.label_flips.flip`), then
+    run the label_issues job on the copy; returns the flips and how many the queue holds."""
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    from bench.quality.label_flips import flip
+    from reviewlake.core import delta_io, tables
+    from reviewlake.core.job import RunContext
+    from reviewlake.jobs import label_issues
+
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    cfg = settings(target, f"{target}/models", "keep", [])
+    uri = tables.uri(cfg, "gold", "features")
+    features = delta_io.read(spark, uri)
+    given = features.filter(F.col("split") != "test").select("review_id", "label_id").orderBy("review_id").toPandas()
+    classes = delta_io.read(spark, tables.uri(cfg, "gold", "labels")).count()
+    noisy, rows = flip(given["label_id"].to_numpy(), classes, rate, seed)
+    flipped = pd.DataFrame({"review_id": given["review_id"].to_numpy()[rows], "_noisy": noisy[rows].astype("int32")})
+    relabelled = (
+        features.join(F.broadcast(spark.createDataFrame(flipped)), "review_id", "left")
+        .withColumn("label_id", F.coalesce("_noisy", "label_id").cast(features.schema["label_id"].dataType))
+        .select(*features.columns)
+        .localCheckpoint()  # read whole before the same table is overwritten
+    )
+    delta_io.overwrite(relabelled, uri)
+    with RunContext("label_issues", cfg) as ctx:
+        label_issues.run(ctx)
+    queue = delta_io.read(spark, tables.uri(cfg, "gold", "label_issues")).select("review_id").toPandas()
+    queued = set(queue["review_id"])
+    found = len(queued & set(flipped["review_id"]))
+    return {
+        "seed": seed,
+        "rate": rate,
+        "labelled_train_validation": len(given),
+        "flipped": len(flipped),
+        "queued": len(queued),
+        "flipped_found": found,
+        "recall": round(found / len(flipped), 4) if len(flipped) else None,
     }
 
 
@@ -139,6 +191,8 @@ def main() -> None:
     p.add_argument("--models-dir", required=True, help="where each mode's model goes (<dir>/<mode>/)")
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--conf", action="append", default=[], help="config override KEY=VALUE")
+    p.add_argument("--flip-seed", type=int, default=None, help="flip train/validation labels first (see above)")
+    p.add_argument("--flip-rate", type=float, default=0.06)
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
     rec = Record("label_drop")
@@ -149,8 +203,14 @@ def main() -> None:
     setup_logging()
     cfg = settings(args.lakehouse, args.models_dir, "keep", args.conf)
     spark = get_spark(cfg)
-    gold, flagged = full_splits(spark, cfg)
     result = {"issue": 32, "lakehouse": args.lakehouse, "conf": args.conf, "runs": {}}
+    if args.flip_seed is not None:
+        copy = f"{args.models_dir}/lakehouse"
+        log(f"flipping {args.flip_rate:.0%} of the train and validation labels (seed {args.flip_seed}) in {copy}")
+        result["flips"] = flipped_lakehouse(spark, args.lakehouse, copy, args.flip_rate, args.flip_seed)
+        args.lakehouse = copy
+        cfg = settings(args.lakehouse, args.models_dir, "keep", args.conf)
+    gold, flagged = full_splits(spark, cfg)
     pred = {}
     for mode in args.modes:
         log(f"training with train.label_issues={mode}")
@@ -160,7 +220,7 @@ def main() -> None:
         print(json.dumps(result["runs"][mode], indent=2))
         if len(pred) == len(MODES):
             result["keep_vs_drop"] = paired(pred["keep"], pred["drop"], gold)
-        rec.write(result, args.out)
+        rec.write(result, args.out, suffix="" if args.flip_seed is None else f"-flip{args.flip_seed}")
 
 
 if __name__ == "__main__":
