@@ -21,8 +21,9 @@
   members (exact and near copies) were posted under at least ``signals.template_min`` distinct
   products by at least as many distinct users (``cluster_products``, ``cluster_users``).
 
-Each has a Python form and a Spark form, held equal by ``tests/unit/test_signals.py``. The Spark
-forms are native column expressions (no Python worker); pyspark is imported only when one is built.
+Each has a Python form and a Spark form, held equal by ``tests/unit/test_signals.py``. The scores'
+Spark form runs their Python form (:func:`scores_py`) in one Arrow pandas UDF; the flags' is a native
+column expression. pyspark and pandas are imported only when a Spark form is built.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from reviewlake.core.settings import Signals
-from reviewlake.text.clean_rules import F, cjk_ratio_py, cjk_ratio_spark, share_py, share_spark
+from reviewlake.text.clean_rules import F, cjk_ratio_py, share_py  # noqa: F401  (cjk_share's reference form)
 from reviewlake.text.clean_text import CJK, java_regex
 from reviewlake.text.junk import punct_symbol_ranges
 
@@ -69,12 +71,22 @@ def measured_rules(rules: Sequence[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------ the scores, in Python
+# Java's \s (ASCII whitespace), as Python matches it: the spaces the scores leave out.
 _SPACE = java_regex(r"\s")
+_CJK_RUNS = java_regex("[" + CJK + "]+")
+# Characters none of which is a punctuation mark or symbol, removed in runs before the long P/S
+# class is tried on the few characters left (Python tests a class of many ranges slowly, runs fast).
+_PLAIN_RUNS = java_regex("[" + CJK + "A-Za-z0-9]+")
 
 
 @functools.cache
 def _special_share() -> Callable[[str], float]:
     return share_py(punct_symbol_ranges())  # built on first use: the class is read from unicodedata
+
+
+@functools.cache
+def _special_class() -> re.Pattern:
+    return java_regex("[" + punct_symbol_ranges() + "]")
 
 
 def special_char_share_py(text: str) -> float:
@@ -83,7 +95,8 @@ def special_char_share_py(text: str) -> float:
 
 
 def char_rep_ratio_py(text: str, n: int) -> float:
-    """Data-Juicer's character repetition ratio of ``text`` (spaces left out) over its n-grams."""
+    """Data-Juicer's character repetition ratio of ``text`` (spaces left out) over its n-grams,
+    written as its definition reads (:func:`scores_py` computes it with a shortcut)."""
     s = _SPACE.sub("", text)
     freqs = sorted(Counter(s[i : i + n] for i in range(len(s) - n + 1)).values(), reverse=True)
     if not freqs:
@@ -92,12 +105,31 @@ def char_rep_ratio_py(text: str, n: int) -> float:
     return sum(freqs[:k]) / sum(freqs)
 
 
+def _rep_ratio(s: str, n: int) -> float:
+    grams = len(s) - n + 1
+    if grams <= 0:
+        return 0.0
+    counts = Counter([s[i : i + n] for i in range(grams)])
+    if len(counts) == grams:  # no n-gram occurs twice
+        return 0.0
+    freqs = sorted(counts.values(), reverse=True)
+    k = min(math.isqrt(len(freqs)), sum(1 for f in freqs if f > 1))
+    return sum(freqs[:k]) / grams
+
+
 def scores_py(text: str, cfg: Signals) -> dict[str, float]:
-    """The :data:`SCORES` of a measured text."""
+    """The :data:`SCORES` of a measured text: :func:`cjk_ratio_py`, :func:`special_char_share_py`
+    and :func:`char_rep_ratio_py` in one pass over the text without its spaces (equal to them,
+    ``tests/unit/test_signals.py``)."""
+    s = _SPACE.sub("", text)
+    if not s:
+        return {"cjk_share": 0.0, "special_char_share": 0.0, "char_rep_ratio": 0.0}
+    not_cjk = _CJK_RUNS.sub("", s)
+    special = len(_special_class().findall(_PLAIN_RUNS.sub("", not_cjk)))
     return {
-        "cjk_share": cjk_ratio_py(text),
-        "special_char_share": special_char_share_py(text),
-        "char_rep_ratio": char_rep_ratio_py(text, cfg.rep_ngram),
+        "cjk_share": (len(s) - len(not_cjk)) / len(s),
+        "special_char_share": special / len(s),
+        "char_rep_ratio": _rep_ratio(s, cfg.rep_ngram),
     }
 
 
@@ -112,47 +144,31 @@ def flags_py(values: Mapping[str, float], cfg: Signals) -> list[str]:
 
 # ------------------------------------------------------------------ the same, in Spark
 def with_scores(df: DataFrame, text: str, cfg: Signals) -> DataFrame:
-    """``df`` with the :data:`SCORES` of its measured ``text`` column, as native expressions.
+    """``df`` with the :data:`SCORES` of its measured ``text`` column (a null text scores 0).
 
-    ``char_rep_ratio``: the n-grams (every overlapping match of a lookahead), sorted; a run of equal
-    ones ends at i where the next differs; the frequencies are the differences of consecutive ends.
-    Each array is a column of its own, read by the next step's lambda: a lambda body is evaluated
-    per element, so an expression read inside one (rather than a column) would be recomputed per
-    element, quadratic; read more than once, the columns are not inlined by the optimiser."""
-    # an n-gram starting at every character: after an empty match Java moves on by one UTF-16 unit,
-    # so a position between the two halves of a surrogate pair (a character beyond the BMP), where
-    # Java reads a lone low surrogate, is skipped
-    ngram = F.lit("(?![\\x{DC00}-\\x{DFFF}])(?=([\\s\\S]{" + str(cfg.rep_ngram) + "}))")
-    grams, ends, freqs = F.col("_signal_grams"), F.col("_signal_ends"), F.col("_signal_freqs")
-    total = F.size(grams)
-    last = F.sequence(F.lit(0), total - 1)  # positions 0..total-1 ([0, -1] when empty: unused then)
-    # freqs are sorted in descending order: those over 1 come before the first 1
-    repeated = F.when(F.array_position(freqs, 1) > 0, F.array_position(freqs, 1) - 1).otherwise(F.size(freqs))
-    k = F.least(F.floor(F.sqrt(F.size(freqs))).cast("int"), repeated.cast("int"))
-    top = F.aggregate(F.slice(freqs, 1, k), F.lit(0), lambda acc, f: acc + f)
+    The Python form in one Arrow pandas UDF (Spark evaluates it in the Python pass of the clean
+    rules' last UDF where the plan allows). Not native column expressions: those (n-grams as every
+    match of a lookahead regex, sorted, frequencies from runs of equal ones in lambda passes; the
+    shares as JVM regexes) added 58% to the clean stage's rules at 10x, this form 17%
+    (docs/pipeline.md, "Soft signals").
+    """
+    scored = _scores_udf(cfg)(F.col(text))
     return (
-        df.withColumn(
-            "_signal_grams",
-            F.array_sort(F.regexp_extract_all(F.regexp_replace(F.col(text), r"\s", ""), ngram, F.lit(1))),
-        )
-        .withColumn(
-            "_signal_ends", F.filter(last, lambda i: F.coalesce(F.get(grams, i) != F.get(grams, i + 1), F.lit(True)))
-        )
-        .withColumn(
-            "_signal_freqs",
-            F.sort_array(
-                F.transform(ends, lambda e, j: e - F.when(j > 0, F.get(ends, j - 1)).otherwise(F.lit(-1))), asc=False
-            ),
-        )
-        .withColumns(
-            {
-                "cjk_share": cjk_ratio_spark(F.col(text)),
-                "special_char_share": share_spark(punct_symbol_ranges(), CJK + "A-Za-z0-9\\s")(F.col(text)),
-                "char_rep_ratio": F.when(total > 0, top / total).otherwise(F.lit(0.0)),
-            }
-        )
-        .drop("_signal_grams", "_signal_ends", "_signal_freqs")
+        df.withColumn("_signal_scores", scored)
+        .withColumns({name: F.col(f"_signal_scores.{name}") for name in SCORES})
+        .drop("_signal_scores")
     )
+
+
+def _scores_udf(cfg: Signals) -> Callable[[Column], Column]:
+    import pandas as pd
+
+    def _udf(s):
+        zero = dict.fromkeys(SCORES, 0.0)
+        return pd.DataFrame([scores_py(v, cfg) if isinstance(v, str) else zero for v in s], columns=list(SCORES))
+
+    _udf.__annotations__ = {"s": pd.Series, "return": pd.DataFrame}  # a Series -> struct UDF
+    return F.pandas_udf(", ".join(f"{name} double" for name in SCORES))(_udf)
 
 
 def flags_column(cfg: Signals) -> Column:

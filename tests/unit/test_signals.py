@@ -66,6 +66,17 @@ def test_scores_are_shares_and_repetition_is_zero_exactly_without_a_repeated_ngr
     assert scores_py(" ".join(text), cfg) == scores  # ASCII spaces do not count
 
 
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.one_of(unicode_text, st.text(alphabet="好评很不错!。 a1👍", max_size=60)), st.integers(1, 6))
+def test_scores_in_one_pass_equal_each_score_by_its_definition(text, n):
+    cfg = dataclasses.replace(_defaults().signals, rep_ngram=n)
+    assert scores_py(text, cfg) == {
+        "cjk_share": cjk_ratio_py(text),
+        "special_char_share": special_char_share_py(text),
+        "char_rep_ratio": char_rep_ratio_py(text, n),
+    }
+
+
 def _defaults():
     from reviewlake.core.config import load_config
 
