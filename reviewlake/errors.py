@@ -146,6 +146,9 @@ _OOM = re.compile(r"java\.lang\.OutOfMemoryError(: [^\n(]*[^\s(])?|OutOfMemoryEr
 # a task lost on an executor of a cluster ("(10.0.0.5 executor 3):", "ExecutorLostFailure (executor
 # 3 exited ..."); local mode runs its tasks in "executor driver"
 _EXECUTOR = re.compile(r"\bexecutor (?!driver\b)[\w.-]+(\)|\s+exited)")
+# What an action gets while the JVM's handler stops the SparkContext under it: a job cancelled, or
+# (seen at 10x with a 1 GiB driver, a count() racing the stop) a plan whose session is already gone
+_STOPPED = re.compile(r"SparkContext was shut down|SparkPlan\.session\(\)\" is null")
 _RAISE_DRIVER = "rerun it with more memory: spark-submit --driver-memory (spark.driver.memory)"
 _RAISE_EXECUTOR = "rerun it with more executor memory: spark.executor.memory (spark-submit --executor-memory)"
 
@@ -155,9 +158,9 @@ def out_of_memory(exc: BaseException) -> str | None:
     it says a Spark JVM ran out of memory or died under the job, else None. Recognised without
     pyspark (this module is layer 0): a Py4J error whose Java exception or one of its causes is, or
     tells of, an ``OutOfMemoryError`` (in the driver, or in a task: on a cluster executor the
-    setting to raise is the executors'); a job cancelled because the SparkContext was shut down
-    (what is left when the JVM's handler stops it on a task's OutOfMemoryError); a Py4J network
-    error (the JVM is gone)."""
+    setting to raise is the executors'); a job cancelled because the SparkContext was shut down, or
+    an action whose plan lost its session (:data:`_STOPPED`: what is left when the JVM's handler
+    stops the context on a task's OutOfMemoryError); a Py4J network error (the JVM is gone)."""
     chain = list(_chain(exc))
     for e in chain:
         found = _OOM.search(_java_text(e))
@@ -166,7 +169,7 @@ def out_of_memory(exc: BaseException) -> str | None:
             who, advice = ("a Spark executor", _RAISE_EXECUTOR) if executor else ("the Spark driver", _RAISE_DRIVER)
             return f"out of memory: {who} ran out of memory ({found.group(0)}); the run stopped; {advice}"
     for e in chain:
-        if "SparkContext was shut down" in _java_text(e) or _jvm_gone(e):
+        if _STOPPED.search(_java_text(e)) or _jvm_gone(e):
             return (
                 "out of memory: the Spark driver's JVM stopped under the job (Spark stops it when a task runs "
                 f"out of memory: its log above says why); the run stopped; {_RAISE_DRIVER}"

@@ -140,6 +140,14 @@ LOCAL_TASK = (
     "java.lang.OutOfMemoryError: Java heap space (of class java.lang.OutOfMemoryError)"
 )
 CLUSTER_TASK = LOCAL_TASK.replace("executor driver", "executor 3").replace("1 times", "4 times")
+# a count() while the handler stopped the context (clean_reviews at 10x, plain spark-submit, 1 GiB driver)
+STOPPED_UNDER_COUNT = (
+    'org.apache.spark.SparkException: [INTERNAL_ERROR] The "count" action failed. You hit a bug in Spark or '
+    "the Spark plugins you use. Please, report this bug to the corresponding communities or vendors, and "
+    "provide the full stack trace. SQLSTATE: XX000\nCaused by: java.lang.NullPointerException: Cannot invoke "
+    '"org.apache.spark.sql.classic.SparkSession.sparkContext()" because the return value of '
+    '"org.apache.spark.sql.execution.SparkPlan.session()" is null'
+)
 
 
 def raised(outer: BaseException, inner: BaseException) -> BaseException:
@@ -163,8 +171,9 @@ def raised(outer: BaseException, inner: BaseException) -> BaseException:
         (java_error("org.apache.spark.SparkException: boom", FakeJavaThrowable(LOCAL_TASK)), "--driver-memory"),
         (java_error(CLUSTER_TASK), "spark.executor.memory"),  # a task on a cluster executor
         (java_error("org.apache.spark.SparkException: Job 0 cancelled because SparkContext was shut down"), "driver"),
+        (java_error(STOPPED_UNDER_COUNT), "driver"),
     ],
-    ids=["driver", "local task", "as a cause", "cluster executor", "context shut down"],
+    ids=["driver", "local task", "as a cause", "cluster executor", "context shut down", "plan lost its session"],
 )
 def test_a_jvm_out_of_memory_exits_52_with_one_line_naming_the_setting(exc, names):
     code, reason = errors.exit_status(exc)
