@@ -38,7 +38,7 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from reviewlake.core.settings import Signals
-from reviewlake.text.clean_rules import F, cjk_ratio_py, share_py  # noqa: F401  (cjk_share's reference form)
+from reviewlake.text.clean_rules import F, share_py
 from reviewlake.text.clean_text import CJK, java_regex
 from reviewlake.text.junk import punct_symbol_ranges
 
@@ -118,7 +118,7 @@ def _rep_ratio(s: str, n: int) -> float:
 
 
 def scores_py(text: str, cfg: Signals) -> dict[str, float]:
-    """The :data:`SCORES` of a measured text: :func:`cjk_ratio_py`, :func:`special_char_share_py`
+    """The :data:`SCORES` of a measured text: ``clean_rules.cjk_ratio_py``, :func:`special_char_share_py`
     and :func:`char_rep_ratio_py` in one pass over the text without its spaces (equal to them,
     ``tests/unit/test_signals.py``)."""
     s = _SPACE.sub("", text)

@@ -16,8 +16,8 @@ from pyspark.sql import functions as F
 
 from reviewlake.lake import clean, incremental, silver
 from reviewlake.text import signals
-from reviewlake.text.clean_rules import python_cleaner
-from reviewlake.text.signals import char_rep_ratio_py, cjk_ratio_py, flags_py, scores_py, special_char_share_py
+from reviewlake.text.clean_rules import cjk_ratio_py, python_cleaner
+from reviewlake.text.signals import char_rep_ratio_py, flags_py, scores_py, special_char_share_py
 from tests.unit.test_clean_rules import ADVERSARIAL, MAP_CASES, generated_texts, unicode_text
 from tests.unit.test_dedupe import BASE, NEAR, OTHER, cleaned_frame
 
