@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.storagelevel import StorageLevel
 
 from reviewlake.core.report import RunReport
 from reviewlake.core.settings import Features, Labels
+from reviewlake.core.spark import HELD
 from reviewlake.features.sequences import token_ids_column
 from reviewlake.features.split import SPLITS, assign_split
 from reviewlake.features.tfidf import add_tfidf
@@ -88,7 +88,7 @@ def split_rows(silver: DataFrame, features: Features, report: RunReport) -> tupl
     rows per ``(split, label)``."""
     labelled = silver.where(F.col("label").isNotNull()).select("review_id", "label", "tokens", "dup_cluster_id")
     with report.stage("split") as st:
-        split = assign_split(labelled, features.split, features.seed).persist(StorageLevel.MEMORY_AND_DISK)
+        split = assign_split(labelled, features.split, features.seed).persist(HELD)
         counts = {(r["split"], r["label"]): r["count"] for r in split.groupBy("split", "label").count().collect()}
         st.rows_in = st.rows_out = sum(counts.values())
         st.detail = {"per_split_label": {f"{s}/{lab}": n for (s, lab), n in sorted(counts.items())}}

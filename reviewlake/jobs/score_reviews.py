@@ -15,10 +15,9 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from pyspark.storagelevel import StorageLevel
-
 from reviewlake.core import delta_io, tables
 from reviewlake.core.job import Job, RunContext
+from reviewlake.core.spark import HELD
 from reviewlake.errors import InputError
 from reviewlake.train import export
 from reviewlake.train.scoring import PREDICTION_KEYS, score
@@ -39,7 +38,7 @@ def run(ctx: RunContext, model_version: str | None = None) -> dict[str, Any]:
     with ctx.step("score") as st:
         silver = delta_io.read(ctx.spark, silver_uri)
         # persisted: the MERGE reads its source more than once, and the counts read it first
-        scored = score(silver, model_dir, version, scored_at, ctx.cfg.score).persist(StorageLevel.MEMORY_AND_DISK)
+        scored = score(silver, model_dir, version, scored_at, ctx.cfg.score).persist(HELD)
         counts = {r["predicted_label"]: r["count"] for r in scored.groupBy("predicted_label").count().collect()}
         st.rows_out = n = sum(counts.values())
         st.detail = {"predicted": counts}

@@ -16,9 +16,9 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.storagelevel import StorageLevel
 
 from reviewlake.core import delta_io
+from reviewlake.core.spark import HELD
 from reviewlake.core.tally import tally
 from reviewlake.core.uris import to_uri
 from reviewlake.errors import InputError, InvariantError
@@ -121,7 +121,7 @@ class Batch:
 def read_batch(spark: SparkSession, plan: BatchPlan, options: ReadOptions, batch_id: str) -> Batch:
     """Read and parse the plan's files into the batch's rows (see :class:`Batch`)."""
     to_parse = [r["source_file"] for r in plan.unseen if r["size"] > 0]
-    records = ingest.read_records(spark, to_parse, plan.scans, options).persist(StorageLevel.MEMORY_AND_DISK)
+    records = ingest.read_records(spark, to_parse, plan.scans, options).persist(HELD)
     good, repeated = ingest.dedupe_ids_within_batch(ingest.to_bronze(records, batch_id, options.ingest.source))
     repeated_q = ingest.quarantine_rows(repeated, batch_id, F.lit("duplicate_review_id"), F.encode("raw_text", "utf-8"))
     quarantine = ingest.to_quarantine(records, batch_id).unionByName(repeated_q)

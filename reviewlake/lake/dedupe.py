@@ -23,8 +23,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
-from pyspark.storagelevel import StorageLevel
 
+from reviewlake.core.spark import HELD
 from reviewlake.lake.minhash import LshParams, signatures
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def connected_components(edges: DataFrame, max_iterations: int = 50, local_max_e
     spark = edges.sparkSession
     # persisted: counted, then collected or read by the rounds. (A count, not a limit-collect
     # probe: Spark runs a limit as a series of growing jobs, each re-planning every shuffle.)
-    e = _normalised(edges).persist(StorageLevel.MEMORY_AND_DISK)
+    e = _normalised(edges).persist(HELD)
     n_edges = e.count()
     if n_edges == 0 or n_edges <= local_max_edges:
         found = components_of((r["a"], r["b"]) for r in e.collect()) if n_edges else {}
@@ -190,7 +190,7 @@ def near_edges(
         .select(
             *keep, F.col("_s.shingles").alias("shingles"), band_hashes(F.col("_s.sig"), params).alias("minhash_bands")
         )
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .persist(HELD)
     )
     edges = verify_pairs(candidate_pairs(eligible), eligible, threshold)
     return edges, eligible.select(*keep, "minhash_bands")
@@ -216,7 +216,7 @@ def assign_clusters(
     rep_comp = (
         reps.join(comps.withColumnRenamed("node", "review_id"), "review_id", "left")
         .withColumn("component", F.coalesce("component", "review_id"))
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .persist(HELD)
     )
     survivors = (
         rep_comp.groupBy("component")

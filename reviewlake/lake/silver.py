@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.storagelevel import StorageLevel
 
 from reviewlake.core import delta_io
 from reviewlake.core.delta_io import ChangesSince
 from reviewlake.core.report import RunReport
 from reviewlake.core.settings import Dedupe, Segment, Settings, Signals
+from reviewlake.core.spark import HELD
 from reviewlake.core.tally import tally
 from reviewlake.errors import InvariantError
 from reviewlake.lake import clean, dedupe, dedupe_local, incremental
@@ -71,7 +71,7 @@ def clean_rows(rows: DataFrame, cfg: Settings, report: RunReport) -> DataFrame:
             signals.with_scores(measured, "_measured", cfg.signals)
             .drop("_measured")
             .withColumn("label", label_column(F.col("label_raw"), F.col("rating"), cfg.labels.from_rating))
-            .persist(StorageLevel.MEMORY_AND_DISK)
+            .persist(HELD)
         )
         total, counts = clean.rule_counts(cleaned, rules)
         removed = sum(c.get("removed", 0) for c in counts.values())
@@ -98,7 +98,7 @@ def cluster(population: DataFrame, settings: Dedupe) -> DataFrame:
         settings.near_min_chars,
         near=settings.near,
         local_max_edges=settings.local_components_max_edges,
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    ).persist(HELD)
     return dedupe.resolve_labels(clustered, policy).withColumn(
         "dropped", F.col("label_conflict") & F.lit(policy == "drop")
     )
@@ -241,7 +241,7 @@ def population(index: DataFrame | None, touched: DataFrame, candidates: DataFram
     )
     # persisted: clustering reads the population several times, and each read would redo the band
     # lookup against the whole index (measured: dedupe 150-190 s instead of ~20 s on a 400-row increment)
-    return incremental.population(index, touched, affected, candidates).persist(StorageLevel.MEMORY_AND_DISK)
+    return incremental.population(index, touched, affected, candidates).persist(HELD)
 
 
 def dedupe_step(pop: DataFrame, settings: Dedupe, report: RunReport, materialize: Materialize) -> DataFrame:

@@ -16,11 +16,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 
 from reviewlake.core import delta_io, tables
 from reviewlake.core.job import RunContext
+from reviewlake.core.spark import HELD
 from reviewlake.errors import QualityGateError
 from reviewlake.quality import gate
 
@@ -64,7 +64,7 @@ class Stager:
         only a failed gate needs. A lost executor fails the run instead of recomputing the rows
         (Spark's local checkpoint); the run is then rerun like any failed run."""
         uri = f"{self.root}/{name.replace('.', '/')}"
-        held = df.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
+        held = df.localCheckpoint(eager=True, storageLevel=HELD)
         self._held.append(held)
         return Staged(name, uri, held)
 

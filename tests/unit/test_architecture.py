@@ -264,3 +264,20 @@ def test_settings_are_read_as_typed_attributes():
         if re.search(r"\bcfg\[|\bcfg\.get\(", line)
     ]
     assert found == []
+
+
+def test_held_frames_use_the_one_deserialized_level():
+    """PySpark's ``StorageLevel`` constants are the serialized levels (1 MiB byte arrays that take
+    two G1 regions each in a small heap: docs/operations.md#memory); a held frame uses ``HELD``."""
+    from reviewlake.core.spark import HELD
+
+    spark_py = PACKAGE / "core" / "spark.py"
+    offenders = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if p != spark_py
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if "StorageLevel." in line
+    ]
+    assert offenders == []
+    assert HELD.useMemory and HELD.useDisk and HELD.deserialized
