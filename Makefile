@@ -17,7 +17,7 @@ SUBMIT := spark-submit --driver-memory 6g
 JOB_ARGS := --lakehouse $(LAKEHOUSE) $(if $(CONFIG),--config $(CONFIG)) $(foreach c,$(CONF),--conf $(c))
 PYTEST_ARGS ?=
 
-.PHONY: help setup lint demo clean-reviews features label-issues train score nightly maintain history rollback test test-system test-slow airflow-venv s3-jars bench bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion bench-label-flips bench-label-drop bench-label-drop-flipped dist lock clean
+.PHONY: help setup lint demo clean-reviews features label-issues train score nightly maintain history rollback test test-system test-slow airflow-venv s3-jars bench bench-ingest bench-clean-cost bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion bench-label-flips bench-label-drop bench-label-drop-flipped dist lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -88,10 +88,13 @@ BENCH_FACTOR ?= 10
 NEAR_DUP_FACTORS ?= 1 10 100
 NEAR_DUP_ARGS ?=
 STAGE_FACTORS ?= 1 10
-bench: bench-ingest bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion bench-label-flips bench-label-drop bench-label-drop-flipped  ## every benchmark (hours; not tests): JSON under bench/results/
+bench: bench-ingest bench-clean-cost bench-ingest-big bench-near-dup bench-incremental bench-scale bench-stages bench-tuning bench-seg bench-train bench-ceiling bench-champion bench-label-flips bench-label-drop bench-label-drop-flipped  ## every benchmark (hours; not tests): JSON under bench/results/
 
 bench-ingest: setup  ## ingest+clean: Spark against one pandas process, corpus x BENCH_FACTOR
 	$(VENV)/bin/python -m bench.speed.ingest_clean --factor $(BENCH_FACTOR)
+
+bench-clean-cost: setup  ## what issue #32's junk rules and soft-signal scores add to the clean stage's rules, corpus x BENCH_FACTOR (~10 min at 10)
+	$(VENV)/bin/python -m bench.speed.clean_cost --factor $(BENCH_FACTOR)
 
 bench-ingest-big: setup  ## ingest of one GIB GiB JSON Lines file against the same lines in 300 files (~15 min at 3 on 2 cores)
 	$(VENV)/bin/python -m bench.speed.ingest_big --gib $(or $(GIB),3) --files 300
