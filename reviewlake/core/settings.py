@@ -100,6 +100,7 @@ class Spark(Section):
     jars_dir: str = field(metadata=PATH)
     log_level: Literal["ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN"]
     conf: FrozenMap = field(metadata=FREE)
+    rows_per_partition: int = field(metadata=rng(1))
     gpu: Gpu
 
 

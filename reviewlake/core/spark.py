@@ -17,8 +17,11 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark import SparkConf
@@ -39,6 +42,30 @@ log = logging.getLogger(__name__)
 # at 10x with the default 1 GiB driver, dedupe died with 322 MiB of held blocks in 346 such
 # arrays (a heap dump; docs/operations.md#memory).
 HELD = StorageLevel.MEMORY_AND_DISK_DESER
+
+SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
+
+
+def size_shuffles(spark: SparkSession, rows: int, rows_per_partition: int) -> int:
+    """Give the session's shuffles one partition per ``rows_per_partition`` of ``rows``, never fewer
+    than they have now (``spark.sql.shuffle.partitions``); returns the number set. A fixed count
+    makes a task's share grow with the corpus; adaptive execution's merging of many small
+    partitions does not reach frames the job holds (docs/operations.md#memory)."""
+    partitions = max(int(spark.conf.get(SHUFFLE_PARTITIONS)), math.ceil(rows / rows_per_partition))
+    spark.conf.set(SHUFFLE_PARTITIONS, str(partitions))
+    return partitions
+
+
+@contextmanager
+def shuffle_partitions_restored(spark: SparkSession) -> Iterator[None]:
+    """Put ``spark.sql.shuffle.partitions`` back as it was when the block ends (a chain of jobs
+    shares one session)."""
+    before = spark.conf.get(SHUFFLE_PARTITIONS)
+    try:
+        yield
+    finally:
+        spark.conf.set(SHUFFLE_PARTITIONS, before)
+
 
 DELTA_JARS = ("delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar")
 DELTA_CLASS = "io.delta.tables.DeltaTable"

@@ -23,6 +23,7 @@ from reviewlake.core.job import Job, RunContext
 from reviewlake.core.report import RunReport, StageResult
 from reviewlake.core.run_state import RunState
 from reviewlake.core.settings import Settings
+from reviewlake.core.spark import shuffle_partitions_restored
 from reviewlake.errors import FilesFailedError, InputError
 from reviewlake.lake import bronze, silver
 from reviewlake.lake.bronze import BatchPlan, IngestRequest
@@ -123,7 +124,7 @@ def build_silver(ctx: RunContext, full: bool = False) -> bool:
         return False
     bronze_rows = delta_io.read(spark, t["bronze"], version=source.source_version)
     published = silver.read_published(spark, t, rebuild=full)
-    with Stager(ctx) as stager:
+    with Stager(ctx) as stager, shuffle_partitions_restored(spark):
         since = silver.bronze_changes(spark, t["bronze"], source.recorded, published)
         planned = silver.plan_changes(
             bronze_rows, published, ctx.cfg, ctx.report, lambda name, df: stager.stage(name, df).df, since

@@ -22,7 +22,7 @@ from reviewlake.core import delta_io
 from reviewlake.core.delta_io import ChangesSince
 from reviewlake.core.report import RunReport
 from reviewlake.core.settings import Dedupe, Segment, Settings, Signals
-from reviewlake.core.spark import HELD
+from reviewlake.core.spark import HELD, size_shuffles
 from reviewlake.core.tally import tally
 from reviewlake.errors import InvariantError
 from reviewlake.lake import clean, dedupe, dedupe_local, incremental
@@ -244,8 +244,11 @@ def population(index: DataFrame | None, touched: DataFrame, candidates: DataFram
     return incremental.population(index, touched, affected, candidates).persist(HELD)
 
 
-def dedupe_step(pop: DataFrame, settings: Dedupe, report: RunReport, materialize: Materialize) -> DataFrame:
-    """Cluster ``pop`` (held by ``materialize``); its figures in one aggregation, into the report."""
+def dedupe_step(
+    pop: DataFrame, settings: Dedupe, report: RunReport, materialize: Materialize, rows_per_partition: int
+) -> DataFrame:
+    """Cluster ``pop`` (held by ``materialize``); its figures in one aggregation, into the report.
+    From here on the session's shuffles are sized by the population (:func:`size_shuffles`)."""
     with report.stage("dedupe") as st:
         params = lsh_params(settings)
         report.summary["dedupe_params"] = {
@@ -254,8 +257,9 @@ def dedupe_step(pop: DataFrame, settings: Dedupe, report: RunReport, materialize
             "ngram": params.ngram,
             "p_candidate_at_threshold": round(params.p_candidate(settings.threshold), 4),
         }
-        size = pop.count()  # decides where the population is clustered
+        size = pop.count()  # decides where the population is clustered, and in how many partitions
         on_driver = size <= settings.local_max_rows
+        partitions = size_shuffles(pop.sparkSession, size, rows_per_partition)
         clustered = materialize(
             "silver.clustered", cluster_on_driver(pop, settings) if on_driver else cluster(pop, settings)
         )
@@ -276,6 +280,7 @@ def dedupe_step(pop: DataFrame, settings: Dedupe, report: RunReport, materialize
             "lsh": report.summary["dedupe_params"],
             "population": int(figures["population"]),
             "clustered_on": "driver" if on_driver else "spark",
+            "shuffle_partitions": partitions,
         }
     return clustered
 
@@ -300,7 +305,7 @@ def plan_changes(
     candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
     filtered = cleaned.where(F.col("filtered_by").isNotNull())
     pop = population(published["index"], touched, candidates, cfg.dedupe)
-    clustered = dedupe_step(pop, cfg.dedupe, report, materialize)
+    clustered = dedupe_step(pop, cfg.dedupe, report, materialize, cfg.spark.rows_per_partition)
     ids = touched.unionByName(clustered.select("review_id")).distinct()
     return {
         "silver": with_deletes(silver_rows(clustered, cfg.segment, cfg.signals), ids),

@@ -143,3 +143,17 @@ def test_label_conflict_policies(spark, make_cfg):
         out = dedupe.resolve_labels(clustered, policy).where("review_id = 's'").first()
         got[policy] = (out.label, out.label_conflict)
     assert got == {"majority": ("negative", True), "survivor": ("positive", True), "drop": (None, True)}
+
+
+def test_shuffles_are_sized_by_the_population_and_put_back(spark):
+    """From dedupe on, a run's shuffles get one partition per ``spark.rows_per_partition`` rows
+    (never fewer than configured), and the session gets its own setting back afterwards."""
+    from reviewlake.core.spark import SHUFFLE_PARTITIONS, shuffle_partitions_restored, size_shuffles
+
+    configured = spark.conf.get(SHUFFLE_PARTITIONS)
+    with shuffle_partitions_restored(spark):
+        assert size_shuffles(spark, 10, 50_000) == int(configured)
+        assert size_shuffles(spark, 3_477_399, 50_000) == 70
+        assert spark.conf.get(SHUFFLE_PARTITIONS) == "70"
+        assert size_shuffles(spark, 10, 50_000) == 70  # never fewer than the session has
+    assert spark.conf.get(SHUFFLE_PARTITIONS) == configured
