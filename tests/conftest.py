@@ -126,10 +126,11 @@ class Lake:
 def reference_lake(spark, corpus_sample, tmp_path_factory) -> Lake:
     """``corpus_sample`` through ``clean_reviews`` and ``build_features`` (entry points, Data Docs
     on), once per session. Shared: tests read it; what they run on it must leave its tables as they
-    are (a no-op rerun, a failing gate) or only add to them (models, predictions)."""
+    are (a no-op rerun, a failing gate) or only add to them (models, predictions). Silver files of
+    at most 100 rows, so its tables have several files as large ones do."""
     from reviewlake.jobs import build_features, clean_reviews
 
-    lake = Lake.at(tmp_path_factory.mktemp("reference"), "quality.data_docs=true")
+    lake = Lake.at(tmp_path_factory.mktemp("reference"), "quality.data_docs=true", "silver.rows_per_file=100")
     assert clean_reviews.main(["--input", str(corpus_sample), *lake.args]) == 0
     assert build_features.main(lake.args) == 0
     return lake

@@ -17,6 +17,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from reviewlake.core import lineage
+from reviewlake.core.spark import session_conf
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,10 @@ def changes_since(spark: SparkSession, uri: str, since: int) -> ChangesSince:
 def removed_rows_since(spark: SparkSession, uri: str, since: int) -> bool:
     """Whether a data commit after version ``since`` may have removed rows (see :class:`ChangesSince`)."""
     return changes_since(spark, uri, since).removed
+
+
+# Spark's bound on the rows of one written file; Delta's writes (MERGE included) honour it.
+MAX_ROWS_PER_FILE = "spark.sql.files.maxRecordsPerFile"
 
 
 def overwrite(
@@ -290,6 +295,11 @@ def require(spark: SparkSession, uri: str, name: str) -> None:
         raise FileNotFoundError(f"no Delta table {name} at {uri}")
 
 
+def row_count(spark: SparkSession, uri: str) -> int:
+    """The table's rows: Delta answers from the row counts its log keeps per file (no data read)."""
+    return read(spark, uri).count()
+
+
 def detail(spark: SparkSession, uri: str) -> dict[str, Any]:
     """``DESCRIBE DETAIL`` of the table (``numFiles``, ``tableFeatures``, ``partitionColumns``,
     ``properties``...) and its ``columns``."""
@@ -297,10 +307,18 @@ def detail(spark: SparkSession, uri: str) -> dict[str, Any]:
     return {**table.detail().first().asDict(), "columns": table.toDF().columns}
 
 
-def optimize(spark: SparkSession, uri: str, zorder_by: Sequence[str] = ()) -> dict[str, Any]:
-    """OPTIMIZE: compaction, or Z-order by ``zorder_by``; returns Delta's metrics."""
+OPTIMIZE_MAX_FILE_BYTES = "spark.databricks.delta.optimize.maxFileSize"
+
+
+def optimize(
+    spark: SparkSession, uri: str, zorder_by: Sequence[str] = (), max_file_bytes: int | None = None
+) -> dict[str, Any]:
+    """OPTIMIZE: compaction, or Z-order by ``zorder_by``, into files of at most ``max_file_bytes``
+    (Delta's default, 1 GiB, when None); returns Delta's metrics."""
     builder = DeltaTable.forPath(spark, uri).optimize()
-    result = builder.executeZOrderBy(*zorder_by) if zorder_by else builder.executeCompaction()
+    bound = {OPTIMIZE_MAX_FILE_BYTES: str(max_file_bytes)} if max_file_bytes else {}
+    with session_conf(spark, bound):
+        result = builder.executeZOrderBy(*zorder_by) if zorder_by else builder.executeCompaction()
     lineage.wrote_table(uri)
     return result.first()["metrics"].asDict()
 

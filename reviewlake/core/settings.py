@@ -194,6 +194,7 @@ class Signals(Section):
 @dataclass(frozen=True)
 class Silver(Section):
     deletion_vectors: bool
+    rows_per_file: int = field(metadata=rng(1))
 
 
 @dataclass(frozen=True)

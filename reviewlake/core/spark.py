@@ -67,6 +67,22 @@ def shuffle_partitions_restored(spark: SparkSession) -> Iterator[None]:
         spark.conf.set(SHUFFLE_PARTITIONS, before)
 
 
+@contextmanager
+def session_conf(spark: SparkSession, values: dict[str, str]) -> Iterator[None]:
+    """Set these session settings inside the block, and put back (or unset) what was there."""
+    before = {key: spark.conf.get(key, None) for key in values}
+    for key, value in values.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
 DELTA_JARS = ("delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar")
 DELTA_CLASS = "io.delta.tables.DeltaTable"
 

@@ -141,7 +141,7 @@ def build_silver(ctx: RunContext, full: bool = False) -> bool:
         with ctx.step("publish"):
             meta = delta_io.commit_metadata(bronze_version=source.source_version, run_id=ctx.run_id)
             changed = {k: s.df for k, s in changes.items()}
-            silver.publish(spark, t, changed, published, meta, ctx.cfg.silver.deletion_vectors)
+            silver.publish(spark, t, changed, published, meta, ctx.cfg.silver)
     ctx.report.summary["silver"] = {
         "bronze_version": source.source_version,
         "bronze_rows": figures.bronze_rows,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,20 +194,32 @@ class TableResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def optimize(spark: SparkSession, uri: str, cols: Sequence[str], result: TableResult) -> None:
+def optimize(
+    spark: SparkSession, uri: str, cols: Sequence[str], result: TableResult, max_file_bytes: int | None = None
+) -> None:
     """Compaction, or Z-order by ``cols`` when the table has several files and changed since its
-    last Z-order (with one file there is nothing to skip between files)."""
+    last Z-order (with one file there is nothing to skip between files), into files of at most
+    ``max_file_bytes`` (Delta's 1 GiB when None)."""
     if cols and result.files_before <= 1:
         cols = []
     elif cols and zorder_is_current(delta_io.history(spark, uri, 10), cols):
         result.detail["optimize"] = f"skipped: already Z-ordered by {', '.join(cols)} since its last change"
         return
-    metrics = delta_io.optimize(spark, uri, cols)
+    metrics = delta_io.optimize(spark, uri, cols, max_file_bytes)
     result.detail["optimize"] = {
         "zorder": list(cols),
         "files_added": metrics["numFilesAdded"],
         "files_removed": metrics["numFilesRemoved"],
     }
+
+
+def file_bytes_bound(name: str, table_bytes: int, rows: int, rows_per_file: int) -> int | None:
+    """The bytes OPTIMIZE may put in one file of table ``name``: for a silver table (written with at
+    most ``silver.rows_per_file`` rows a file, so that an increment's MERGE reads little around the
+    rows it changes) the bytes of that many of its rows; None (Delta's 1 GiB) for the others."""
+    if name.split("/")[0] != "silver" or rows == 0:
+        return None
+    return max(1, math.ceil(table_bytes / rows * rows_per_file))
 
 
 def keeps_deletion_vectors(name: str, silver_has_them: bool, session_default: bool) -> bool:
@@ -236,7 +249,9 @@ def maintain_table(spark: SparkSession, cfg: Settings, name: str) -> TableResult
     result = TableResult(name, files_before=int(detail["numFiles"]), storage_before=storage_files(spark, uri))
     drop_deletion_vectors(spark, cfg, name, detail["tableFeatures"] or [], result)
     if settings.optimize:
-        optimize(spark, uri, zorder_columns(settings.zorder, name), result)
+        rows = delta_io.row_count(spark, uri)
+        bound = file_bytes_bound(name, int(detail["sizeInBytes"]), rows, cfg.silver.rows_per_file)
+        optimize(spark, uri, zorder_columns(settings.zorder, name), result, bound)
     if settings.vacuum:
         delta_io.vacuum(spark, uri, settings.vacuum_retention_hours, settings.vacuum_list_parallelism)
     result.files_after = int(delta_io.detail(spark, uri)["numFiles"])

@@ -21,8 +21,8 @@ from pyspark.sql import functions as F
 from reviewlake.core import delta_io
 from reviewlake.core.delta_io import ChangesSince
 from reviewlake.core.report import RunReport
-from reviewlake.core.settings import Dedupe, Segment, Settings, Signals
-from reviewlake.core.spark import HELD, size_shuffles
+from reviewlake.core.settings import Dedupe, Segment, Settings, Signals, Silver
+from reviewlake.core.spark import HELD, session_conf, size_shuffles
 from reviewlake.core.tally import tally
 from reviewlake.errors import InvariantError
 from reviewlake.lake import clean, dedupe, dedupe_local, incremental
@@ -393,24 +393,28 @@ def publish(
     changes: Mapping[str, DataFrame],
     published: Mapping[str, DataFrame | None],
     user_metadata: str,
-    deletion_vectors: bool,
+    settings: Silver,
 ) -> None:
     """Apply each change set to its table, the ledger last (a table being rebuilt is overwritten
-    with the change set's upserts). With ``deletion_vectors`` (``silver.deletion_vectors``) the
-    tables have them, so a change marks the rows it replaces instead of rewriting their files."""
-    props = {DELETION_VECTORS: "true"} if deletion_vectors else {}
-    for name in TABLES:
-        if published[name] is None:
-            upserts = changes[name].where(~F.col(delta_io.DELETE_FLAG)).select(*COLUMNS[name])
-            delta_io.overwrite(upserts, t[name], user_metadata=user_metadata, properties=props)
-        else:
-            delta_io.apply_changes(
-                spark,
-                changes[name],
-                t[name],
-                ["review_id"],
-                COLUMNS[name],
-                user_metadata=user_metadata,
-                properties=props,
-            )
-        log.info("published %s", t[name])
+    with the change set's upserts). With ``silver.deletion_vectors`` the tables have them, so a
+    change marks the rows it replaces instead of rewriting their files. No file written holds more
+    than ``silver.rows_per_file`` rows, so a change reads only small files around the rows it
+    changes (docs/operations.md#file-sizes)."""
+    props = {DELETION_VECTORS: "true"} if settings.deletion_vectors else {}
+    with session_conf(spark, {delta_io.MAX_ROWS_PER_FILE: str(settings.rows_per_file)}):
+        for name in TABLES:
+            _publish_table(spark, t[name], name, changes[name], published[name] is None, user_metadata, props)
+
+
+def _publish_table(
+    spark: SparkSession, uri: str, name: str, changes: DataFrame, rebuild: bool, user_metadata: str, props: dict
+) -> None:
+    """Overwrite table ``name`` with the change set's upserts (``rebuild``), or MERGE the change set."""
+    if rebuild:
+        upserts = changes.where(~F.col(delta_io.DELETE_FLAG)).select(*COLUMNS[name])
+        delta_io.overwrite(upserts, uri, user_metadata=user_metadata, properties=props)
+    else:
+        delta_io.apply_changes(
+            spark, changes, uri, ["review_id"], COLUMNS[name], user_metadata=user_metadata, properties=props
+        )
+    log.info("published %s", uri)

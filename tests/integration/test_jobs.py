@@ -46,6 +46,14 @@ def test_every_record_is_accounted_for_exactly_once(spark, lake, corpus_sample):
     assert dups.join(silver, dups.survivor_id == silver.review_id, "left_anti").count() == 0
 
 
+@pytest.mark.parametrize("name", ["reviews", "disposition", "dedupe_index"])
+def test_silver_files_hold_at_most_rows_per_file(spark, lake, name):
+    """An increment's MERGE reads every file holding a row it changes: the files stay small."""
+    _, cfg, _ = lake
+    per_file = table(spark, cfg, "silver", name).groupBy(F.input_file_name()).count().collect()
+    assert len(per_file) > 1 and max(r["count"] for r in per_file) <= cfg.silver.rows_per_file == 100
+
+
 def test_silver_rows_are_clean_and_segmented(spark, lake):
     _, cfg, _ = lake
     silver = table(spark, cfg, "silver", "reviews")

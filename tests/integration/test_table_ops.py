@@ -116,6 +116,21 @@ def test_maintain_compacts_keeps_rows_and_waits_for_busy_writers(spark, lake, ca
     assert delta_io.version(spark, silver) == version
 
 
+def test_optimize_keeps_silver_files_to_the_bytes_of_rows_per_file(spark, make_cfg):
+    """Compaction of a silver table stops at the bytes of ``silver.rows_per_file`` of its rows (an
+    increment's MERGE reads every file holding a row it changes); a gold table's goes to 1 GiB."""
+    cfg = make_cfg("maintenance.vacuum=false", "maintenance.zorder={}", "silver.rows_per_file=30")
+    silver, gold = tables.under(cfg, "silver/reviews"), tables.under(cfg, "gold/predictions")
+    for b in range(3):
+        write(spark, silver, batch_rows(b), files=8, batch=b)
+        write(spark, gold, batch_rows(b), files=8, batch=b)
+    rows = read(spark, silver).collect()
+    results = {r.name: r for r in maintain_now(cfg, ["silver/reviews", "gold/predictions"])}
+    assert results["gold/predictions"].files_after == 1
+    assert 24 > results["silver/reviews"].files_after >= 120 // 30
+    assert sorted(read(spark, silver).collect()) == sorted(rows)
+
+
 def test_maintain_drops_deletion_vectors_so_delta_rs_can_read(spark, make_cfg):
     """A silver table with deletion vectors is unreadable by delta-rs' to_pyarrow_table (its
     QueryBuilder reads it); once silver.deletion_vectors is false, maintenance drops the feature

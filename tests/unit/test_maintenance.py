@@ -106,3 +106,10 @@ def test_silver_tables_keep_deletion_vectors_while_the_settings_want_them():
     assert not m.keeps_deletion_vectors("silver/reviews", silver_has_them=False, session_default=False)
     assert not m.keeps_deletion_vectors("bronze/reviews_raw", silver_has_them=True, session_default=False)
     assert m.keeps_deletion_vectors("gold/features", silver_has_them=False, session_default=True)
+
+
+def test_silver_files_are_compacted_to_the_bytes_of_rows_per_file():
+    assert m.file_bytes_bound("silver/reviews", table_bytes=1_000_000, rows=2_000, rows_per_file=100) == 50_000
+    assert m.file_bytes_bound("silver/dedupe_index", table_bytes=10, rows=3, rows_per_file=1) == 4  # rounded up
+    assert m.file_bytes_bound("gold/features", table_bytes=1_000_000, rows=2_000, rows_per_file=100) is None
+    assert m.file_bytes_bound("silver/reviews", table_bytes=0, rows=0, rows_per_file=100) is None  # empty table
