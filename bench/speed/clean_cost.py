@@ -9,7 +9,8 @@ first, in one Spark session, three ways:
 * ``before``: the configured rules without the four rules issue #32 added (``symbols_only``,
   ``system_default``, ``incentive_ad``, ``not_chinese``) and without the scores;
 * ``rules``: the configured rules, without the scores;
-* ``job``: the configured rules and the scores, what the job runs.
+* ``job``: the configured rules and the scores, what the job runs;
+* with ``--per-rule``, ``before+<rule>``: ``before`` and one of the four rules, to say which costs.
 
 Each way runs ``--repeats`` times, interleaved, after one warm-up of each; every run records wall
 seconds and CPU seconds of the process tree (driver, JVM, Python workers). The denominator is the
@@ -62,6 +63,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=20261127)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--conf", action="append", default=[], help="config override, KEY=VALUE")
+    p.add_argument("--per-rule", action="store_true", help="also each added rule alone on top of before")
     return p.parse_args()
 
 
@@ -93,6 +95,9 @@ def main() -> None:
         "rules": (rules, False),
         "job": (rules, True),
     }
+    if args.per_rule:
+        for added in ADDED_BY_32:
+            ways[f"before+{added}"] = ([r for r in rules if r.name not in ADDED_BY_32 or r.name == added], False)
     for name, (rs, scores) in ways.items():
         log(f"warm-up {name}: {run_once(lines, rs, cfg, scores)}")
     runs: dict[str, list[dict]] = {name: [] for name in ways}
