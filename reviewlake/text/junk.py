@@ -19,6 +19,9 @@ reviews in another language and texts of symbols only. No Spark here.
 from __future__ import annotations
 
 import functools
+import re
+import re._constants as sre
+import re._parser as sre_parse
 import sys
 import threading
 import unicodedata
@@ -72,6 +75,63 @@ def case_insensitive(patterns: Sequence[str]) -> str:
     if not patterns:
         return "(?!)"
     return "(?i:" + "|".join(f"(?:{p})" for p in patterns) + ")"
+
+
+# ------------------------------------------------------------------ what a match must contain
+def required_chars(pattern: str, ignore_case: bool = False) -> frozenset[str] | None:
+    """Characters of which every match of the Java regex ``pattern`` contains at least one (ASCII
+    letters in both cases with ``ignore_case``), or None where no such set is found. Read from
+    Python's parse of the pattern: a literal, a small class, a group, a repeat of at least once; of
+    alternatives the union of theirs; of a sequence the smallest of its members'. A text without
+    any of them cannot match, so the Spark form tries the pattern only on texts with one: Java
+    tries every alternative of a long alternation at every position of every text."""
+    parsed = sre_parse.parse(java_regex(pattern).pattern, re.ASCII)  # the parser of re, not a public API
+    found = _sequence(list(parsed), ignore_case or bool(parsed.state.flags & re.IGNORECASE))
+    return frozenset(found) if found else None
+
+
+def gate_class(chars: frozenset[str]) -> str:
+    """A Java (and Python) class matching exactly ``chars``."""
+    return "[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in sorted(chars)) + "]"
+
+
+_SMALL_RANGE = 64  # a class of more characters than this gates nothing worth having
+
+
+def _sequence(items: list, ci: bool) -> set[str] | None:
+    sets = [s for s in (_node(op, av, ci) for op, av in items) if s]
+    return min(sets, key=len) if sets else None
+
+
+def _node(op, av, ci: bool) -> set[str] | None:
+    if op is sre.LITERAL:
+        return _cased({chr(av)}, ci)
+    if op is sre.SUBPATTERN:  # (group, flags added, flags removed, items)
+        return _sequence(list(av[3]), (ci or bool(av[1] & re.IGNORECASE)) and not av[2] & re.IGNORECASE)
+    if op is sre.BRANCH:
+        branches = [_sequence(list(b), ci) for b in av[1]]
+        return set().union(*branches) if all(branches) else None
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        return _sequence(list(av[2]), ci) if av[0] >= 1 else None
+    if op is sre.IN:
+        return _class(av, ci)
+    return None
+
+
+def _class(items: list, ci: bool) -> set[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        if op is sre.LITERAL:
+            chars.add(chr(av))
+        elif op is sre.RANGE and av[1] - av[0] < _SMALL_RANGE:
+            chars.update(chr(c) for c in range(av[0], av[1] + 1))
+        else:  # a negated class, a category (\d, \s), a large range
+            return None
+    return _cased(chars, ci)
+
+
+def _cased(chars: set[str], ci: bool) -> set[str]:
+    return chars | {c.swapcase() for c in chars if c.isascii()} if ci else chars
 
 
 # ------------------------------------------------------------------ explicit Unicode classes

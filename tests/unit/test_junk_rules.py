@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
 from reviewlake.errors import ConfigError
@@ -272,3 +274,40 @@ def test_no_foreign_letter_is_plain_chinese():
     beyond, foreign = java_regex(junk.BEYOND_PLAIN_CHINESE), java_regex(junk.foreign_letter_class())
     letters = (chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF)
     assert [c for c in letters if foreign.match(c) and not beyond.match(c)] == []
+
+
+INCENTIVE = junk.read_patterns("package:incentive_ad.txt")
+
+
+@pytest.mark.parametrize("pattern", INCENTIVE, ids=[f"line{i}" for i in range(len(INCENTIVE))])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_every_match_of_a_shipped_pattern_holds_one_of_its_required_chars(pattern, data):
+    """The Spark form of ``incentive_ad`` tries a pattern only on texts holding one of its
+    :func:`junk.required_chars`: every text the pattern matches must hold one."""
+    chars = junk.required_chars(pattern, ignore_case=True)
+    assert chars, "each shipped pattern has a gate"
+    text = data.draw(st.from_regex(java_regex(f"(?i:{pattern})"), fullmatch=True))
+    assert set(text) & chars
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ignore_case", "chars"),
+    [
+        ("客服(?:领|返现)", False, {"客"}),  # a sequence: its smallest member's
+        ("(?:微信|qq)群", False, {"群"}),
+        ("(?:微信|qq)号?", True, {"微", "q", "Q"}),  # alternatives: the union; an optional part: nothing
+        ("a*b?", False, None),  # nothing is required
+        ("[^a]x|y", False, {"x", "y"}),  # a negated class gives nothing, its sibling does
+        ("(?:a|\\d)", False, None),  # one alternative without: none for all
+        ("(?i:v)信?", False, {"v", "V"}),  # an inline flag counts
+        ("[a-c]{2,}", False, {"a", "b", "c"}),
+    ],
+)
+def test_required_chars(pattern, ignore_case, chars):
+    assert junk.required_chars(pattern, ignore_case) == (frozenset(chars) if chars else None)
+
+
+def test_gate_class_matches_exactly_its_chars():
+    rx = java_regex(junk.gate_class(frozenset({"客", "+", "]", "q", "😀"})))
+    assert [c for c in "客+]q😀a-^\\Q" if rx.fullmatch(c)] == ["客", "+", "]", "q", "😀"]
