@@ -90,11 +90,6 @@ def required_chars(pattern: str, ignore_case: bool = False) -> frozenset[str] | 
     return frozenset(found) if found else None
 
 
-def gate_class(chars: frozenset[str]) -> str:
-    """A Java (and Python) class matching exactly ``chars``."""
-    return "[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in sorted(chars)) + "]"
-
-
 _SMALL_RANGE = 64  # a class of more characters than this gates nothing worth having
 
 

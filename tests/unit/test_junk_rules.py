@@ -306,8 +306,3 @@ def test_every_match_of_a_shipped_pattern_holds_one_of_its_required_chars(patter
 )
 def test_required_chars(pattern, ignore_case, chars):
     assert junk.required_chars(pattern, ignore_case) == (frozenset(chars) if chars else None)
-
-
-def test_gate_class_matches_exactly_its_chars():
-    rx = java_regex(junk.gate_class(frozenset({"客", "+", "]", "q", "😀"})))
-    assert [c for c in "客+]q😀a-^\\Q" if rx.fullmatch(c)] == ["客", "+", "]", "q", "😀"]
