@@ -99,6 +99,10 @@ class PeakMemory:
                 if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
                     workers += rss
                     self._max("python_worker_max_mib", rss)
+                elif not ("java" in p.name() or "python" in p.name()):
+                    # e.g. the JVM's jspawnhelper, which shares the JVM's pages while it starts a
+                    # process: counted, it doubled the JVM (a 6 GB "driver Python" at 100x)
+                    continue
                 else:
                     driver += rss
                     self._max("jvm_max_mib" if "java" in p.name() else "driver_python_max_mib", rss)
