@@ -28,32 +28,39 @@ def labelled(spark, reference_lake):
 
 
 def test_flipped_labels_are_found_near_the_top(spark, labelled, make_cfg):
+    """Three draws of 12 flipped labels, counted together: one draw's count swings with the folds,
+    which follow the review ids, which name the sample's temporary path (measured over 16 draws:
+    6-10 of 12 found, 7-10 among the lowest 10%)."""
     frame, rows = labelled
     settings = make_cfg(*FAST).label_issues
     n = len(rows)
     assert n > 200 and set(rows.labels.tolist()) == {0, 1}
-    flipped = np.random.default_rng(3).choice(n, size=FLIPPED, replace=False)
-    labels = rows.labels.copy()
-    labels[flipped] = 1 - labels[flipped]
     pdf = frame.select("review_id", "text", "fold").orderBy("review_id").toPandas()
     assert pdf["review_id"].tolist() == rows.review_ids.tolist()
-    pdf["label"] = labels.astype(float)
-    noisy_frame = spark.createDataFrame(pdf[["review_id", "text", "label", "fold"]])
-    noisy = li.Labelled(rows.review_ids, rows.texts, labels, rows.folds, rows.class_names, rows.features_version)
-
-    probs = li.out_of_fold_probabilities(noisy_frame, noisy, settings)
-    assert probs.shape == (n, 2) and np.allclose(probs.sum(axis=1), 1)
-    assert (probs.argmax(axis=1) == rows.labels).mean() > 0.7  # the model learns the true labels
-    issues = li.rank_issues(rows.review_ids, labels, probs, rows.class_names, settings)
-    queued = set(issues["review_id"]) & set(rows.review_ids[flipped])
-    # found: most flipped rows are in the queue, where they are far more common than among all rows
-    # (measured over seeds: 9-10 of 12 found, 23-26% of a 35-47 row queue, against 3.5% of the rows)
-    assert len(queued) >= FLIPPED * 2 // 3, (len(queued), len(issues))
-    assert len(queued) / len(issues) >= 3 * FLIPPED / n, (len(queued), len(issues))
-    # near the top: half of them among the 10% of rows with the lowest label quality (measured 8-9)
-    quality = probs[np.arange(n), labels]
-    lowest = set(rows.review_ids[np.argsort(quality, kind="stable")[: n // 10]])
-    assert len(lowest & set(rows.review_ids[flipped])) >= FLIPPED // 2
+    by_text = np.argsort(np.array(rows.texts, dtype=object), kind="stable")  # the same rows whatever their ids
+    found = lowest_found = queue = 0
+    for seed in (1, 2, 3):
+        flipped = by_text[np.random.default_rng(seed).choice(n, size=FLIPPED, replace=False)]
+        labels = rows.labels.copy()
+        labels[flipped] = 1 - labels[flipped]
+        pdf["label"] = labels.astype(float)
+        noisy_frame = spark.createDataFrame(pdf[["review_id", "text", "label", "fold"]])
+        noisy = li.Labelled(rows.review_ids, rows.texts, labels, rows.folds, rows.class_names, rows.features_version)
+        probs = li.out_of_fold_probabilities(noisy_frame, noisy, settings)
+        assert probs.shape == (n, 2) and np.allclose(probs.sum(axis=1), 1)
+        assert (probs.argmax(axis=1) == rows.labels).mean() > 0.7  # the model learns the true labels
+        issues = li.rank_issues(rows.review_ids, labels, probs, rows.class_names, settings)
+        found += len(set(issues["review_id"]) & set(rows.review_ids[flipped]))
+        queue += len(issues)
+        quality = probs[np.arange(n), labels]
+        lowest = set(rows.review_ids[np.argsort(quality, kind="stable")[: n // 10]])
+        lowest_found += len(lowest & set(rows.review_ids[flipped]))
+    # found: at least half the flipped rows are in the queue, where they are far more common than
+    # among all rows
+    assert found >= 3 * FLIPPED // 2, (found, queue)
+    assert found / queue >= 3 * FLIPPED / n, (found, queue)
+    # near the top: half of them among the 10% of rows with the lowest label quality
+    assert lowest_found >= 3 * FLIPPED // 2, lowest_found
 
 
 def test_a_rows_probabilities_never_read_its_own_label(spark, labelled, make_cfg):
