@@ -329,13 +329,9 @@ LIST_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
 def vacuum(spark: SparkSession, uri: str, hours: float, list_parallelism: int) -> None:
     """VACUUM with Delta's listing parallelism lowered for the run (its default, 10,000 tasks, is
     sized for clusters and takes minutes in local mode)."""
-    previous = spark.conf.get(LIST_PARALLELISM)
-    spark.conf.set(LIST_PARALLELISM, str(list_parallelism))
-    try:
+    with session_conf(spark, {LIST_PARALLELISM: str(list_parallelism)}):
         DeltaTable.forPath(spark, uri).vacuum(hours)
         lineage.wrote_table(uri)
-    finally:
-        spark.conf.set(LIST_PARALLELISM, previous)
 
 
 def drop_feature(spark: SparkSession, uri: str, feature: str) -> None:
