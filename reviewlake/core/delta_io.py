@@ -218,6 +218,15 @@ def merge(
 
 
 DELETE_FLAG = "_delete"
+ROW_HASH = "row_hash"
+
+
+def with_row_hash(df: DataFrame, keys: Sequence[str]) -> DataFrame:
+    """``df`` with ``row_hash``: xxhash64 of its columns other than ``keys`` and of which of them
+    are null (xxhash64 skips a null, so without the flags ``(null, 'a')`` and ``('a', null)``
+    would hash alike). :func:`apply_changes` compares a row with its published version by it."""
+    values = [F.col(f"`{c}`") for c in df.columns if c not in keys]
+    return df.withColumn(ROW_HASH, F.xxhash64(*values, *[v.isNull() for v in values]))
 
 
 def apply_changes(
@@ -230,9 +239,11 @@ def apply_changes(
     properties: Mapping[str, str] | None = None,
 ) -> None:
     """Apply a change set in one MERGE commit: rows with ``_delete`` true delete the target row
-    of their key (if any), the others upsert ``columns``. Creates the table if absent. Applying
-    the same change set twice gives the same table (the second time nothing is rewritten but
-    rows that differ)."""
+    of their key (if any), the others upsert ``columns``. Creates the table if absent. A matched
+    row is updated only where it differs from the published one, so applying the same change set
+    twice gives the same table and the second time rewrites nothing. Where ``columns`` hold
+    ``row_hash`` (:func:`with_row_hash`) the rows are compared by it alone: the MERGE then reads
+    of the target only the keys and the hash to find the files it rewrites, not every column."""
     upserts = changes.where(~F.col(DELETE_FLAG))
     with _commit_message(spark, user_metadata):
         if not exists(spark, uri):
@@ -241,7 +252,8 @@ def apply_changes(
             return
         set_properties(spark, uri, properties or {})
         values = {c: F.col(f"s.`{c}`") for c in columns}
-        differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in columns if c not in keys)
+        compared = [ROW_HASH] if ROW_HASH in columns else [c for c in columns if c not in keys]
+        differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compared)
         (
             DeltaTable.forPath(spark, uri)
             .alias("t")

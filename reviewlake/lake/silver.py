@@ -55,7 +55,9 @@ SILVER_COLUMNS = (
 )
 DISPOSITION_COLUMNS = ("review_id", "batch_id", "outcome", "rule", "survivor_id", "detail")
 TABLES = ("silver", "index", "disposition")  # publish order: the ledger commits last
-COLUMNS = {"silver": SILVER_COLUMNS, "index": incremental.INDEX_COLUMNS, "disposition": DISPOSITION_COLUMNS}
+CONTENT_COLUMNS = {"silver": SILVER_COLUMNS, "index": incremental.INDEX_COLUMNS, "disposition": DISPOSITION_COLUMNS}
+# what each table holds: its content and the hash of it an increment's MERGE compares
+COLUMNS = {name: (*columns, delta_io.ROW_HASH) for name, columns in CONTENT_COLUMNS.items()}
 Materialize = Callable[[str, DataFrame], DataFrame]
 DELETION_VECTORS = "delta.enableDeletionVectors"
 
@@ -307,11 +309,12 @@ def plan_changes(
     pop = population(published["index"], touched, candidates, cfg.dedupe)
     clustered = dedupe_step(pop, cfg.dedupe, report, materialize, cfg.spark.rows_per_partition)
     ids = touched.unionByName(clustered.select("review_id")).distinct()
-    return {
-        "silver": with_deletes(silver_rows(clustered, cfg.segment, cfg.signals), ids),
-        "disposition": with_deletes(ledger_rows(clustered, filtered), ids),
-        "index": with_deletes(clustered.select(*incremental.INDEX_COLUMNS), ids),
+    upserts = {
+        "silver": silver_rows(clustered, cfg.segment, cfg.signals),
+        "disposition": ledger_rows(clustered, filtered),
+        "index": clustered.select(*incremental.INDEX_COLUMNS),
     }
+    return {name: with_deletes(delta_io.with_row_hash(rows, ["review_id"]), ids) for name, rows in upserts.items()}
 
 
 def read_published(spark: SparkSession, t: Mapping[str, str], rebuild: bool) -> dict[str, DataFrame | None]:
