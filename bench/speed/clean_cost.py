@@ -12,7 +12,9 @@ first, in one Spark session, three ways:
 * ``job``: the configured rules and the scores, what the job runs;
 * ``before_with_scores``: ``before`` and the scores, so that ``job`` against it is what the rules
   add where the job runs them (the ``not_chinese`` rule's UDF shares the scores' Python pass);
-* with ``--per-rule``, ``before+<rule>``: ``before`` and one of the four rules, to say which costs.
+* with ``--per-rule``, ``before+<rule>``: ``before`` and one of the four rules, to say which costs;
+* with ``--in-job``, ``job-<rule>``: ``job`` without one of the four rules, what that rule costs
+  where the job runs it (beside the others and the scores).
 
 Each way runs ``--repeats`` times, interleaved, after one warm-up of each; every run records wall
 seconds and CPU seconds of the process tree (driver, JVM, Python workers). The denominator is the
@@ -66,6 +68,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--conf", action="append", default=[], help="config override, KEY=VALUE")
     p.add_argument("--per-rule", action="store_true", help="also each added rule alone on top of before")
+    p.add_argument("--in-job", action="store_true", help="also the job without each added rule")
     return p.parse_args()
 
 
@@ -101,6 +104,9 @@ def main() -> None:
     if args.per_rule:
         for added in ADDED_BY_32:
             ways[f"before+{added}"] = ([r for r in rules if r.name not in ADDED_BY_32 or r.name == added], False)
+    if args.in_job:
+        for added in ADDED_BY_32:
+            ways[f"job-{added}"] = ([r for r in rules if r.name != added], True)
     for name, (rs, scores) in ways.items():
         log(f"warm-up {name}: {run_once(lines, rs, cfg, scores)}")
     runs: dict[str, list[dict]] = {name: [] for name in ways}
@@ -125,6 +131,9 @@ def main() -> None:
                 # the rules' share where the job runs them: with the scores, whose Python pass the
                 # not_chinese rule's UDF shares
                 "rules_in_job": round(cpu["job"] / cpu["before_with_scores"] - 1, 3),
+            },
+            "added_cpu_seconds_in_job": {
+                added: round(cpu["job"] - cpu[f"job-{added}"], 1) for added in ADDED_BY_32 if f"job-{added}" in cpu
             },
             "runs": runs,
         }

@@ -269,7 +269,7 @@ def test_a_pattern_file_of_ones_own(spark, make_cfg, tmp_path):
 
 
 def test_no_foreign_letter_is_plain_chinese():
-    """The JVM's first, cheap test for ``not_chinese`` (a character beyond plain Chinese text)
+    """The first, cheap test of ``not_chinese`` (a character beyond plain Chinese text)
     lets through every text the foreign-letter gate could match."""
     beyond, foreign = java_regex(junk.BEYOND_PLAIN_CHINESE), java_regex(junk.foreign_letter_class())
     letters = (chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF)
