@@ -268,6 +268,15 @@ def test_a_pattern_file_of_ones_own(spark, make_cfg, tmp_path):
     assert [python(t) for t in texts] == [False, True, True]
 
 
+def test_every_unified_han_character_is_a_letter():
+    """``symbols_only``'s Spark form tests the CJK Unified Ideographs first, as letters."""
+    from reviewlake.text.clean_rules import _UNIFIED_HAN
+
+    letter, han = java_regex(junk.letter_class()), java_regex(_UNIFIED_HAN)
+    block = [chr(cp) for cp in range(0x4E00, 0xA000)]
+    assert all(han.match(c) for c in block) and [c for c in block if not letter.match(c)] == []
+
+
 def test_no_foreign_letter_is_plain_chinese():
     """The first, cheap test of ``not_chinese`` (a character beyond plain Chinese text)
     lets through every text the foreign-letter gate could match."""
