@@ -83,8 +83,8 @@ def required_chars(pattern: str, ignore_case: bool = False) -> frozenset[str] | 
     letters in both cases with ``ignore_case``), or None where no such set is found. Read from
     Python's parse of the pattern: a literal, a small class, a group, a repeat of at least once; of
     alternatives the union of theirs; of a sequence the smallest of its members'. A text without
-    any of them cannot match, so the Spark form tries the pattern only on texts with one: Java
-    tries every alternative of a long alternation at every position of every text."""
+    any of them cannot match, so ``incentive_ad`` tries the pattern only on texts with one: a
+    regex engine tries every alternative of a long alternation at every position of every text."""
     parsed = sre_parse.parse(java_regex(pattern).pattern, re.ASCII)  # the parser of re, not a public API
     found = _sequence(list(parsed), ignore_case or bool(parsed.state.flags & re.IGNORECASE))
     return frozenset(found) if found else None

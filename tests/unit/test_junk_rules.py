@@ -292,7 +292,7 @@ INCENTIVE = junk.read_patterns("package:incentive_ad.txt")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_every_match_of_a_shipped_pattern_holds_one_of_its_required_chars(pattern, data):
-    """The Spark form of ``incentive_ad`` tries a pattern only on texts holding one of its
+    """``incentive_ad`` tries a pattern only on texts holding one of its
     :func:`junk.required_chars`: every text the pattern matches must hold one."""
     chars = junk.required_chars(pattern, ignore_case=True)
     assert chars, "each shipped pattern has a gate"
