@@ -18,7 +18,8 @@ from reviewlake.core import delta_io, tables
 from reviewlake.core.config import load_config
 from reviewlake.core.uris import local_path
 
-RUN_COLUMNS = ("batch_id", "ingested_at", "detected_at")
+# a run's own columns; row_hash hashes batch_id with the rest (tests/integration/test_jobs.py checks it)
+RUN_COLUMNS = ("batch_id", "ingested_at", "detected_at", "row_hash")
 # every table clean_reviews writes, in the order a first run commits them
 CLEAN_REVIEWS_TABLES = (
     ("bronze", "reviews_raw"),

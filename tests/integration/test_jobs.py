@@ -47,6 +47,19 @@ def test_every_record_is_accounted_for_exactly_once(spark, lake, corpus_sample):
 
 
 @pytest.mark.parametrize("name", ["reviews", "disposition", "dedupe_index"])
+def test_row_hash_is_the_hash_of_each_rows_content(spark, lake, name):
+    """What an increment's MERGE compares stands for the row it is stored with."""
+    _, cfg, _ = lake
+    stored = table(spark, cfg, "silver", name)
+    again = delta_io.with_row_hash(stored.drop(delta_io.ROW_HASH), ["review_id"])
+    assert stored.count() > 0
+    assert (
+        stored.select("review_id", delta_io.ROW_HASH).exceptAll(again.select("review_id", delta_io.ROW_HASH)).count()
+        == 0
+    )
+
+
+@pytest.mark.parametrize("name", ["reviews", "disposition", "dedupe_index"])
 def test_silver_files_hold_at_most_rows_per_file(spark, lake, name):
     """An increment's MERGE reads every file holding a row it changes: the files stay small."""
     _, cfg, _ = lake

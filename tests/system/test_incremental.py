@@ -43,7 +43,7 @@ def write_batches(corpus_sample: Path, root: Path) -> list[Path]:
     return batches
 
 
-def snapshot(spark, lake: Path, layer: str, name: str, drop=("batch_id",)):
+def snapshot(spark, lake: Path, layer: str, name: str, drop=("batch_id", "row_hash")):
     return comparable(spark, lake, layer, name, drop)
 
 
