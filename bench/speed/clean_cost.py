@@ -11,7 +11,8 @@ first, in one Spark session, three ways:
 * ``rules``: the configured rules, without the scores;
 * ``job``: the configured rules and the scores, what the job runs;
 * ``before_with_scores``: ``before`` and the scores, so that ``job`` against it is what the rules
-  add where the job runs them (the ``not_chinese`` rule's UDF shares the scores' Python pass);
+  add where the job runs them (the ``incentive_ad`` and ``not_chinese`` rules' UDFs share the
+  scores' Python pass);
 * with ``--per-rule``, ``before+<rule>``: ``before`` and one of the four rules, to say which costs;
 * with ``--in-job``, ``job-<rule>``: ``job`` without one of the four rules, what that rule costs
   where the job runs it (beside the others and the scores).

@@ -21,7 +21,7 @@ import math
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from pyspark import SparkConf
@@ -56,15 +56,10 @@ def size_shuffles(spark: SparkSession, rows: int, rows_per_partition: int) -> in
     return partitions
 
 
-@contextmanager
-def shuffle_partitions_restored(spark: SparkSession) -> Iterator[None]:
+def shuffle_partitions_restored(spark: SparkSession) -> AbstractContextManager[None]:
     """Put ``spark.sql.shuffle.partitions`` back as it was when the block ends (a chain of jobs
     shares one session)."""
-    before = spark.conf.get(SHUFFLE_PARTITIONS)
-    try:
-        yield
-    finally:
-        spark.conf.set(SHUFFLE_PARTITIONS, before)
+    return session_conf(spark, {SHUFFLE_PARTITIONS: spark.conf.get(SHUFFLE_PARTITIONS)})
 
 
 @contextmanager
