@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.generators.scale_corpus import scale_near
@@ -132,14 +133,22 @@ def main() -> None:
         result["factors"][factor] = lakehouse(args, jobs_for, factor, work)
         rec.write(result | {"derived": derived(result)})  # a cut-off benchmark keeps what it finished
     if args.compare_rev:
-        result["compare"] = compare_full_runs(args, submit, work, conf)
+
+        def keep(done: dict) -> None:
+            so_far = result | {"compare": done}
+            rec.write(so_far | {"derived": derived(so_far)})
+
+        result["compare"] = compare_full_runs(args, submit, work, conf, keep)
     result["derived"] = derived(result)
     plot(result, rec.path(ext=".png"))
     rec.write(result)
 
 
-def compare_full_runs(args: argparse.Namespace, submit: list[str], work: Path, conf: list[str]) -> dict:
-    """The full runs again with ``--compare-rev``'s code, into scratch lakehouses."""
+def compare_full_runs(
+    args: argparse.Namespace, submit: list[str], work: Path, conf: list[str], keep: Callable[[dict], None]
+) -> dict:
+    """The full runs again with ``--compare-rev``'s code, into scratch lakehouses; ``keep(out)`` is
+    called after each (a cut-off benchmark keeps the ones it finished)."""
     code_root = work / "code_compare"
     shutil.rmtree(code_root, ignore_errors=True)
     from bench.speed.incremental import snapshot_code
@@ -159,6 +168,7 @@ def compare_full_runs(args: argparse.Namespace, submit: list[str], work: Path, c
             f"x{factor}_full_{args.compare_rev}", lake
         )
         shutil.rmtree(lake, ignore_errors=True)
+        keep(out)
     return out
 
 
@@ -174,6 +184,12 @@ def derived(result: dict) -> dict:
     if len(factors) > 1:
         small, large = runs[factors[0]]["fixed"], runs[factors[-1]]["fixed"]
         out["fixed_largest_over_smallest"] = round(large["seconds"] / small["seconds"], 4)
+    before = (result.get("compare") or {}).get("full") or {}
+    out["full_over_compare_rev"] = {
+        f: round(runs[f]["full"]["seconds"] / run["seconds"], 4)
+        for f, run in before.items()
+        if "full" in runs.get(f, {})
+    }
     return out
 
 
