@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from pyspark import SparkConf
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.storagelevel import StorageLevel
 
 from reviewlake.core import lineage
@@ -42,6 +42,17 @@ log = logging.getLogger(__name__)
 # at 10x with the default 1 GiB driver, dedupe died with 322 MiB of held blocks in 346 such
 # arrays (a heap dump; docs/operations.md#memory).
 HELD = StorageLevel.MEMORY_AND_DISK_DESER
+
+
+def held_and_counted(df: DataFrame) -> DataFrame:
+    """``df`` held (:data:`HELD`) and computed, by one count. Spark plans a join with a computed
+    held frame on its real size in bytes, so the join is a broadcast when that size is under
+    ``spark.sql.autoBroadcastJoinThreshold``; planned on the optimizer's estimate (a filter of a
+    large table keeps the table's size) it may be a sort-merge join that shuffles the other side
+    whole, the large one."""
+    df.persist(HELD).count()
+    return df
+
 
 SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
 

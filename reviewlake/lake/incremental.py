@@ -29,6 +29,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from reviewlake.core.spark import held_and_counted
 from reviewlake.lake import dedupe
 from reviewlake.lake.minhash import LshParams
 from reviewlake.text.signals import SCORES
@@ -111,6 +112,9 @@ def affected_clusters(
             .select(F.posexplode(dedupe.band_hashes(F.col("_s.sig"), params)).alias("band", "bucket"))
             .distinct()
         )
+        # computed first, so that the join below is a broadcast of the new bands when they are few,
+        # not a sort-merge join shuffling every band of the index
+        new_bands = held_and_counted(new_bands)
         # one row per key is enough (rows of a key share its bands), and every key has a row
         # that is not an exact duplicate: its cluster's survivor or, in another key, all rows
         old_bands = index.where(F.col("minhash_bands").isNotNull() & (F.col("outcome") != "exact_duplicate")).select(

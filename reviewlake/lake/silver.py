@@ -22,7 +22,7 @@ from reviewlake.core import delta_io
 from reviewlake.core.delta_io import ChangesSince
 from reviewlake.core.report import RunReport
 from reviewlake.core.settings import Dedupe, Segment, Settings, Signals, Silver
-from reviewlake.core.spark import HELD, session_conf, size_shuffles
+from reviewlake.core.spark import HELD, held_and_counted, session_conf, size_shuffles
 from reviewlake.core.tally import tally
 from reviewlake.errors import InvariantError
 from reviewlake.lake import clean, dedupe, dedupe_local, incremental
@@ -238,8 +238,15 @@ def population(index: DataFrame | None, touched: DataFrame, candidates: DataFram
     touched ids may change (all of them when there is no index yet)."""
     if index is None:
         return candidates.select(*incremental.POPULATION_COLUMNS)
-    affected = incremental.affected_clusters(
-        index, touched, candidates, lsh_params(settings), settings.near_min_chars, near=settings.near
+    # touched ids and affected clusters computed before the joins with the index, so that those
+    # are broadcasts when the ids are few. Planned on estimates (bronze's size for the ids) they
+    # were sort-merge joins that shuffled every index row with all its columns: 1.3 GB for the
+    # fixed 3,471-review increment at 100x (bench/README.md).
+    held_and_counted(touched)
+    affected = held_and_counted(
+        incremental.affected_clusters(
+            index, touched, candidates, lsh_params(settings), settings.near_min_chars, near=settings.near
+        )
     )
     # persisted: clustering reads the population several times, and each read would redo the band
     # lookup against the whole index (measured: dedupe 150-190 s instead of ~20 s on a 400-row increment)
@@ -247,11 +254,17 @@ def population(index: DataFrame | None, touched: DataFrame, candidates: DataFram
 
 
 def dedupe_step(
-    pop: DataFrame, settings: Dedupe, report: RunReport, materialize: Materialize, rows_per_partition: int
+    population_of: Callable[[], DataFrame],
+    settings: Dedupe,
+    report: RunReport,
+    materialize: Materialize,
+    rows_per_partition: int,
 ) -> DataFrame:
-    """Cluster ``pop`` (held by ``materialize``); its figures in one aggregation, into the report.
-    From here on the session's shuffles are sized by the population (:func:`size_shuffles`)."""
+    """Cluster the population ``population_of()`` gives (its probe of the index is timed with the
+    stage), held by ``materialize``; its figures in one aggregation, into the report. From here on
+    the session's shuffles are sized by the population (:func:`size_shuffles`)."""
     with report.stage("dedupe") as st:
+        pop = population_of()
         params = lsh_params(settings)
         report.summary["dedupe_params"] = {
             "bands": params.bands,
@@ -306,8 +319,13 @@ def plan_changes(
     cleaned = clean_rows(fresh, cfg, report)
     candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
     filtered = cleaned.where(F.col("filtered_by").isNotNull())
-    pop = population(published["index"], touched, candidates, cfg.dedupe)
-    clustered = dedupe_step(pop, cfg.dedupe, report, materialize, cfg.spark.rows_per_partition)
+    clustered = dedupe_step(
+        lambda: population(published["index"], touched, candidates, cfg.dedupe),
+        cfg.dedupe,
+        report,
+        materialize,
+        cfg.spark.rows_per_partition,
+    )
     ids = touched.unionByName(clustered.select("review_id")).distinct()
     upserts = {
         "silver": silver_rows(clustered, cfg.segment, cfg.signals),

@@ -4,13 +4,15 @@ and whether bronze lost rows since silver was built."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 
 from pyspark.sql import functions as F
 
 from reviewlake.core import delta_io
 from reviewlake.core.config import load_config
-from reviewlake.lake import file_log, incremental, ingest
+from reviewlake.core.spark import held_and_counted
+from reviewlake.lake import file_log, incremental, ingest, silver
 from reviewlake.lake.ingest_parse import ReadOptions
 
 
@@ -125,3 +127,24 @@ def test_changes_since_name_the_batches_their_commits_wrote(spark, tmp_path):
     assert delta_io.changes_since(spark, uri, 0).batches is None
     assert delta_io.changes_since(spark, uri, 1) == delta_io.ChangesSince(removed=False, batches=None)
     assert delta_io.changes_since(spark, uri, 2) == delta_io.ChangesSince(removed=False, batches=())
+
+
+def test_the_population_joins_the_index_with_the_touched_ids_and_affected_clusters_by_broadcast(spark, make_cfg):
+    """Touched ids whose plan the optimizer sizes at gigabytes (here a filtered range; in a run, a
+    filter on bronze) but which hold a few rows are joined with the index by broadcast, not by a
+    sort-merge join that shuffles every index row."""
+    from tests.unit.test_dedupe_local import population as candidates_of
+
+    settings = make_cfg().dedupe
+    candidates = held_and_counted(candidates_of(spark, make_cfg))  # as the job holds its cleaned rows
+    index = silver.cluster(candidates, settings).select(*incremental.INDEX_COLUMNS).localCheckpoint()
+    touched = spark.range(10**10).where(F.col("id") < 2).select(F.concat(F.lit("new"), "id").alias("review_id"))
+    assert touched._jdf.queryExecution().optimizedPlan().stats().sizeInBytes() > 2**33  # sized at > 8 GB
+    pop = silver.population(index, touched, candidates, settings)
+    plan = pop._jdf.queryExecution().executedPlan().toString()
+    try:
+        assert "SortMergeJoin" not in plan, plan
+        assert re.search(r"BroadcastHashJoin \[review_id#\d+\], \[review_id#\d+\], LeftAnti", plan), plan
+    finally:
+        for df in (pop, touched, candidates):
+            df.unpersist()
