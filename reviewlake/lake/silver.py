@@ -242,7 +242,7 @@ def population(index: DataFrame | None, touched: DataFrame, candidates: DataFram
     # are broadcasts when the ids are few. Planned on estimates (bronze's size for the ids) they
     # were sort-merge joins that shuffled every index row with all its columns: 1.3 GB for the
     # fixed 3,471-review increment at 100x (bench/README.md).
-    held_and_counted(touched)
+    touched = held_and_counted(touched)
     affected = held_and_counted(
         incremental.affected_clusters(
             index, touched, candidates, lsh_params(settings), settings.near_min_chars, near=settings.near
