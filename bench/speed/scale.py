@@ -57,17 +57,27 @@ def fixed_increment(work: Path, seed: int) -> Path:
 
 
 def changed_rows(run: dict) -> dict:
-    """Per table: rows the run's commits copied, and rows they inserted, updated or deleted."""
+    """Per table: rows the run's commits copied (wrote again unchanged), and rows they inserted,
+    updated or deleted."""
     out = {}
     for table, commits in ((run.get("spark") or {}).get("delta_commit_metrics") or {}).items():
-        copied = sum(c.get("numTargetRowsCopied", 0) + c.get("numCopiedRows", 0) for c in commits)
-        changed = sum(
-            c.get(k, 0)
-            for c in commits
-            for k in ("numTargetRowsInserted", "numTargetRowsUpdated", "numTargetRowsDeleted", "numOutputRows")
-        )
+        figures = [commit_rows(c) for c in commits]
+        copied, changed = sum(f[0] for f in figures), sum(f[1] for f in figures)
         out[table] = {"copied": copied, "changed": changed, "copied_over_changed": round(copied / max(changed, 1), 3)}
     return out
+
+
+def commit_rows(c: dict) -> tuple[int, int]:
+    """(rows copied, rows inserted, updated or deleted) by one commit's metrics. A MERGE counts
+    both. A WRITE's ``numCopiedRows`` also counts the rows of files it re-added with a deletion
+    vector, which it did not write: its copies are the rows of the files it wrote
+    (``rowsInNewFiles``) that are not new."""
+    if c.get("operation") == "MERGE":
+        changed = sum(c.get(k, 0) for k in ("numTargetRowsInserted", "numTargetRowsUpdated", "numTargetRowsDeleted"))
+        return c.get("numTargetRowsCopied", 0), changed
+    new = c.get("numOutputRows", 0) - c.get("numCopiedRows", 0)
+    copied = c["rowsInNewFiles"] - new if "rowsInNewFiles" in c else c.get("numCopiedRows", 0)
+    return copied, new + c.get("numDeletedRows", 0)
 
 
 def lakehouse(args: argparse.Namespace, jobs_for, factor: int, work: Path) -> dict:

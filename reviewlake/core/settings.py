@@ -195,6 +195,7 @@ class Signals(Section):
 class Silver(Section):
     deletion_vectors: bool
     rows_per_file: int = field(metadata=rng(1))
+    max_replaced_rows: int = field(metadata=rng(0))
 
 
 @dataclass(frozen=True)

@@ -56,18 +56,37 @@ COMMIT_METRICS = (
 
 
 def commit_metrics(spark: Any, table_uri: str, version: int) -> dict[str, Any]:
-    """The operation and operation metrics of one commit, read from its ``_delta_log`` file."""
+    """The operation and operation metrics of one commit, read from its ``_delta_log`` file, and
+    ``rowsInNewFiles``: the rows of the data files the commit wrote (an ``add`` of a path the
+    commit does not also remove; a file re-added with a deletion vector was not rewritten, though a
+    WRITE's ``numCopiedRows`` counts its rows). Absent where a written file has no row count."""
     fs, path = hadoop_fs(spark, join(table_uri, "_delta_log", f"{version:020d}.json"))
     stream = fs.open(path)
     try:
         text = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
     finally:
         stream.close()
-    info = next((json.loads(line)["commitInfo"] for line in text.splitlines() if '"commitInfo"' in line), {})
+    actions = [json.loads(line) for line in text.splitlines() if line.strip()]
+    info = next((a["commitInfo"] for a in actions if "commitInfo" in a), {})
     metrics = info.get("operationMetrics") or {}
-    return {"version": version, "operation": info.get("operation")} | {
-        k: int(metrics[k]) for k in COMMIT_METRICS if k in metrics
-    }
+    out = {"version": version, "operation": info.get("operation")}
+    out |= {k: int(metrics[k]) for k in COMMIT_METRICS if k in metrics}
+    written = rows_in_new_files(actions)
+    return out if written is None else out | {"rowsInNewFiles": written}
+
+
+def rows_in_new_files(actions: list[dict]) -> int | None:
+    """The rows of the data files a commit's ``actions`` wrote (see :func:`commit_metrics`)."""
+    removed = {a["remove"]["path"] for a in actions if "remove" in a}
+    rows = 0
+    for add in (a["add"] for a in actions if "add" in a):
+        if add["path"] in removed:
+            continue
+        count = json.loads(add.get("stats") or "{}").get("numRecords")
+        if count is None:
+            return None
+        rows += int(count)
+    return rows
 
 
 class SparkWork:

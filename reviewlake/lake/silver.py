@@ -210,7 +210,11 @@ def silver_audit_view(published: DataFrame | None, changes: DataFrame) -> DataFr
     )
     if published is None:
         return upserts.withColumn("clashes_with", F.lit(None).cast("string"))
-    kept = untouched(published, changes).select("text_hash", F.col("review_id").alias("clashes_with"))
+    # the published rows narrowed to the upserts' hashes first: a semi join on which the (held,
+    # small) change set is broadcast. The left join alone cannot broadcast its right side's
+    # whole table, and shuffled it (3.3 million rows at 100x).
+    repeated = published.join(upserts.select("text_hash"), "text_hash", "left_semi")
+    kept = untouched(repeated, changes).select("text_hash", F.col("review_id").alias("clashes_with"))
     return upserts.join(kept, "text_hash", "left")
 
 
@@ -420,22 +424,30 @@ def publish(
     with the change set's upserts). With ``silver.deletion_vectors`` the tables have them, so a
     change marks the rows it replaces instead of rewriting their files. No file written holds more
     than ``silver.rows_per_file`` rows, so a change reads only small files around the rows it
-    changes (docs/operations.md#file-sizes)."""
-    props = {DELETION_VECTORS: "true"} if settings.deletion_vectors else {}
+    changes (docs/operations.md#file-sizes); an increment names the rows it replaces by their ids
+    where they are at most ``silver.max_replaced_rows`` (docs/operations.md#writes)."""
     with session_conf(spark, {delta_io.MAX_ROWS_PER_FILE: str(settings.rows_per_file)}):
         for name in TABLES:
-            _publish_table(spark, t[name], name, changes[name], published[name] is None, user_metadata, props)
+            _publish_table(spark, t[name], name, changes[name], published[name] is None, user_metadata, settings)
 
 
 def _publish_table(
-    spark: SparkSession, uri: str, name: str, changes: DataFrame, rebuild: bool, user_metadata: str, props: dict
+    spark: SparkSession, uri: str, name: str, changes: DataFrame, rebuild: bool, user_metadata: str, settings: Silver
 ) -> None:
-    """Overwrite table ``name`` with the change set's upserts (``rebuild``), or MERGE the change set."""
+    """Overwrite table ``name`` with the change set's upserts (``rebuild``), or apply the change set."""
+    props = {DELETION_VECTORS: "true"} if settings.deletion_vectors else {}
     if rebuild:
         upserts = changes.where(~F.col(delta_io.DELETE_FLAG)).select(*COLUMNS[name])
         delta_io.overwrite(upserts, uri, user_metadata=user_metadata, properties=props)
     else:
         delta_io.apply_changes(
-            spark, changes, uri, ["review_id"], COLUMNS[name], user_metadata=user_metadata, properties=props
+            spark,
+            changes,
+            uri,
+            ["review_id"],
+            COLUMNS[name],
+            user_metadata=user_metadata,
+            properties=props,
+            max_replaced=settings.max_replaced_rows,
         )
     log.info("published %s", uri)

@@ -1,12 +1,14 @@
 """delta_io.apply_changes on a small Delta table (real Spark and Delta): a change set's rows are
 compared with their published versions by ``row_hash``, so only rows whose content changed are
-rewritten, and applying a change set again rewrites nothing."""
+written; the published rows it replaces or deletes are named in the commit's predicate and marked
+by deletion vectors (a MERGE above ``max_replaced`` of them); applying it again writes nothing."""
 
 from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from reviewlake.core import delta_io
+from bench.speed.scale import commit_rows
+from reviewlake.core import delta_io, spark_work
 
 SCHEMA = "review_id string, survivor_id string, detail string"
 COLUMNS = ("review_id", "survivor_id", "detail", delta_io.ROW_HASH)
@@ -22,9 +24,18 @@ def change_set(spark, rows, deletes=()):
     )
 
 
-def apply(spark, changes, uri) -> dict:
-    delta_io.apply_changes(spark, changes, uri, ["review_id"], COLUMNS)
-    return delta_io.history(spark, uri, 1)[0]["operationMetrics"]
+DVS = {"delta.enableDeletionVectors": "true"}
+
+
+def apply(spark, changes, uri, max_replaced=10, properties=DVS) -> dict:
+    delta_io.apply_changes(
+        spark, changes, uri, ["review_id"], COLUMNS, properties=properties, max_replaced=max_replaced
+    )
+    return delta_io.history(spark, uri, 1)[0]
+
+
+def content(spark, uri) -> set:
+    return {tuple(r)[:3] for r in delta_io.read(spark, uri).collect()}
 
 
 def test_row_hash_tells_where_a_null_is(spark):
@@ -34,30 +45,55 @@ def test_row_hash_tells_where_a_null_is(spark):
     assert hashes["b"] == hashes["c"]  # the key is not hashed
 
 
-def test_only_changed_rows_are_rewritten_and_a_second_application_rewrites_nothing(spark, tmp_path):
-    uri = str(tmp_path / "t")
-    published = [("a", None, "x"), ("b", "a", None), ("c", None, None)]
-    delta_io.apply_changes(spark, change_set(spark, published), uri, ["review_id"], COLUMNS)
+PUBLISHED = [("a", None, "x"), ("b'", "a", None), ("c", None, None)]
+CHANGED = [("a", None, "x"), ("b'", None, "a"), ("d", "a", None)]
+AFTER = {("a", None, "x"), ("b'", None, "a"), ("d", "a", None)}
 
-    changes = change_set(spark, [("a", None, "x"), ("b", None, "a"), ("d", "a", None)], deletes=["c"])
-    metrics = apply(spark, changes, uri)
+
+def test_the_rows_replaced_or_deleted_are_named_and_marked_and_a_second_application_writes_nothing(spark, tmp_path):
+    uri = str(tmp_path / "t")
+    apply(spark, change_set(spark, PUBLISHED).coalesce(1), uri)  # one file
+
+    commit = apply(spark, change_set(spark, CHANGED, deletes=["c", "never-published"]), uri)
+    # a is unchanged and d new: only b' (changed) and c (deleted) are removed, by name, quotes escaped
+    assert commit["operationParameters"]["predicate"] == "`review_id` IN ('b\\'', 'c')"
+    metrics = spark_work.commit_metrics(spark, uri, commit["version"])
+    assert metrics["numDeletedRows"] == 2
+    # a stays in its file, which a deletion vector now marks: written are b' and d, nothing copied
+    # (Delta's numCopiedRows counts a, the row of the file it re-added with the vector)
+    assert (metrics["rowsInNewFiles"], metrics["numCopiedRows"]) == (2, 1)
+    assert commit_rows(metrics) == (0, 4)  # (copied; b' and d written, b' and c deleted)
+    assert content(spark, uri) == AFTER
+
+    again = apply(spark, change_set(spark, CHANGED, deletes=["c", "never-published"]), uri)
+    assert again["version"] == commit["version"]  # nothing to write: no commit
+    assert content(spark, uri) == AFTER
+
+
+def test_without_deletion_vectors_the_other_rows_of_a_file_are_copied(spark, tmp_path):
+    uri = str(tmp_path / "t")
+    apply(spark, change_set(spark, PUBLISHED).coalesce(1), uri, properties={})
+    commit = apply(spark, change_set(spark, CHANGED, deletes=["c"]), uri, properties={})
+    metrics = spark_work.commit_metrics(spark, uri, commit["version"])
+    assert (metrics["rowsInNewFiles"], commit_rows(metrics)) == (3, (1, 4))  # a copied with b' and d
+    assert content(spark, uri) == AFTER
+
+
+def test_more_replaced_rows_than_the_bound_are_merged_to_the_same_table(spark, tmp_path):
+    uri = str(tmp_path / "t")
+    apply(spark, change_set(spark, PUBLISHED), uri)
+    commit = apply(spark, change_set(spark, CHANGED, deletes=["c"]), uri, max_replaced=1)
+    assert commit["operation"] == "MERGE"
+    metrics = commit["operationMetrics"]
     assert (metrics["numTargetRowsUpdated"], metrics["numTargetRowsInserted"]) == ("1", "1")
     assert metrics["numTargetRowsDeleted"] == "1"
-    table = {tuple(r)[:3] for r in delta_io.read(spark, uri).collect()}
-    assert table == {("a", None, "x"), ("b", None, "a"), ("d", "a", None)}
-
-    again = apply(spark, changes, uri)
-    assert (again["numTargetRowsUpdated"], again["numTargetRowsInserted"], again["numTargetRowsDeleted"]) == (
-        "0",
-        "0",
-        "0",
-    )
+    assert content(spark, uri) == AFTER
 
 
 def test_rows_are_compared_by_their_hash_alone(spark, tmp_path):
     uri = str(tmp_path / "t")
-    delta_io.apply_changes(spark, change_set(spark, [("a", None, "x")]), uri, ["review_id"], COLUMNS)
+    first = apply(spark, change_set(spark, [("a", None, "x")]), uri)
     same_hash = change_set(spark, [("a", None, "y")]).withColumn(
         delta_io.ROW_HASH, F.lit(delta_io.read(spark, uri).first()[delta_io.ROW_HASH])
     )
-    assert apply(spark, same_hash, uri)["numTargetRowsUpdated"] == "0"
+    assert apply(spark, same_hash, uri)["version"] == first["version"]  # nothing written
