@@ -1,6 +1,7 @@
 """Lineage and console output of real job runs: the nightly chain in one driver, as ``make demo``
 runs it (``spark-submit pipelines/run_all.py --train``), on the corpus sample with lineage to a file,
-then again with a new landing file (incremental: MERGEs into bronze, silver and gold.predictions).
+then again with a new landing file (incremental: MERGEs into bronze/files and gold.predictions,
+overwrite-where commits into silver).
 
 * Each job run's own events (START, then COMPLETE) name exactly the Delta tables it read and wrote,
   carry its report's run id, and agree with its report's ``summary.lineage``.
@@ -46,7 +47,8 @@ NEXT = {
     "label_issues": LABEL_ISSUES,
     "score_reviews": ({"silver/reviews"}, {"gold/predictions"}),
 }
-MERGED = {"clean_reviews": {"bronze/files", "silver/reviews"}, "score_reviews": {"gold/predictions"}}
+# the increment's writes that are MERGEs (silver's commit by name is a save with a replaceWhere)
+MERGED = {"clean_reviews": {"bronze/files"}, "score_reviews": {"gold/predictions"}}
 
 
 def chain(root: Path, landing: Path, *extra: str) -> bytes:
