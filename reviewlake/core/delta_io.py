@@ -248,7 +248,7 @@ def apply_changes(
     key (if any), the others upsert ``columns``. Creates the table if absent. A matched row is
     rewritten only where it differs from the published one (by ``row_hash`` alone where ``columns``
     hold it, :func:`with_row_hash`), so applying the same change set twice gives the same table and
-    the second time writes no row.
+    the second time writes no row (by name, below: it makes no commit).
 
     With one key and ``row_hash``, where at most ``max_replaced`` published rows are deleted or
     replaced, the commit is an overwrite-where: the rows it removes are named by a literal list of
