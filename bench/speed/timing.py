@@ -90,8 +90,8 @@ class PeakMemory:
                 return
             driver = workers = 0
             for p in procs:
-                try:
-                    rss, cmd = p.memory_info().rss, " ".join(p.cmdline())
+                try:  # a short-lived child (the JVM's chmod) may be gone by any of these calls
+                    rss, cmd, name = p.memory_info().rss, " ".join(p.cmdline()), p.name()
                     t = p.cpu_times()
                     self._cpu[(p.pid, p.create_time())] = t.user + t.system
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -99,13 +99,13 @@ class PeakMemory:
                 if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
                     workers += rss
                     self._max("python_worker_max_mib", rss)
-                elif not ("java" in p.name() or "python" in p.name()):
+                elif not ("java" in name or "python" in name):
                     # e.g. the JVM's jspawnhelper, which shares the JVM's pages while it starts a
                     # process: counted, it doubled the JVM (a 6 GB "driver Python" at 100x)
                     continue
                 else:
                     driver += rss
-                    self._max("jvm_max_mib" if "java" in p.name() else "driver_python_max_mib", rss)
+                    self._max("jvm_max_mib" if "java" in name else "driver_python_max_mib", rss)
             self.peak["driver_mib"] = max(self.peak["driver_mib"], round(driver / 2**20, 1))
             self.peak["python_workers_mib"] = max(self.peak["python_workers_mib"], round(workers / 2**20, 1))
             self._stop.wait(self.every_s)
