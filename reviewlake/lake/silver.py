@@ -22,7 +22,7 @@ from reviewlake.core import delta_io
 from reviewlake.core.delta_io import ChangesSince
 from reviewlake.core.report import RunReport
 from reviewlake.core.settings import Dedupe, Segment, Settings, Signals, Silver
-from reviewlake.core.spark import HELD, held_and_counted, session_conf, size_shuffles
+from reviewlake.core.spark import HELD, held_and_counted, session_conf, size_shuffles, spread
 from reviewlake.core.tally import tally
 from reviewlake.errors import InvariantError
 from reviewlake.lake import clean, dedupe, dedupe_local, incremental
@@ -159,11 +159,12 @@ def cluster_counts(clustered: DataFrame) -> DataFrame:
 
 def silver_rows(clustered: DataFrame, segment: Segment, settings: Signals) -> DataFrame:
     """The kept reviews, segmented, with their cluster's counts and their soft-signal flags, as
-    ``silver.reviews`` rows."""
+    ``silver.reviews`` rows, in partitions of equal rows (:func:`spread`: segmentation's cost is
+    per row)."""
     spec = SegmenterSpec.from_config(segment)
+    kept = clustered.where((F.col("outcome") == "kept") & ~F.col("dropped"))
     return (
-        clustered.where((F.col("outcome") == "kept") & ~F.col("dropped"))
-        .join(cluster_counts(clustered), "dup_cluster_id")
+        spread(kept.join(cluster_counts(clustered), "dup_cluster_id"))
         .withColumn("quality_flags", signals.flags_column(settings))
         .withColumn("tokens", tokens_column(F.col("text"), spec))
         .withColumn("token_count", F.size("tokens"))
@@ -172,16 +173,18 @@ def silver_rows(clustered: DataFrame, segment: Segment, settings: Signals) -> Da
     )
 
 
-def with_deletes(upserts: DataFrame, ids: DataFrame) -> DataFrame:
+def with_deletes(upserts: DataFrame, ids: DataFrame | None) -> DataFrame:
     """A change set for :func:`delta_io.apply_changes`: ``upserts`` plus a delete for every id
-    of ``ids`` that is not upserted."""
+    of ``ids`` that is not upserted; ``ids`` None (a rebuild, which overwrites each table with its
+    upserts): no deletes, and none of the joins that find them."""
+    flagged = upserts.withColumn(delta_io.DELETE_FLAG, F.lit(False))
+    if ids is None:
+        return flagged
     deletes = ids.join(upserts.select("review_id"), "review_id", "left_anti")
     for field in upserts.schema.fields:
         if field.name != "review_id":
             deletes = deletes.withColumn(field.name, F.lit(None).cast(field.dataType))
-    return upserts.withColumn(delta_io.DELETE_FLAG, F.lit(False)).unionByName(
-        deletes.withColumn(delta_io.DELETE_FLAG, F.lit(True))
-    )
+    return flagged.unionByName(deletes.withColumn(delta_io.DELETE_FLAG, F.lit(True)))
 
 
 def prospective(published: DataFrame | None, changes: DataFrame, columns: Sequence[str]) -> DataFrame:
@@ -330,7 +333,8 @@ def plan_changes(
         materialize,
         cfg.spark.rows_per_partition,
     )
-    ids = touched.unionByName(clustered.select("review_id")).distinct()
+    rebuild = published["disposition"] is None
+    ids = None if rebuild else touched.unionByName(clustered.select("review_id")).distinct()
     upserts = {
         "silver": silver_rows(clustered, cfg.segment, cfg.signals),
         "disposition": ledger_rows(clustered, filtered),

@@ -1,7 +1,8 @@
 """Soft signals (reviewlake/text/signals.py): the ratio scores by hand and by property on their
 Python forms, their Spark forms held equal to them (on the text the clean rules leave before the
 collapse rules, and on arbitrary strings), the flags' two forms, and the template flag with its
-cluster counts on a constructed population, clustered on the driver and in Spark."""
+cluster counts on a constructed population, clustered on the driver and in Spark; silver's rows
+dealt into partitions of equal rows."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
+from reviewlake.core.spark import SHUFFLE_PARTITIONS, session_conf
 from reviewlake.lake import clean, incremental, silver
 from reviewlake.text import signals
 from reviewlake.text.clean_rules import cjk_ratio_py, python_cleaner
@@ -182,3 +184,14 @@ def test_template_flag_and_cluster_counts(spark, make_cfg, where):
     rows = silver.silver_rows(clustered, cfg.segment, cfg.signals).select(*columns).collect()
     got = {r.review_id: (r.cluster_products, r.cluster_users, r.quality_flags) for r in rows}
     assert got == {"t1": (3, 3, ["template"]), "s1": (3, 2, []), "solo": (1, 0, [])}
+
+
+def test_silver_rows_come_in_the_sessions_shuffle_partitions(spark, make_cfg):
+    """Segmentation's cost is per row: its input is dealt into ``spark.sql.shuffle.partitions``
+    partitions, where adaptive execution would have merged the join's nine rows into one."""
+    cfg = make_cfg()
+    clustered = silver.cluster_on_driver(template_population(spark, make_cfg), cfg.dedupe)
+    with session_conf(spark, {SHUFFLE_PARTITIONS: "5", "spark.sql.adaptive.enabled": "true"}):
+        rows = silver.silver_rows(clustered, cfg.segment, cfg.signals)
+        assert rows.rdd.getNumPartitions() == 5
+        assert rows.count() == 3
