@@ -67,13 +67,16 @@ def size_shuffles(spark: SparkSession, rows: int, rows_per_partition: int) -> in
     return partitions
 
 
-def spread(df: DataFrame) -> DataFrame:
-    """``df`` dealt round-robin into the session's ``spark.sql.shuffle.partitions`` partitions,
-    equal in rows, for a step whose cost goes by rows, not bytes (segmentation). Adaptive execution
+def spread(df: DataFrame, rows: int, rows_per_partition: int) -> DataFrame:
+    """``df`` (at most ``rows`` rows) dealt round-robin into partitions of at most about
+    ``rows_per_partition`` rows, as many as a multiple of the cores (the context's default
+    parallelism), for a step whose cost goes by rows, not bytes (segmentation). Adaptive execution
     merges a join's small output partitions by bytes (at 10x silver's kept rows came in 3
-    partitions: on 2 cores the third task ran alone, 60 s for 49 s of work); it leaves a
-    repartition to a given number as it is."""
-    return df.repartition(int(df.sparkSession.conf.get(SHUFFLE_PARTITIONS)))
+    partitions: on 2 cores the third task ran alone, 60.0 s for 98.1 executor-seconds); it leaves
+    a repartition to a given number as it is. Not into the session's shuffle partitions: eight
+    tasks for the few rows of an increment cost it ~3 s at 10x."""
+    cores = df.sparkSession.sparkContext.defaultParallelism
+    return df.repartition(cores * math.ceil(rows / (rows_per_partition * cores)))
 
 
 def shuffle_partitions_restored(spark: SparkSession) -> AbstractContextManager[None]:

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from reviewlake.core import delta_io
 from reviewlake.core.delta_io import ChangesSince
 from reviewlake.core.report import RunReport
-from reviewlake.core.settings import Dedupe, Segment, Settings, Signals, Silver
+from reviewlake.core.settings import Dedupe, Settings, Silver
 from reviewlake.core.spark import HELD, held_and_counted, session_conf, size_shuffles, spread
 from reviewlake.core.tally import tally
 from reviewlake.errors import InvariantError
@@ -157,15 +157,15 @@ def cluster_counts(clustered: DataFrame) -> DataFrame:
     )
 
 
-def silver_rows(clustered: DataFrame, segment: Segment, settings: Signals) -> DataFrame:
+def silver_rows(clustered: DataFrame, cfg: Settings, population: int) -> DataFrame:
     """The kept reviews, segmented, with their cluster's counts and their soft-signal flags, as
-    ``silver.reviews`` rows, in partitions of equal rows (:func:`spread`: segmentation's cost is
-    per row)."""
-    spec = SegmenterSpec.from_config(segment)
+    ``silver.reviews`` rows; dealt into partitions of about ``spark.rows_per_partition`` rows of
+    the ``population`` clustered (:func:`spread`: segmentation's cost goes by rows)."""
+    spec = SegmenterSpec.from_config(cfg.segment)
     kept = clustered.where((F.col("outcome") == "kept") & ~F.col("dropped"))
     return (
-        spread(kept.join(cluster_counts(clustered), "dup_cluster_id"))
-        .withColumn("quality_flags", signals.flags_column(settings))
+        spread(kept.join(cluster_counts(clustered), "dup_cluster_id"), population, cfg.spark.rows_per_partition)
+        .withColumn("quality_flags", signals.flags_column(cfg.signals))
         .withColumn("tokens", tokens_column(F.col("text"), spec))
         .withColumn("token_count", F.size("tokens"))
         .withColumn("char_len", F.length("text"))
@@ -266,10 +266,11 @@ def dedupe_step(
     report: RunReport,
     materialize: Materialize,
     rows_per_partition: int,
-) -> DataFrame:
+) -> tuple[DataFrame, int]:
     """Cluster the population ``population_of()`` gives (its probe of the index is timed with the
     stage), held by ``materialize``; its figures in one aggregation, into the report. From here on
-    the session's shuffles are sized by the population (:func:`size_shuffles`)."""
+    the session's shuffles are sized by the population (:func:`size_shuffles`). Returns the
+    clustering and the population's size."""
     with report.stage("dedupe") as st:
         pop = population_of()
         params = lsh_params(settings)
@@ -304,7 +305,7 @@ def dedupe_step(
             "clustered_on": "driver" if on_driver else "spark",
             "shuffle_partitions": partitions,
         }
-    return clustered
+    return clustered, size
 
 
 def plan_changes(
@@ -326,7 +327,7 @@ def plan_changes(
     cleaned = clean_rows(fresh, cfg, report)
     candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
     filtered = cleaned.where(F.col("filtered_by").isNotNull())
-    clustered = dedupe_step(
+    clustered, size = dedupe_step(
         lambda: population(published["index"], touched, candidates, cfg.dedupe),
         cfg.dedupe,
         report,
@@ -336,7 +337,7 @@ def plan_changes(
     rebuild = published["disposition"] is None
     ids = None if rebuild else touched.unionByName(clustered.select("review_id")).distinct()
     upserts = {
-        "silver": silver_rows(clustered, cfg.segment, cfg.signals),
+        "silver": silver_rows(clustered, cfg, size),
         "disposition": ledger_rows(clustered, filtered),
         "index": clustered.select(*incremental.INDEX_COLUMNS),
     }

@@ -7,6 +7,7 @@ dealt into partitions of equal rows."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import re
 
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
-from reviewlake.core.spark import SHUFFLE_PARTITIONS, session_conf
+from reviewlake.core.spark import session_conf
 from reviewlake.lake import clean, incremental, silver
 from reviewlake.text import signals
 from reviewlake.text.clean_rules import cjk_ratio_py, python_cleaner
@@ -181,17 +182,19 @@ def test_template_flag_and_cluster_counts(spark, make_cfg, where):
     pop = template_population(spark, make_cfg)
     clustered = silver.cluster_on_driver(pop, cfg.dedupe) if where == "driver" else silver.cluster(pop, cfg.dedupe)
     columns = ["review_id", *signals.COUNTS, "quality_flags"]
-    rows = silver.silver_rows(clustered, cfg.segment, cfg.signals).select(*columns).collect()
+    rows = silver.silver_rows(clustered, cfg, len(ROWS)).select(*columns).collect()
     got = {r.review_id: (r.cluster_products, r.cluster_users, r.quality_flags) for r in rows}
     assert got == {"t1": (3, 3, ["template"]), "s1": (3, 2, []), "solo": (1, 0, [])}
 
 
-def test_silver_rows_come_in_the_sessions_shuffle_partitions(spark, make_cfg):
-    """Segmentation's cost is per row: its input is dealt into ``spark.sql.shuffle.partitions``
-    partitions, where adaptive execution would have merged the join's nine rows into one."""
-    cfg = make_cfg()
+def test_silver_rows_are_dealt_into_partitions_of_rows_per_partition(spark, make_cfg):
+    """Segmentation's cost goes by rows: its input is dealt into partitions of about
+    ``spark.rows_per_partition`` rows of the population, a multiple of the cores, where adaptive
+    execution would have merged the join's few rows into one partition."""
+    cfg = make_cfg("spark.rows_per_partition=1")
     clustered = silver.cluster_on_driver(template_population(spark, make_cfg), cfg.dedupe)
-    with session_conf(spark, {SHUFFLE_PARTITIONS: "5", "spark.sql.adaptive.enabled": "true"}):
-        rows = silver.silver_rows(clustered, cfg.segment, cfg.signals)
-        assert rows.rdd.getNumPartitions() == 5
+    cores = spark.sparkContext.defaultParallelism
+    with session_conf(spark, {"spark.sql.adaptive.enabled": "true"}):
+        rows = silver.silver_rows(clustered, cfg, len(ROWS))
+        assert rows.rdd.getNumPartitions() == cores * math.ceil(len(ROWS) / cores)
         assert rows.count() == 3
