@@ -74,9 +74,10 @@ def spread(df: DataFrame, rows: int, rows_per_partition: int) -> DataFrame:
     merges a join's small output partitions by bytes (at 10x silver's kept rows came in 3
     partitions: on 2 cores the third task ran alone, 60.0 s for 98.1 executor-seconds); it leaves
     a repartition to a given number as it is. Not into the session's shuffle partitions: eight
-    tasks for the few rows of an increment cost it ~3 s at 10x."""
+    tasks for the few rows of an increment cost it ~3 s at 10x. One partition per core at least
+    (an increment whose rows were all filtered clusters nothing)."""
     cores = df.sparkSession.sparkContext.defaultParallelism
-    return df.repartition(cores * math.ceil(rows / (rows_per_partition * cores)))
+    return df.repartition(cores * max(1, math.ceil(rows / (rows_per_partition * cores))))
 
 
 def shuffle_partitions_restored(spark: SparkSession) -> AbstractContextManager[None]:

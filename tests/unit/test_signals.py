@@ -198,3 +198,5 @@ def test_silver_rows_are_dealt_into_partitions_of_rows_per_partition(spark, make
         rows = silver.silver_rows(clustered, cfg, len(ROWS))
         assert rows.rdd.getNumPartitions() == cores * math.ceil(len(ROWS) / cores)
         assert rows.count() == 3
+    nothing = silver.silver_rows(clustered.limit(0), cfg, 0)  # every new row filtered: one per core
+    assert nothing.rdd.getNumPartitions() == cores and nothing.count() == 0
