@@ -68,14 +68,11 @@ def size_shuffles(spark: SparkSession, rows: int, rows_per_partition: int) -> in
 
 
 def spread(df: DataFrame, rows: int, rows_per_partition: int) -> DataFrame:
-    """``df`` (at most ``rows`` rows) dealt round-robin into partitions of at most about
-    ``rows_per_partition`` rows, as many as a multiple of the cores (the context's default
-    parallelism), for a step whose cost goes by rows, not bytes (segmentation). Adaptive execution
-    merges a join's small output partitions by bytes (at 10x silver's kept rows came in 3
-    partitions: on 2 cores the third task ran alone, 60.0 s for 98.1 executor-seconds); it leaves
-    a repartition to a given number as it is. Not into the session's shuffle partitions: eight
-    tasks for the few rows of an increment cost it ~3 s at 10x. One partition per core at least
-    (an increment whose rows were all filtered clusters nothing)."""
+    """``df`` (at most ``rows`` rows) dealt round-robin into partitions of about
+    ``rows_per_partition`` rows, a multiple of the cores (the context's default parallelism), one
+    per core at least, for a step whose cost goes by rows, not bytes (segmentation). A repartition
+    to a given number, which adaptive execution does not merge by bytes
+    (docs/operations.md#memory)."""
     cores = df.sparkSession.sparkContext.defaultParallelism
     return df.repartition(cores * max(1, math.ceil(rows / (rows_per_partition * cores))))
 
