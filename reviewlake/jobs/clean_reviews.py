@@ -130,14 +130,12 @@ def build_silver(ctx: RunContext, full: bool = False) -> bool:
             bronze_rows, published, ctx.cfg, ctx.report, lambda name, df: stager.stage(name, df).df, since
         )
         changes, counts = stage_changes(ctx, stager, planned)
+        stager.keep_only(changes.values())  # the clustering they were computed from is not read again
         if counts.empty:
             log.info("bronze version %s brings no change to silver", source.source_version)
             return False
         figures = silver.check_accounting(bronze_rows, published, {k: s.df for k, s in changes.items()})
         audit_silver(ctx, stager, changes, published, figures, counts)
-        # Frames cached while planning (cleaned rows, MinHash inputs) read the published tables: a
-        # MERGE into those would re-cache (recompute) them, for nothing. The job owns its session.
-        spark.catalog.clearCache()
         with ctx.step("publish"):
             meta = delta_io.commit_metadata(bronze_version=source.source_version, run_id=ctx.run_id)
             changed = {k: s.df for k, s in changes.items()}

@@ -202,8 +202,8 @@ def assign_clusters(
     """Add ``dup_cluster_id`` (= survivor's review_id), ``survivor_id``, ``outcome``
     (kept / exact_duplicate / near_duplicate) and ``minhash_bands`` (the bands of the row's key;
     null for keys too short to take part in near matching). ``df`` needs review_id, created_at, text_key, text_hash.
-    Intermediate frames read several times are persisted and left cached: the job clears the
-    session's cache before it publishes."""
+    Intermediate frames read several times are persisted and left cached: the caller holds the
+    result and then clears the session's cache (:func:`reviewlake.lake.silver.plan_changes`)."""
     ranked = df.withColumn("_rank", F.row_number().over(Window.partitionBy("text_hash").orderBy(order_key())))
     reps = ranked.where("_rank = 1").select("review_id", "text_hash", "text_key", "created_at")
     if near:

@@ -118,17 +118,23 @@ def cluster_on_driver(population: DataFrame, settings: Dedupe) -> DataFrame:
     )
 
 
+def filtered_ledger(cleaned: DataFrame) -> DataFrame:
+    """One ``silver.disposition`` row per review of ``cleaned`` that a clean rule removed."""
+    return cleaned.where(F.col("filtered_by").isNotNull()).select(
+        "review_id",
+        "batch_id",
+        F.lit("filtered").alias("outcome"),
+        F.col("filtered_by").alias("rule"),
+        F.lit(None).cast("string").alias("survivor_id"),
+        F.substring("text", 1, 80).alias("detail"),
+    )
+
+
 def ledger_rows(clustered: DataFrame, filtered: DataFrame) -> DataFrame:
-    """One ``silver.disposition`` row per clustered or filtered review."""
+    """One ``silver.disposition`` row per clustered review, and the ``filtered`` ones
+    (:func:`filtered_ledger`)."""
     return (
-        filtered.select(
-            "review_id",
-            "batch_id",
-            F.lit("filtered").alias("outcome"),
-            F.col("filtered_by").alias("rule"),
-            F.lit(None).cast("string").alias("survivor_id"),
-            F.substring("text", 1, 80).alias("detail"),
-        )
+        filtered.select(*DISPOSITION_COLUMNS)
         .unionByName(
             clustered.select(
                 "review_id",
@@ -322,11 +328,11 @@ def plan_changes(
 
     ``materialize(name, df)`` computes ``df`` once and returns it held, its lineage cut (the
     clustering is used by three change sets, and its query plan would otherwise grow too large
-    for the analyser)."""
+    for the analyser). The session's cache is empty when this returns: the change sets derive
+    from the held clustering, filtered rows and touched ids alone."""
     fresh, touched = touched_rows(bronze, published, since)
     cleaned = clean_rows(fresh, cfg, report)
     candidates = dedupe.with_text_hash(cleaned.where(F.col("filtered_by").isNull()))
-    filtered = cleaned.where(F.col("filtered_by").isNotNull())
     clustered, size = dedupe_step(
         lambda: population(published["index"], touched, candidates, cfg.dedupe),
         cfg.dedupe,
@@ -334,8 +340,14 @@ def plan_changes(
         materialize,
         cfg.spark.rows_per_partition,
     )
+    filtered = materialize("silver.filtered", filtered_ledger(cleaned))
     rebuild = published["disposition"] is None
-    ids = None if rebuild else touched.unionByName(clustered.select("review_id")).distinct()
+    ids = None if rebuild else materialize("silver.ids", touched.unionByName(clustered.select("review_id")).distinct())
+    # The change sets read only the held frames above from here on: what planning cached (the
+    # cleaned rows, the population, dedupe's intermediates; at 100x several copies of every row)
+    # is released before segmentation, the gates and publish need the memory. Left cached, those
+    # frames would also be re-cached (recomputed) by every MERGE into a table they read.
+    bronze.sparkSession.catalog.clearCache()
     upserts = {
         "silver": silver_rows(clustered, cfg, size),
         "disposition": ledger_rows(clustered, filtered),

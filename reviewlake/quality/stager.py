@@ -13,7 +13,7 @@ error), releases what it held, so a driver that runs the next job of a chain kee
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
@@ -98,11 +98,22 @@ class Stager:
             return
         self.gates.append(gate.require_rows(table, rows, min_rows))
 
+    def keep_only(self, kept: Iterable[Staged]) -> None:
+        """Release every held output but ``kept`` (intermediates no later step reads)."""
+        keep = {id(s.df) for s in kept}
+        for held in [h for h in self._held if id(h) not in keep]:
+            _release(held)
+            self._held.remove(held)
+
     def discard(self) -> None:
         """Release the held outputs (what a failed gate wrote under staging stays); called when
         the ``with`` block ends."""
         for held in self._held:
-            # a local checkpoint's rows are its RDD's persisted blocks, which DataFrame.unpersist
-            # (the cache manager's) does not free: unpersist the RDD under the plan
-            held._jdf.queryExecution().logical().rdd().unpersist(False)
+            _release(held)
         self._held.clear()
+
+
+def _release(held: DataFrame) -> None:
+    # a local checkpoint's rows are its RDD's persisted blocks, which DataFrame.unpersist (the
+    # cache manager's) does not free: unpersist the RDD under the plan
+    held._jdf.queryExecution().logical().rdd().unpersist(False)

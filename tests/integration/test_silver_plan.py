@@ -1,0 +1,52 @@
+"""silver.plan_changes over a published lakehouse's bronze (real Spark and Delta): the change sets
+derive from the frames it held alone, so what planning cached is released before they are
+computed (segmentation, the gates and publish get the memory), and they still hold every row."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from reviewlake.core import delta_io
+from reviewlake.core.report import RunReport
+from reviewlake.core.spark import shuffle_partitions_restored
+from reviewlake.jobs.clean_reviews import table_uris
+from reviewlake.lake import silver
+from reviewlake.quality.stager import Stager
+
+
+def nothing_cached(spark) -> bool:
+    return spark._jsparkSession.sharedState().cacheManager().isEmpty()
+
+
+def held_rdds(spark) -> set[int]:
+    """The ids of the RDDs whose blocks the session holds (cached frames' and checkpoints')."""
+    return {int(i) for i in spark.sparkContext._jsc.getPersistentRDDs().keySet().toArray()}
+
+
+def rdd_of(staged) -> int:
+    return staged.df._jdf.queryExecution().logical().rdd().id()
+
+
+def test_planning_leaves_nothing_cached_and_the_change_sets_hold_every_row(spark, reference_lake):
+    cfg = reference_lake.cfg
+    bronze = delta_io.read(spark, table_uris(cfg)["bronze"])
+    reviews = bronze.count()  # first: Delta holds the snapshot it reads (an RDD of its own)
+    published = {name: None for name in silver.TABLES}  # a rebuild: no published tables read
+    ctx = SimpleNamespace(spark=spark, cfg=cfg, run_id="plan-test")
+    before = held_rdds(spark)  # what earlier tests left (the context cleaner may drop some)
+    with Stager(ctx) as stager, shuffle_partitions_restored(spark):
+        planned = silver.plan_changes(
+            bronze,
+            published,
+            cfg,
+            RunReport("clean_reviews"),
+            lambda name, df: stager.stage(name, df).df,
+            delta_io.ChangesSince(removed=False, batches=None),
+        )
+        assert nothing_cached(spark)  # cleaned rows, population, dedupe's frames: released
+        assert len(held_rdds(spark) - before) == 2  # the clustering and the filtered rows
+        changes = {name: stager.stage(name, df) for name, df in planned.items()}
+        stager.keep_only(changes.values())
+        assert held_rdds(spark) - before == {rdd_of(s) for s in changes.values()}  # the change sets alone
+        assert changes["disposition"].df.count() == reviews > 0
+    assert not held_rdds(spark) - before
