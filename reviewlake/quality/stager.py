@@ -113,7 +113,11 @@ class Stager:
         self._held.clear()
 
 
+def held_rdd(held: DataFrame):
+    """The (JVM) RDD whose persisted blocks are the rows of a staged output (a local checkpoint)."""
+    return held._jdf.queryExecution().logical().rdd()
+
+
 def _release(held: DataFrame) -> None:
-    # a local checkpoint's rows are its RDD's persisted blocks, which DataFrame.unpersist (the
-    # cache manager's) does not free: unpersist the RDD under the plan
-    held._jdf.queryExecution().logical().rdd().unpersist(False)
+    # DataFrame.unpersist (the cache manager's) does not free a local checkpoint's blocks
+    held_rdd(held).unpersist(False)

@@ -11,7 +11,7 @@ from reviewlake.core.report import RunReport
 from reviewlake.core.spark import shuffle_partitions_restored
 from reviewlake.jobs.clean_reviews import table_uris
 from reviewlake.lake import silver
-from reviewlake.quality.stager import Stager
+from reviewlake.quality.stager import Stager, held_rdd
 
 
 def nothing_cached(spark) -> bool:
@@ -21,10 +21,6 @@ def nothing_cached(spark) -> bool:
 def held_rdds(spark) -> set[int]:
     """The ids of the RDDs whose blocks the session holds (cached frames' and checkpoints')."""
     return {int(i) for i in spark.sparkContext._jsc.getPersistentRDDs().keySet().toArray()}
-
-
-def rdd_of(staged) -> int:
-    return staged.df._jdf.queryExecution().logical().rdd().id()
 
 
 def test_planning_leaves_nothing_cached_and_the_change_sets_hold_every_row(spark, reference_lake):
@@ -47,6 +43,6 @@ def test_planning_leaves_nothing_cached_and_the_change_sets_hold_every_row(spark
         assert len(held_rdds(spark) - before) == 2  # the clustering and the filtered rows
         changes = {name: stager.stage(name, df) for name, df in planned.items()}
         stager.keep_only(changes.values())
-        assert held_rdds(spark) - before == {rdd_of(s) for s in changes.values()}  # the change sets alone
+        assert held_rdds(spark) - before == {held_rdd(s.df).id() for s in changes.values()}  # the change sets alone
         assert changes["disposition"].df.count() == reviews > 0
     assert not held_rdds(spark) - before
