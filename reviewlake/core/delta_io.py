@@ -17,7 +17,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from reviewlake.core import lineage
-from reviewlake.core.spark import HELD, session_conf
+from reviewlake.core.spark import HELD, session_conf, sized
 
 log = logging.getLogger(__name__)
 
@@ -274,24 +274,36 @@ def _replace_changed(
     """Apply ``changes`` as one overwrite-where commit (see :func:`apply_changes`); False, with
     nothing written, where it would delete or replace more than ``max_replaced`` published rows."""
     published = read(spark, uri).select(key, F.col(ROW_HASH).alias("_published_hash"), F.lit(True).alias("_published"))
-    # held: read twice, for the keys it removes and for the rows it writes
-    compared = changes.join(published, key, "left").persist(HELD)
-    try:
-        differs = ~F.col(ROW_HASH).eqNullSafe(F.col("_published_hash"))
-        removed = compared.where(F.col("_published") & (F.col(DELETE_FLAG) | differs)).select(key)
-        # collected: the keys are the literals of the commit's predicate, at most max_replaced of them
-        ids = [r[0] for r in removed.limit(max_replaced + 1).collect()]
-        if len(ids) > max_replaced:
-            return False
-        writer = compared.where(~F.col(DELETE_FLAG) & differs).select(*columns).write.format("delta")
-        if not ids:
-            writer.mode("append").save(uri)
-            return True
-        with session_conf(spark, {REPLACE_WHERE_CHECK: "false"}):
-            writer.mode("overwrite").option("replaceWhere", _in_list(key, ids)).save(uri)
+    # narrowed to the change set's keys first: a semi join on which the keys, planned on their real
+    # size, are broadcast when few. The left join alone cannot broadcast its right side, and
+    # shuffled every published key (~4 s a table for the fixed increment at 100x).
+    with sized(changes.select(key)) as keys:
+        # held: read twice, for the keys it removes and for the rows it writes
+        compared = changes.join(published.join(keys, key, "left_semi"), key, "left").persist(HELD)
+        try:
+            return _write_changed(spark, compared, uri, key, columns, max_replaced)
+        finally:
+            compared.unpersist()
+
+
+def _write_changed(
+    spark: SparkSession, compared: DataFrame, uri: str, key: str, columns: Sequence[str], max_replaced: int
+) -> bool:
+    """The overwrite-where commit of :func:`_replace_changed`, from the change set joined with the
+    published keys and hashes (``compared``)."""
+    differs = ~F.col(ROW_HASH).eqNullSafe(F.col("_published_hash"))
+    removed = compared.where(F.col("_published") & (F.col(DELETE_FLAG) | differs)).select(key)
+    # collected: the keys are the literals of the commit's predicate, at most max_replaced of them
+    ids = [r[0] for r in removed.limit(max_replaced + 1).collect()]
+    if len(ids) > max_replaced:
+        return False
+    writer = compared.where(~F.col(DELETE_FLAG) & differs).select(*columns).write.format("delta")
+    if not ids:
+        writer.mode("append").save(uri)
         return True
-    finally:
-        compared.unpersist()
+    with session_conf(spark, {REPLACE_WHERE_CHECK: "false"}):
+        writer.mode("overwrite").option("replaceWhere", _in_list(key, ids)).save(uri)
+    return True
 
 
 def _in_list(column: str, values: Sequence[str]) -> str:

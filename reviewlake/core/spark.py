@@ -54,6 +54,17 @@ def held_and_counted(df: DataFrame) -> DataFrame:
     return df
 
 
+@contextmanager
+def sized(df: DataFrame) -> Iterator[DataFrame]:
+    """``df`` held and counted (:func:`held_and_counted`) for the block, so that the joins planned
+    in it are planned on its real size; released when the block ends."""
+    held = held_and_counted(df)
+    try:
+        yield held
+    finally:
+        held.unpersist()
+
+
 SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
 
 

@@ -97,3 +97,24 @@ def test_rows_are_compared_by_their_hash_alone(spark, tmp_path):
         delta_io.ROW_HASH, F.lit(delta_io.read(spark, uri).first()[delta_io.ROW_HASH])
     )
     assert apply(spark, same_hash, uri)["version"] == first["version"]  # nothing written
+
+
+def executed_plans(spark, since: int = 0) -> list[str]:
+    """The physical plans of the session's SQL executions from the ``since``-th on (Spark's UI store)."""
+    executions = spark._jsparkSession.sharedState().statusStore().executionsList()
+    return [executions.apply(i).physicalPlanDescription() for i in range(since, executions.size())]
+
+
+def test_the_change_set_is_compared_with_the_published_keys_by_broadcast(spark, tmp_path):
+    """The published table's keys are read once and not shuffled: the change set's keys, held and
+    counted, are broadcast to a semi join (planned on the change set's estimate, the comparison was
+    a sort-merge join that shuffled every published key)."""
+    uri = str(tmp_path / "t")
+    apply(spark, change_set(spark, [(f"r{i}", None, "x") for i in range(200)]), uri)
+    # held as the job holds its change sets: a local checkpoint, which the optimizer sizes at 8 EiB
+    changes = change_set(spark, CHANGED, deletes=["r1"]).localCheckpoint()
+    before = len(executed_plans(spark))
+    apply(spark, changes, uri)
+    plans = [p for p in executed_plans(spark, before) if "_published_hash" in p]
+    assert plans and all("SortMergeJoin LeftSemi" not in p for p in plans), plans
+    assert any("BroadcastHashJoin LeftSemi" in p for p in plans), plans

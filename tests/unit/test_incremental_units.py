@@ -148,3 +148,41 @@ def test_the_population_joins_the_index_with_the_touched_ids_and_affected_cluste
     finally:
         for df in (pop, touched, candidates):
             df.unpersist()
+
+
+def test_the_affected_clusters_are_those_a_touched_id_an_exact_key_or_a_band_bucket_reaches(spark, make_cfg):
+    from reviewlake.lake import dedupe
+
+    settings = make_cfg().dedupe
+    params = silver.lsh_params(settings)
+    near_text, same_text = "这款手机的屏幕非常清晰电池也很耐用推荐大家购买", "物流很快包装完好"
+    keyed = dedupe.with_text_hash(
+        spark.createDataFrame([("new1", near_text), ("new2", same_text)], "review_id string, text string")
+    )
+    candidates = keyed.withColumn(
+        "minhash_bands", dedupe.band_hashes(dedupe.signature_column(F.col("text_key"), params).sig, params)
+    ).localCheckpoint()
+    near_bands, same_hash = (candidates.orderBy("review_id").collect()[i] for i in (0, 1))
+    schema = "review_id string, text_hash string, dup_cluster_id string, outcome string, minhash_bands array<bigint>"
+    index = spark.createDataFrame(
+        [
+            ("r1", "h1", "by_id", "kept", [1, 2]),  # its id is touched
+            ("r2", same_hash["text_hash"], "by_key", "kept", [3, 4]),  # the exact key of new2
+            ("r3", "h3", "by_band", "near_duplicate", list(near_bands["minhash_bands"])),  # new1's buckets
+            ("r4", "h4", "by_band", "kept", None),  # a row of that cluster with no bands (a short key)
+            ("r5", "h5", "untouched", "kept", [5, 6]),
+            ("r6", "h6", "untouched", "kept", None),
+        ],
+        schema,
+    )
+    touched = spark.createDataFrame([("r1",), ("new1",), ("new2",)], "review_id string")
+
+    def affected(near: bool) -> set[str]:
+        found = incremental.affected_clusters(index, touched, candidates, params, settings.near_min_chars, near)
+        return {r[0] for r in found.collect()}
+
+    assert affected(near=True) == {"by_id", "by_key", "by_band"}
+    # the index is read once: one semi join of its probe keys, not one per kind (id, key, band)
+    found = incremental.affected_clusters(index, touched, candidates, params, settings.near_min_chars)
+    assert found._jdf.queryExecution().executedPlan().toString().count("LeftSemi") == 1
+    assert affected(near=False) == {"by_id", "by_key"}
