@@ -199,8 +199,7 @@ def prospective(published: DataFrame | None, changes: DataFrame, columns: Sequen
     """The table as it will be once ``changes`` are applied (what the run's invariant counts).
     The change set's ids are held (by ``held``, which releases them) and counted first, so that
     the join that finds the untouched published rows is planned on their real size: a broadcast
-    when they are few. On the estimate it shuffled every published row (~5 s for the fixed
-    increment at 100x, bench/README.md)."""
+    when they are few (on the estimate it shuffled every published row)."""
     upserts = changes.where(~F.col(delta_io.DELETE_FLAG)).select(*columns)
     if published is None:
         return upserts
