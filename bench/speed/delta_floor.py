@@ -102,6 +102,7 @@ def main() -> None:
             result["tables"][name] = {"rows": rows, **times}
             log(f"{name}: {result['tables'][name]}")
     finally:
+        spark.stop()  # first: jobs still reading the copies' logs failed once they were removed
         shutil.rmtree(scratch, ignore_errors=True)
     rec.write(result, args.out)
 
