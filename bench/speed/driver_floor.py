@@ -9,7 +9,7 @@ pieces it would be made of, timed one after the other in one fresh Python proces
   jieba with its dictionary loaded and one review segmented;
 - ``reads``: delta-rs reads of what an increment reads of the published tables, each table opened
   fresh: the file log whole, the dedupe index's probe columns, the ledger's batch ids, silver's
-  ids and text hashes (the gate's clash check);
+  ids and text hashes (the gate's clash check); Polars' import falls in the first;
 - ``commits``: a delta-rs MERGE of 100 new rows into a copy of each table an increment writes, by
   the keys the job merges on (the operation ``delta_floor`` times through Spark);
 - ``gate``: GX's pandas engine on ``--gate-rows`` rows of silver with silver's suite, the first
