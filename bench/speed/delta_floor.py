@@ -29,19 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run by spark-sub
 from pyspark.sql import functions as F
 
 from bench.record import ROOT, Record, log
+from bench.speed.driver_floor import MERGE_KEYS
 from reviewlake.core import delta_io
 from reviewlake.core.config import load_config
 from reviewlake.core.spark import get_spark
 from reviewlake.core.spark_work import SparkWork
-
-# table -> its MERGE keys (as the job merges it)
-TABLES = {
-    "bronze/reviews_raw": ["review_id"],
-    "bronze/files": ["source_file", "content_hash"],
-    "silver/reviews": ["review_id"],
-    "silver/dedupe_index": ["review_id"],
-    "silver/disposition": ["review_id"],
-}
 
 
 def measured(spark, label: str, action):
@@ -74,7 +66,7 @@ def main() -> None:
         "tables": {},
     }
     try:
-        for name, keys in TABLES.items():
+        for name, keys in MERGE_KEYS.items():
             dst = scratch / name
             shutil.copytree(Path(args.lakehouse) / name, dst)
             uri = dst.resolve().as_uri()

@@ -36,8 +36,8 @@ from typing import Any
 
 from bench.record import ROOT, Record, log
 
-# table -> its MERGE keys (as the job merges it), as in bench.speed.delta_floor
-COMMITTED = {
+# the tables an increment writes -> the keys clean_reviews merges each by (bench.speed.delta_floor's too)
+MERGE_KEYS = {
     "bronze/reviews_raw": ["review_id"],
     "bronze/files": ["source_file", "content_hash"],
     "silver/reviews": ["review_id"],
@@ -127,7 +127,7 @@ def commits(lake: Path, repeat: int) -> dict[str, dict]:
     from deltalake import DeltaTable, write_deltalake
 
     out = {}
-    for name, keys in COMMITTED.items():
+    for name, keys in MERGE_KEYS.items():
         uri = str(lake / name)
         published = DeltaTable(uri).schema().to_arrow()
         sample = read_table(uri, limit=100).cast(pa.schema(published))
@@ -191,7 +191,7 @@ def main() -> None:
     rec = Record("driver_floor")
     scratch = Path(tempfile.mkdtemp(prefix="reviewlake-driver-floor-"))
     try:
-        for name in sorted(set(COMMITTED) | set(READ)):
+        for name in sorted(set(MERGE_KEYS) | set(READ)):
             shutil.copytree(args.lakehouse / name, scratch / name)
         result: dict[str, Any] = {"issue": 31, "source_lakehouse": str(args.lakehouse)}
         result["interpreter_seconds"] = interpreter_seconds()
